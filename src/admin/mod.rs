@@ -1,0 +1,215 @@
+//! `/__admin`: the mock's own API for tests and people — health, flows, sessions and the
+//! headless twin of the end-user page (`complete`). Shapes are SPEC section 11's.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::domain::{Flow, TechnologyCode};
+use crate::http::ApiError;
+use crate::http::api::timestamp;
+use crate::http::extract::JsonBody;
+use crate::session::{Event, FailureReason, Session, TransitionError};
+use crate::state::{AppState, OutcomeChoice, SessionError, selector_help, selects_any};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/flows", get(list_flows))
+        .route("/sessions", get(list_sessions))
+        .route("/sessions/{id}", get(get_session))
+        .route("/sessions/{id}/complete", post(complete_session))
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+#[derive(Serialize)]
+pub struct FlowView {
+    pub name: String,
+    pub api_key: String,
+    pub technologies: Vec<TechnologyCode>,
+    pub scenario: Option<String>,
+    pub webhook_url: Option<String>,
+}
+
+impl From<Flow> for FlowView {
+    fn from(f: Flow) -> Self {
+        Self {
+            name: f.name,
+            api_key: f.api_key.as_str().to_owned(),
+            technologies: f.technologies,
+            scenario: f.scenario,
+            webhook_url: f.webhook_url,
+        }
+    }
+}
+
+async fn list_flows(State(state): State<AppState>) -> Json<Vec<FlowView>> {
+    Json(state.flows().into_iter().map(FlowView::from).collect())
+}
+
+#[derive(Serialize)]
+pub struct SessionView {
+    pub session_id: Uuid,
+    pub flow_name: String,
+    pub api_key: String,
+    pub technologies: Vec<TechnologyCode>,
+    pub status: &'static str,
+    pub scenario: Option<String>,
+    pub steps: Vec<StepView>,
+    pub otp: Option<String>,
+    pub metadata: Value,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    /// The end-user page of this session.
+    pub page_url: String,
+    /// Every transition so far, oldest first.
+    pub events: Vec<EventView>,
+}
+
+#[derive(Serialize)]
+pub struct StepView {
+    pub code: TechnologyCode,
+    pub state: &'static str,
+    pub failure_reason: Option<FailureReason>,
+}
+
+#[derive(Serialize)]
+pub struct EventView {
+    pub at: String,
+    /// The vendor's webhook event names: `flow.start`, `technology.start`, ...
+    pub event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub technology: Option<TechnologyCode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+}
+
+impl SessionView {
+    pub fn of(s: &Session, public_url: &str) -> Self {
+        Self {
+            session_id: s.id,
+            flow_name: s.flow_name.clone(),
+            api_key: s.api_key.as_str().to_owned(),
+            technologies: s.technologies.clone(),
+            status: s.status().as_str(),
+            scenario: s.scenario.clone(),
+            steps: s
+                .steps
+                .iter()
+                .map(|st| StepView {
+                    code: st.code,
+                    state: st.state.as_str(),
+                    failure_reason: st.failure_reason.clone(),
+                })
+                .collect(),
+            otp: s.otp.clone(),
+            metadata: s.metadata.display.clone(),
+            created_at: timestamp(s.created_at),
+            finished_at: s.finished_at().map(timestamp),
+            page_url: format!("{public_url}/flow/{}", s.id),
+            events: s
+                .events
+                .iter()
+                .map(|e| {
+                    let (event, technology, success) = match e.event {
+                        Event::FlowStarted => ("flow.start", None, None),
+                        Event::TechnologyStarted(code) => ("technology.start", Some(code), None),
+                        Event::TechnologyEnded { code, success } => ("technology.end", Some(code), Some(success)),
+                        Event::FlowEnded { success } => ("flow.end", None, Some(success)),
+                    };
+                    EventView { at: timestamp(e.at), event, technology, success }
+                })
+                .collect(),
+        }
+    }
+}
+
+async fn list_sessions(State(state): State<AppState>) -> Json<Vec<SessionView>> {
+    let public_url = state.public_url().to_owned();
+    Json(state.map_sessions(|s| SessionView::of(s, &public_url)))
+}
+
+fn session_view(state: &AppState, id: &Uuid) -> Result<SessionView, ApiError> {
+    state.with_session(id, |s| SessionView::of(s, state.public_url())).ok_or_else(|| ApiError::not_found("Not found."))
+}
+
+fn parse_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::not_found("Not found. A session id is a UUID."))
+}
+
+async fn get_session(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<SessionView>, ApiError> {
+    session_view(&state, &parse_id(&id)?).map(Json)
+}
+
+/// `POST /__admin/sessions/{id}/complete` with an optional `{"outcomes": {"LDHP": "passed",
+/// "face2face": "failed"}}`: plays every remaining step as a person finishing the page would.
+async fn complete_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<SessionView>, ApiError> {
+    let id = parse_id(&id)?;
+    let technologies =
+        state.with_session(&id, |s| s.technologies.clone()).ok_or_else(|| ApiError::not_found("Not found."))?;
+    let outcomes = parse_outcomes(body, &technologies)?;
+    state.complete(&id, &outcomes).map_err(|e| match e {
+        SessionError::NotFound => ApiError::not_found("Not found."),
+        SessionError::Transition(e @ TransitionError::Ended(_)) => {
+            ApiError::conflict(format!("Cannot complete: {e}. A session is one-time."))
+        }
+        SessionError::Transition(e) => ApiError::conflict(format!("Cannot complete: {e}.")),
+    })?;
+    session_view(&state, &id).map(Json)
+}
+
+fn parse_outcomes(body: Value, technologies: &[TechnologyCode]) -> Result<HashMap<String, OutcomeChoice>, ApiError> {
+    let Value::Object(mut body) = body else {
+        return Err(ApiError::field(
+            &["non_field_errors"],
+            "Expected a JSON object such as {\"outcomes\": {\"LDHP\": \"passed\"}}.",
+        ));
+    };
+    if let Some(unknown) = body.keys().find(|k| *k != "outcomes") {
+        return Err(ApiError::field(&[unknown], "Unknown field; this call takes \"outcomes\"."));
+    }
+    let mut outcomes = HashMap::new();
+    let Some(given) = body.remove("outcomes") else { return Ok(outcomes) };
+    let Value::Object(given) = given else {
+        return Err(ApiError::field(
+            &["outcomes"],
+            "Expected an object such as {\"LDHP\": \"passed\", \"F2F\": \"failed\"}.",
+        ));
+    };
+    let mut errors = crate::domain::FieldErrors::new();
+    for (key, value) in given {
+        let choice = match value.as_str() {
+            Some("passed") => Some(OutcomeChoice::Passed),
+            Some("failed") => Some(OutcomeChoice::Failed),
+            _ => {
+                errors.push(&["outcomes", &key], format!("Expected \"passed\" or \"failed\", got {value}."));
+                None
+            }
+        };
+        if !selects_any(&key, technologies) {
+            errors.push(
+                &["outcomes", &key],
+                format!(
+                    "\"{key}\" names no technology of this session ({}); use {}.",
+                    TechnologyCode::list(technologies),
+                    selector_help()
+                ),
+            );
+        } else if let Some(choice) = choice {
+            outcomes.insert(key, choice);
+        }
+    }
+    errors.into_result(outcomes).map_err(ApiError::Fields)
+}

@@ -1,0 +1,105 @@
+//! Command-line definitions. Every flag of `serve` is also an environment variable `BKZ_MOCK_*`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "biometric-kz-mock",
+    version,
+    about = "An offline fake of the biometric.kz Flow Remote API (kyc.biometric.kz) and end-user page (remote.biometric.kz)",
+    long_about = "An offline fake of the biometric.kz Flow Remote integration for integration tests, \
+                  local development and CI. `serve` (the default) starts the server with three built-in \
+                  flows; no configuration is needed.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `serve`'s flags, so that `biometric-kz-mock --port 0` works too.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the mock server (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; 0.0.0.0 in containers.
+    #[arg(long, env = "BKZ_MOCK_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on; 0 picks a free one (the bound address is printed).
+    #[arg(long, env = "BKZ_MOCK_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Base URL written into the links the mock generates (default: the bound address).
+    #[arg(long, env = "BKZ_MOCK_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// JSON file of flows that replaces the three built-in ones.
+    #[arg(long, env = "BKZ_MOCK_FLOWS", value_name = "FILE")]
+    pub flows: Option<PathBuf>,
+    /// Make every generated value (ids, names, scores, codes) repeat run after run.
+    #[arg(long, env = "BKZ_MOCK_SEED", value_name = "N")]
+    pub seed: Option<u64>,
+    /// Largest request body accepted: bytes, or with a KiB/MiB/GiB suffix.
+    #[arg(long, env = "BKZ_MOCK_MAX_BODY", value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub max_body: usize,
+}
+
+impl ServeArgs {
+    pub fn into_config(self) -> Config {
+        Config {
+            host: self.host,
+            port: self.port,
+            public_url: self.public_url,
+            flows_file: self.flows,
+            seed: self.seed,
+            max_body: self.max_body,
+        }
+    }
+}
+
+/// `1048576`, `512KiB`, `16MiB`, `1GiB` (case-insensitive, optional space).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: usize =
+        digits.parse().map_err(|_| format!("{text:?} is not a size: write bytes, or a number with KiB, MiB or GiB"))?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?}: use KiB, MiB or GiB")),
+    };
+    number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DEFAULT_MAX_BODY;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_parse_with_and_without_units() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("16MiB"), Ok(16 * 1024 * 1024));
+        assert_eq!(parse_size("512 kib"), Ok(512 * 1024));
+        assert!(parse_size("16MB").is_err());
+        assert!(parse_size("lots").is_err());
+        assert_eq!(DEFAULT_MAX_BODY, 16 * 1024 * 1024);
+    }
+}

@@ -1,0 +1,388 @@
+//! Session metadata (`metadata` in the create-session body) and every rule the vendor documents
+//! for it: the parts `face2face`, `edocument`, `general` and `extra`, their types and defaults,
+//! and the `skip_input` preconditions. Parsing reports every mistake at once, each with its path.
+
+use serde_json::{Map, Value};
+
+use super::{FieldErrors, Iin, Phone, Photo, TechnologyCode};
+
+/// DRF's own wordings, kept where DRF has one so that messages read like the vendor's.
+pub(crate) mod drf {
+    pub const REQUIRED: &str = "This field is required.";
+    pub const NULL: &str = "This field may not be null.";
+    pub const BLANK: &str = "This field may not be blank.";
+    pub const NOT_A_STRING: &str = "Not a valid string.";
+    pub const NOT_A_BOOLEAN: &str = "Must be a valid boolean.";
+
+    pub fn not_a_dict(got: &serde_json::Value) -> String {
+        format!("Invalid data. Expected a dictionary, but got {}.", python_type(got))
+    }
+
+    pub fn not_a_list(got: &serde_json::Value) -> String {
+        format!("Expected a list of items but got type \"{}\".", python_type(got))
+    }
+
+    pub fn not_a_choice(got: &str) -> String {
+        format!("\"{got}\" is not a valid choice.")
+    }
+
+    /// The Python type name DRF puts in its messages for a JSON value.
+    pub fn python_type(v: &serde_json::Value) -> &'static str {
+        use serde_json::Value;
+        match v {
+            Value::Null => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Number(n) if n.is_f64() => "float",
+            Value::Number(_) => "int",
+            Value::String(_) => "str",
+            Value::Array(_) => "list",
+            Value::Object(_) => "dict",
+        }
+    }
+}
+
+/// Validated session metadata. Absent parts are `None`; defaults of the docs are applied.
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    pub face2face: Option<Face2Face>,
+    pub edocument: Option<Edocument>,
+    pub general: Option<General>,
+    pub extra: Option<Extra>,
+    /// Dotted paths of keys the docs do not define; they are ignored, as the vendor does.
+    pub unknown_keys: Vec<String>,
+    /// The metadata as sent, with `photo1` replaced by a short summary: what the admin API shows.
+    pub display: Value,
+}
+
+impl Default for Metadata {
+    /// No metadata: the flow runs by default [doc].
+    fn default() -> Self {
+        Self {
+            face2face: None,
+            edocument: None,
+            general: None,
+            extra: None,
+            unknown_keys: Vec::new(),
+            display: Value::Object(Map::new()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Face2Face {
+    pub photo1: Option<Photo>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Edocument {
+    pub iin: Option<Prefill<Iin>>,
+    pub phone: Option<Prefill<Phone>>,
+    /// Defaults to false [doc].
+    pub skip_input: bool,
+}
+
+/// A value the page shows in its input field; `changeable` defaults to true [doc].
+#[derive(Debug, Clone)]
+pub struct Prefill<T> {
+    pub value: Option<T>,
+    pub changeable: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct General {
+    pub interchangeable_tech: Vec<TechnologyCode>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    pub iin: Option<Iin>,
+}
+
+impl Metadata {
+    /// Parses the `metadata` value of a create-session request. `flow` is the technologies of
+    /// the session's flow when it is known; `interchangeable_tech` must name some of them.
+    pub fn parse(mut value: Value, flow: Option<&[TechnologyCode]>) -> Result<Self, FieldErrors> {
+        let mut p = Parser { errors: FieldErrors::new(), unknown: Vec::new() };
+        let mut metadata = Metadata::default();
+        if let Some(root) = p.object(&value, &["metadata"]) {
+            p.unknown_keys(root, &["face2face", "edocument", "general", "extra"], "metadata");
+            metadata.face2face = root.get("face2face").and_then(|v| p.face2face(v));
+            metadata.edocument = root.get("edocument").and_then(|v| p.edocument(v));
+            metadata.general = root.get("general").and_then(|v| p.general(v, flow));
+            metadata.extra = root.get("extra").and_then(|v| p.extra(v));
+        }
+        let Parser { errors, unknown } = p;
+        metadata.unknown_keys = unknown;
+        if let Some(photo) = metadata.face2face.as_ref().and_then(|f| f.photo1.as_ref()) {
+            // Replace the (possibly megabytes of) base64 in place instead of cloning it.
+            if let Some(slot) = value.pointer_mut("/face2face/photo1") {
+                *slot = Value::String(photo.summary());
+            }
+        }
+        metadata.display = value;
+        errors.into_result(metadata)
+    }
+
+    /// The IIN values found in the metadata (`extra.iin`, `edocument.iin.value`), for matching.
+    pub fn iins(&self) -> impl Iterator<Item = &Iin> {
+        let extra = self.extra.as_ref().and_then(|e| e.iin.as_ref());
+        let edoc = self.edocument.as_ref().and_then(|e| e.iin.as_ref()).and_then(|p| p.value.as_ref());
+        extra.into_iter().chain(edoc)
+    }
+
+    pub fn photo1(&self) -> Option<&Photo> {
+        self.face2face.as_ref().and_then(|f| f.photo1.as_ref())
+    }
+
+    pub fn interchangeable(&self) -> &[TechnologyCode] {
+        self.general.as_ref().map_or(&[], |g| g.interchangeable_tech.as_slice())
+    }
+}
+
+struct Parser {
+    errors: FieldErrors,
+    unknown: Vec<String>,
+}
+
+/// The `skip_input` preconditions [doc], each a message of its own when unmet.
+const SKIP_INPUT_NEEDS_IIN_VALUE: &str = "skip_input is true, so iin.value must be given.";
+const SKIP_INPUT_NEEDS_IIN_FIXED: &str = "skip_input is true, so iin.changeable must be false.";
+const SKIP_INPUT_NEEDS_PHONE_VALUE: &str = "skip_input is true, so phone.value must be given.";
+const SKIP_INPUT_NEEDS_PHONE_FIXED: &str = "skip_input is true, so phone.changeable must be false.";
+
+impl Parser {
+    fn face2face(&mut self, v: &Value) -> Option<Face2Face> {
+        const PATH: [&str; 2] = ["metadata", "face2face"];
+        let map = self.object(v, &PATH)?;
+        self.unknown_keys(map, &["photo1"], "metadata.face2face");
+        let photo1 = map.get("photo1").and_then(|v| {
+            let path = ["metadata", "face2face", "photo1"];
+            let text = self.string(v, &path)?;
+            Photo::parse_base64(text).map_err(|e| self.errors.push(&path, e.to_string())).ok()
+        });
+        Some(Face2Face { photo1 })
+    }
+
+    fn edocument(&mut self, v: &Value) -> Option<Edocument> {
+        let map = self.object(v, &["metadata", "edocument"])?;
+        self.unknown_keys(map, &["iin", "phone", "skip_input"], "metadata.edocument");
+        let (iin, iin_given) = self.prefill(map.get("iin"), "iin", |s| Iin::parse(s).map_err(|e| e.to_string()));
+        let (phone, phone_given) =
+            self.prefill(map.get("phone"), "phone", |s| Phone::parse(s).map_err(|e| e.to_string()));
+        let skip_input = map
+            .get("skip_input")
+            .and_then(|v| self.boolean(v, &["metadata", "edocument", "skip_input"]))
+            .unwrap_or(false);
+        if skip_input {
+            let path = ["metadata", "edocument", "skip_input"];
+            for (met, message) in [
+                (iin_given.value, SKIP_INPUT_NEEDS_IIN_VALUE),
+                (iin_given.fixed, SKIP_INPUT_NEEDS_IIN_FIXED),
+                (phone_given.value, SKIP_INPUT_NEEDS_PHONE_VALUE),
+                (phone_given.fixed, SKIP_INPUT_NEEDS_PHONE_FIXED),
+            ] {
+                if !met {
+                    self.errors.push(&path, message);
+                }
+            }
+        }
+        Some(Edocument { iin, phone, skip_input })
+    }
+
+    /// Parses `{value, changeable}` and says which `skip_input` preconditions it meets, whether or
+    /// not the value itself is valid (an invalid value has its own error).
+    fn prefill<T>(
+        &mut self,
+        v: Option<&Value>,
+        field: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> (Option<Prefill<T>>, Given) {
+        let Some(v) = v else { return (None, Given::default()) };
+        let Some(map) = self.object(v, &["metadata", "edocument", field]) else {
+            return (None, Given::default());
+        };
+        self.unknown_keys(map, &["value", "changeable"], &format!("metadata.edocument.{field}"));
+        let value_path = ["metadata", "edocument", field, "value"];
+        let raw = map.get("value").and_then(|v| self.string(v, &value_path));
+        let value = raw.and_then(|s| parse(s).map_err(|e| self.errors.push(&value_path, e)).ok());
+        let changeable =
+            map.get("changeable").and_then(|v| self.boolean(v, &["metadata", "edocument", field, "changeable"]));
+        let given = Given { value: raw.is_some(), fixed: changeable == Some(false) };
+        (Some(Prefill { value, changeable: changeable.unwrap_or(true) }), given)
+    }
+
+    fn general(&mut self, v: &Value, flow: Option<&[TechnologyCode]>) -> Option<General> {
+        const PATH: [&str; 3] = ["metadata", "general", "interchangeable_tech"];
+        let map = self.object(v, &["metadata", "general"])?;
+        self.unknown_keys(map, &["interchangeable_tech"], "metadata.general");
+        let mut codes = Vec::new();
+        match map.get("interchangeable_tech") {
+            None => {}
+            Some(Value::Null) => self.errors.push(&PATH, drf::NULL),
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let index = i.to_string();
+                    let path = ["metadata", "general", "interchangeable_tech", index.as_str()];
+                    let text = match item {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    match text.parse::<TechnologyCode>() {
+                        Err(()) => self.errors.push(&path, drf::not_a_choice(&text)),
+                        Ok(code) if flow.is_some_and(|f| !f.contains(&code)) => self.errors.push(
+                            &path,
+                            format!(
+                                "\"{code}\" is not a technology of this flow ({}).",
+                                TechnologyCode::list(flow.unwrap_or_default())
+                            ),
+                        ),
+                        Ok(code) if !codes.contains(&code) => codes.push(code),
+                        Ok(_) => {}
+                    }
+                }
+            }
+            Some(other) => self.errors.push(&PATH, drf::not_a_list(other)),
+        }
+        Some(General { interchangeable_tech: codes })
+    }
+
+    fn extra(&mut self, v: &Value) -> Option<Extra> {
+        let map = self.object(v, &["metadata", "extra"])?;
+        self.unknown_keys(map, &["iin"], "metadata.extra");
+        let path = ["metadata", "extra", "iin"];
+        let iin = map
+            .get("iin")
+            .and_then(|v| self.string(v, &path))
+            .and_then(|s| Iin::parse(s).map_err(|e| self.errors.push(&path, e.to_string())).ok());
+        Some(Extra { iin })
+    }
+
+    fn object<'v>(&mut self, v: &'v Value, path: &[&str]) -> Option<&'v Map<String, Value>> {
+        match v {
+            Value::Object(map) => Some(map),
+            Value::Null => {
+                self.errors.push(path, drf::NULL);
+                None
+            }
+            other => {
+                // DRF reports a nested serializer given a non-dict under `non_field_errors`.
+                let mut nested = path.to_vec();
+                nested.push("non_field_errors");
+                self.errors.push(&nested, drf::not_a_dict(other));
+                None
+            }
+        }
+    }
+
+    fn string<'v>(&mut self, v: &'v Value, path: &[&str]) -> Option<&'v str> {
+        match v {
+            Value::String(s) if s.trim().is_empty() => {
+                self.errors.push(path, drf::BLANK);
+                None
+            }
+            Value::String(s) => Some(s),
+            Value::Null => {
+                self.errors.push(path, drf::NULL);
+                None
+            }
+            _ => {
+                self.errors.push(path, drf::NOT_A_STRING);
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, v: &Value, path: &[&str]) -> Option<bool> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            Value::Null => {
+                self.errors.push(path, drf::NULL);
+                None
+            }
+            _ => {
+                self.errors.push(path, drf::NOT_A_BOOLEAN);
+                None
+            }
+        }
+    }
+
+    fn unknown_keys(&mut self, map: &Map<String, Value>, known: &[&str], at: &str) {
+        self.unknown.extend(map.keys().filter(|k| !known.contains(&k.as_str())).map(|k| format!("{at}.{k}")));
+    }
+}
+
+/// Which `skip_input` preconditions one prefill part meets.
+#[derive(Default)]
+struct Given {
+    value: bool,
+    fixed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const FLOW: &[TechnologyCode] = &[TechnologyCode::Ldhp, TechnologyCode::Ed, TechnologyCode::F2f];
+
+    fn messages(value: Value) -> Vec<(String, String)> {
+        Metadata::parse(value, Some(FLOW))
+            .expect_err("should be refused")
+            .iter()
+            .map(|e| (e.path.join("."), e.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_when_parts_are_absent() {
+        let m = Metadata::parse(json!({"edocument": {"iin": {"value": "900101300017"}}}), Some(FLOW)).unwrap();
+        let edoc = m.edocument.unwrap();
+        assert!(!edoc.skip_input, "skip_input defaults to false");
+        assert!(edoc.iin.unwrap().changeable, "changeable defaults to true");
+        assert!(edoc.phone.is_none());
+    }
+
+    #[test]
+    fn unknown_keys_are_collected_not_refused() {
+        let m = Metadata::parse(json!({"foo": 1, "extra": {"iin": "900101300017", "bar": true}}), Some(FLOW)).unwrap();
+        assert_eq!(m.unknown_keys, vec!["metadata.foo", "metadata.extra.bar"]);
+    }
+
+    #[test]
+    fn skip_input_lists_every_unmet_precondition() {
+        let got = messages(json!({"edocument": {"skip_input": true}}));
+        let path = "metadata.edocument.skip_input".to_owned();
+        assert_eq!(
+            got,
+            vec![
+                (path.clone(), SKIP_INPUT_NEEDS_IIN_VALUE.to_owned()),
+                (path.clone(), SKIP_INPUT_NEEDS_IIN_FIXED.to_owned()),
+                (path.clone(), SKIP_INPUT_NEEDS_PHONE_VALUE.to_owned()),
+                (path, SKIP_INPUT_NEEDS_PHONE_FIXED.to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn interchangeable_tech_must_name_technologies_of_the_flow() {
+        let got = messages(json!({"general": {"interchangeable_tech": ["ED", "DR", "XX", 5]}}));
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "metadata.general.interchangeable_tech.1".to_owned(),
+                    "\"DR\" is not a technology of this flow (LDHP, ED, F2F).".to_owned()
+                ),
+                ("metadata.general.interchangeable_tech.2".to_owned(), "\"XX\" is not a valid choice.".to_owned()),
+                ("metadata.general.interchangeable_tech.3".to_owned(), "\"5\" is not a valid choice.".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn display_replaces_the_photo_with_a_summary() {
+        let png = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"\x89PNG\r\n\x1a\nxxxx");
+        let m = Metadata::parse(json!({"face2face": {"photo1": png}}), Some(FLOW)).unwrap();
+        assert_eq!(m.display, json!({"face2face": {"photo1": "<png image, 12 bytes>"}}));
+    }
+}

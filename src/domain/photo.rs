@@ -1,0 +1,140 @@
+//! `metadata.face2face.photo1`: a base64-encoded JPEG or PNG, checked by decoding it and by its
+//! magic bytes, so that a test sending a file path or a broken string learns it here and not in
+//! production.
+
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Jpeg,
+    Png,
+}
+
+/// A decoded photo. The bytes are shared, never copied: a photo may be megabytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Photo {
+    format: ImageFormat,
+    bytes: Arc<[u8]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhotoError {
+    #[error("photo1 must be plain base64 of the image bytes, without a \"data:...;base64,\" prefix.")]
+    DataUrl,
+    #[error("photo1 is not valid base64: {0}.")]
+    InvalidBase64(String),
+    #[error("photo1 must be a JPEG or PNG image; the decoded bytes start with {0} instead.")]
+    NotAnImage(String),
+}
+
+const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
+const JPEG_MAGIC: &[u8] = b"\xff\xd8\xff";
+
+/// Standard alphabet; padding optional, because clients that strip it are common and harmless.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+impl Photo {
+    pub fn parse_base64(text: &str) -> Result<Self, PhotoError> {
+        if text.trim_start().starts_with("data:") {
+            return Err(PhotoError::DataUrl);
+        }
+        // Line-wrapped base64 (as `base64` the command writes it) is common; the breaks are not data.
+        let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let bytes = LENIENT.decode(compact.as_bytes()).map_err(|e| PhotoError::InvalidBase64(explain(&e)))?;
+        Self::from_bytes(bytes)
+    }
+
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, PhotoError> {
+        let format = if bytes.starts_with(JPEG_MAGIC) {
+            ImageFormat::Jpeg
+        } else if bytes.starts_with(PNG_MAGIC) {
+            ImageFormat::Png
+        } else {
+            let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            let head = if head.is_empty() { "nothing (empty)".to_owned() } else { head.join(" ") };
+            return Err(PhotoError::NotAnImage(head));
+        };
+        Ok(Self { format, bytes: bytes.into() })
+    }
+
+    pub fn format(&self) -> ImageFormat {
+        self.format
+    }
+
+    pub fn bytes(&self) -> &Arc<[u8]> {
+        &self.bytes
+    }
+
+    /// A short description for logs and the admin API, which never echo the image itself.
+    pub fn summary(&self) -> String {
+        format!("<{} image, {} bytes>", self.format.as_str(), self.bytes.len())
+    }
+}
+
+/// The decoder's error in words a client can act on.
+fn explain(e: &base64::DecodeError) -> String {
+    use base64::DecodeError::{InvalidByte, InvalidLastSymbol, InvalidLength, InvalidPadding};
+    match e {
+        InvalidByte(_, b) | InvalidLastSymbol(_, b) if !b.is_ascii_graphic() => {
+            format!("it contains the byte 0x{b:02x}, which is not in the base64 alphabet (A-Z a-z 0-9 + /)")
+        }
+        InvalidByte(_, b) => {
+            format!("it contains {:?}, which is not in the base64 alphabet (A-Z a-z 0-9 + /)", char::from(*b))
+        }
+        InvalidLength(n) => format!("{n} base64 characters cannot encode whole bytes; is it cut short?"),
+        InvalidLastSymbol(_, _) => "its last character does not end the data cleanly; is it cut short?".to_owned(),
+        InvalidPadding => "its '=' padding is wrong".to_owned(),
+    }
+}
+
+impl ImageFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpeg",
+            Self::Png => "png",
+        }
+    }
+}
+
+impl fmt::Debug for Photo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    #[test]
+    fn decodes_jpeg_and_png_with_or_without_padding_and_line_breaks() {
+        let jpeg = [JPEG_MAGIC, b"\xe0rest-of-a-jpeg"].concat();
+        let png = [PNG_MAGIC, b"\0\0\0\rIHDR"].concat();
+        for (bytes, format) in [(jpeg, ImageFormat::Jpeg), (png, ImageFormat::Png)] {
+            let b64 = STANDARD.encode(&bytes);
+            let wrapped = format!("{}\n{}", &b64[..8], &b64[8..]);
+            for text in [b64.clone(), b64.trim_end_matches('=').to_owned(), wrapped] {
+                let photo = Photo::parse_base64(&text).expect("valid image");
+                assert_eq!(photo.format(), format);
+                assert_eq!(&**photo.bytes(), &bytes[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_base64_image_with_a_reason() {
+        let gif = STANDARD.encode(b"GIF89a....");
+        assert!(matches!(Photo::parse_base64(&gif), Err(PhotoError::NotAnImage(_))));
+        assert!(matches!(Photo::parse_base64("not base64!"), Err(PhotoError::InvalidBase64(_))));
+        assert!(matches!(Photo::parse_base64("data:image/jpeg;base64,/9j/"), Err(PhotoError::DataUrl)));
+        assert!(matches!(Photo::parse_base64("   "), Err(PhotoError::NotAnImage(_))));
+    }
+}

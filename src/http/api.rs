@@ -1,0 +1,155 @@
+//! Handlers of the emulated kyc.biometric.kz API and their wire shapes.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use super::ApiError;
+use super::extract::{JsonBody, QueryMap};
+use crate::domain::create::{CreateError, parse_create_request};
+use crate::domain::{Family, TechnologyCode};
+use crate::session::{FailureReason, Session, Status, StepState, TechResult};
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct CreateSessionResponse {
+    pub session_id: Uuid,
+    pub technologies: Vec<TechnologyCode>,
+}
+
+/// `POST /api/v1/flows/session/create/`
+pub async fn create_session(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<CreateSessionResponse>, ApiError> {
+    let request = parse_create_request(body, |key| state.find_flow(key)).map_err(|e| match e {
+        CreateError::Invalid(errors) => ApiError::Fields(errors),
+        CreateError::UnknownApiKey => {
+            ApiError::forbidden("No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).")
+        }
+    })?;
+    let session_id = state.create_session(&request.flow, request.metadata);
+    Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies }))
+}
+
+/// `GET /api/v1/flows/session/result/?session_id=&flow_api_key=`
+pub async fn session_result(State(state): State<AppState>, query: QueryMap) -> Result<Json<SessionResult>, ApiError> {
+    query.require(&["session_id", "flow_api_key"])?;
+    let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
+    let key = query.get("flow_api_key").unwrap_or_default();
+    state
+        .with_session(&id, |s| (s.api_key.as_str() == key).then(|| SessionResult::of(s)))
+        .flatten()
+        .map(Json)
+        // Another flow's session is as unknown as a missing one: a key reveals only its own.
+        .ok_or_else(|| ApiError::not_found("Not found."))
+}
+
+/// A session id in a query: a UUID, in DRF's wording when it is not.
+pub fn parse_session_id(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text.trim()).map_err(|_| ApiError::field(&["session_id"], "Must be a valid UUID."))
+}
+
+/// The body of the result endpoint [doc + seen + mock].
+#[derive(Serialize)]
+pub struct SessionResult {
+    pub id: Uuid,
+    pub status: &'static str,
+    pub technologies: Vec<TechnologyInfo>,
+    /// `null` until the session ends, then whether it succeeded [mock].
+    pub flow_session_result: Option<bool>,
+    pub flow_session_failure_reasons: Vec<SessionFailure>,
+    pub validated_at: Option<String>,
+    pub finished_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_result: Option<TechResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub face2face_result: Option<TechResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edocument_result: Option<TechResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_recognition_result: Option<TechResult>,
+}
+
+#[derive(Serialize)]
+pub struct TechnologyInfo {
+    pub code: TechnologyCode,
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+/// One entry of `flow_session_failure_reasons` [mock]: the failure reason and its technology.
+#[derive(Serialize)]
+pub struct SessionFailure {
+    pub technology: TechnologyCode,
+    #[serde(flatten)]
+    pub reason: FailureReason,
+}
+
+impl SessionResult {
+    pub fn of(s: &Session) -> Self {
+        let status = s.status();
+        let finished_at = s.finished_at().map(timestamp);
+        // A technology's result appears once the user has gone through it, passed or failed;
+        // pending and skipped technologies have none [doc].
+        let result_of = |family: Family| {
+            s.steps
+                .iter()
+                .rev()
+                .filter(|st| st.code.family() == family && matches!(st.state, StepState::Passed | StepState::Failed))
+                .find_map(|st| st.result.clone())
+        };
+        Self {
+            id: s.id,
+            status: match status {
+                // The vendor has no "created": a session nobody has opened yet is in progress.
+                Status::Created | Status::Progress => "PROGRESS",
+                Status::Finished => "FINISHED",
+                Status::Failed => "FAILED",
+            },
+            technologies: s
+                .technologies
+                .iter()
+                .map(|&code| TechnologyInfo { code, name: code.name(), description: code.description() })
+                .collect(),
+            flow_session_result: status.has_ended().then_some(status == Status::Finished),
+            flow_session_failure_reasons: s
+                .steps
+                .iter()
+                .filter_map(|st| st.failure_reason.clone().map(|reason| SessionFailure { technology: st.code, reason }))
+                .collect(),
+            validated_at: finished_at.clone(),
+            finished_at,
+            liveness_result: result_of(Family::Liveness),
+            face2face_result: result_of(Family::Face2Face),
+            edocument_result: result_of(Family::Edocument),
+            document_recognition_result: result_of(Family::DocumentRecognition),
+        }
+    }
+}
+
+/// Timestamps as Django REST Framework writes them: RFC 3339 in UTC with microseconds and `Z`.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(t.microsecond() * 1000).unwrap_or(t);
+    let text = t.format(&Rfc3339).unwrap_or_default();
+    // Rfc3339 drops trailing zero digits; DRF always writes six.
+    match text.split_once('.') {
+        Some((head, frac)) => format!("{head}.{:0<6}Z", frac.trim_end_matches('Z')),
+        None => format!("{}.000000Z", text.trim_end_matches('Z')),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_have_six_fraction_digits_and_z() {
+        let t = OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(1500);
+        assert_eq!(timestamp(t), "1970-01-01T00:00:01.500000Z");
+        assert_eq!(timestamp(OffsetDateTime::UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+    }
+}

@@ -1,0 +1,142 @@
+//! One error type for every HTTP answer that is not a success, turned into the vendor's shapes
+//! (Django REST Framework's) in one place: field errors nested like the input, `{"detail": ...}`
+//! for everything else.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::domain::FieldErrors;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 with `{"field": ["message"]}` nested like the input.
+    Fields(FieldErrors),
+    /// Any status with `{"detail": "message"}`.
+    Detail(StatusCode, String),
+}
+
+impl ApiError {
+    pub fn detail(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::Detail(status, message.into())
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::detail(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::detail(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::detail(StatusCode::FORBIDDEN, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::detail(StatusCode::CONFLICT, message)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::detail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body is too large: the limit is {limit} bytes (--max-body)."),
+        )
+    }
+
+    /// One field error at `path`.
+    pub fn field(path: &[&str], message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.push(path, message);
+        Self::Fields(errors)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Fields(_) => StatusCode::BAD_REQUEST,
+            Self::Detail(status, _) => *status,
+        }
+    }
+
+    pub fn body(&self) -> Value {
+        match self {
+            Self::Fields(errors) => nest(errors),
+            Self::Detail(_, message) => json!({ "detail": message }),
+        }
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::Fields(errors)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+/// Nests field errors like the input: `metadata.edocument.iin.value` becomes
+/// `{"metadata": {"edocument": {"iin": {"value": ["..."]}}}}`. Messages for one field are
+/// listed in the order they were found.
+pub fn nest(errors: &FieldErrors) -> Value {
+    let mut root = Map::new();
+    for error in errors.iter() {
+        let Some((leaf, parents)) = error.path.split_last() else { continue };
+        let mut node = &mut root;
+        for key in parents {
+            let slot = node.entry(key.clone()).or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Array(messages) = slot {
+                // A field with messages of its own that also has nested errors keeps its own
+                // messages under DRF's `non_field_errors`.
+                let own = std::mem::take(messages);
+                *slot = json!({ "non_field_errors": own });
+            }
+            node = slot.as_object_mut().expect("made an object above");
+        }
+        match node.entry(leaf.clone()).or_insert_with(|| Value::Array(Vec::new())) {
+            Value::Array(messages) => messages.push(Value::String(error.message.clone())),
+            Value::Object(children) => {
+                let own = children.entry("non_field_errors").or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(messages) = own {
+                    messages.push(Value::String(error.message.clone()));
+                }
+            }
+            _ => unreachable!("only arrays and objects are inserted"),
+        }
+    }
+    Value::Object(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_nest_like_the_input() {
+        let mut errors = FieldErrors::new();
+        errors.push(&["api_key"], "This field is required.");
+        errors.push(&["metadata", "edocument", "iin", "value"], "bad iin");
+        errors.push(&["metadata", "edocument", "skip_input"], "a");
+        errors.push(&["metadata", "edocument", "skip_input"], "b");
+        assert_eq!(
+            nest(&errors),
+            json!({
+                "api_key": ["This field is required."],
+                "metadata": {"edocument": {"iin": {"value": ["bad iin"]}, "skip_input": ["a", "b"]}}
+            })
+        );
+    }
+
+    #[test]
+    fn a_field_with_own_and_nested_errors_keeps_both() {
+        let mut errors = FieldErrors::new();
+        errors.push(&["a"], "own");
+        errors.push(&["a", "b"], "nested");
+        errors.push(&["a"], "own again");
+        assert_eq!(nest(&errors), json!({"a": {"non_field_errors": ["own", "own again"], "b": ["nested"]}}));
+    }
+}

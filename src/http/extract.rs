@@ -1,0 +1,64 @@
+//! Extractors whose rejections use the vendor's error shape.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde_json::Value;
+
+use super::ApiError;
+use crate::state::AppState;
+
+/// A JSON body, parsed **whatever the Content-Type**: the vendor's own JavaScript example sends
+/// none, and real clients follow it [doc]. An empty body is an empty object, as DRF reads it.
+pub struct JsonBody(pub Value);
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::payload_too_large(state.max_body())
+            } else {
+                ApiError::bad_request(format!("Could not read the request body: {rejection}"))
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(Value::Object(serde_json::Map::new())));
+        }
+        serde_json::from_slice(&bytes).map(Self).map_err(|e| ApiError::bad_request(format!("JSON parse error - {e}")))
+    }
+}
+
+/// Query parameters as a map; a repeated parameter keeps its last value, as Django's
+/// `QueryDict.get` does. Never fails: bad percent-encoding is decoded lossily.
+pub struct QueryMap(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        Ok(Self(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+    }
+}
+
+impl QueryMap {
+    /// The parameters in `names` that are missing or empty, as DRF-style field errors.
+    pub fn require(&self, names: &[&str]) -> Result<(), ApiError> {
+        let mut errors = crate::domain::FieldErrors::new();
+        for name in names {
+            if self.0.get(*name).is_none_or(|v| v.trim().is_empty()) {
+                errors.push(&[name], "This field is required.");
+            }
+        }
+        errors.into_result(()).map_err(ApiError::Fields)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}

@@ -1,0 +1,74 @@
+//! The HTTP front: routes of the emulated vendor API, its error shapes and extractors. The only
+//! place (with `admin/`) that knows status codes and JSON wire shapes.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Request, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+
+use crate::state::AppState;
+
+/// The vendor's paths this mock serves. Every one ends with a slash [doc].
+pub const CREATE_PATH: &str = "/api/v1/flows/session/create/";
+pub const RESULT_PATH: &str = "/api/v1/flows/session/result/";
+
+/// The whole application: emulated API, admin API, and the JSON fallbacks. Built by a plain
+/// function so tests and the in-process handle can use it without a socket.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(CREATE_PATH, post(api::create_session))
+        .route(RESULT_PATH, get(api::session_result))
+        .nest("/__admin", crate::admin::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.max_body()))
+        .layer(middleware::from_fn(json_framework_errors))
+        .with_state(state)
+}
+
+/// Unknown paths answer DRF's 404; a vendor path without its trailing slash says which path
+/// was meant, because the vendor (Django) would not serve it either.
+async fn not_found(uri: Uri) -> ApiError {
+    let path = uri.path();
+    let with_slash = format!("{path}/");
+    if !path.ends_with('/') && [CREATE_PATH, RESULT_PATH].contains(&with_slash.as_str()) {
+        return ApiError::not_found(format!("Not found. The vendor's paths end with a slash: use {with_slash}"));
+    }
+    ApiError::not_found("Not found.")
+}
+
+/// The framework answers some requests itself (405 for a known path with another method, for
+/// one) with an empty or plain-text body; give those the vendor's JSON shape, keeping headers
+/// such as `Allow`.
+async fn json_framework_errors(request: Request<Body>, next: Next) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let detail = if status == StatusCode::METHOD_NOT_ALLOWED {
+        format!("Method \"{method}\" not allowed.")
+    } else {
+        let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&text).trim().to_owned();
+        if text.is_empty() { status.canonical_reason().unwrap_or("Error").to_owned() } else { text }
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let mut fresh = ApiError::detail(status, detail).into_response();
+    let headers = std::mem::take(fresh.headers_mut());
+    parts.headers.extend(headers);
+    let body = if method == Method::HEAD { Body::empty() } else { fresh.into_body() };
+    Response::from_parts(parts, body)
+}

@@ -1,0 +1,39 @@
+//! # biometric-kz-mock
+//!
+//! An offline, standalone fake of the biometric.kz **Flow Remote** integration: the API host
+//! `kyc.biometric.kz` (session create and result) and, in later versions, the end-user host
+//! `remote.biometric.kz`. It follows the vendor's documented request shapes and metadata rules
+//! (IIN check digits, the `77XXXXXXXXX` phone, the `skip_input` preconditions), answers errors
+//! in Django REST Framework's shapes, keeps sessions in memory with a state machine, and makes
+//! up plausible results. What it assumes where the vendor's docs are silent is listed in the
+//! README's Fidelity table.
+//!
+//! Layout: `domain` (the vendor's rules, no HTTP), `session` (the state machine and generated
+//! values), `state` (the shared state and its operations), `http` (the emulated API and error
+//! shapes), `admin` (`/__admin`), `startup` (wiring).
+
+pub mod admin;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod session;
+pub mod startup;
+pub mod state;
+
+pub use config::Config;
+pub use startup::{Application, StartupError};
+
+/// Runs the server until Ctrl-C or SIGTERM, printing `listening on http://ADDR` once bound.
+pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let app = Application::build(config).await?;
+    // Scripts and tests wait for this line (with --port 0 it is the only way to learn the port).
+    println!("listening on http://{}", app.local_addr());
+    {
+        use std::io::Write as _;
+        std::io::stdout().flush()?;
+    }
+    app.run_until_stopped(startup::shutdown_signal()).await?;
+    Ok(())
+}

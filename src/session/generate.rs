@@ -1,0 +1,249 @@
+//! Every value the mock makes up — session ids, API keys, people, document numbers, scores, OTP
+//! codes — comes from one random generator, so that `--seed` repeats them run after run for the
+//! same sequence of requests. Without a seed it is seeded from the OS, a CSPRNG (`ChaCha20`).
+
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use time::{Date, Duration};
+use uuid::Uuid;
+
+use super::Outcome;
+use super::results::{
+    DocIssuer, DocOwner, DocumentRecognitionResult, EdocumentCommon, EdocumentExtra, EdocumentJson, EdocumentResult,
+    Face2FaceResult, LivenessResult, TechResult,
+};
+use crate::domain::{ApiKey, Family, Gender, Iin, Metadata, Phone, TechnologyCode};
+
+pub struct Generator {
+    rng: ChaCha20Rng,
+}
+
+/// The person a session's results describe. Taken from the metadata where it says something
+/// (IIN, phone), made up otherwise, and the same for every technology of the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub first_name: String,
+    pub last_name: String,
+    pub middle_name: String,
+    pub gender: Gender,
+    pub iin: Iin,
+    pub phone: Phone,
+    pub doc_number: String,
+    pub doc_issued: Date,
+    pub doc_expires: Date,
+}
+
+const MALE_NAMES: &[&str] =
+    &["АЙДАР", "АСХАТ", "ЕРЛАН", "НУРЛАН", "ДАНИЯР", "АРМАН", "БАУЫРЖАН", "ТИМУР", "САКЕН", "ЕРБОЛ"];
+const FEMALE_NAMES: &[&str] =
+    &["АЙГЕРИМ", "ДИНАРА", "ЖАНАР", "САУЛЕ", "АСЕЛЬ", "ГУЛЬНАРА", "МАДИНА", "АЛИЯ", "КАМИЛА", "АРУЖАН"];
+/// Surnames in their masculine form; the feminine adds "А".
+const SURNAMES: &[&str] =
+    &["АХМЕТОВ", "ЖУМАБАЕВ", "СЕРИКОВ", "ТОКТАРОВ", "ИСКАКОВ", "КАСЫМОВ", "ОМАРОВ", "САПАРОВ", "НУРГАЛИЕВ", "БЕКОВ"];
+/// The issuer of Kazakh identity documents, in the three languages the vendor reports.
+const ISSUER_RU: &str = "МИНИСТЕРСТВО ВНУТРЕННИХ ДЕЛ РК";
+const ISSUER_EN: &str = "MINISTRY OF INTERNAL AFFAIRS";
+const ISSUER_KK: &str = "ҚР ІШКІ ІСТЕР МИНИСТРЛІГІ";
+
+impl Generator {
+    pub fn new(seed: Option<u64>) -> Self {
+        let rng = match seed {
+            Some(seed) => ChaCha20Rng::seed_from_u64(seed),
+            None => ChaCha20Rng::from_os_rng(),
+        };
+        Self { rng }
+    }
+
+    pub fn session_id(&mut self) -> Uuid {
+        uuid::Builder::from_random_bytes(self.rng.random()).into_uuid()
+    }
+
+    /// A key in the vendor's shape: 48 URL-safe characters.
+    pub fn api_key(&mut self) -> ApiKey {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let key = (0..48).map(|_| char::from(*ALPHABET.choose(&mut self.rng).expect("non-empty"))).collect();
+        ApiKey::from_generated(key)
+    }
+
+    pub fn otp(&mut self) -> String {
+        format!("{:06}", self.rng.random_range(0..1_000_000))
+    }
+
+    pub fn subject(&mut self, metadata: &Metadata, today: Date) -> Subject {
+        let given_iin = metadata
+            .edocument
+            .as_ref()
+            .and_then(|e| e.iin.as_ref())
+            .and_then(|p| p.value.clone())
+            .or_else(|| metadata.extra.as_ref().and_then(|e| e.iin.clone()));
+        let iin = given_iin.unwrap_or_else(|| {
+            let gender = if self.rng.random_bool(0.5) { Gender::Male } else { Gender::Female };
+            // Adults born 1960-2005.
+            let first = Date::from_calendar_date(1960, time::Month::January, 1).expect("valid");
+            let birth = first + Duration::days(self.rng.random_range(0..46 * 365));
+            let start: u16 = self.rng.random_range(0..10_000);
+            Iin::generate(birth, gender, (start..10_000).chain(0..start)).expect("a serial with a check digit exists")
+        });
+        let phone =
+            metadata.edocument.as_ref().and_then(|e| e.phone.as_ref()).and_then(|p| p.value.clone()).unwrap_or_else(
+                || {
+                    let n: u32 = self.rng.random_range(0..100_000_000);
+                    Phone::parse(&format!("770{n:08}")).expect("77 and 9 digits")
+                },
+            );
+        let gender = iin.gender();
+        let first_name = match gender {
+            Gender::Male => MALE_NAMES,
+            Gender::Female => FEMALE_NAMES,
+        }
+        .choose(&mut self.rng)
+        .expect("non-empty");
+        let surname = SURNAMES.choose(&mut self.rng).expect("non-empty");
+        let father = MALE_NAMES.choose(&mut self.rng).expect("non-empty");
+        let (last_name, middle_name) = match gender {
+            Gender::Male => ((*surname).to_owned(), format!("{father}ОВИЧ")),
+            Gender::Female => (format!("{surname}А"), format!("{father}ОВНА")),
+        };
+        let doc_issued = today - Duration::days(self.rng.random_range(30..9 * 365));
+        let doc_expires = doc_issued + Duration::days(10 * 365 + 2) - Duration::days(1);
+        Subject {
+            first_name: (*first_name).to_owned(),
+            last_name,
+            middle_name,
+            gender,
+            iin,
+            phone,
+            doc_number: format!("0{:08}", self.rng.random_range(0..100_000_000)),
+            doc_issued,
+            doc_expires,
+        }
+    }
+
+    /// A plausible result for `code` ending with `outcome`: high scores for a pass, low for a
+    /// failure, and the subject's data for the document technologies.
+    pub fn result(&mut self, code: TechnologyCode, outcome: &Outcome, s: &Subject) -> TechResult {
+        let passed = *outcome == Outcome::Passed;
+        match code.family() {
+            Family::Liveness => TechResult::Liveness(LivenessResult {
+                result: passed,
+                eye_closed: false,
+                prediction: format!("{:.4}", self.score(passed, 0.95..0.9999, 0.05..0.45)),
+                face_center: true,
+                face_direction: "forward".to_owned(),
+                failure_reason: match outcome {
+                    Outcome::Passed => None,
+                    Outcome::Failed(reason) => Some(reason.clone()),
+                },
+            }),
+            Family::Face2Face => {
+                let p = self.score(passed, 0.85..0.99, 0.10..0.55);
+                TechResult::Face2Face(Face2FaceResult {
+                    result: passed,
+                    prediction: format!("{p:.4}"),
+                    prediction_percent: format!("{:.2}", p * 100.0),
+                })
+            }
+            Family::Edocument => TechResult::Edocument(EdocumentResult {
+                result: passed,
+                phone: s.phone.as_str().to_owned(),
+                result_json: EdocumentJson {
+                    common: EdocumentCommon {
+                        doc_owner: DocOwner {
+                            iin: s.iin.as_str().to_owned(),
+                            first_name: s.first_name.clone(),
+                            last_name: s.last_name.clone(),
+                            middle_name: s.middle_name.clone(),
+                        },
+                        doc_number: s.doc_number.clone(),
+                        doc_issuer: DocIssuer {
+                            name_ru: ISSUER_RU.to_owned(),
+                            name_en: ISSUER_EN.to_owned(),
+                            name_kk: ISSUER_KK.to_owned(),
+                        },
+                    },
+                },
+                extra: EdocumentExtra {
+                    date_of_birth: iso(s.iin.birth_date()),
+                    date_of_issue: iso(s.doc_issued),
+                    date_of_expire: iso(s.doc_expires),
+                },
+                gender: match s.gender {
+                    Gender::Male => "MALE",
+                    Gender::Female => "FEMALE",
+                }
+                .to_owned(),
+            }),
+            Family::DocumentRecognition => TechResult::DocumentRecognition(DocumentRecognitionResult {
+                result: passed,
+                first_name: s.first_name.clone(),
+                last_name: s.last_name.clone(),
+                patronymic: s.middle_name.clone(),
+                personal_number: s.iin.as_str().to_owned(),
+                date_of_birth: dotted(s.iin.birth_date()),
+                document_number: s.doc_number.clone(),
+                authority: ISSUER_RU.to_owned(),
+                date_of_issue: dotted(s.doc_issued),
+                date_of_expiry: dotted(s.doc_expires),
+            }),
+        }
+    }
+
+    fn score(&mut self, passed: bool, pass: std::ops::Range<f64>, fail: std::ops::Range<f64>) -> f64 {
+        self.rng.random_range(if passed { pass } else { fail })
+    }
+}
+
+/// `01.01.2000`, as the docs' document recognition example writes dates.
+fn dotted(d: Date) -> String {
+    format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// `2000-01-01` [mock].
+fn iso(d: Date) -> String {
+    format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_same_seed_makes_the_same_values() {
+        let meta = Metadata::default();
+        let today = time::macros::date!(2026 - 01 - 01);
+        let run = || {
+            let mut g = Generator::new(Some(42));
+            (g.session_id(), g.subject(&meta, today), g.otp(), g.api_key())
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn the_subject_takes_the_iin_and_phone_from_the_metadata() {
+        let meta = Metadata::parse(
+            json!({"edocument": {"iin": {"value": "880315400010"}, "phone": {"value": "77011234567"}}}),
+            None,
+        )
+        .unwrap();
+        let s = Generator::new(None).subject(&meta, time::macros::date!(2026 - 01 - 01));
+        assert_eq!(s.iin.as_str(), "880315400010");
+        assert_eq!(s.phone.as_str(), "77011234567");
+        assert_eq!(s.gender, Gender::Female, "the IIN's century digit 4 is a woman");
+        assert!(s.last_name.ends_with('А'), "feminine surname: {}", s.last_name);
+    }
+
+    #[test]
+    fn scores_are_strings_with_four_decimals_high_for_a_pass() {
+        let mut g = Generator::new(Some(7));
+        let s = g.subject(&Metadata::default(), time::macros::date!(2026 - 01 - 01));
+        let TechResult::Liveness(live) = g.result(TechnologyCode::Ldhp, &Outcome::Passed, &s) else { panic!() };
+        assert_eq!(live.prediction.len(), 6, "{}", live.prediction);
+        assert!(live.prediction.parse::<f64>().unwrap() >= 0.95);
+        let TechResult::Face2Face(f2f) = g.result(TechnologyCode::F2f, &Outcome::Passed, &s) else { panic!() };
+        let p: f64 = f2f.prediction.parse().unwrap();
+        let pct: f64 = f2f.prediction_percent.parse().unwrap();
+        assert!((p * 100.0 - pct).abs() < 0.01, "{p} vs {pct}");
+    }
+}

@@ -1,0 +1,367 @@
+//! Sessions and their state machine. A session walks its technologies in order; each step is
+//! pending, in progress, then passed, failed or skipped (an interchangeable alternative passed).
+//! Every transition returns the events it caused (flow start, technology start and end, flow
+//! end) and records them on the session, so that whoever drives a session — the end-user page,
+//! the admin `complete` call, a scenario — produces the same history, and whoever watches —
+//! the result endpoint, webhooks, the journal — sees the same thing. No HTTP here.
+
+pub mod generate;
+pub mod results;
+pub mod store;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::domain::{ApiKey, Metadata, TechnologyCode};
+pub use generate::{Generator, Subject};
+pub use results::{FailureReason, TechResult};
+pub use store::SessionStore;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: Uuid,
+    pub flow_name: String,
+    pub api_key: ApiKey,
+    pub technologies: Vec<TechnologyCode>,
+    pub metadata: Metadata,
+    /// The made-up person whose data the results report, consistent across technologies.
+    pub subject: Subject,
+    pub created_at: OffsetDateTime,
+    pub steps: Vec<Step>,
+    pub otp: Option<String>,
+    pub scenario: Option<String>,
+    pub events: Vec<RecordedEvent>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub code: TechnologyCode,
+    pub state: StepState,
+    pub started_at: Option<OffsetDateTime>,
+    pub ended_at: Option<OffsetDateTime>,
+    /// Set when the step ends, passed or failed.
+    pub result: Option<TechResult>,
+    pub failure_reason: Option<FailureReason>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    InProgress,
+    Passed,
+    Failed,
+    /// Not run because an interchangeable technology passed instead.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// No step has started yet.
+    Created,
+    Progress,
+    Finished,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    Failed(FailureReason),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    FlowStarted,
+    TechnologyStarted(TechnologyCode),
+    TechnologyEnded { code: TechnologyCode, success: bool },
+    FlowEnded { success: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordedEvent {
+    pub at: OffsetDateTime,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("the session is already {}", .0.as_str().to_lowercase())]
+    Ended(Status),
+    #[error("{0} is not a technology of this session")]
+    NotInSession(TechnologyCode),
+    #[error("{code} cannot run now: the session is at {current}")]
+    OutOfOrder { code: TechnologyCode, current: TechnologyCode },
+}
+
+impl StepState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    pub fn has_ended(self) -> bool {
+        matches!(self, Self::Passed | Self::Failed | Self::Skipped)
+    }
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::Progress => "PROGRESS",
+            Self::Finished => "FINISHED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    pub fn has_ended(self) -> bool {
+        matches!(self, Self::Finished | Self::Failed)
+    }
+}
+
+impl Session {
+    pub fn new(
+        id: Uuid,
+        flow: &crate::domain::Flow,
+        metadata: Metadata,
+        subject: Subject,
+        now: OffsetDateTime,
+    ) -> Self {
+        let steps = flow
+            .technologies
+            .iter()
+            .map(|&code| Step {
+                code,
+                state: StepState::Pending,
+                started_at: None,
+                ended_at: None,
+                result: None,
+                failure_reason: None,
+            })
+            .collect();
+        Self {
+            id,
+            flow_name: flow.name.clone(),
+            api_key: flow.api_key.clone(),
+            technologies: flow.technologies.clone(),
+            metadata,
+            subject,
+            created_at: now,
+            steps,
+            otp: None,
+            scenario: flow.scenario.clone(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Derived from the steps, never stored, so it cannot disagree with them.
+    pub fn status(&self) -> Status {
+        if self.steps.iter().any(|s| s.state == StepState::Failed) {
+            Status::Failed
+        } else if self.steps.iter().all(|s| s.state.has_ended()) {
+            Status::Finished
+        } else if self.steps.iter().all(|s| s.state == StepState::Pending) {
+            Status::Created
+        } else {
+            Status::Progress
+        }
+    }
+
+    /// When the last step ended, once the session has ended.
+    pub fn finished_at(&self) -> Option<OffsetDateTime> {
+        if self.status().has_ended() { self.steps.iter().filter_map(|s| s.ended_at).max() } else { None }
+    }
+
+    pub fn step(&self, code: TechnologyCode) -> Option<&Step> {
+        self.steps.iter().find(|s| s.code == code)
+    }
+
+    /// The first step that has not ended: where the user is.
+    pub fn current(&self) -> Option<&Step> {
+        if self.status().has_ended() {
+            return None;
+        }
+        self.steps.iter().find(|s| !s.state.has_ended())
+    }
+
+    /// The technologies the user may run now: the current one and, when it belongs to
+    /// `general.interchangeable_tech`, the other pending members of that group.
+    pub fn runnable(&self) -> Vec<TechnologyCode> {
+        let Some(current) = self.current() else { return Vec::new() };
+        let group = self.metadata.interchangeable();
+        if group.contains(&current.code) {
+            self.steps.iter().filter(|s| group.contains(&s.code) && !s.state.has_ended()).map(|s| s.code).collect()
+        } else {
+            vec![current.code]
+        }
+    }
+
+    /// The user begins a technology. Starting one already in progress changes nothing.
+    pub fn start(&mut self, code: TechnologyCode, now: OffsetDateTime) -> Result<Vec<Event>, TransitionError> {
+        let index = self.check_runnable(code)?;
+        let mut events = Vec::new();
+        if self.steps[index].state == StepState::InProgress {
+            return Ok(events);
+        }
+        if self.status() == Status::Created {
+            events.push(Event::FlowStarted);
+        }
+        let step = &mut self.steps[index];
+        step.state = StepState::InProgress;
+        step.started_at = Some(now);
+        events.push(Event::TechnologyStarted(code));
+        self.record(now, &events);
+        Ok(events)
+    }
+
+    /// A technology ends with `outcome` and `result` (starting it first if it had not started).
+    /// A pass skips the technologies interchangeable with it; a failure ends the session.
+    pub fn end(
+        &mut self,
+        code: TechnologyCode,
+        outcome: Outcome,
+        result: TechResult,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Event>, TransitionError> {
+        let mut events = self.start(code, now)?;
+        let success = outcome == Outcome::Passed;
+        let step = self.steps.iter_mut().find(|s| s.code == code).expect("checked by start");
+        step.ended_at = Some(now);
+        step.result = Some(result);
+        match outcome {
+            Outcome::Passed => step.state = StepState::Passed,
+            Outcome::Failed(reason) => {
+                step.state = StepState::Failed;
+                step.failure_reason = Some(reason);
+            }
+        }
+        if success {
+            let group = self.metadata.interchangeable().to_vec();
+            if group.contains(&code) {
+                for other in self.steps.iter_mut().filter(|s| s.code != code && group.contains(&s.code)) {
+                    if !other.state.has_ended() {
+                        other.state = StepState::Skipped;
+                        other.ended_at = Some(now);
+                    }
+                }
+            }
+        }
+        let mut ended = vec![Event::TechnologyEnded { code, success }];
+        match self.status() {
+            Status::Finished => ended.push(Event::FlowEnded { success: true }),
+            Status::Failed => ended.push(Event::FlowEnded { success: false }),
+            Status::Created | Status::Progress => {}
+        }
+        self.record(now, &ended);
+        events.extend(ended);
+        Ok(events)
+    }
+
+    fn check_runnable(&self, code: TechnologyCode) -> Result<usize, TransitionError> {
+        let status = self.status();
+        if status.has_ended() {
+            return Err(TransitionError::Ended(status));
+        }
+        let index = self.steps.iter().position(|s| s.code == code).ok_or(TransitionError::NotInSession(code))?;
+        if !self.runnable().contains(&code) {
+            let current = self.current().map_or(code, |s| s.code);
+            return Err(TransitionError::OutOfOrder { code, current });
+        }
+        Ok(index)
+    }
+
+    fn record(&mut self, at: OffsetDateTime, events: &[Event]) {
+        self.events.extend(events.iter().map(|event| RecordedEvent { at, event: event.clone() }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Flow, TechnologyCode::*};
+    use serde_json::json;
+
+    fn session(codes: &[TechnologyCode], metadata: serde_json::Value) -> (Session, Generator) {
+        let flow = Flow {
+            name: "test".into(),
+            api_key: ApiKey::parse("k-0123456789012345678901234567890123456789012345").unwrap(),
+            technologies: codes.to_vec(),
+            scenario: None,
+            webhook_url: None,
+        };
+        let metadata = Metadata::parse(metadata, Some(codes)).unwrap();
+        let mut generator = Generator::new(Some(1));
+        let subject = generator.subject(&metadata, time::macros::date!(2026 - 01 - 01));
+        (Session::new(Uuid::nil(), &flow, metadata, subject, OffsetDateTime::UNIX_EPOCH), generator)
+    }
+
+    fn pass(s: &mut Session, g: &mut Generator, code: TechnologyCode) -> Result<Vec<Event>, TransitionError> {
+        let result = g.result(code, &Outcome::Passed, &s.subject);
+        s.end(code, Outcome::Passed, result, OffsetDateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn a_session_walks_created_progress_finished_with_events_in_order() {
+        let (mut s, mut g) = session(&[Ldhp, F2f], json!({}));
+        assert_eq!(s.status(), Status::Created);
+        assert_eq!(
+            pass(&mut s, &mut g, Ldhp).unwrap(),
+            vec![
+                Event::FlowStarted,
+                Event::TechnologyStarted(Ldhp),
+                Event::TechnologyEnded { code: Ldhp, success: true }
+            ]
+        );
+        assert_eq!(s.status(), Status::Progress);
+        assert_eq!(
+            pass(&mut s, &mut g, F2f).unwrap(),
+            vec![
+                Event::TechnologyStarted(F2f),
+                Event::TechnologyEnded { code: F2f, success: true },
+                Event::FlowEnded { success: true }
+            ]
+        );
+        assert_eq!(s.status(), Status::Finished);
+        assert_eq!(s.events.len(), 6, "every event is recorded on the session");
+        assert_eq!(pass(&mut s, &mut g, F2f), Err(TransitionError::Ended(Status::Finished)));
+    }
+
+    #[test]
+    fn steps_run_in_order_only() {
+        let (mut s, mut g) = session(&[Ldhp, F2f], json!({}));
+        assert_eq!(pass(&mut s, &mut g, F2f), Err(TransitionError::OutOfOrder { code: F2f, current: Ldhp }));
+        assert_eq!(pass(&mut s, &mut g, Dr), Err(TransitionError::NotInSession(Dr)));
+        assert!(s.events.is_empty(), "a refused transition records nothing");
+    }
+
+    #[test]
+    fn a_failed_step_fails_the_session_and_stops_it() {
+        let (mut s, mut g) = session(&[Ldhp, F2f], json!({}));
+        let reason = FailureReason::new("CALC_RESULT", "Low overall prediction");
+        let outcome = Outcome::Failed(reason.clone());
+        let result = g.result(Ldhp, &outcome, &s.subject);
+        let events = s.end(Ldhp, outcome, result, OffsetDateTime::UNIX_EPOCH).unwrap();
+        assert_eq!(events.last(), Some(&Event::FlowEnded { success: false }));
+        assert_eq!(s.status(), Status::Failed);
+        assert_eq!(s.step(Ldhp).unwrap().failure_reason, Some(reason));
+        assert_eq!(s.step(F2f).unwrap().state, StepState::Pending);
+        assert!(matches!(pass(&mut s, &mut g, F2f), Err(TransitionError::Ended(Status::Failed))));
+    }
+
+    #[test]
+    fn interchangeable_technologies_let_either_run_and_skip_the_other() {
+        let (mut s, mut g) = session(&[Ldhp, Ed, Dr, F2f], json!({"general": {"interchangeable_tech": ["ED", "DR"]}}));
+        pass(&mut s, &mut g, Ldhp).unwrap();
+        assert_eq!(s.runnable(), vec![Ed, Dr]);
+        pass(&mut s, &mut g, Dr).unwrap();
+        assert_eq!(s.step(Ed).unwrap().state, StepState::Skipped);
+        assert_eq!(s.runnable(), vec![F2f]);
+        pass(&mut s, &mut g, F2f).unwrap();
+        assert_eq!(s.status(), Status::Finished);
+    }
+}

@@ -1,0 +1,128 @@
+//! The per-technology results a session reports, with the vendor's field names and types
+//! (`prediction` is a string, dates are strings, ...). Plain data: generated in `generate`,
+//! serialized as they are by the result endpoint.
+
+use serde::Serialize;
+
+/// Why a technology failed, as the vendor writes it: `{"type": "CALC_RESULT", "detail": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FailureReason {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub detail: String,
+}
+
+impl FailureReason {
+    pub fn new(kind: &str, detail: &str) -> Self {
+        Self { kind: kind.to_owned(), detail: detail.to_owned() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TechResult {
+    Liveness(LivenessResult),
+    Face2Face(Face2FaceResult),
+    Edocument(EdocumentResult),
+    DocumentRecognition(DocumentRecognitionResult),
+}
+
+/// `liveness_result` [doc].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LivenessResult {
+    pub result: bool,
+    pub eye_closed: bool,
+    pub prediction: String,
+    pub face_center: bool,
+    pub face_direction: String,
+    pub failure_reason: Option<FailureReason>,
+}
+
+/// `face2face_result` [seen].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Face2FaceResult {
+    pub result: bool,
+    pub prediction: String,
+    pub prediction_percent: String,
+}
+
+/// `edocument_result` [seen]: the state database's answer about the subject.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EdocumentResult {
+    pub result: bool,
+    pub phone: String,
+    pub result_json: EdocumentJson,
+    pub extra: EdocumentExtra,
+    pub gender: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EdocumentJson {
+    pub common: EdocumentCommon,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EdocumentCommon {
+    pub doc_owner: DocOwner,
+    pub doc_number: String,
+    pub doc_issuer: DocIssuer,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocOwner {
+    pub iin: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub middle_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocIssuer {
+    #[serde(rename = "nameRu")]
+    pub name_ru: String,
+    #[serde(rename = "nameEn")]
+    pub name_en: String,
+    #[serde(rename = "nameKk")]
+    pub name_kk: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EdocumentExtra {
+    pub date_of_birth: String,
+    pub date_of_issue: String,
+    pub date_of_expire: String,
+}
+
+/// `document_recognition_result` [doc]; the docs' example ends with "...", so the fields after
+/// `authority` are [mock].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentRecognitionResult {
+    pub result: bool,
+    pub first_name: String,
+    pub last_name: String,
+    pub patronymic: String,
+    pub personal_number: String,
+    pub date_of_birth: String,
+    pub document_number: String,
+    pub authority: String,
+    pub date_of_issue: String,
+    pub date_of_expiry: String,
+}
+
+impl FailureReason {
+    /// The reason a technology of `family` fails with when nothing more specific is scripted.
+    /// Liveness's is the vendor's documented one; the others are [mock].
+    pub fn default_for(family: crate::domain::Family) -> Self {
+        use crate::domain::Family;
+        match family {
+            Family::Liveness => Self::new("CALC_RESULT", "Low overall prediction"),
+            Family::Face2Face => Self::new("FACES_MISMATCH", "The faces on the photos do not match"),
+            Family::Edocument => Self::new("SUBJECT_NOT_FOUND", "The subject was not found in the citizens' database"),
+            Family::DocumentRecognition => {
+                Self::new("DOCUMENT_UNREADABLE", "The document on the image could not be read")
+            }
+        }
+    }
+}

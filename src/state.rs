@@ -1,0 +1,154 @@
+//! The mock's state — flows, sessions, the random generator — behind one lock that is never
+//! held across an `.await`, and the operations on it that every front (the emulated API, the
+//! end-user page, the admin API) shares, so that each rule lives in one place.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::domain::{Family, Flow, Metadata, TechnologyCode};
+use crate::session::{Event, FailureReason, Generator, Outcome, Session, SessionStore, TransitionError};
+
+/// Cheap to clone: every clone is the same mock.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+struct Shared {
+    config: StateConfig,
+    clock: Clock,
+    inner: Mutex<Inner>,
+}
+
+/// What the state needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct StateConfig {
+    pub flows: Vec<Flow>,
+    pub seed: Option<u64>,
+    pub max_body: usize,
+    /// The base URL written into generated links, without a trailing slash.
+    pub public_url: String,
+}
+
+struct Inner {
+    flows: Vec<Flow>,
+    sessions: SessionStore,
+    generator: Generator,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("no session with this id")]
+    NotFound,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+/// What the admin `complete` call asks for one technology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutcomeChoice {
+    Passed,
+    Failed,
+}
+
+impl AppState {
+    pub fn new(config: StateConfig) -> Self {
+        let inner = Inner {
+            flows: config.flows.clone(),
+            sessions: SessionStore::default(),
+            generator: Generator::new(config.seed),
+        };
+        Self(Arc::new(Shared { config, clock: Clock, inner: Mutex::new(inner) }))
+    }
+
+    pub fn max_body(&self) -> usize {
+        self.0.config.max_body
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.0.config.public_url
+    }
+
+    /// A poisoned lock means a panic elsewhere; the data is still consistent (every mutation
+    /// is completed before anything can panic), so keep serving rather than fail every request.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.0.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn flows(&self) -> Vec<Flow> {
+        self.lock().flows.clone()
+    }
+
+    pub fn find_flow(&self, api_key: &str) -> Option<Flow> {
+        self.lock().flows.iter().find(|f| f.api_key.as_str() == api_key).cloned()
+    }
+
+    /// Creates a session of `flow` and returns its id.
+    pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Uuid {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        let id = inner.generator.session_id();
+        let subject = inner.generator.subject(&metadata, now.date());
+        inner.sessions.insert(Session::new(id, flow, metadata, subject, now));
+        id
+    }
+
+    /// Runs `f` on the session, under the lock: keep `f` short and free of I/O.
+    pub fn with_session<R>(&self, id: &Uuid, f: impl FnOnce(&Session) -> R) -> Option<R> {
+        self.lock().sessions.get(id).map(f)
+    }
+
+    /// Runs `f` on every session, newest first, under the lock.
+    pub fn map_sessions<R>(&self, f: impl FnMut(&Session) -> R) -> Vec<R> {
+        self.lock().sessions.iter_newest_first().map(f).collect()
+    }
+
+    /// Ends one technology of a session with `outcome`, generating its result: the single
+    /// transition every front goes through.
+    pub fn end_step(&self, id: &Uuid, code: TechnologyCode, outcome: Outcome) -> Result<Vec<Event>, SessionError> {
+        let now = self.0.clock.now();
+        let mut guard = self.lock();
+        let Inner { sessions, generator, .. } = &mut *guard;
+        let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        let result = generator.result(code, &outcome, &session.subject);
+        Ok(session.end(code, outcome, result, now)?)
+    }
+
+    /// Plays every remaining step as a person would: in order, passing each technology unless
+    /// `outcomes` says it fails (keys are codes or families), until the session ends.
+    pub fn complete(&self, id: &Uuid, outcomes: &HashMap<String, OutcomeChoice>) -> Result<Vec<Event>, SessionError> {
+        let mut events = Vec::new();
+        loop {
+            let next = self
+                .with_session(id, |s| {
+                    if s.status().has_ended() && events.is_empty() {
+                        return Err(TransitionError::Ended(s.status()));
+                    }
+                    Ok(s.runnable().first().copied())
+                })
+                .ok_or(SessionError::NotFound)??;
+            let Some(code) = next else { return Ok(events) };
+            let choice = outcomes
+                .get(code.as_str())
+                .or_else(|| outcomes.get(code.family().as_str()))
+                .unwrap_or(&OutcomeChoice::Passed);
+            let outcome = match choice {
+                OutcomeChoice::Passed => Outcome::Passed,
+                OutcomeChoice::Failed => Outcome::Failed(FailureReason::default_for(code.family())),
+            };
+            events.extend(self.end_step(id, code, outcome)?);
+        }
+    }
+}
+
+/// Whether `key` names a technology (`LDHP`) or a family (`liveness`) present in `codes`.
+pub fn selects_any(key: &str, codes: &[TechnologyCode]) -> bool {
+    codes.iter().any(|c| c.as_str() == key || c.family().as_str() == key)
+}
+
+/// The families and codes a selector may name, for error messages.
+pub fn selector_help() -> String {
+    let families: Vec<&str> = Family::ALL.iter().map(|f| f.as_str()).collect();
+    format!("a code ({}) or a family ({})", TechnologyCode::list(&TechnologyCode::ALL), families.join(", "))
+}

@@ -1,0 +1,99 @@
+//! Spawns an isolated server per test and talks to it over real HTTP.
+
+use base64::Engine as _;
+use biometric_kz_mock::{Application, Config};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const EVERYONE: &str = "TTpme201NiUMBA_mock-flow-for-everyone-0000000000";
+pub const INDIVIDUALS: &str = "Efy202XKbVAWRu_mock-flow-for-individuals-0000000";
+pub const LEGAL: &str = "UuuH4V1XC-M9je_mock-flow-for-legal-entities-0000";
+
+/// Valid IINs (check digit and birth date) and a valid phone.
+pub const IIN: &str = "900101300017";
+pub const IIN_2: &str = "880315400010";
+pub const PHONE: &str = "77011234567";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Config::default()).await
+}
+
+pub async fn spawn_with(config: Config) -> TestApp {
+    let app = Application::build(Config { port: 0, ..config }).await.expect("the server builds");
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp { base, client: Client::new() }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs `body` as JSON with `Content-Type: application/json`.
+    pub async fn create(&self, body: &Value) -> Response {
+        self.client.post(self.url("/api/v1/flows/session/create/")).json(body).send().await.expect("request sent")
+    }
+
+    /// POSTs raw bytes with an optional Content-Type.
+    pub async fn create_raw(&self, body: impl Into<reqwest::Body>, content_type: Option<&str>) -> Response {
+        let mut request = self.client.post(self.url("/api/v1/flows/session/create/")).body(body);
+        if let Some(ct) = content_type {
+            request = request.header("Content-Type", ct);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Creates a session and returns its id; panics unless the mock answered 200.
+    pub async fn create_ok(&self, body: &Value) -> String {
+        let (status, json) = read(self.create(body).await).await;
+        assert_eq!(status, StatusCode::OK, "create should succeed for {body}: {json}");
+        json["session_id"].as_str().expect("session_id is a string").to_owned()
+    }
+
+    pub async fn result(&self, session_id: &str, key: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .get(self.url("/api/v1/flows/session/result/"))
+            .query(&[("session_id", session_id), ("flow_api_key", key)])
+            .send()
+            .await
+            .expect("request sent");
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        read(self.client.get(self.url(path)).send().await.expect("request sent")).await
+    }
+
+    pub async fn complete(&self, session_id: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.client.post(self.url(&format!("/__admin/sessions/{session_id}/complete")));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+}
+
+/// The status and the JSON body; panics with the raw text when the body is not JSON.
+pub async fn read(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body read");
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the body of a {status} answer is not JSON ({e}): {text:?}"));
+    (status, json)
+}
+
+pub fn photo_base64(file: &str) -> String {
+    let bytes = std::fs::read(format!("{}/fixtures/photos/{file}", env!("CARGO_MANIFEST_DIR"))).expect("fixture");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn with_metadata(key: &str, metadata: Value) -> Value {
+    json!({"api_key": key, "metadata": metadata})
+}

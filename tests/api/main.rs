@@ -1,0 +1,11 @@
+//! Black-box tests of the server over real HTTP, each against its own server on port 0.
+
+// Table-driven tests pass `json!` values by value for readability.
+#![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
+
+mod admin;
+mod create_session;
+mod helpers;
+mod hostile;
+mod metadata;
+mod result;

@@ -1,0 +1,146 @@
+//! The binary as users run it: flags, environment variables, start-up errors, signals.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_biometric-kz-mock");
+
+fn output(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).output().expect("the binary runs")
+}
+
+/// Starts the server and returns it with the address it printed.
+fn start(args: &[&str], envs: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("a first line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the first line announces the address: {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// A minimal blocking HTTP GET, so that these tests need no async runtime.
+fn http_get(base: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(host).expect("connects");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "kill -TERM sent");
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < within, "the server did not stop within {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn help_lists_every_flag_and_its_environment_variable() {
+    let out = output(&["serve", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for (flag, env) in [
+        ("--host", "BKZ_MOCK_HOST"),
+        ("--port", "BKZ_MOCK_PORT"),
+        ("--public-url", "BKZ_MOCK_PUBLIC_URL"),
+        ("--flows", "BKZ_MOCK_FLOWS"),
+        ("--seed", "BKZ_MOCK_SEED"),
+        ("--max-body", "BKZ_MOCK_MAX_BODY"),
+    ] {
+        assert!(help.contains(flag), "{flag} in help:\n{help}");
+        assert!(help.contains(env), "{env} in help:\n{help}");
+    }
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let out = output(&["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("biometric-kz-mock {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn serve_on_port_0_prints_the_bound_address_and_stops_on_sigterm() {
+    let (mut child, addr) = start(&["serve", "--port", "0"], &[]);
+    assert!(addr.starts_with("http://127.0.0.1:"), "{addr}");
+    let response = http_get(&addr, "/__admin/health");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with(r#"{"status":"ok"}"#), "{response}");
+    terminate(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "a graceful stop exits 0: {status:?}");
+}
+
+#[test]
+fn flags_come_from_environment_variables_too() {
+    let (mut child, addr) =
+        start(&[], &[("BKZ_MOCK_PORT", "0"), ("BKZ_MOCK_PUBLIC_URL", "https://remote.example.test/")]);
+    let response = http_get(&addr, "/__admin/flows");
+    assert!(response.starts_with("HTTP/1.1 200"), "no subcommand means serve: {response}");
+    terminate(&child);
+    wait_exit(&mut child, Duration::from_secs(5));
+}
+
+#[test]
+fn a_bad_flows_file_stops_start_up_with_file_path_and_reason() {
+    let path = std::env::temp_dir().join(format!("bkz-cli-bad-flows-{}.json", std::process::id()));
+    std::fs::write(&path, r#"[{"name": "x", "api_key": "0123456789012345678901234567890123456789012345678", "technologies": ["LDHP", "FACE"]}]"#).unwrap();
+    let out = output(&["serve", "--port", "0", "--flows", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).ok();
+    assert!(!out.status.success(), "start-up fails");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(path.to_str().unwrap()), "names the file: {stderr}");
+    assert!(stderr.contains("[0].technologies[1]"), "names the path: {stderr}");
+    assert!(stderr.contains("unknown technology code \"FACE\""), "says why: {stderr}");
+}
+
+#[test]
+fn a_missing_flows_file_and_bad_flag_values_are_clear_errors() {
+    let out = output(&["serve", "--port", "0", "--flows", "/nonexistent/flows.json"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("/nonexistent/flows.json") && stderr.contains("cannot read"), "{stderr}");
+
+    for args in [["--max-body", "lots"], ["--port", "99999"], ["--seed", "-1"]] {
+        let out = output(&[&["serve"][..], &args[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?} is a usage error");
+    }
+    let out = output(&["serve", "--port", "0", "--public-url", "ftp://x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr).unwrap().contains("--public-url"));
+}
+
+#[test]
+fn a_port_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = output(&["serve", "--port", &port]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{stderr}");
+}
