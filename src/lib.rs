@@ -1,8 +1,8 @@
 //! # biometric-kz-mock
 //!
 //! An offline, standalone fake of the biometric.kz **Flow Remote** integration: the API host
-//! `kyc.biometric.kz` (session create and result) and, in later versions, the end-user host
-//! `remote.biometric.kz`. It follows the vendor's documented request shapes and metadata rules
+//! `kyc.biometric.kz` (session create and result) and the end-user page of
+//! `remote.biometric.kz` (`/flow/{session_id}`). It follows the vendor's documented request shapes and metadata rules
 //! (IIN check digits, the `77XXXXXXXXX` phone, the `skip_input` preconditions), answers errors
 //! in Django REST Framework's shapes, keeps sessions in memory with a state machine, and makes
 //! up plausible results. What it assumes where the vendor's docs are silent is listed in the
@@ -10,7 +10,7 @@
 //!
 //! Layout: `domain` (the vendor's rules, no HTTP), `session` (the state machine and generated
 //! values), `state` (the shared state and its operations), `http` (the emulated API and error
-//! shapes), `admin` (`/__admin`), `startup` (wiring).
+//! shapes), `page` (the end-user page), `admin` (`/__admin`), `startup` (wiring).
 
 pub mod admin;
 pub mod cli;
@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod page;
 pub mod session;
 pub mod startup;
 pub mod state;

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::domain::{Family, Flow, Metadata, TechnologyCode};
-use crate::session::{Event, FailureReason, Generator, Outcome, Session, SessionStore, TransitionError};
+use crate::domain::{Family, Flow, Iin, Metadata, Phone, TechnologyCode};
+use crate::session::results::reasons;
+use crate::session::{Event, FailureReason, Generator, OTP_ATTEMPTS, Outcome, Session, SessionStore, TransitionError};
 
 /// Cheap to clone: every clone is the same mock.
 #[derive(Clone)]
@@ -43,6 +44,18 @@ pub enum SessionError {
     NotFound,
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    #[error("the E-Document step has not sent an SMS code yet")]
+    NoOtp,
+}
+
+/// What checking an SMS code gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtpCheck {
+    Correct,
+    /// Wrong, with this many attempts left.
+    Wrong(u8),
+    /// Wrong for the last time: the step has failed.
+    Exhausted(Vec<Event>),
 }
 
 /// What the admin `complete` call asks for one technology.
@@ -113,6 +126,78 @@ impl AppState {
         let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
         let result = generator.result(code, &outcome, &session.subject);
         Ok(session.end(code, outcome, result, now)?)
+    }
+
+    /// The user opens a technology's screen (`technology.start`, and `flow.start` for the first).
+    pub fn start_step(&self, id: &Uuid, code: TechnologyCode) -> Result<Vec<Event>, SessionError> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        let session = inner.sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        Ok(session.start(code, now)?)
+    }
+
+    /// The outcome the session's scenario scripts for `code`: what a person who just goes on
+    /// gets. Every technology passes unless something scripts otherwise.
+    pub fn scripted_outcome(&self, id: &Uuid, _code: TechnologyCode) -> Result<Outcome, SessionError> {
+        self.with_session(id, |_| Outcome::Passed).ok_or(SessionError::NotFound)
+    }
+
+    /// The E-Document step sends an SMS code to the subject with this IIN and phone (what the
+    /// user entered, or the metadata's with `skip_input`). The results then describe that person.
+    pub fn begin_otp(&self, id: &Uuid, iin: Iin, phone: Phone) -> Result<String, SessionError> {
+        let now = self.0.clock.now();
+        let mut guard = self.lock();
+        let Inner { sessions, generator, .. } = &mut *guard;
+        let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        session.start(TechnologyCode::Ed, now)?;
+        if session.subject.iin == iin {
+            session.subject.phone = phone;
+        } else {
+            session.subject = generator.subject_with(Some(iin), Some(phone), now.date());
+        }
+        let otp = generator.otp();
+        session.otp = Some(otp.clone());
+        session.otp_wrong = 0;
+        Ok(otp)
+    }
+
+    /// Checks an SMS code; the last wrong one fails the E-Document step.
+    pub fn check_otp(&self, id: &Uuid, code: &str) -> Result<OtpCheck, SessionError> {
+        {
+            let mut inner = self.lock();
+            let session = inner.sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+            if session.status().has_ended() {
+                return Err(TransitionError::Ended(session.status()).into());
+            }
+            let expected = session.otp.as_deref().ok_or(SessionError::NoOtp)?;
+            if code.trim() == expected {
+                return Ok(OtpCheck::Correct);
+            }
+            session.otp_wrong += 1;
+            if session.otp_wrong < OTP_ATTEMPTS {
+                return Ok(OtpCheck::Wrong(OTP_ATTEMPTS - session.otp_wrong));
+            }
+        }
+        let reason = FailureReason::known(Family::Edocument, reasons::WRONG_OTP).expect("a known reason");
+        Ok(OtpCheck::Exhausted(self.end_step(id, TechnologyCode::Ed, Outcome::Failed(reason))?))
+    }
+
+    /// Runs the steps nobody has to act on: `Face2Face` with `metadata.face2face.photo1`, which
+    /// compares the given photo instead of asking for one, plays its scripted outcome as soon as
+    /// it becomes the current step.
+    pub fn run_automatic_steps(&self, id: &Uuid) -> Result<Vec<Event>, SessionError> {
+        let automatic = self
+            .with_session(id, |s| {
+                (s.uses_photo1 && s.runnable() == [TechnologyCode::F2f]).then_some(TechnologyCode::F2f)
+            })
+            .ok_or(SessionError::NotFound)?;
+        match automatic {
+            Some(code) => {
+                let outcome = self.scripted_outcome(id, code)?;
+                self.end_step(id, code, outcome)
+            }
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Plays every remaining step as a person would: in order, passing each technology unless

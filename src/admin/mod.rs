@@ -165,7 +165,7 @@ async fn complete_session(
         SessionError::Transition(e @ TransitionError::Ended(_)) => {
             ApiError::conflict(format!("Cannot complete: {e}. A session is one-time."))
         }
-        SessionError::Transition(e) => ApiError::conflict(format!("Cannot complete: {e}.")),
+        e @ (SessionError::Transition(_) | SessionError::NoOtp) => ApiError::conflict(format!("Cannot complete: {e}.")),
     })?;
     session_view(&state, &id).map(Json)
 }

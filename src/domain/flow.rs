@@ -123,10 +123,10 @@ impl FlowSpec {
             }
             technologies.push(parsed);
         }
-        if let Some(url) = &self.webhook_url {
-            if !is_http_url(url) {
-                return Err(err("webhook_url", format!("{url:?} is not an absolute http(s) URL")));
-            }
+        if let Some(url) = &self.webhook_url
+            && !is_http_url(url)
+        {
+            return Err(err("webhook_url", format!("{url:?} is not an absolute http(s) URL")));
         }
         Ok(Flow { name: self.name, api_key, technologies, scenario: self.scenario, webhook_url: self.webhook_url })
     }

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .route(CREATE_PATH, post(api::create_session))
         .route(RESULT_PATH, get(api::session_result))
         .nest("/__admin", crate::admin::routes())
+        .merge(crate::page::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.max_body()))
         .layer(middleware::from_fn(json_framework_errors))
@@ -52,9 +53,12 @@ async fn json_framework_errors(request: Request<Body>, next: Next) -> Response {
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
-    let is_json =
-        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !status.is_client_error() || is_json {
+    // JSON bodies are already in shape; the end-user page answers its own errors in HTML.
+    let shaped = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html"));
+    if !status.is_client_error() || shaped {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -9,6 +9,7 @@ use time::{Date, Duration};
 use uuid::Uuid;
 
 use super::Outcome;
+use super::results::reasons::{EYES_CLOSED, FACE_NOT_CENTERED, WRONG_HEAD_POSITION};
 use super::results::{
     DocIssuer, DocOwner, DocumentRecognitionResult, EdocumentCommon, EdocumentExtra, EdocumentJson, EdocumentResult,
     Face2FaceResult, LivenessResult, TechResult,
@@ -77,6 +78,12 @@ impl Generator {
             .and_then(|e| e.iin.as_ref())
             .and_then(|p| p.value.clone())
             .or_else(|| metadata.extra.as_ref().and_then(|e| e.iin.clone()));
+        let given_phone = metadata.edocument.as_ref().and_then(|e| e.phone.as_ref()).and_then(|p| p.value.clone());
+        self.subject_with(given_iin, given_phone, today)
+    }
+
+    /// A person with this IIN and phone where given, made up otherwise.
+    pub fn subject_with(&mut self, given_iin: Option<Iin>, given_phone: Option<Phone>, today: Date) -> Subject {
         let iin = given_iin.unwrap_or_else(|| {
             let gender = if self.rng.random_bool(0.5) { Gender::Male } else { Gender::Female };
             // Adults born 1960-2005.
@@ -85,13 +92,10 @@ impl Generator {
             let start: u16 = self.rng.random_range(0..10_000);
             Iin::generate(birth, gender, (start..10_000).chain(0..start)).expect("a serial with a check digit exists")
         });
-        let phone =
-            metadata.edocument.as_ref().and_then(|e| e.phone.as_ref()).and_then(|p| p.value.clone()).unwrap_or_else(
-                || {
-                    let n: u32 = self.rng.random_range(0..100_000_000);
-                    Phone::parse(&format!("770{n:08}")).expect("77 and 9 digits")
-                },
-            );
+        let phone = given_phone.unwrap_or_else(|| {
+            let n: u32 = self.rng.random_range(0..100_000_000);
+            Phone::parse(&format!("770{n:08}")).expect("77 and 9 digits")
+        });
         let gender = iin.gender();
         let first_name = match gender {
             Gender::Male => MALE_NAMES,
@@ -125,17 +129,22 @@ impl Generator {
     pub fn result(&mut self, code: TechnologyCode, outcome: &Outcome, s: &Subject) -> TechResult {
         let passed = *outcome == Outcome::Passed;
         match code.family() {
-            Family::Liveness => TechResult::Liveness(LivenessResult {
-                result: passed,
-                eye_closed: false,
-                prediction: format!("{:.4}", self.score(passed, 0.95..0.9999, 0.05..0.45)),
-                face_center: true,
-                face_direction: "forward".to_owned(),
-                failure_reason: match outcome {
+            Family::Liveness => {
+                let reason = match outcome {
                     Outcome::Passed => None,
                     Outcome::Failed(reason) => Some(reason.clone()),
-                },
-            }),
+                };
+                // The other fields agree with the reason the liveness check failed for.
+                let kind = reason.as_ref().map(|r| r.kind.as_str());
+                TechResult::Liveness(LivenessResult {
+                    result: passed,
+                    eye_closed: kind == Some(EYES_CLOSED),
+                    prediction: format!("{:.4}", self.score(passed, 0.95..0.9999, 0.05..0.45)),
+                    face_center: kind != Some(FACE_NOT_CENTERED),
+                    face_direction: if kind == Some(WRONG_HEAD_POSITION) { "left" } else { "forward" }.to_owned(),
+                    failure_reason: reason,
+                })
+            }
             Family::Face2Face => {
                 let p = self.score(passed, 0.85..0.99, 0.10..0.55);
                 TechResult::Face2Face(Face2FaceResult {

@@ -28,10 +28,19 @@ pub struct Session {
     pub subject: Subject,
     pub created_at: OffsetDateTime,
     pub steps: Vec<Step>,
+    /// The E-Document step's SMS code, once the user has reached the OTP screen.
     pub otp: Option<String>,
+    /// Wrong OTP codes entered so far; the third fails the step.
+    pub otp_wrong: u8,
+    /// Whether `metadata.face2face.photo1` takes the place of the user's upload: it was given and
+    /// F2F follows another step of the flow [doc].
+    pub uses_photo1: bool,
     pub scenario: Option<String>,
     pub events: Vec<RecordedEvent>,
 }
+
+/// How many wrong SMS codes fail the E-Document step [mock].
+pub const OTP_ATTEMPTS: u8 = 3;
 
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -149,11 +158,13 @@ impl Session {
             flow_name: flow.name.clone(),
             api_key: flow.api_key.clone(),
             technologies: flow.technologies.clone(),
-            metadata,
             subject,
             created_at: now,
             steps,
             otp: None,
+            otp_wrong: 0,
+            uses_photo1: metadata.photo1().is_some() && flow.uses_face2face_photo(),
+            metadata,
             scenario: flow.scenario.clone(),
             events: Vec::new(),
         }

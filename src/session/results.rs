@@ -111,18 +111,48 @@ pub struct DocumentRecognitionResult {
     pub date_of_expiry: String,
 }
 
+/// The failure reasons the mock knows, per family. Liveness's `CALC_RESULT` / "Low overall
+/// prediction" is the vendor's documented one; every other type and wording is [mock].
+pub mod reasons {
+    use crate::domain::Family;
+
+    pub const CALC_RESULT: &str = "CALC_RESULT";
+    pub const EYES_CLOSED: &str = "EYES_CLOSED";
+    pub const FACE_NOT_CENTERED: &str = "FACE_NOT_CENTERED";
+    pub const WRONG_HEAD_POSITION: &str = "WRONG_HEAD_POSITION";
+    pub const FACES_MISMATCH: &str = "FACES_MISMATCH";
+    pub const SUBJECT_NOT_FOUND: &str = "SUBJECT_NOT_FOUND";
+    pub const WRONG_OTP: &str = "WRONG_OTP";
+    pub const DOCUMENT_UNREADABLE: &str = "DOCUMENT_UNREADABLE";
+
+    /// `(type, detail)` pairs, the default (the most common) first.
+    pub fn of(family: Family) -> &'static [(&'static str, &'static str)] {
+        match family {
+            Family::Liveness => &[
+                (CALC_RESULT, "Low overall prediction"),
+                (EYES_CLOSED, "Eyes are closed"),
+                (FACE_NOT_CENTERED, "Face is not in the center of the frame"),
+                (WRONG_HEAD_POSITION, "Head position does not match the instruction"),
+            ],
+            Family::Face2Face => &[(FACES_MISMATCH, "The faces on the photos do not match")],
+            Family::Edocument => &[
+                (SUBJECT_NOT_FOUND, "The subject was not found in the citizens' database"),
+                (WRONG_OTP, "A wrong SMS code was entered 3 times"),
+            ],
+            Family::DocumentRecognition => &[(DOCUMENT_UNREADABLE, "The document on the image could not be read")],
+        }
+    }
+}
+
 impl FailureReason {
     /// The reason a technology of `family` fails with when nothing more specific is scripted.
-    /// Liveness's is the vendor's documented one; the others are [mock].
     pub fn default_for(family: crate::domain::Family) -> Self {
-        use crate::domain::Family;
-        match family {
-            Family::Liveness => Self::new("CALC_RESULT", "Low overall prediction"),
-            Family::Face2Face => Self::new("FACES_MISMATCH", "The faces on the photos do not match"),
-            Family::Edocument => Self::new("SUBJECT_NOT_FOUND", "The subject was not found in the citizens' database"),
-            Family::DocumentRecognition => {
-                Self::new("DOCUMENT_UNREADABLE", "The document on the image could not be read")
-            }
-        }
+        let (kind, detail) = reasons::of(family)[0];
+        Self::new(kind, detail)
+    }
+
+    /// A known reason of `family` by its type.
+    pub fn known(family: crate::domain::Family, kind: &str) -> Option<Self> {
+        reasons::of(family).iter().find(|(k, _)| *k == kind).map(|(k, d)| Self::new(k, d))
     }
 }

@@ -4,8 +4,10 @@
 #![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 
 mod admin;
+mod browser;
 mod create_session;
 mod helpers;
 mod hostile;
 mod metadata;
-mod result;
+mod page;
+mod session_result;

@@ -1,0 +1,293 @@
+//! The end-user page of remote.biometric.kz: `GET /flow/{session_id}` walks the session's
+//! technologies in order, one step per screen, with server-rendered forms that work without
+//! JavaScript (POST, then 303 to the next screen). Every step goes through the same state
+//! operations as the admin `complete` call, so the result endpoint cannot tell them apart.
+//! Templates live in `templates/`; this module knows HTML, never the vendor's JSON shapes.
+
+pub mod i18n;
+mod views;
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use uuid::Uuid;
+
+use crate::domain::flow::is_http_url;
+use crate::domain::{Family, Iin, Phone, Photo, TechnologyCode};
+use crate::session::{FailureReason, Outcome};
+use crate::state::{AppState, OtpCheck, SessionError};
+pub use i18n::Locale;
+use views::{Frame, MessagePage, Snapshot, StepContext};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/flow/{id}", get(show))
+        .route("/flow/{id}/done", get(done))
+        .route("/flow/{id}/{code}", post(submit))
+}
+
+/// The page's query: `redirect`, `locale` (ru, en [doc]; kz [seen]) and `web_view` [seen], carried
+/// from screen to screen, and `step`, which picks one of interchangeable technologies.
+#[derive(Debug, Clone, Default)]
+pub struct PageQuery {
+    pub redirect: Option<String>,
+    pub locale_raw: Option<String>,
+    pub locale: Locale,
+    pub web_view: bool,
+    pub step: Option<String>,
+}
+
+impl PageQuery {
+    pub fn parse(raw: Option<&str>) -> Self {
+        let pairs: HashMap<String, String> =
+            url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+        let locale_raw = pairs.get("locale").cloned();
+        Self {
+            locale: Locale::parse(locale_raw.as_deref()),
+            locale_raw,
+            redirect: pairs.get("redirect").filter(|r| !r.is_empty()).cloned(),
+            web_view: pairs.get("web_view").is_some_and(|v| v == "true" || v == "1"),
+            step: pairs.get("step").cloned(),
+        }
+    }
+
+    /// The query to carry to the next screen (`?redirect=…&locale=…`), or an empty string.
+    pub fn carry(&self) -> String {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(r) = &self.redirect {
+            out.append_pair("redirect", r);
+        }
+        if let Some(l) = &self.locale_raw {
+            out.append_pair("locale", l);
+        }
+        if self.web_view {
+            out.append_pair("web_view", "true");
+        }
+        let text = out.finish();
+        if text.is_empty() { text } else { format!("?{text}") }
+    }
+
+    fn frame(&self) -> Frame {
+        Frame { t: self.locale.texts(), web_view: self.web_view }
+    }
+}
+
+/// `GET /flow/{id}`: the screen of the step the user is at.
+async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+    let q = PageQuery::parse(raw.as_deref());
+    let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
+    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return MessagePage::not_found(&q) };
+    if snapshot.ended {
+        return MessagePage::completed(&q);
+    }
+    let chosen = q.step.as_deref().and_then(|s| s.parse::<TechnologyCode>().ok());
+    let code = chosen.filter(|c| snapshot.runnable.contains(c)).unwrap_or(snapshot.runnable[0]);
+    if let Err(e) = state.start_step(&id, code) {
+        return session_error(&q, &e);
+    }
+    // skip_input [doc]: straight to the SMS code, for the subject the metadata names.
+    if code == TechnologyCode::Ed
+        && snapshot.otp.is_none()
+        && let Some((iin, phone)) = snapshot.skip_input.clone()
+        && let Err(e) = state.begin_otp(&id, iin, phone)
+    {
+        return session_error(&q, &e);
+    }
+    render_step(&state, &id, code, &q, None, None)
+}
+
+/// Renders `code`'s screen as the session now stands, with an error to show and the user's
+/// E-Document input to keep, when a form was refused.
+fn render_step(
+    state: &AppState,
+    id: &Uuid,
+    code: TechnologyCode,
+    q: &PageQuery,
+    error: Option<String>,
+    typed: Option<(String, String)>,
+) -> Response {
+    let Some(snapshot) = state.with_session(id, Snapshot::of) else { return MessagePage::not_found(q) };
+    let scripted = state.scripted_outcome(id, code).unwrap_or(Outcome::Passed);
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let ctx = StepContext { snapshot: &snapshot, id, code, q, scripted: &scripted, error };
+    let html = ctx.render(typed);
+    (status, html).into_response()
+}
+
+/// The fields of a submitted form, whether multipart (the page's own) or URL-encoded.
+struct Form {
+    fields: HashMap<String, String>,
+    files: HashMap<String, Vec<u8>>,
+}
+
+impl Form {
+    fn text(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+
+    async fn read(request: Request, state: &AppState) -> Result<Self, String> {
+        let is_multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        let mut form = Self { fields: HashMap::new(), files: HashMap::new() };
+        if !is_multipart {
+            let bytes = Bytes::from_request(request, state).await.map_err(|e| e.body_text())?;
+            form.fields = url::form_urlencoded::parse(&bytes).into_owned().collect();
+            return Ok(form);
+        }
+        let mut multipart = Multipart::from_request(request, state).await.map_err(|e| e.body_text())?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let is_file = field.file_name().is_some();
+            let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+            if is_file {
+                // A file input left empty still sends a part, with no bytes.
+                if !bytes.is_empty() {
+                    form.files.insert(name, bytes.to_vec());
+                }
+            } else {
+                form.fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+        Ok(form)
+    }
+}
+
+/// `POST /flow/{id}/{code}`: the user ends a step (or, for E-Document, asks for the SMS code).
+async fn submit(
+    State(state): State<AppState>,
+    Path((id, code)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    request: Request,
+) -> Response {
+    let q = PageQuery::parse(raw.as_deref());
+    let (Ok(id), Ok(code)) = (Uuid::parse_str(&id), code.parse::<TechnologyCode>()) else {
+        return MessagePage::not_found(&q);
+    };
+    let form = match Form::read(request, &state).await {
+        Ok(form) => form,
+        Err(reason) => return MessagePage::bad_request(&q, reason),
+    };
+    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return MessagePage::not_found(&q) };
+    if snapshot.ended {
+        return MessagePage::completed(&q);
+    }
+    if !snapshot.runnable.contains(&code) {
+        // A form from an earlier screen (back button, double submit): show where the user is.
+        return see_other(&format!("/flow/{id}{}", q.carry()));
+    }
+    let t = q.locale.texts();
+    let action = form.text("action");
+    let outcome = match action {
+        "passed" => Outcome::Passed,
+        "failed" => Outcome::Failed(
+            FailureReason::known(code.family(), form.text("reason"))
+                .unwrap_or_else(|| FailureReason::default_for(code.family())),
+        ),
+        _ => match state.scripted_outcome(&id, code) {
+            Ok(outcome) => outcome,
+            Err(e) => return session_error(&q, &e),
+        },
+    };
+    let needs_file = |field: &str| -> Result<(), String> {
+        if action == "failed" {
+            return Ok(());
+        }
+        let bytes = form.files.get(field).ok_or_else(|| t.file_missing.to_owned())?;
+        Photo::from_bytes(bytes.clone()).map(|_| ()).map_err(|_| t.bad_image.to_owned())
+    };
+    let checked = match code.family() {
+        Family::Liveness => Ok(()),
+        Family::Face2Face if snapshot.uses_photo1 => Ok(()),
+        Family::Face2Face => needs_file("photo"),
+        Family::DocumentRecognition => needs_file("document"),
+        Family::Edocument if form.text("phase") == "input" => {
+            return edocument_input(&state, &id, &q, &snapshot, &form);
+        }
+        Family::Edocument if action == "failed" => Ok(()),
+        Family::Edocument => match state.check_otp(&id, form.text("otp")) {
+            Ok(OtpCheck::Correct) => Ok(()),
+            Ok(OtpCheck::Wrong(left)) => Err(format!("{} {left}", t.otp_wrong)),
+            Ok(OtpCheck::Exhausted(_)) => return after_step(&state, &id, &q),
+            Err(e) => return session_error(&q, &e),
+        },
+    };
+    if let Err(message) = checked {
+        return render_step(&state, &id, code, &q, Some(message), None);
+    }
+    if let Err(e) = state.end_step(&id, code, outcome).and_then(|_| state.run_automatic_steps(&id)) {
+        return session_error(&q, &e);
+    }
+    after_step(&state, &id, &q)
+}
+
+/// The E-Document form: the IIN and phone (the metadata's where they are not changeable), then
+/// the SMS code is sent and the OTP screen follows.
+fn edocument_input(state: &AppState, id: &Uuid, q: &PageQuery, snapshot: &Snapshot, form: &Form) -> Response {
+    let t = q.locale.texts();
+    let iin_text = snapshot.fixed_iin.clone().unwrap_or_else(|| form.text("iin").trim().to_owned());
+    let phone_text = snapshot.fixed_phone.clone().unwrap_or_else(|| form.text("phone").trim().to_owned());
+    let iin = Iin::parse(&iin_text).map_err(|e| format!("{} {e}", t.invalid_iin));
+    let phone = Phone::parse(&phone_text).map_err(|e| format!("{} {e}", t.invalid_phone));
+    match (iin, phone) {
+        (Ok(iin), Ok(phone)) => match state.begin_otp(id, iin, phone) {
+            Ok(_) => see_other(&format!("/flow/{id}{}", q.carry())),
+            Err(e) => session_error(q, &e),
+        },
+        (iin, phone) => {
+            let message = [iin.err(), phone.err()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            render_step(state, id, TechnologyCode::Ed, q, Some(message), Some((iin_text, phone_text)))
+        }
+    }
+}
+
+/// Where the user goes once a step has ended: the next screen, or, at the end, the integrator's
+/// `redirect` (absolute http(s) only) or the done screen.
+fn after_step(state: &AppState, id: &Uuid, q: &PageQuery) -> Response {
+    let ended = state.with_session(id, |s| s.status().has_ended()).unwrap_or(false);
+    match &q.redirect {
+        Some(redirect) if ended && is_http_url(redirect) => see_other(redirect),
+        _ if ended => see_other(&format!("/flow/{id}/done{}", q.carry())),
+        _ => see_other(&format!("/flow/{id}{}", q.carry())),
+    }
+}
+
+/// `GET /flow/{id}/done`: the final screen, or an error screen when `redirect` cannot be followed.
+async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+    let q = PageQuery::parse(raw.as_deref());
+    let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
+    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return MessagePage::not_found(&q) };
+    if !snapshot.ended {
+        return see_other(&format!("/flow/{id}{}", q.carry()));
+    }
+    match &q.redirect {
+        Some(redirect) if is_http_url(redirect) => see_other(redirect),
+        Some(redirect) => MessagePage::bad_redirect(&q, redirect),
+        None => MessagePage::done(&q, snapshot.passed),
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+fn session_error(q: &PageQuery, e: &SessionError) -> Response {
+    match e {
+        SessionError::NotFound => MessagePage::not_found(q),
+        SessionError::Transition(crate::session::TransitionError::Ended(_)) => MessagePage::completed(q),
+        other => MessagePage::bad_request(q, other.to_string()),
+    }
+}
+
+/// Renders a template, or a plain error when it cannot (a bug: the templates are compiled in).
+fn html(template: &impl Template) -> Html<String> {
+    Html(template.render().unwrap_or_else(|e| format!("<!doctype html><p>template error: {e}</p>")))
+}

@@ -1,0 +1,222 @@
+//! The end-user page in a real headless Chromium, driven through chromedriver (Debian's
+//! `chromium` and `chromium-driver`, which `.ci/run` installs). Where they are missing these tests
+//! say so and pass, unless `BKZ_MOCK_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, PHONE, TestApp, spawn_app};
+
+/// One browser at a time: Chromium is heavy and the machine has two cores.
+static ONE_BROWSER: Mutex<()> = Mutex::const_new(());
+
+struct Browser {
+    client: Client,
+    _driver: Child,
+    _turn: MutexGuard<'static, ()>,
+}
+
+fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Ok(path) = std::env::var(env) {
+        return Some(PathBuf::from(path));
+    }
+    let dirs = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&dirs).flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file())
+}
+
+/// Starts chromedriver and a headless Chromium session, or `None` when they are not installed.
+async fn browser() -> Option<Browser> {
+    let driver = find_program("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"]);
+    let chromium = find_program("BKZ_MOCK_CHROMIUM", &["chromium", "chromium-browser"]);
+    let (Some(driver), Some(chromium)) = (driver, chromium) else {
+        assert!(
+            std::env::var("BKZ_MOCK_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "BKZ_MOCK_REQUIRE_BROWSER=1 but chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("SKIPPED: browser test needs chromium and chromedriver (apt-get install chromium chromium-driver)");
+        return None;
+    };
+    let turn = ONE_BROWSER.lock().await;
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver starts");
+    let webdriver = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Flags that keep Chromium off the network this machine does not have, and fit a container.
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                     "--disable-sync", "--disable-quic", "--window-size=420,900"]
+        }
+    });
+    let Value::Object(capabilities) = capabilities else { unreachable!() };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&webdriver)
+        .await
+        .expect("a Chromium session through chromedriver");
+    Some(Browser { client, _driver: child, _turn: turn })
+}
+
+fn testid(id: &str) -> String {
+    format!("[data-testid='{id}']")
+}
+
+impl Browser {
+    async fn wait_for(&self, id: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(&testid(id)))
+            .await
+            .unwrap_or_else(|e| panic!("{id} appears: {e}"))
+    }
+
+    async fn click(&self, id: &str) {
+        self.wait_for(id).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
+    }
+
+    async fn type_into(&self, id: &str, text: &str) {
+        self.wait_for(id).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {id}: {e}"));
+    }
+
+    /// No page of the mock has a script: any script element was injected.
+    async fn assert_no_script_ran(&self) {
+        assert!(self.client.get_alert_text().await.is_err(), "no alert was opened");
+        let scripts = self
+            .client
+            .execute("return document.querySelectorAll('script, [onerror], [onload]').length", vec![])
+            .await
+            .unwrap();
+        assert_eq!(scripts, json!(0), "no script or handler in the page: {}", self.client.source().await.unwrap());
+    }
+
+    async fn close(self) {
+        self.client.close().await.ok();
+    }
+}
+
+/// The integrator's site the page returns to.
+async fn landing_site() -> String {
+    use axum::response::Html;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .fallback(|| async { Html("<!doctype html><h1 data-testid='landed'>Back at the integrator</h1>") });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+async fn status_of(app: &TestApp, sid: &str, key: &str) -> Value {
+    app.result(sid, key).await.1
+}
+
+#[tokio::test]
+async fn a_person_walks_every_step_in_chromium_and_lands_back_on_the_integrators_site() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app().await;
+    let site = landing_site().await;
+    let sid = app.create_ok(&json!({"api_key": INDIVIDUALS})).await;
+    b.client.goto(&app.url(&format!("/flow/{sid}?redirect={site}/back&locale=en"))).await.unwrap();
+
+    b.wait_for("step-LDHP").await;
+    b.click("submit").await;
+
+    b.wait_for("step-ED").await;
+    b.type_into("iin-input", IIN).await;
+    b.type_into("phone-input", PHONE).await;
+    b.click("submit").await;
+
+    let sms = b.wait_for("otp-sms").await.text().await.unwrap();
+    let code: String = sms.chars().filter(char::is_ascii_digit).collect();
+    assert!(sms.contains("1414") && code.len() == 4 + 6, "the SMS from 1414 shows a 6-digit code: {sms}");
+    b.type_into("otp-input", &code[4..]).await;
+    b.click("submit").await;
+
+    b.wait_for("step-F2F").await;
+    let photo = format!("{}/fixtures/photos/face.jpg", env!("CARGO_MANIFEST_DIR"));
+    b.type_into("photo-input", &photo).await;
+    b.click("submit").await;
+
+    b.wait_for("landed").await;
+    assert_eq!(b.client.current_url().await.unwrap().as_str(), format!("{site}/back"));
+    let r = status_of(&app, &sid, INDIVIDUALS).await;
+    assert_eq!(r["status"], "FINISHED", "{r}");
+    assert_eq!(r["edocument_result"]["phone"], PHONE);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_person_fails_liveness_with_a_reason_and_sees_the_outcome_in_russian() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    b.client.goto(&app.url(&format!("/flow/{sid}"))).await.unwrap();
+    b.wait_for("step-LDHP").await;
+    assert!(b.client.source().await.unwrap().contains("Проверка живости"), "Russian by default");
+    b.client.find(Locator::Css("option[value='FACE_NOT_CENTERED']")).await.unwrap().click().await.unwrap();
+    b.click("outcome-failed").await;
+    let done = b.wait_for("done").await;
+    assert!(done.text().await.unwrap().contains("Верификация не пройдена"), "{}", done.text().await.unwrap());
+    let r = status_of(&app, &sid, EVERYONE).await;
+    assert_eq!(r["liveness_result"]["failure_reason"]["type"], "FACE_NOT_CENTERED", "{r}");
+    assert_eq!(r["liveness_result"]["face_center"], false);
+
+    b.client.goto(&app.url(&format!("/flow/{sid}?locale=en"))).await.unwrap();
+    let error = b.wait_for("error").await;
+    assert!(error.text().await.unwrap().contains("already completed"), "one-time");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn hostile_values_in_the_url_and_the_form_never_run_as_script() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": INDIVIDUALS})).await;
+    let hostile = "%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    b.client
+        .goto(&app.url(&format!("/flow/{sid}?redirect=javascript:alert(document.domain)&locale={hostile}")))
+        .await
+        .unwrap();
+    b.wait_for("step-LDHP").await;
+    b.assert_no_script_ran().await;
+    b.click("submit").await;
+    b.wait_for("step-ED").await;
+    b.type_into("iin-input", "<img src=x onerror=alert(1)>").await;
+    b.type_into("phone-input", "\"><svg onload=alert(2)>").await;
+    // The browser's own pattern check would stop this form; the server must cope without it.
+    b.client.execute("document.querySelectorAll('input').forEach(i => { i.removeAttribute('pattern'); i.removeAttribute('maxlength'); })", vec![]).await.unwrap();
+    b.click("submit").await;
+    b.wait_for("form-error").await;
+    b.assert_no_script_ran().await;
+    app.complete(&sid, None).await;
+    let redirect = "javascript:alert(1)//%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(3)%3E";
+    b.client.goto(&app.url(&format!("/flow/{sid}/done?redirect={redirect}"))).await.unwrap();
+    let error = b.wait_for("error").await;
+    let text = error.text().await.unwrap();
+    assert!(
+        text.contains("javascript:alert(1)//\"><img src=x onerror=alert(3)>"),
+        "the refused redirect is shown as text: {text}"
+    );
+    b.assert_no_script_ran().await;
+    b.close().await;
+}

@@ -1,0 +1,524 @@
+//! The end-user page over plain HTTP, as a browser without JavaScript would use it: forms POST,
+//! the server answers 303 to the next screen. (tests/api/browser.rs drives it in Chromium.)
+
+use regex_lite::Regex;
+use reqwest::multipart::{Form, Part};
+use reqwest::{Client, StatusCode, redirect};
+use serde_json::{Value, json};
+
+use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, LEGAL, PHONE, TestApp, photo_base64, spawn_app, with_metadata};
+
+/// A browser without JavaScript: no automatic redirects, so each 303 can be checked.
+pub struct Browser {
+    pub app: TestApp,
+    client: Client,
+}
+
+impl Browser {
+    pub async fn new() -> Self {
+        Self::over(spawn_app().await)
+    }
+
+    pub fn over(app: TestApp) -> Self {
+        let client = Client::builder().redirect(redirect::Policy::none()).build().expect("a client");
+        Self { app, client }
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let response = self.client.get(self.app.url(path)).send().await.expect("request sent");
+        let status = response.status();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// POSTs a multipart form as the page's own forms do; returns the status, the Location
+    /// header (for 303s) and the body.
+    pub async fn post(&self, path: &str, form: Form) -> (StatusCode, Option<String>, String) {
+        let response = self.client.post(self.app.url(path)).multipart(form).send().await.expect("request sent");
+        let status = response.status();
+        let location = response.headers().get("location").map(|v| v.to_str().expect("ascii").to_owned());
+        (status, location, response.text().await.expect("body"))
+    }
+
+    /// Walks every remaining step with "Continue" (the scripted outcome), uploading the sample
+    /// photo where a step asks for an image and entering the SMS code it shows. Returns the
+    /// final Location.
+    pub async fn walk(&self, sid: &str, query: &str) -> String {
+        for _ in 0..12 {
+            let (status, html) = self.get(&format!("/flow/{sid}{query}")).await;
+            assert_eq!(status, StatusCode::OK, "the step screen opens: {html}");
+            let code = current_step(&html);
+            let form = match code.as_str() {
+                "F2F" => Form::new().text("action", "scripted").part("photo", jpeg_part()),
+                "DR" => Form::new().text("action", "scripted").part("document", jpeg_part()),
+                "ED" if has(&html, "otp-sms") => {
+                    Form::new().text("phase", "otp").text("action", "scripted").text("otp", otp_shown(&html))
+                }
+                "ED" => Form::new().text("phase", "input").text("iin", IIN).text("phone", PHONE),
+                _ => Form::new().text("action", "scripted"),
+            };
+            let (status, location, body) = self.post(&format!("/flow/{sid}/{code}{query}"), form).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "step {code} accepts the form: {body}");
+            let location = location.expect("a 303 has a Location");
+            if !location.starts_with(&format!("/flow/{sid}?")) && location != format!("/flow/{sid}") {
+                return location;
+            }
+        }
+        panic!("the session did not end within 12 screens");
+    }
+}
+
+pub fn jpeg_part() -> Part {
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, photo_base64("face.jpg")).unwrap();
+    Part::bytes(bytes).file_name("face.jpg").mime_str("image/jpeg").unwrap()
+}
+
+pub fn has(html: &str, testid: &str) -> bool {
+    html.contains(&format!("data-testid=\"{testid}\""))
+}
+
+/// The code of the step screen shown (`data-testid="step-CODE"`).
+pub fn current_step(html: &str) -> String {
+    let re = Regex::new(r#"data-testid="step-([A-Z0-9]+)""#).unwrap();
+    re.captures(html).unwrap_or_else(|| panic!("a step screen: {html}"))[1].to_owned()
+}
+
+/// The code in the simulated SMS.
+pub fn otp_shown(html: &str) -> String {
+    let re = Regex::new(r#"<span class="code">(\d{6})</span>"#).unwrap();
+    re.captures(html).unwrap_or_else(|| panic!("an SMS with a code: {html}"))[1].to_owned()
+}
+
+fn reason_of(html: &str) -> String {
+    let re = Regex::new(r#"data-reason="([a-z-]+)""#).unwrap();
+    re.captures(html).map(|c| c[1].to_owned()).unwrap_or_default()
+}
+
+async fn result(app: &TestApp, sid: &str, key: &str) -> Value {
+    let (status, json) = app.result(sid, key).await;
+    assert_eq!(status, StatusCode::OK);
+    json
+}
+
+#[tokio::test]
+async fn each_built_in_flow_is_walked_to_the_redirect_with_the_same_result_as_complete() {
+    let b = Browser::new().await;
+    for (key, codes) in
+        [(EVERYONE, vec!["LDHP", "F2F"]), (INDIVIDUALS, vec!["LDHP", "ED", "F2F"]), (LEGAL, vec!["LDHP", "DR", "F2F"])]
+    {
+        let sid = b.app.create_ok(&json!({"api_key": key})).await;
+        let end = b.walk(&sid, "?redirect=https%3A%2F%2Fintegrator.example%2Fback%3Fx%3D1&locale=en").await;
+        assert_eq!(end, "https://integrator.example/back?x=1", "the last step redirects to `redirect` as given");
+        let walked = result(&b.app, &sid, key).await;
+        assert_eq!(walked["status"], "FINISHED", "{walked}");
+        assert_eq!(walked["flow_session_result"], true);
+
+        let other = b.app.create_ok(&json!({"api_key": key})).await;
+        b.app.complete(&other, None).await;
+        let completed = result(&b.app, &other, key).await;
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&walked), keys(&completed), "page and admin complete leave the same result shape");
+        for family in ["liveness_result", "face2face_result", "edocument_result", "document_recognition_result"] {
+            if let Some(r) = walked.get(family) {
+                let fields = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+                assert_eq!(fields(r), fields(&completed[family]), "{family} fields for {codes:?}");
+            }
+        }
+        let (_, admin) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
+        let events: Vec<&str> =
+            admin["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+        assert_eq!(events.first(), Some(&"flow.start"), "{events:?}");
+        assert_eq!(events.last(), Some(&"flow.end"), "{events:?}");
+        assert_eq!(events.len(), 2 + 2 * codes.len(), "a start and an end per technology: {events:?}");
+    }
+}
+
+#[tokio::test]
+async fn steps_are_shown_in_order_one_per_screen() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": LEGAL})).await;
+    let (_, html) = b.get(&format!("/flow/{sid}")).await;
+    assert_eq!(current_step(&html), "LDHP");
+    assert!(html.contains("1 / 3"), "progress shown");
+    // A form for a later step is not taken: the user is sent back to where they are.
+    let (status, location, _) = b.post(&format!("/flow/{sid}/F2F"), Form::new().text("action", "passed")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some(format!("/flow/{sid}").as_str()));
+    b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "scripted")).await;
+    let (_, html) = b.get(&format!("/flow/{sid}")).await;
+    assert_eq!(current_step(&html), "DR");
+    assert!(has(&html, "document-input"), "{html}");
+    assert!(html.contains("2 / 3"));
+    let (_, admin) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!(admin["status"], "PROGRESS", "opening a step starts it");
+    assert_eq!(admin["steps"][1]["state"], "in_progress");
+}
+
+#[tokio::test]
+async fn texts_follow_the_locale_with_russian_by_default() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    for (query, lang, title) in [
+        ("", "ru", "Проверка живости"),
+        ("?locale=ru", "ru", "Проверка живости"),
+        ("?locale=en", "en", "Liveness check"),
+        ("?locale=kz", "kk", "Тірілікті тексеру"),
+        ("?locale=de", "ru", "Проверка живости"),
+    ] {
+        let (_, html) = b.get(&format!("/flow/{sid}{query}")).await;
+        assert!(html.contains(&format!("<html lang=\"{lang}\">")), "lang {lang} for {query:?}");
+        assert!(html.contains(title), "{title} for {query:?}");
+    }
+    let (_, html) = b.get(&format!("/flow/{sid}?web_view=true&locale=en")).await;
+    assert!(html.contains("class=\"web-view\""), "web_view=true gives the compact layout");
+    assert!(html.contains("web_view=true"), "web_view is carried to the next screen");
+}
+
+#[tokio::test]
+async fn unknown_sessions_get_a_404_page_in_the_locale() {
+    let b = Browser::new().await;
+    for (path, text) in [
+        ("/flow/3fa85f64-5717-4562-b3fc-2c963f66afa6?locale=en", "Session not found"),
+        ("/flow/not-a-uuid?locale=kz", "Сессия табылмады"),
+        ("/flow/3fa85f64-5717-4562-b3fc-2c963f66afa6", "Сессия не найдена"),
+    ] {
+        let (status, html) = b.get(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(has(&html, "error") && reason_of(&html) == "not-found", "{html}");
+        assert!(html.contains(text), "{text} in {html}");
+    }
+    let (status, location, _) =
+        b.post("/flow/3fa85f64-5717-4562-b3fc-2c963f66afa6/LDHP", Form::new().text("action", "passed")).await;
+    assert_eq!((status, location), (StatusCode::NOT_FOUND, None));
+}
+
+#[tokio::test]
+async fn a_finished_session_is_one_time() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    b.walk(&sid, "?locale=en").await;
+    let (status, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(has(&html, "error") && reason_of(&html) == "completed", "{html}");
+    assert!(html.contains("Session already completed"));
+    let (status, _, html) = b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
+    assert_eq!(status, StatusCode::GONE, "a finished session takes no more forms: {html}");
+}
+
+#[tokio::test]
+async fn without_a_redirect_the_done_screen_shows_the_outcome() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let end = b.walk(&sid, "?locale=en").await;
+    assert_eq!(end, format!("/flow/{sid}/done?locale=en"));
+    let (status, html) = b.get(&end).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(has(&html, "done"), "{html}");
+    assert!(html.contains("data-outcome=\"passed\""));
+}
+
+#[tokio::test]
+async fn a_redirect_that_is_not_absolute_http_shows_an_error_screen() {
+    let b = Browser::new().await;
+    for redirect in ["javascript:alert(1)", "/relative/path", "ftp://files.example/x", "example.com/back"] {
+        let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+        let query = format!("?redirect={}&locale=en", url_encode(redirect));
+        let end = b.walk(&sid, &query).await;
+        assert!(end.starts_with(&format!("/flow/{sid}/done?")), "{redirect} is not followed: {end}");
+        let (status, html) = b.get(&end).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{redirect}");
+        assert!(has(&html, "error") && reason_of(&html) == "bad-redirect", "{html}");
+        assert!(html.contains("Invalid return address"));
+        let (_, r) = b.app.result(&sid, EVERYONE).await;
+        assert_eq!(r["status"], "FINISHED", "the verification itself is complete");
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    url_form(&[("x", s)]).trim_start_matches("x=").to_owned()
+}
+
+fn url_form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test]
+async fn liveness_can_be_failed_with_a_chosen_reason() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let (_, html) = b.get(&format!("/flow/{sid}")).await;
+    for reason in ["CALC_RESULT", "EYES_CLOSED", "FACE_NOT_CENTERED", "WRONG_HEAD_POSITION"] {
+        assert!(html.contains(&format!("value=\"{reason}\"")), "{reason} offered");
+    }
+    let form = Form::new().text("action", "failed").text("reason", "EYES_CLOSED");
+    let (status, location, _) = b.post(&format!("/flow/{sid}/LDHP?redirect=https://x.example/"), form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("https://x.example/"), "a failed flow ends too, and returns the user");
+    let r = result(&b.app, &sid, EVERYONE).await;
+    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["liveness_result"]["failure_reason"], json!({"type": "EYES_CLOSED", "detail": "Eyes are closed"}));
+    assert_eq!(r["liveness_result"]["eye_closed"], true, "the fields agree with the reason");
+    assert!(r.get("face2face_result").is_none(), "the step after a failure never runs");
+}
+
+#[tokio::test]
+async fn face2face_needs_a_jpeg_or_png_upload() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
+    let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
+    assert!(has(&html, "step-F2F") && has(&html, "photo-input"), "{html}");
+    let cases = [
+        (Form::new().text("action", "scripted"), "Choose a file."),
+        (
+            Form::new().text("action", "passed").part("photo", Part::bytes(b"GIF89a..".to_vec()).file_name("a.gif")),
+            "The file must be a JPEG or PNG image.",
+        ),
+    ];
+    for (form, message) in cases {
+        let (status, _, html) = b.post(&format!("/flow/{sid}/F2F?locale=en"), form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(has(&html, "form-error") && html.contains(message), "{message}: {html}");
+    }
+    let (status, _, _) =
+        b.post(&format!("/flow/{sid}/F2F"), Form::new().text("action", "scripted").part("photo", jpeg_part())).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(result(&b.app, &sid, EVERYONE).await["face2face_result"]["result"], true);
+}
+
+#[tokio::test]
+async fn with_photo1_the_face_match_runs_without_asking_for_a_photo() {
+    let b = Browser::new().await;
+    let body = with_metadata(EVERYONE, json!({"face2face": {"photo1": photo_base64("face.png")}}));
+    let sid = b.app.create_ok(&body).await;
+    let (status, location, _) =
+        b.post(&format!("/flow/{sid}/LDHP?redirect=https://x.example/"), Form::new().text("action", "scripted")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("https://x.example/"), "no F2F screen: the given photo is used");
+    let r = result(&b.app, &sid, EVERYONE).await;
+    assert_eq!(r["status"], "FINISHED");
+    assert_eq!(r["face2face_result"]["result"], true);
+}
+
+#[tokio::test]
+async fn document_recognition_needs_a_document_image() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": LEGAL})).await;
+    b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
+    let (status, _, html) = b.post(&format!("/flow/{sid}/DR?locale=en"), Form::new().text("action", "passed")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Choose a file."), "{html}");
+    let form = Form::new().text("action", "scripted").part("document", jpeg_part());
+    assert_eq!(b.post(&format!("/flow/{sid}/DR"), form).await.0, StatusCode::SEE_OTHER);
+    let r = result(&b.app, &sid, LEGAL).await;
+    assert_eq!(r["document_recognition_result"]["result"], true);
+}
+
+async fn at_edocument(b: &Browser, metadata: Value) -> String {
+    let sid = b.app.create_ok(&with_metadata(INDIVIDUALS, metadata)).await;
+    b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
+    sid
+}
+
+fn input_tag<'h>(html: &'h str, testid: &str) -> &'h str {
+    let at = html.find(&format!("data-testid=\"{testid}\"")).unwrap_or_else(|| panic!("{testid} in {html}"));
+    let start = html[..at].rfind("<input").unwrap();
+    &html[start..=at + html[at..].find('>').unwrap()]
+}
+
+#[tokio::test]
+async fn edocument_prefills_and_locks_values_as_the_metadata_says() {
+    let b = Browser::new().await;
+    // (metadata, iin value, iin read-only, phone value, phone read-only) — the docs' cases 2 and 3.
+    let cases = [
+        (json!({}), "", false, "", false),
+        (json!({"edocument": {"iin": {"value": IIN}, "phone": {"value": PHONE}}}), IIN, false, PHONE, false),
+        (
+            json!({"edocument": {"iin": {"value": IIN, "changeable": false}, "phone": {"value": PHONE}}}),
+            IIN,
+            true,
+            PHONE,
+            false,
+        ),
+        (json!({"edocument": {"phone": {"value": PHONE, "changeable": false}}}), "", false, PHONE, true),
+    ];
+    for (metadata, iin, iin_ro, phone, phone_ro) in cases {
+        let sid = at_edocument(&b, metadata.clone()).await;
+        let (_, html) = b.get(&format!("/flow/{sid}")).await;
+        let (iin_tag, phone_tag) = (input_tag(&html, "iin-input"), input_tag(&html, "phone-input"));
+        assert!(iin_tag.contains(&format!("value=\"{iin}\"")), "{metadata}: {iin_tag}");
+        assert_eq!(iin_tag.contains(" readonly"), iin_ro, "{metadata}: {iin_tag}");
+        assert!(phone_tag.contains(&format!("value=\"{phone}\"")), "{metadata}: {phone_tag}");
+        assert_eq!(phone_tag.contains(" readonly"), phone_ro, "{metadata}: {phone_tag}");
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_value_cannot_be_changed_by_editing_the_form() {
+    let b = Browser::new().await;
+    let sid = at_edocument(&b, json!({"edocument": {"iin": {"value": IIN, "changeable": false}}})).await;
+    let form = Form::new().text("phase", "input").text("iin", "880315400010").text("phone", PHONE);
+    assert_eq!(b.post(&format!("/flow/{sid}/ED"), form).await.0, StatusCode::SEE_OTHER);
+    b.app.complete(&sid, None).await;
+    let r = result(&b.app, &sid, INDIVIDUALS).await;
+    assert_eq!(r["edocument_result"]["result_json"]["common"]["docOwner"]["iin"], IIN, "{r}");
+}
+
+#[tokio::test]
+async fn skip_input_goes_straight_to_the_otp_screen_with_the_code_from_1414() {
+    let b = Browser::new().await;
+    let metadata = json!({"edocument": {
+        "iin": {"value": IIN, "changeable": false}, "phone": {"value": PHONE, "changeable": false}, "skip_input": true}});
+    let sid = at_edocument(&b, metadata).await;
+    let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
+    assert!(!has(&html, "iin-input"), "no input step: {html}");
+    assert!(has(&html, "otp-input") && has(&html, "otp-sms"), "{html}");
+    assert!(html.contains("A code was sent from 1414 to <strong>77011234567</strong>"), "{html}");
+    let (_, admin) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!(admin["otp"].as_str(), Some(otp_shown(&html).as_str()), "the admin API shows the same code");
+}
+
+#[tokio::test]
+async fn the_otp_is_checked_and_three_wrong_codes_fail_the_step() {
+    let b = Browser::new().await;
+    let sid = at_edocument(&b, json!({})).await;
+    let form = Form::new().text("phase", "input").text("iin", IIN).text("phone", PHONE);
+    b.post(&format!("/flow/{sid}/ED"), form).await;
+    let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
+    let code = otp_shown(&html);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in [2, 1] {
+        let form = Form::new().text("phase", "otp").text("action", "scripted").text("otp", wrong);
+        let (status, _, html) = b.post(&format!("/flow/{sid}/ED?locale=en"), form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains(&format!("Wrong code. Attempts left: {left}")), "{html}");
+    }
+    let form = Form::new().text("phase", "otp").text("action", "scripted").text("otp", wrong);
+    let (status, location, _) = b.post(&format!("/flow/{sid}/ED?locale=en"), form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, Some(format!("/flow/{sid}/done?locale=en")));
+    let r = result(&b.app, &sid, INDIVIDUALS).await;
+    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["flow_session_failure_reasons"][0]["type"], "WRONG_OTP", "{r}");
+}
+
+#[tokio::test]
+async fn the_entered_iin_and_phone_are_the_ones_reported() {
+    let b = Browser::new().await;
+    let sid = at_edocument(&b, json!({})).await;
+    let bad = Form::new().text("phase", "input").text("iin", "900101300018").text("phone", "87011234567");
+    let (status, _, html) = b.post(&format!("/flow/{sid}/ED?locale=en"), bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Invalid IIN.") && html.contains("Invalid phone number."), "{html}");
+    assert!(input_tag(&html, "iin-input").contains("value=\"900101300018\""), "what was typed is kept");
+    let form = Form::new().text("phase", "input").text("iin", "880315400010").text("phone", "77770001122");
+    b.post(&format!("/flow/{sid}/ED"), form).await;
+    let (_, html) = b.get(&format!("/flow/{sid}")).await;
+    let form = Form::new().text("phase", "otp").text("action", "scripted").text("otp", otp_shown(&html));
+    b.post(&format!("/flow/{sid}/ED"), form).await;
+    let r = result(&b.app, &sid, INDIVIDUALS).await;
+    assert_eq!(r["edocument_result"]["phone"], "77770001122");
+    assert_eq!(r["edocument_result"]["result_json"]["common"]["docOwner"]["iin"], "880315400010");
+    assert_eq!(r["edocument_result"]["gender"], "FEMALE", "the person follows the entered IIN");
+}
+
+#[tokio::test]
+async fn interchangeable_technologies_let_the_user_pick_one() {
+    let flows = std::env::temp_dir().join(format!("bkz-page-flows-{}.json", std::process::id()));
+    let key = "interchangeable-0123456789012345678901234567890123";
+    std::fs::write(
+        &flows,
+        format!(r#"[{{"name": "Both", "api_key": "{key}", "technologies": ["LDHP", "ED", "DR", "F2F"]}}]"#),
+    )
+    .unwrap();
+    let app =
+        crate::helpers::spawn_with(biometric_kz_mock::Config { flows_file: Some(flows), ..Default::default() }).await;
+    let b = Browser::over(app);
+    let sid = b.app.create_ok(&with_metadata(key, json!({"general": {"interchangeable_tech": ["ED", "DR"]}}))).await;
+    b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
+    let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
+    assert_eq!(current_step(&html), "ED");
+    assert!(has(&html, "alternative-DR"), "the other technology is offered: {html}");
+    let (_, html) = b.get(&format!("/flow/{sid}?locale=en&step=DR")).await;
+    assert_eq!(current_step(&html), "DR");
+    assert!(has(&html, "alternative-ED"));
+    let form = Form::new().text("action", "scripted").part("document", jpeg_part());
+    b.post(&format!("/flow/{sid}/DR"), form).await;
+    let (_, html) = b.get(&format!("/flow/{sid}")).await;
+    assert_eq!(current_step(&html), "F2F", "ED is skipped once DR passed");
+    let (_, admin) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!(admin["steps"][1]["state"], "skipped");
+}
+
+#[tokio::test]
+async fn values_from_requests_are_escaped_never_markup() {
+    let b = Browser::new().await;
+    let hostile = "\"><script>alert(1)</script>";
+    let sid = at_edocument(&b, json!({})).await;
+    let query = format!("?{}", url_form(&[("redirect", hostile), ("locale", hostile)]));
+    let form = Form::new().text("phase", "input").text("iin", hostile).text("phone", hostile);
+    let (status, _, html) = b.post(&format!("/flow/{sid}/ED{query}"), form).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!html.contains("<script"), "no script injected: {html}");
+    assert!(unescape(&html).contains(hostile), "shown as text, escaped: {html}");
+
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let end = b.walk(&sid, &query).await;
+    let (_, html) = b.get(&end).await;
+    assert!(has(&html, "error"), "a hostile redirect is refused: {html}");
+    assert!(!html.contains("<script"), "no script injected: {html}");
+    assert!(unescape(&html).contains(hostile), "the redirect is shown as text, escaped: {html}");
+}
+
+/// Undoes HTML escaping, whichever entities the template engine chose.
+fn unescape(html: &str) -> String {
+    [
+        ("&#60;", "<"),
+        ("&lt;", "<"),
+        ("&#62;", ">"),
+        ("&gt;", ">"),
+        ("&#34;", "\""),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&amp;", "&"),
+        ("&#38;", "&"),
+    ]
+    .iter()
+    .fold(html.to_owned(), |s, (entity, c)| s.replace(entity, c))
+}
+
+#[tokio::test]
+async fn forms_work_url_encoded_too() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let client = Client::builder().redirect(redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(b.app.url(&format!("/flow/{sid}/LDHP")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("action=passed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = client
+        .post(b.app.url(&format!("/flow/{sid}/F2F")))
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body("--x\r\nbroken")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a broken multipart body is a 400 page");
+    assert!(response.text().await.unwrap().contains("data-testid=\"error\""));
+}
