@@ -28,6 +28,33 @@ pub struct Cli {
 pub enum Command {
     /// Run the mock server (the default).
     Serve(ServeArgs),
+    /// Validate the flows file and the scenarios, then exit (non-zero with the file, the path
+    /// inside it and the reason when one is invalid).
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// JSON file of flows to check (default: the built-in flows).
+    #[arg(long, env = "BKZ_MOCK_FLOWS", value_name = "FILE")]
+    pub flows: Option<PathBuf>,
+    /// Directory of scenario files to check with the built-in ones.
+    #[arg(long, env = "BKZ_MOCK_SCENARIOS", value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// The default scenario to check exists.
+    #[arg(long, env = "BKZ_MOCK_SCENARIO", value_name = "NAME", default_value = crate::scenario::DEFAULT_SCENARIO)]
+    pub scenario: String,
+}
+
+impl CheckArgs {
+    pub fn into_config(self) -> Config {
+        Config {
+            flows_file: self.flows,
+            scenarios_dir: self.scenarios,
+            default_scenario: self.scenario,
+            ..Config::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -50,6 +77,12 @@ pub struct ServeArgs {
     /// Largest request body accepted: bytes, or with a KiB/MiB/GiB suffix.
     #[arg(long, env = "BKZ_MOCK_MAX_BODY", value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
     pub max_body: usize,
+    /// Directory of your own scenario files (*.json), added to the built-in ones.
+    #[arg(long, env = "BKZ_MOCK_SCENARIOS", value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// The scenario of sessions that nothing else chooses one for.
+    #[arg(long, env = "BKZ_MOCK_SCENARIO", value_name = "NAME", default_value = crate::scenario::DEFAULT_SCENARIO)]
+    pub scenario: String,
 }
 
 impl ServeArgs {
@@ -61,6 +94,8 @@ impl ServeArgs {
             flows_file: self.flows,
             seed: self.seed,
             max_body: self.max_body,
+            scenarios_dir: self.scenarios,
+            default_scenario: self.scenario,
         }
     }
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use crate::domain::Flow;
 use crate::domain::flow::{FlowFileError, parse_flows_file};
+use crate::scenario::load::{ScenarioFileError, load_scenarios};
+use crate::scenario::{DEFAULT_SCENARIO, ScenarioSet};
 
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -18,6 +20,21 @@ pub struct Config {
     pub flows_file: Option<PathBuf>,
     pub seed: Option<u64>,
     pub max_body: usize,
+    /// A directory of the user's own scenarios, added to the built-in ones.
+    pub scenarios_dir: Option<PathBuf>,
+    /// The scenario of sessions nothing else chooses one for.
+    pub default_scenario: String,
+}
+
+/// Why the flows and scenarios cannot be used: the same message from `check` and `serve`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid flows file: {0}")]
+    Flows(#[from] FlowFileError),
+    #[error("invalid scenario file: {0}")]
+    Scenarios(#[from] ScenarioFileError),
+    #[error("{0}")]
+    Reference(String),
 }
 
 impl Default for Config {
@@ -30,11 +47,40 @@ impl Default for Config {
             flows_file: None,
             seed: None,
             max_body: DEFAULT_MAX_BODY,
+            scenarios_dir: None,
+            default_scenario: DEFAULT_SCENARIO.to_owned(),
         }
     }
 }
 
 impl Config {
+    /// Loads and cross-checks the flows and the scenarios: every scenario a flow or `--scenario`
+    /// names must exist.
+    pub fn load(&self) -> Result<(Vec<Flow>, ScenarioSet), ConfigError> {
+        let flows = self.load_flows()?;
+        let scenarios = load_scenarios(self.scenarios_dir.as_deref())?;
+        if scenarios.get(&self.default_scenario).is_none() {
+            return Err(ConfigError::Reference(format!(
+                "--scenario {:?} names no scenario; the scenarios are {}",
+                self.default_scenario,
+                scenarios.names()
+            )));
+        }
+        for (i, flow) in flows.iter().enumerate() {
+            if let Some(name) = flow.scenario.as_deref().filter(|n| scenarios.get(n).is_none()) {
+                let file = self
+                    .flows_file
+                    .as_ref()
+                    .map_or("fixtures/flows.json (built in)".into(), |p| p.display().to_string());
+                return Err(ConfigError::Reference(format!(
+                    "invalid flows file: {file}: at [{i}].scenario: no scenario is named {name:?}; the scenarios are {}",
+                    scenarios.names()
+                )));
+            }
+        }
+        Ok((flows, scenarios))
+    }
+
     /// The flows to start with: the file's when one is given, the built-in ones otherwise.
     pub fn load_flows(&self) -> Result<Vec<Flow>, FlowFileError> {
         match &self.flows_file {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod page;
+pub mod scenario;
 pub mod session;
 pub mod startup;
 pub mod state;

@@ -2,11 +2,12 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::config::Config;
-use crate::domain::FlowFileError;
+use crate::config::{Config, ConfigError};
+use crate::http::DropConnection;
 use crate::state::{AppState, StateConfig};
 
 pub struct Application {
@@ -16,8 +17,8 @@ pub struct Application {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("invalid flows file: {0}")]
-    Flows(#[from] FlowFileError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("--public-url {0:?} is not an absolute http(s) URL")]
@@ -27,7 +28,7 @@ pub enum StartupError {
 impl Application {
     /// Loads the flows, binds the listener (port 0 picks a free port) and builds the state.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let flows = config.load_flows()?;
+        let (flows, scenarios) = config.load()?;
         let addr = format!("{}:{}", config.host, config.port);
         let listener =
             TcpListener::bind(&addr).await.map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
@@ -37,7 +38,14 @@ impl Application {
             Some(url) => return Err(StartupError::PublicUrl(url)),
             None => format!("http://{local}"),
         };
-        let state = AppState::new(StateConfig { flows, seed: config.seed, max_body: config.max_body, public_url });
+        let state = AppState::new(StateConfig {
+            flows,
+            scenarios: std::sync::Arc::new(scenarios),
+            default_scenario: config.default_scenario,
+            seed: config.seed,
+            max_body: config.max_body,
+            public_url,
+        });
         Ok(Self { listener, state })
     }
 
@@ -53,12 +61,73 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
+    /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
+    /// (for at most ten seconds).
+    ///
+    /// The accept loop is our own rather than `axum::serve` so that a scripted fault can drop a
+    /// connection without answering: a response marked `DropConnection` turns into a service
+    /// error, and hyper closes the connection instead of writing it.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        use hyper_util::rt::{TokioExecutor, TokioIo};
+        use tower::ServiceExt as _;
+
         let router = crate::http::router(self.state);
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let stream = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            stream.set_nodelay(true).ok();
+            let router = router.clone();
+            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let router = router.clone();
+                async move {
+                    let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
+                    if response.extensions().get::<DropConnection>().is_some() {
+                        return Err(DroppedByFault);
+                    }
+                    Ok(response)
+                }
+            });
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!("connection ended: {e}");
+                }
+            });
+        }
+        drop(self.listener);
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("in-flight requests did not finish in 10 s"),
+        }
+        Ok(())
     }
 }
+
+/// The service error that makes hyper close a connection without answering.
+#[derive(Debug)]
+struct DroppedByFault;
+
+impl std::fmt::Display for DroppedByFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a scripted fault")
+    }
+}
+
+impl std::error::Error for DroppedByFault {}
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends).
 pub async fn shutdown_signal() {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::domain::{Family, Flow, Iin, Metadata, Phone, TechnologyCode};
+use crate::scenario::{Endpoint, Fault, Scenario, ScenarioSet, Source};
 use crate::session::results::reasons;
 use crate::session::{Event, FailureReason, Generator, OTP_ATTEMPTS, Outcome, Session, SessionStore, TransitionError};
 
@@ -26,6 +27,9 @@ struct Shared {
 #[derive(Debug, Clone)]
 pub struct StateConfig {
     pub flows: Vec<Flow>,
+    pub scenarios: Arc<ScenarioSet>,
+    /// The scenario of sessions nothing else chooses one for (`--scenario`).
+    pub default_scenario: String,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
@@ -36,6 +40,9 @@ struct Inner {
     flows: Vec<Flow>,
     sessions: SessionStore,
     generator: Generator,
+    /// Create calls each scenario's `create` fault rules have hit (no session exists yet to
+    /// count them on), by scenario name and rule index.
+    create_fault_calls: HashMap<(String, usize), u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +53,8 @@ pub enum SessionError {
     Transition(#[from] TransitionError),
     #[error("the E-Document step has not sent an SMS code yet")]
     NoOtp,
+    #[error("no scenario is named {0:?}")]
+    UnknownScenario(String),
 }
 
 /// What checking an SMS code gave.
@@ -71,6 +80,7 @@ impl AppState {
             flows: config.flows.clone(),
             sessions: SessionStore::default(),
             generator: Generator::new(config.seed),
+            create_fault_calls: HashMap::new(),
         };
         Self(Arc::new(Shared { config, clock: Clock, inner: Mutex::new(inner) }))
     }
@@ -97,14 +107,91 @@ impl AppState {
         self.lock().flows.iter().find(|f| f.api_key.as_str() == api_key).cloned()
     }
 
+    pub fn scenarios(&self) -> &ScenarioSet {
+        &self.0.config.scenarios
+    }
+
+    /// The scenario a new session of `flow` with `metadata` plays, and why: a `match` on one of
+    /// its IINs, else the flow's default, else the server's.
+    fn choose_scenario(&self, flow: &Flow, metadata: &Metadata) -> (&Scenario, Source) {
+        let set = &self.0.config.scenarios;
+        let iins: Vec<&Iin> = metadata.iins().collect();
+        if let Some(s) = set.matching(&iins) {
+            return (s, Source::Match);
+        }
+        if let Some(s) = flow.scenario.as_deref().and_then(|n| set.get(n)) {
+            return (s, Source::Flow);
+        }
+        let server = set.get(&self.0.config.default_scenario).expect("the default scenario was checked at start-up");
+        (server, Source::Server)
+    }
+
+    /// The scenario of a session (its name was checked when it was set).
+    fn scenario_of(&self, session: &Session) -> &Scenario {
+        let set = &self.0.config.scenarios;
+        set.get(&session.scenario).unwrap_or_else(|| {
+            set.get(&self.0.config.default_scenario).expect("the default scenario was checked at start-up")
+        })
+    }
+
     /// Creates a session of `flow` and returns its id.
     pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Uuid {
         let now = self.0.clock.now();
+        let (scenario, source) = self.choose_scenario(flow, &metadata);
+        let scenario = (scenario.name.clone(), source);
         let mut inner = self.lock();
         let id = inner.generator.session_id();
         let subject = inner.generator.subject(&metadata, now.date());
-        inner.sessions.insert(Session::new(id, flow, metadata, subject, now));
+        inner.sessions.insert(Session::new(id, flow, metadata, subject, now, scenario));
         id
+    }
+
+    /// The fault a create call for `flow` with `metadata` meets, if the scenario such a session
+    /// would play has one left; counts the call.
+    pub fn take_create_fault(&self, flow: &Flow, metadata: &Metadata) -> Option<Fault> {
+        let (scenario, _) = self.choose_scenario(flow, metadata);
+        let mut inner = self.lock();
+        for (index, fault) in scenario.faults_for(Endpoint::Create) {
+            let calls = inner.create_fault_calls.entry((scenario.name.clone(), index)).or_default();
+            if *calls < fault.times {
+                *calls += 1;
+                return Some(fault.clone());
+            }
+        }
+        None
+    }
+
+    /// The fault a call of `endpoint` about session `id` meets, if its scenario has one left for
+    /// this session; counts the call.
+    pub fn take_fault(&self, endpoint: Endpoint, id: &Uuid) -> Option<Fault> {
+        let mut inner = self.lock();
+        let session = inner.sessions.get_mut(id)?;
+        let scenario = self.scenario_of(session);
+        for (index, fault) in scenario.faults_for(endpoint) {
+            let calls = session.fault_calls.entry((endpoint, index)).or_default();
+            if *calls < fault.times {
+                *calls += 1;
+                return Some(fault.clone());
+            }
+        }
+        None
+    }
+
+    /// Makes session `id` play scenario `name` from now on (the admin's choice, which wins).
+    pub fn set_scenario(&self, id: &Uuid, name: &str) -> Result<(), SessionError> {
+        if self.0.config.scenarios.get(name).is_none() {
+            return Err(SessionError::UnknownScenario(name.to_owned()));
+        }
+        let mut inner = self.lock();
+        let session = inner.sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        name.clone_into(&mut session.scenario);
+        session.scenario_source = Source::Admin;
+        session.fault_calls.clear();
+        Ok(())
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.0.clock.now()
     }
 
     /// Runs `f` on the session, under the lock: keep `f` short and free of I/O.
@@ -124,8 +211,12 @@ impl AppState {
         let mut guard = self.lock();
         let Inner { sessions, generator, .. } = &mut *guard;
         let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
-        let result = generator.result(code, &outcome, &session.subject);
-        Ok(session.end(code, outcome, result, now)?)
+        let scenario = self.scenario_of(session);
+        let mut result =
+            serde_json::to_value(generator.result(code, &outcome, &session.subject)).expect("results serialize");
+        scenario.apply_result(code, &mut result);
+        let visible_at = now + scenario.processing(code);
+        Ok(session.end(code, outcome, result, visible_at, now)?)
     }
 
     /// The user opens a technology's screen (`technology.start`, and `flow.start` for the first).
@@ -138,8 +229,8 @@ impl AppState {
 
     /// The outcome the session's scenario scripts for `code`: what a person who just goes on
     /// gets. Every technology passes unless something scripts otherwise.
-    pub fn scripted_outcome(&self, id: &Uuid, _code: TechnologyCode) -> Result<Outcome, SessionError> {
-        self.with_session(id, |_| Outcome::Passed).ok_or(SessionError::NotFound)
+    pub fn scripted_outcome(&self, id: &Uuid, code: TechnologyCode) -> Result<Outcome, SessionError> {
+        self.with_session(id, |s| self.scenario_of(s).outcome(code)).ok_or(SessionError::NotFound)
     }
 
     /// The E-Document step sends an SMS code to the subject with this IIN and phone (what the
@@ -200,8 +291,9 @@ impl AppState {
         }
     }
 
-    /// Plays every remaining step as a person would: in order, passing each technology unless
-    /// `outcomes` says it fails (keys are codes or families), until the session ends.
+    /// Plays every remaining step as a person would: in order, each technology as the session's
+    /// scenario scripts unless `outcomes` says otherwise (keys are codes or families), until the
+    /// session ends.
     pub fn complete(&self, id: &Uuid, outcomes: &HashMap<String, OutcomeChoice>) -> Result<Vec<Event>, SessionError> {
         let mut events = Vec::new();
         loop {
@@ -214,13 +306,15 @@ impl AppState {
                 })
                 .ok_or(SessionError::NotFound)??;
             let Some(code) = next else { return Ok(events) };
-            let choice = outcomes
-                .get(code.as_str())
-                .or_else(|| outcomes.get(code.family().as_str()))
-                .unwrap_or(&OutcomeChoice::Passed);
-            let outcome = match choice {
-                OutcomeChoice::Passed => Outcome::Passed,
-                OutcomeChoice::Failed => Outcome::Failed(FailureReason::default_for(code.family())),
+            let scripted = self.scripted_outcome(id, code)?;
+            let outcome = match outcomes.get(code.as_str()).or_else(|| outcomes.get(code.family().as_str())) {
+                None => scripted,
+                Some(OutcomeChoice::Passed) => Outcome::Passed,
+                // A forced failure keeps the scenario's reason when it scripts one.
+                Some(OutcomeChoice::Failed) => match scripted {
+                    failed @ Outcome::Failed(_) => failed,
+                    Outcome::Passed => Outcome::Failed(FailureReason::default_for(code.family())),
+                },
             };
             events.extend(self.end_step(id, code, outcome)?);
         }

@@ -68,6 +68,8 @@ fn help_lists_every_flag_and_its_environment_variable() {
         ("--flows", "BKZ_MOCK_FLOWS"),
         ("--seed", "BKZ_MOCK_SEED"),
         ("--max-body", "BKZ_MOCK_MAX_BODY"),
+        ("--scenarios", "BKZ_MOCK_SCENARIOS"),
+        ("--scenario", "BKZ_MOCK_SCENARIO"),
     ] {
         assert!(help.contains(flag), "{flag} in help:\n{help}");
         assert!(help.contains(env), "{env} in help:\n{help}");
@@ -143,4 +145,33 @@ fn a_port_in_use_is_a_clear_error() {
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{stderr}");
+}
+
+#[test]
+fn check_accepts_the_built_in_flows_and_scenarios() {
+    let out = output(&["check"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("ok: 3 flows, 10 scenarios"), "{stdout}");
+}
+
+#[test]
+fn check_and_serve_refuse_a_broken_scenario_with_the_same_message() {
+    let dir = std::env::temp_dir().join(format!("bkz-cli-scenarios-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "broken", "technologies": {"liveness": {"outcome": "failed", "result": {"eye_closed": "yes"}}}}"#,
+    )
+    .unwrap();
+    let check = output(&["check", "--scenarios", dir.to_str().unwrap()]);
+    let serve = output(&["serve", "--port", "0", "--scenarios", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(!check.status.success() && !serve.status.success(), "both refuse");
+    let message = String::from_utf8(check.stderr).unwrap();
+    assert!(message.contains(file.to_str().unwrap()), "names the file: {message}");
+    assert!(message.contains("at technologies.liveness.result.eye_closed:"), "names the path: {message}");
+    assert!(message.contains("must be a boolean"), "says why: {message}");
+    assert_eq!(message, String::from_utf8(serve.stderr).unwrap(), "serve says the same");
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/sessions", get(list_sessions))
         .route("/sessions/{id}", get(get_session))
         .route("/sessions/{id}/complete", post(complete_session))
+        .route("/sessions/{id}/scenario", put(set_session_scenario))
+        .route("/scenarios", get(list_scenarios))
 }
 
 async fn health() -> Json<Value> {
@@ -62,7 +64,9 @@ pub struct SessionView {
     pub api_key: String,
     pub technologies: Vec<TechnologyCode>,
     pub status: &'static str,
-    pub scenario: Option<String>,
+    pub scenario: String,
+    /// Why the session plays it: `admin`, `match`, `flow` or `server`.
+    pub scenario_source: &'static str,
     pub steps: Vec<StepView>,
     pub otp: Option<String>,
     pub metadata: Value,
@@ -101,6 +105,7 @@ impl SessionView {
             technologies: s.technologies.clone(),
             status: s.status().as_str(),
             scenario: s.scenario.clone(),
+            scenario_source: s.scenario_source.as_str(),
             steps: s
                 .steps
                 .iter()
@@ -159,29 +164,107 @@ async fn complete_session(
     let id = parse_id(&id)?;
     let technologies =
         state.with_session(&id, |s| s.technologies.clone()).ok_or_else(|| ApiError::not_found("Not found."))?;
-    let outcomes = parse_outcomes(body, &technologies)?;
-    state.complete(&id, &outcomes).map_err(|e| match e {
+    let (scenario, outcomes) = parse_complete(body, &technologies, &state)?;
+    let ended = state.with_session(&id, |s| s.status().has_ended()).unwrap_or(false);
+    if let Some(name) = scenario.filter(|_| !ended) {
+        state.set_scenario(&id, &name).map_err(|e| session_error(&e))?;
+    }
+    state.complete(&id, &outcomes).map_err(|e| session_error(&e))?;
+    session_view(&state, &id).map(Json)
+}
+
+fn session_error(e: &SessionError) -> ApiError {
+    match e {
         SessionError::NotFound => ApiError::not_found("Not found."),
         SessionError::Transition(e @ TransitionError::Ended(_)) => {
             ApiError::conflict(format!("Cannot complete: {e}. A session is one-time."))
         }
+        SessionError::UnknownScenario(_) => ApiError::field(&["scenario"], format!("{e}.")),
         e @ (SessionError::Transition(_) | SessionError::NoOtp) => ApiError::conflict(format!("Cannot complete: {e}.")),
+    }
+}
+
+/// `PUT /__admin/sessions/{id}/scenario` with `{"scenario": name}`: the session plays that
+/// scenario from its next step on, whatever matched it before.
+async fn set_session_scenario(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<SessionView>, ApiError> {
+    let id = parse_id(&id)?;
+    let name = match body.get("scenario") {
+        Some(Value::String(name)) => name.clone(),
+        Some(_) => return Err(ApiError::field(&["scenario"], "Not a valid string.")),
+        None => return Err(ApiError::field(&["scenario"], "This field is required.")),
+    };
+    state.set_scenario(&id, &name).map_err(|e| match e {
+        SessionError::UnknownScenario(_) => ApiError::field(
+            &["scenario"],
+            format!("{e}; the scenarios are {} (GET /__admin/scenarios).", state.scenarios().names()),
+        ),
+        other => session_error(&other),
     })?;
     session_view(&state, &id).map(Json)
 }
 
-fn parse_outcomes(body: Value, technologies: &[TechnologyCode]) -> Result<HashMap<String, OutcomeChoice>, ApiError> {
+#[derive(Serialize)]
+pub struct ScenarioView {
+    pub name: String,
+    pub description: String,
+    /// The IINs that select it (`extra.iin` or `edocument.iin.value`).
+    #[serde(rename = "match")]
+    pub match_iins: Vec<String>,
+}
+
+async fn list_scenarios(State(state): State<AppState>) -> Json<Vec<ScenarioView>> {
+    Json(
+        state
+            .scenarios()
+            .iter()
+            .map(|s| ScenarioView {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                match_iins: s.match_iins.iter().map(|i| i.as_str().to_owned()).collect(),
+            })
+            .collect(),
+    )
+}
+
+/// The body of `complete`: an optional `scenario` and optional per-technology `outcomes`.
+fn parse_complete(
+    body: Value,
+    technologies: &[TechnologyCode],
+    state: &AppState,
+) -> Result<(Option<String>, HashMap<String, OutcomeChoice>), ApiError> {
     let Value::Object(mut body) = body else {
         return Err(ApiError::field(
             &["non_field_errors"],
-            "Expected a JSON object such as {\"outcomes\": {\"LDHP\": \"passed\"}}.",
+            "Expected a JSON object such as {\"outcomes\": {\"LDHP\": \"passed\"}} or {\"scenario\": \"face-mismatch\"}.",
         ));
     };
-    if let Some(unknown) = body.keys().find(|k| *k != "outcomes") {
-        return Err(ApiError::field(&[unknown], "Unknown field; this call takes \"outcomes\"."));
+    if let Some(unknown) = body.keys().find(|k| *k != "outcomes" && *k != "scenario") {
+        return Err(ApiError::field(&[unknown], "Unknown field; this call takes \"scenario\" and \"outcomes\"."));
     }
+    let scenario = match body.remove("scenario") {
+        None => None,
+        Some(Value::String(name)) if state.scenarios().get(&name).is_some() => Some(name),
+        Some(Value::String(name)) => {
+            return Err(ApiError::field(
+                &["scenario"],
+                format!("No scenario is named {name:?}; the scenarios are {}.", state.scenarios().names()),
+            ));
+        }
+        Some(_) => return Err(ApiError::field(&["scenario"], "Not a valid string.")),
+    };
+    Ok((scenario, parse_outcomes(body.remove("outcomes"), technologies)?))
+}
+
+fn parse_outcomes(
+    given: Option<Value>,
+    technologies: &[TechnologyCode],
+) -> Result<HashMap<String, OutcomeChoice>, ApiError> {
     let mut outcomes = HashMap::new();
-    let Some(given) = body.remove("outcomes") else { return Ok(outcomes) };
+    let Some(given) = given else { return Ok(outcomes) };
     let Value::Object(given) = given else {
         return Err(ApiError::field(
             &["outcomes"],

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -11,7 +12,8 @@ use super::ApiError;
 use super::extract::{JsonBody, QueryMap};
 use crate::domain::create::{CreateError, parse_create_request};
 use crate::domain::{Family, TechnologyCode};
-use crate::session::{FailureReason, Session, Status, StepState, TechResult};
+use crate::scenario::Endpoint;
+use crate::session::{FailureReason, Session, Status, StepState};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -31,6 +33,7 @@ pub async fn create_session(
             ApiError::forbidden("No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).")
         }
     })?;
+    super::fault::play(state.take_create_fault(&request.flow, &request.metadata)).await?;
     let session_id = state.create_session(&request.flow, request.metadata);
     Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies }))
 }
@@ -40,12 +43,19 @@ pub async fn session_result(State(state): State<AppState>, query: QueryMap) -> R
     query.require(&["session_id", "flow_api_key"])?;
     let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
     let key = query.get("flow_api_key").unwrap_or_default();
-    state
-        .with_session(&id, |s| (s.api_key.as_str() == key).then(|| SessionResult::of(s)))
-        .flatten()
-        .map(Json)
-        // Another flow's session is as unknown as a missing one: a key reveals only its own.
-        .ok_or_else(|| ApiError::not_found("Not found."))
+    find_own_session(&state, &id, key)?;
+    super::fault::play(state.take_fault(Endpoint::Result, &id)).await?;
+    let now = state.now();
+    state.with_session(&id, |s| SessionResult::of(s, now)).map(Json).ok_or_else(|| ApiError::not_found("Not found."))
+}
+
+/// Checks that session `id` exists and belongs to the flow of `key`. Another flow's session is
+/// as unknown as a missing one: a key reveals only its own sessions.
+pub fn find_own_session(state: &AppState, id: &Uuid, key: &str) -> Result<(), ApiError> {
+    match state.with_session(id, |s| s.api_key.as_str() == key) {
+        Some(true) => Ok(()),
+        _ => Err(ApiError::not_found("Not found.")),
+    }
 }
 
 /// A session id in a query: a UUID, in DRF's wording when it is not.
@@ -65,13 +75,13 @@ pub struct SessionResult {
     pub validated_at: Option<String>,
     pub finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub liveness_result: Option<TechResult>,
+    pub liveness_result: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub face2face_result: Option<TechResult>,
+    pub face2face_result: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub edocument_result: Option<TechResult>,
+    pub edocument_result: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub document_recognition_result: Option<TechResult>,
+    pub document_recognition_result: Option<Value>,
 }
 
 #[derive(Serialize)]
@@ -90,9 +100,12 @@ pub struct SessionFailure {
 }
 
 impl SessionResult {
-    pub fn of(s: &Session) -> Self {
-        let status = s.status();
-        let finished_at = s.finished_at().map(timestamp);
+    /// The session as the result endpoint shows it at `now`: a result still in its scenario's
+    /// processing delay is `{}` [seen], and the session is in progress until every result is out.
+    pub fn of(s: &Session, now: OffsetDateTime) -> Self {
+        let processing = s.steps.iter().any(|st| st.visible_at.is_some_and(|at| at > now));
+        let status = if processing { Status::Progress } else { s.status() };
+        let finished_at = if processing { None } else { s.finished_at().map(timestamp) };
         // A technology's result appears once the user has gone through it, passed or failed;
         // pending and skipped technologies have none [doc].
         let result_of = |family: Family| {
@@ -100,7 +113,10 @@ impl SessionResult {
                 .iter()
                 .rev()
                 .filter(|st| st.code.family() == family && matches!(st.state, StepState::Passed | StepState::Failed))
-                .find_map(|st| st.result.clone())
+                .find_map(|st| match st.visible_at {
+                    Some(at) if at > now => Some(Value::Object(serde_json::Map::new())),
+                    _ => st.result.clone(),
+                })
         };
         Self {
             id: s.id,
@@ -119,6 +135,7 @@ impl SessionResult {
             flow_session_failure_reasons: s
                 .steps
                 .iter()
+                .filter(|_| !processing)
                 .filter_map(|st| st.failure_reason.clone().map(|reason| SessionFailure { technology: st.code, reason }))
                 .collect(),
             validated_at: finished_at.clone(),

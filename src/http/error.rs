@@ -15,7 +15,14 @@ pub enum ApiError {
     Fields(FieldErrors),
     /// Any status with `{"detail": "message"}`.
     Detail(StatusCode, String),
+    /// No answer at all: the server closes the connection (a scripted fault).
+    Dropped,
 }
+
+/// Marks a response whose connection the server closes instead of sending it (see
+/// `startup::serve_connections`). Through a server without that loop it reads as a 503.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
 
 impl ApiError {
     pub fn detail(status: StatusCode, message: impl Into<String>) -> Self {
@@ -56,6 +63,7 @@ impl ApiError {
         match self {
             Self::Fields(_) => StatusCode::BAD_REQUEST,
             Self::Detail(status, _) => *status,
+            Self::Dropped => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -63,6 +71,7 @@ impl ApiError {
         match self {
             Self::Fields(errors) => nest(errors),
             Self::Detail(_, message) => json!({ "detail": message }),
+            Self::Dropped => json!({ "detail": "The connection was dropped by a scripted fault." }),
         }
     }
 }
@@ -75,7 +84,11 @@ impl From<FieldErrors> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if matches!(self, Self::Dropped) {
+            response.extensions_mut().insert(DropConnection);
+        }
+        response
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+pub mod fault;
 
 use axum::Router;
 use axum::body::Body;
@@ -13,7 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-pub use error::ApiError;
+pub use error::{ApiError, DropConnection};
 
 use crate::state::AppState;
 

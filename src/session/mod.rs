@@ -9,10 +9,14 @@ pub mod generate;
 pub mod results;
 pub mod store;
 
+use std::collections::HashMap;
+
+use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::domain::{ApiKey, Metadata, TechnologyCode};
+use crate::scenario::{Endpoint, Source};
 pub use generate::{Generator, Subject};
 pub use results::{FailureReason, TechResult};
 pub use store::SessionStore;
@@ -35,7 +39,11 @@ pub struct Session {
     /// Whether `metadata.face2face.photo1` takes the place of the user's upload: it was given and
     /// F2F follows another step of the flow [doc].
     pub uses_photo1: bool,
-    pub scenario: Option<String>,
+    /// The scenario the session plays, and why.
+    pub scenario: String,
+    pub scenario_source: Source,
+    /// Calls so far that each of the scenario's fault rules has hit, by endpoint and rule index.
+    pub fault_calls: HashMap<(Endpoint, usize), u32>,
     pub events: Vec<RecordedEvent>,
 }
 
@@ -48,8 +56,11 @@ pub struct Step {
     pub state: StepState,
     pub started_at: Option<OffsetDateTime>,
     pub ended_at: Option<OffsetDateTime>,
-    /// Set when the step ends, passed or failed.
-    pub result: Option<TechResult>,
+    /// Set when the step ends, passed or failed: the result as the vendor's JSON, scenario
+    /// fields merged in.
+    pub result: Option<Value>,
+    /// When the result appears on the result endpoint (the scenario's processing delay).
+    pub visible_at: Option<OffsetDateTime>,
     pub failure_reason: Option<FailureReason>,
 }
 
@@ -140,6 +151,7 @@ impl Session {
         metadata: Metadata,
         subject: Subject,
         now: OffsetDateTime,
+        scenario: (String, Source),
     ) -> Self {
         let steps = flow
             .technologies
@@ -150,6 +162,7 @@ impl Session {
                 started_at: None,
                 ended_at: None,
                 result: None,
+                visible_at: None,
                 failure_reason: None,
             })
             .collect();
@@ -165,7 +178,9 @@ impl Session {
             otp_wrong: 0,
             uses_photo1: metadata.photo1().is_some() && flow.uses_face2face_photo(),
             metadata,
-            scenario: flow.scenario.clone(),
+            scenario: scenario.0,
+            scenario_source: scenario.1,
+            fault_calls: HashMap::new(),
             events: Vec::new(),
         }
     }
@@ -236,7 +251,8 @@ impl Session {
         &mut self,
         code: TechnologyCode,
         outcome: Outcome,
-        result: TechResult,
+        result: Value,
+        visible_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<Vec<Event>, TransitionError> {
         let mut events = self.start(code, now)?;
@@ -244,6 +260,7 @@ impl Session {
         let step = self.steps.iter_mut().find(|s| s.code == code).expect("checked by start");
         step.ended_at = Some(now);
         step.result = Some(result);
+        step.visible_at = Some(visible_at);
         match outcome {
             Outcome::Passed => step.state = StepState::Passed,
             Outcome::Failed(reason) => {
@@ -308,12 +325,13 @@ mod tests {
         let metadata = Metadata::parse(metadata, Some(codes)).unwrap();
         let mut generator = Generator::new(Some(1));
         let subject = generator.subject(&metadata, time::macros::date!(2026 - 01 - 01));
-        (Session::new(Uuid::nil(), &flow, metadata, subject, OffsetDateTime::UNIX_EPOCH), generator)
+        let scenario = ("happy-path".to_owned(), Source::Server);
+        (Session::new(Uuid::nil(), &flow, metadata, subject, OffsetDateTime::UNIX_EPOCH, scenario), generator)
     }
 
     fn pass(s: &mut Session, g: &mut Generator, code: TechnologyCode) -> Result<Vec<Event>, TransitionError> {
-        let result = g.result(code, &Outcome::Passed, &s.subject);
-        s.end(code, Outcome::Passed, result, OffsetDateTime::UNIX_EPOCH)
+        let result = serde_json::to_value(g.result(code, &Outcome::Passed, &s.subject)).unwrap();
+        s.end(code, Outcome::Passed, result, OffsetDateTime::UNIX_EPOCH, OffsetDateTime::UNIX_EPOCH)
     }
 
     #[test]
@@ -355,8 +373,9 @@ mod tests {
         let (mut s, mut g) = session(&[Ldhp, F2f], json!({}));
         let reason = FailureReason::new("CALC_RESULT", "Low overall prediction");
         let outcome = Outcome::Failed(reason.clone());
-        let result = g.result(Ldhp, &outcome, &s.subject);
-        let events = s.end(Ldhp, outcome, result, OffsetDateTime::UNIX_EPOCH).unwrap();
+        let result = serde_json::to_value(g.result(Ldhp, &outcome, &s.subject)).unwrap();
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let events = s.end(Ldhp, outcome, result, at, at).unwrap();
         assert_eq!(events.last(), Some(&Event::FlowEnded { success: false }));
         assert_eq!(s.status(), Status::Failed);
         assert_eq!(s.step(Ldhp).unwrap().failure_reason, Some(reason));

@@ -76,7 +76,8 @@ async fn a_session_is_shown_with_its_steps_metadata_and_events() {
     assert_eq!(view["api_key"], EVERYONE);
     assert_eq!(view["technologies"], json!(["LDHP", "F2F"]));
     assert_eq!(view["status"], "CREATED");
-    assert_eq!(view["scenario"], Value::Null);
+    assert_eq!(view["scenario"], "happy-path", "nothing chose one: the server's default");
+    assert_eq!(view["scenario_source"], "server");
     assert_eq!(
         view["steps"],
         json!([
@@ -194,6 +195,15 @@ async fn the_same_seed_gives_the_same_ids_and_values_twice() {
         for field in ["finished_at", "validated_at"] {
             result[field] = Value::Null; // wall-clock times differ between runs
         }
+        // An SMS code, generated when the page reaches E-Document.
+        let metadata = json!({"edocument": {"iin": {"value": "900101300017", "changeable": false},
+            "phone": {"value": "77011234567", "changeable": false}, "skip_input": true}});
+        let sid = app.create_ok(&json!({"api_key": INDIVIDUALS, "metadata": metadata})).await;
+        let form = reqwest::multipart::Form::new().text("action", "passed");
+        app.client.post(app.url(&format!("/flow/{sid}/LDHP"))).multipart(form).send().await.unwrap();
+        let (_, view) = app.get(&format!("/__admin/sessions/{sid}")).await;
+        assert!(view["otp"].is_string(), "the page sent a code: {view}");
+        result["otp"] = view["otp"].clone();
         (ids, result)
     }
     let (ids_a, result_a) = run(7).await;

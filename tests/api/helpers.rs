@@ -97,3 +97,12 @@ pub fn photo_base64(file: &str) -> String {
 pub fn with_metadata(key: &str, metadata: Value) -> Value {
     json!({"api_key": key, "metadata": metadata})
 }
+
+/// A fresh directory for one test's files (flows, scenarios), removed by nobody: it is small.
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("bkz-{name}-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}

@@ -10,4 +10,5 @@ mod helpers;
 mod hostile;
 mod metadata;
 mod page;
+mod scenarios;
 mod session_result;

@@ -1,0 +1,129 @@
+//! Reading scenario files: the built-in ones (embedded in the binary) and a user's directory
+//! (`--scenarios DIR`). Every refusal names the file, the JSON path inside it and the reason.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{Scenario, ScenarioFile, ScenarioSet};
+use crate::domain::Family;
+
+/// The shipped scenarios, by file name (a test checks that every file of `scenarios/` is here).
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("happy-path.json", include_str!("../../scenarios/happy-path.json")),
+    ("liveness-fails.json", include_str!("../../scenarios/liveness-fails.json")),
+    ("liveness-eyes-closed.json", include_str!("../../scenarios/liveness-eyes-closed.json")),
+    ("face-mismatch.json", include_str!("../../scenarios/face-mismatch.json")),
+    ("edocument-subject-not-found.json", include_str!("../../scenarios/edocument-subject-not-found.json")),
+    ("edocument-wrong-otp.json", include_str!("../../scenarios/edocument-wrong-otp.json")),
+    ("document-unreadable.json", include_str!("../../scenarios/document-unreadable.json")),
+    ("results-slow.json", include_str!("../../scenarios/results-slow.json")),
+    ("result-503-twice.json", include_str!("../../scenarios/result-503-twice.json")),
+    ("result-connection-dropped.json", include_str!("../../scenarios/result-connection-dropped.json")),
+];
+
+/// Why a scenario file was refused. Displays as `FILE: at PATH: REASON`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: at {path}: {reason}")]
+pub struct ScenarioFileError {
+    pub file: String,
+    pub path: String,
+    pub reason: String,
+}
+
+/// Parses one scenario file.
+pub fn parse_scenario_file(file: &str, text: &str) -> Result<Scenario, ScenarioFileError> {
+    let fail = |path: String, reason: String| ScenarioFileError { file: file.to_owned(), path, reason };
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let parsed: ScenarioFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        fail(if path == "." { "(root)".into() } else { path }, e.into_inner().to_string())
+    })?;
+    parsed.validate(&sample_result).map_err(|e| fail(e.path, e.reason))
+}
+
+/// A generated result of `family`, the shape scenario overrides are checked against.
+fn sample_result(family: Family) -> Value {
+    use crate::domain::{Metadata, TechnologyCode};
+    use crate::session::{Generator, Outcome};
+    let code = TechnologyCode::ALL.into_iter().find(|c| c.family() == family).expect("every family has a code");
+    let mut generator = Generator::new(Some(0));
+    let subject = generator.subject(&Metadata::default(), time::macros::date!(2026 - 01 - 01));
+    serde_json::to_value(generator.result(code, &Outcome::Passed, &subject)).expect("results serialize")
+}
+
+/// The built-in scenarios, then those of `dir` (`*.json`, by file name). A user's scenario with
+/// a built-in one's name replaces it; two of the user's with one name are an error.
+pub fn load_scenarios(dir: Option<&Path>) -> Result<ScenarioSet, ScenarioFileError> {
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for (file, text) in BUILT_IN {
+        scenarios.push(parse_scenario_file(&format!("scenarios/{file} (built in)"), text)?);
+    }
+    let Some(dir) = dir else { return Ok(ScenarioSet::new(scenarios)) };
+    let fail =
+        |path: &str, reason: String| ScenarioFileError { file: dir.display().to_string(), path: path.into(), reason };
+    let entries = std::fs::read_dir(dir).map_err(|e| fail("(directory)", format!("cannot read the directory: {e}")))?;
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
+        .collect();
+    files.sort();
+    let mut own: Vec<(String, String)> = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| ScenarioFileError {
+            file: name.clone(),
+            path: "(file)".into(),
+            reason: format!("cannot read the file: {e}"),
+        })?;
+        let scenario = parse_scenario_file(&name, &text)?;
+        if let Some((_, other)) = own.iter().find(|(n, _)| *n == scenario.name) {
+            return Err(ScenarioFileError {
+                file: name,
+                path: "name".into(),
+                reason: format!("the scenario {:?} is also defined in {other}", scenario.name),
+            });
+        }
+        own.push((scenario.name.clone(), name));
+        scenarios.retain(|s| s.name != scenario.name);
+        scenarios.push(scenario);
+    }
+    Ok(ScenarioSet::new(scenarios))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_the_scenarios_directory_is_built_in_and_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut built_in: Vec<String> = BUILT_IN.iter().map(|(f, _)| (*f).to_owned()).collect();
+        built_in.sort();
+        assert_eq!(on_disk, built_in, "scenarios/ and BUILT_IN list the same files");
+        let set = load_scenarios(None).expect("the shipped scenarios are valid");
+        for (file, _) in BUILT_IN {
+            let name = file.trim_end_matches(".json");
+            assert!(set.get(name).is_some(), "{file} is named after its scenario");
+        }
+    }
+
+    #[test]
+    fn magic_iins_are_unique() {
+        let set = load_scenarios(None).unwrap();
+        let mut iins: Vec<&str> =
+            set.iter().flat_map(|s| s.match_iins.iter().map(crate::domain::Iin::as_str)).collect();
+        let count = iins.len();
+        iins.sort_unstable();
+        iins.dedup();
+        assert_eq!(iins.len(), count, "no IIN selects two scenarios");
+    }
+}

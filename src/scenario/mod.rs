@@ -1,0 +1,504 @@
+//! Scenarios: scripted outcomes that integrators choose per test. A scenario names, per
+//! technology (a code such as `LDHP` or a family such as `liveness`), the outcome, result fields
+//! merged over the generated ones, the processing delay before results appear, and faults on the
+//! emulated endpoints. This module is the model and the pure engine: no I/O, no clock, no HTTP.
+//! Reading files is `load`'s job.
+
+pub mod load;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::domain::{Family, Iin, TechnologyCode};
+use crate::session::{FailureReason, Outcome};
+
+/// The scenario a session plays when nothing else chooses one.
+pub const DEFAULT_SCENARIO: &str = "happy-path";
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// Sessions whose metadata carries one of these IINs play this scenario.
+    pub match_iins: Vec<Iin>,
+    technologies: Vec<(Selector, TechScript)>,
+    pub processing: Duration,
+    pub faults: Vec<Fault>,
+}
+
+/// What a scenario key names: one technology, or every technology of a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    Code(TechnologyCode),
+    Family(Family),
+}
+
+impl Selector {
+    pub fn parse(key: &str) -> Option<Self> {
+        key.parse()
+            .ok()
+            .map(Self::Code)
+            .or_else(|| Family::ALL.into_iter().find(|f| f.as_str() == key).map(Self::Family))
+    }
+}
+
+/// The script of one technology.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TechScript {
+    pub outcome: Outcome,
+    /// Fields merged over the generated result.
+    pub result: Map<String, Value>,
+    pub processing: Option<Duration>,
+}
+
+/// An emulated endpoint a fault can hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    Create,
+    Result,
+    Video,
+    Report,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 4] = [Self::Create, Self::Result, Self::Video, Self::Report];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Result => "result",
+            Self::Video => "video",
+            Self::Report => "report",
+        }
+    }
+}
+
+/// A fault: the next `times` calls of `endpoint` are delayed, answered with an error status, or
+/// have their connection dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub endpoint: Endpoint,
+    /// An error status (400-599) answered with `{"detail": ...}`.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The `detail` of that answer; a default wording per status otherwise.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// Wait this long before answering (or dropping).
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// Close the connection without answering.
+    #[serde(default)]
+    pub drop_connection: bool,
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Fault {
+    /// The problems of a fault definition, as `(field, reason)`.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(status) = self.status {
+            if !(400..=599).contains(&status) {
+                out.push(("status", format!("a fault's status is an error, 400 to 599; got {status}")));
+            }
+            if self.drop_connection {
+                out.push(("drop_connection", "a dropped connection answers no status; give one or the other".into()));
+            }
+        }
+        if self.status.is_none() && self.delay_ms == 0 && !self.drop_connection {
+            out.push(("status", "a fault needs a status, a delay_ms or drop_connection".into()));
+        }
+        if self.times == 0 {
+            out.push(("times", "times must be 1 or more".into()));
+        }
+        out
+    }
+
+    /// The `detail` answered with the status.
+    pub fn detail_text(&self) -> String {
+        self.detail.clone().unwrap_or_else(|| match self.status {
+            Some(503) => "Service temporarily unavailable, try again later.".into(),
+            Some(502) => "Bad gateway.".into(),
+            Some(504) => "Gateway timeout.".into(),
+            Some(429) => "Request was throttled.".into(),
+            Some(s) => format!("Scripted fault: status {s}."),
+            None => String::new(),
+        })
+    }
+}
+
+/// Why a scenario was refused: the JSON path inside the file and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The file format (users write these; keep these names).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, rename = "match")]
+    pub matcher: MatchFile,
+    #[serde(default)]
+    pub technologies: BTreeMap<String, TechFile>,
+    #[serde(default)]
+    pub processing_ms: u64,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchFile {
+    #[serde(default)]
+    pub iin: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TechFile {
+    #[serde(default)]
+    pub outcome: OutcomeFile,
+    #[serde(default)]
+    pub failure_reason: Option<FailureReason>,
+    #[serde(default)]
+    pub result: Map<String, Value>,
+    #[serde(default)]
+    pub processing_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutcomeFile {
+    #[default]
+    Passed,
+    Failed,
+}
+
+impl ScenarioFile {
+    /// Checks everything serde could not: names, keys, IINs, result fields and their types, faults.
+    /// `defaults` gives the generated result of each family, to check overrides against.
+    pub fn validate(self, defaults: &dyn Fn(Family) -> Value) -> Result<Scenario, ScenarioError> {
+        let err = |path: String, reason: String| ScenarioError { path, reason };
+        if self.name.trim().is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(err(
+                "name".into(),
+                format!("a name of letters, digits, - and _ is needed, got {:?}", self.name),
+            ));
+        }
+        let mut match_iins = Vec::new();
+        for (i, text) in self.matcher.iin.iter().enumerate() {
+            let iin = Iin::parse(text).map_err(|e| err(format!("match.iin[{i}]"), e.to_string()))?;
+            match_iins.push(iin);
+        }
+        let mut technologies = Vec::new();
+        for (key, tech) in self.technologies {
+            let at = format!("technologies.{key}");
+            let selector = Selector::parse(&key).ok_or_else(|| {
+                err(
+                    at.clone(),
+                    format!(
+                        "unknown technology {key:?}: use a code ({}) or a family (liveness, face2face, edocument, document_recognition)",
+                        TechnologyCode::list(&TechnologyCode::ALL)
+                    ),
+                )
+            })?;
+            let family = match selector {
+                Selector::Code(c) => c.family(),
+                Selector::Family(f) => f,
+            };
+            let outcome = match (tech.outcome, tech.failure_reason) {
+                (OutcomeFile::Passed, None) => Outcome::Passed,
+                (OutcomeFile::Passed, Some(_)) => {
+                    return Err(err(
+                        format!("{at}.failure_reason"),
+                        "a failure_reason needs \"outcome\": \"failed\"".into(),
+                    ));
+                }
+                (OutcomeFile::Failed, reason) => {
+                    Outcome::Failed(reason.unwrap_or_else(|| FailureReason::default_for(family)))
+                }
+            };
+            if tech.result.contains_key("result") {
+                return Err(err(
+                    format!("{at}.result.result"),
+                    "\"result\" follows the outcome; script \"outcome\": \"failed\" instead".into(),
+                ));
+            }
+            if tech.result.contains_key("failure_reason") {
+                return Err(err(
+                    format!("{at}.result.failure_reason"),
+                    "give failure_reason next to outcome, not inside result".into(),
+                ));
+            }
+            let open = family == Family::DocumentRecognition;
+            check_overrides(&tech.result, &defaults(family), &format!("{at}.result"), open)
+                .map_err(|(path, reason)| err(path, reason))?;
+            technologies.push((
+                selector,
+                TechScript { outcome, result: tech.result, processing: tech.processing_ms.map(Duration::from_millis) },
+            ));
+        }
+        for (i, fault) in self.faults.iter().enumerate() {
+            if let Some((field, reason)) = fault.problems().into_iter().next() {
+                return Err(err(format!("faults[{i}].{field}"), reason));
+            }
+        }
+        Ok(Scenario {
+            name: self.name,
+            description: self.description,
+            match_iins,
+            technologies,
+            processing: Duration::from_millis(self.processing_ms),
+            faults: self.faults,
+        })
+    }
+}
+
+/// Each override must name a field of the generated result and keep its JSON type, so that a
+/// scenario cannot make the mock answer shapes the vendor does not. `open` objects take new keys
+/// (the docs' `document_recognition_result` example ends with "...").
+fn check_overrides(given: &Map<String, Value>, default: &Value, at: &str, open: bool) -> Result<(), (String, String)> {
+    let Value::Object(default) = default else { return Ok(()) };
+    for (key, value) in given {
+        let path = format!("{at}.{key}");
+        let Some(expected) = default.get(key) else {
+            if open {
+                continue;
+            }
+            let known: Vec<&str> = default.keys().map(String::as_str).collect();
+            return Err((path, format!("not a field of this result; the fields are {}", known.join(", "))));
+        };
+        match (expected, value) {
+            (Value::Object(_), Value::Object(inner)) => check_overrides(inner, expected, &path, false)?,
+            (Value::String(_), Value::String(_))
+            | (Value::Bool(_), Value::Bool(_))
+            | (Value::Number(_), Value::Number(_))
+            | (Value::Null, _) => {}
+            (expected, _) => {
+                return Err((path, format!("must be {} like the generated {expected}", json_type(expected))));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Scenario {
+    /// The script for `code`: its own key first, then its family's.
+    pub fn script(&self, code: TechnologyCode) -> Option<&TechScript> {
+        let find = |wanted: Selector| self.technologies.iter().find(|(s, _)| *s == wanted).map(|(_, t)| t);
+        find(Selector::Code(code)).or_else(|| find(Selector::Family(code.family())))
+    }
+
+    /// The outcome scripted for `code`; a technology not named passes.
+    pub fn outcome(&self, code: TechnologyCode) -> Outcome {
+        self.script(code).map_or(Outcome::Passed, |t| t.outcome.clone())
+    }
+
+    /// How long `code`'s result takes to appear after the user finished it.
+    pub fn processing(&self, code: TechnologyCode) -> Duration {
+        self.script(code).and_then(|t| t.processing).unwrap_or(self.processing)
+    }
+
+    /// Merges the scripted result fields over a generated result.
+    pub fn apply_result(&self, code: TechnologyCode, generated: &mut Value) {
+        if let Some(script) = self.script(code) {
+            merge(generated, &script.result);
+        }
+    }
+
+    /// The fault rules of this scenario for `endpoint`, with their index (for counting calls).
+    pub fn faults_for(&self, endpoint: Endpoint) -> impl Iterator<Item = (usize, &Fault)> {
+        self.faults.iter().enumerate().filter(move |(_, f)| f.endpoint == endpoint)
+    }
+
+    pub fn matches(&self, iins: &[&Iin]) -> bool {
+        self.match_iins.iter().any(|m| iins.contains(&m))
+    }
+}
+
+/// Deep merge: objects key by key, everything else replaced.
+fn merge(target: &mut Value, over: &Map<String, Value>) {
+    let Value::Object(target) = target else { return };
+    for (key, value) in over {
+        match (target.get_mut(key), value) {
+            (Some(slot @ Value::Object(_)), Value::Object(inner)) => merge(slot, inner),
+            (_, value) => {
+                target.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// The scenarios a server knows, in the order they were loaded (built-in first, by file name).
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioSet {
+    scenarios: Vec<Scenario>,
+}
+
+impl ScenarioSet {
+    pub fn new(scenarios: Vec<Scenario>) -> Self {
+        Self { scenarios }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Scenario> {
+        self.scenarios.iter().find(|s| s.name == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Scenario> {
+        self.scenarios.iter()
+    }
+
+    pub fn names(&self) -> String {
+        self.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The first scenario whose `match` lists one of these IINs.
+    pub fn matching(&self, iins: &[&Iin]) -> Option<&Scenario> {
+        self.scenarios.iter().find(|s| s.matches(iins))
+    }
+}
+
+/// Why a session plays its scenario, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `PUT /__admin/sessions/{id}/scenario` or the `complete` call.
+    Admin,
+    /// A `match` lists an IIN of the session's metadata.
+    Match,
+    /// The flow's default scenario.
+    Flow,
+    /// The server's `--scenario`.
+    Server,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Match => "match",
+            Self::Flow => "flow",
+            Self::Server => "server",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn defaults(family: Family) -> Value {
+        match family {
+            Family::Liveness => json!({"result": true, "eye_closed": false, "prediction": "0.99", "face_center": true,
+                                       "face_direction": "forward", "failure_reason": null}),
+            Family::Face2Face => json!({"result": true, "prediction": "0.9", "prediction_percent": "90.00"}),
+            Family::Edocument => json!({"result": true, "phone": "7", "result_json": {"common": {"docNumber": "1"}}}),
+            Family::DocumentRecognition => json!({"result": true, "first_name": "A"}),
+        }
+    }
+
+    fn parse(value: Value) -> Result<Scenario, ScenarioError> {
+        let file: ScenarioFile =
+            serde_json::from_value(value).map_err(|e| ScenarioError { path: "?".into(), reason: e.to_string() })?;
+        file.validate(&defaults)
+    }
+
+    #[test]
+    fn a_code_key_wins_over_its_family_and_unnamed_technologies_pass() {
+        let s = parse(json!({"name": "x", "technologies": {
+            "liveness": {"outcome": "failed"},
+            "LDD": {"outcome": "passed", "result": {"prediction": "0.5"}}}}))
+        .unwrap();
+        assert_eq!(s.outcome(TechnologyCode::Ldhp), Outcome::Failed(FailureReason::default_for(Family::Liveness)));
+        assert_eq!(s.outcome(TechnologyCode::Ldd), Outcome::Passed);
+        assert_eq!(s.outcome(TechnologyCode::F2f), Outcome::Passed);
+        let mut generated = defaults(Family::Liveness);
+        s.apply_result(TechnologyCode::Ldd, &mut generated);
+        assert_eq!(generated["prediction"], "0.5");
+        assert_eq!(generated["face_direction"], "forward", "other fields are kept");
+    }
+
+    #[test]
+    fn nested_result_fields_merge_deeply() {
+        let s = parse(
+            json!({"name": "x", "technologies": {"ED": {"result": {"result_json": {"common": {"docNumber": "N1"}}}}}}),
+        )
+        .unwrap();
+        let mut generated =
+            json!({"result": true, "phone": "7", "result_json": {"common": {"docNumber": "1", "other": 2}}});
+        s.apply_result(TechnologyCode::Ed, &mut generated);
+        assert_eq!(generated["result_json"]["common"], json!({"docNumber": "N1", "other": 2}));
+    }
+
+    #[test]
+    fn mistakes_are_refused_with_their_path() {
+        let cases = [
+            (json!({"name": "bad name!"}), "name"),
+            (json!({"name": "x", "match": {"iin": ["900101300018"]}}), "match.iin[0]"),
+            (json!({"name": "x", "technologies": {"FACE": {}}}), "technologies.FACE"),
+            (
+                json!({"name": "x", "technologies": {"F2F": {"failure_reason": {"type": "A", "detail": "b"}}}}),
+                "technologies.F2F.failure_reason",
+            ),
+            (
+                json!({"name": "x", "technologies": {"F2F": {"result": {"prediction": 0.5}}}}),
+                "technologies.F2F.result.prediction",
+            ),
+            (
+                json!({"name": "x", "technologies": {"F2F": {"result": {"predicton": "0.5"}}}}),
+                "technologies.F2F.result.predicton",
+            ),
+            (
+                json!({"name": "x", "technologies": {"F2F": {"result": {"result": false}}}}),
+                "technologies.F2F.result.result",
+            ),
+            (json!({"name": "x", "faults": [{"endpoint": "result", "status": 200}]}), "faults[0].status"),
+            (json!({"name": "x", "faults": [{"endpoint": "result"}]}), "faults[0].status"),
+            (json!({"name": "x", "faults": [{"endpoint": "result", "status": 503, "times": 0}]}), "faults[0].times"),
+            (
+                json!({"name": "x", "faults": [{"endpoint": "result", "status": 503, "drop_connection": true}]}),
+                "faults[0].drop_connection",
+            ),
+        ];
+        for (value, path) in cases {
+            let e = parse(value.clone()).expect_err(&value.to_string());
+            assert_eq!(e.path, path, "{value}: {}", e.reason);
+        }
+    }
+
+    #[test]
+    fn document_recognition_results_may_add_fields() {
+        let s = parse(json!({"name": "x", "technologies": {"DR": {"result": {"nationality": "KAZ"}}}})).unwrap();
+        let mut generated = defaults(Family::DocumentRecognition);
+        s.apply_result(TechnologyCode::Dr, &mut generated);
+        assert_eq!(generated["nationality"], "KAZ");
+    }
+}

@@ -1,0 +1,383 @@
+//! Scenarios end to end: every shipped scenario played through the admin call and through the
+//! page, the selection precedence, the processing delay and the faults.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::multipart::Form;
+use serde_json::{Value, json};
+
+use crate::helpers::{EVERYONE, INDIVIDUALS, LEGAL, TestApp, read, scratch_dir, spawn_app, spawn_with};
+use crate::page::{Browser, current_step, otp_shown};
+use biometric_kz_mock::Config;
+
+const FAMILIES: [(&str, &[&str], &str); 4] = [
+    ("liveness", &["LDHP", "LDD", "LDD2", "LDPM"], "liveness_result"),
+    ("face2face", &["F2F"], "face2face_result"),
+    ("edocument", &["ED"], "edocument_result"),
+    ("document_recognition", &["DR"], "document_recognition_result"),
+];
+
+/// The shipped scenario files, parsed as JSON: each is a test case.
+fn shipped() -> Vec<Value> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.iter().map(|f| serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()).collect()
+}
+
+/// The flow whose technologies a scenario scripts (E-Document and Document Recognition have
+/// a flow each).
+fn flow_for(scenario: &Value) -> &'static str {
+    let techs = scenario["technologies"].as_object().cloned().unwrap_or_default();
+    if techs.keys().any(|k| k == "edocument" || k == "ED") {
+        INDIVIDUALS
+    } else if techs.keys().any(|k| k == "document_recognition" || k == "DR") {
+        LEGAL
+    } else {
+        EVERYONE
+    }
+}
+
+/// Checks a finished session's result against what the scenario file scripts: the status, each
+/// technology's outcome, failure reason and scripted fields.
+fn assert_follows(scenario: &Value, r: &Value) {
+    let name = scenario["name"].as_str().unwrap();
+    let scripts = scenario["technologies"].as_object().cloned().unwrap_or_default();
+    let failing: Vec<(&str, &Value)> =
+        scripts.iter().filter(|(_, t)| t["outcome"] == "failed").map(|(k, t)| (k.as_str(), t)).collect();
+    assert_eq!(r["status"], if failing.is_empty() { "FINISHED" } else { "FAILED" }, "{name}: {r}");
+    assert_eq!(r["flow_session_result"], failing.is_empty(), "{name}");
+    for (key, script) in &scripts {
+        let (_, codes, field) =
+            FAMILIES.iter().find(|(f, codes, _)| f == key || codes.contains(&key.as_str())).unwrap();
+        let result = &r[*field];
+        assert!(result.is_object(), "{name}: {field} present: {r}");
+        assert_eq!(result["result"], script["outcome"] != "failed", "{name}: {field}.result");
+        for (k, v) in script["result"].as_object().cloned().unwrap_or_default() {
+            assert_eq!(&result[&k], &v, "{name}: {field}.{k} as scripted");
+        }
+        if script["outcome"] == "failed" {
+            let reasons = r["flow_session_failure_reasons"].as_array().unwrap();
+            let reason = &reasons[0];
+            assert!(codes.contains(&reason["technology"].as_str().unwrap()), "{name}: {reason}");
+            assert_eq!(reason["type"], script["failure_reason"]["type"], "{name}");
+            assert_eq!(reason["detail"], script["failure_reason"]["detail"], "{name}");
+            if *field == "liveness_result" {
+                assert_eq!(result["failure_reason"], script["failure_reason"], "{name}");
+            }
+        }
+    }
+}
+
+/// Polls the result as a patient client would — through scripted 503s, dropped connections
+/// and processing delays — until it settles (at most `limit`).
+async fn settled(app: &TestApp, sid: &str, key: &str, limit: Duration) -> Value {
+    let start = Instant::now();
+    let url = app.url(&format!("/api/v1/flows/session/result/?session_id={sid}&flow_api_key={key}"));
+    loop {
+        if let Ok(response) = app.client.get(&url).send().await {
+            let (status, r) = read(response).await;
+            if status == StatusCode::OK && r["status"] != "PROGRESS" {
+                return r;
+            }
+        }
+        assert!(start.elapsed() < limit, "the result of {sid} settled within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_shipped_scenario_plays_as_scripted_through_the_admin_call() {
+    let app = spawn_app().await;
+    for scenario in shipped() {
+        let name = scenario["name"].as_str().unwrap();
+        let key = flow_for(&scenario);
+        let sid = app.create_ok(&json!({"api_key": key})).await;
+        let (status, view) = app.complete(&sid, Some(json!({"scenario": name}))).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {view}");
+        assert_eq!(view["scenario"], name);
+        assert_eq!(view["scenario_source"], "admin");
+        let r = settled(&app, &sid, key, Duration::from_secs(8)).await;
+        assert_follows(&scenario, &r);
+    }
+}
+
+#[tokio::test]
+async fn every_shipped_scenario_plays_as_scripted_through_the_page_selected_by_its_magic_iin() {
+    let b = Browser::new().await;
+    for scenario in shipped() {
+        let name = scenario["name"].as_str().unwrap();
+        let key = flow_for(&scenario);
+        let metadata = match scenario["match"]["iin"][0].as_str() {
+            Some(iin) => json!({"extra": {"iin": iin}}),
+            None => json!({}),
+        };
+        let sid = b.app.create_ok(&json!({"api_key": key, "metadata": metadata})).await;
+        let (_, view) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
+        assert_eq!(view["scenario"], name, "the magic IIN selects {name}");
+        b.walk(&sid, "?locale=en").await;
+        let r = settled(&b.app, &sid, key, Duration::from_secs(8)).await;
+        assert_follows(&scenario, &r);
+    }
+}
+
+#[tokio::test]
+async fn scenarios_are_listed_with_their_descriptions_and_magic_iins() {
+    let app = spawn_app().await;
+    let (status, list) = app.get("/__admin/scenarios").await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let expected: Vec<Value> = shipped();
+    assert_eq!(names.len(), expected.len(), "{names:?}");
+    for s in &expected {
+        let listed = list.as_array().unwrap().iter().find(|l| l["name"] == s["name"]).expect("listed");
+        assert_eq!(listed["description"], s["description"]);
+        assert!(!listed["description"].as_str().unwrap().is_empty(), "{} has a description", s["name"]);
+        assert_eq!(listed["match"], s["match"]["iin"].as_array().cloned().map_or(json!([]), Value::Array));
+    }
+}
+
+#[tokio::test]
+async fn the_page_shows_the_scripted_outcome_and_lets_the_person_override_it() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101390012"}}})).await;
+    let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
+    assert!(html.contains("failed (CALC_RESULT: Low overall prediction)"), "the script is shown: {html}");
+    assert!(html.contains("<option value=\"CALC_RESULT\" selected>"), "its reason is preselected");
+    // The person overrides the script: liveness passes after all.
+    b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
+    let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
+    assert_eq!(current_step(&html), "F2F");
+    assert!(html.contains("data-testid=\"scripted-outcome\">passed<"), "F2F is not scripted: {html}");
+}
+
+async fn view(app: &TestApp, sid: &str) -> Value {
+    app.get(&format!("/__admin/sessions/{sid}")).await.1
+}
+
+#[tokio::test]
+async fn scenario_selection_goes_admin_then_match_then_flow_then_server() {
+    let dir = scratch_dir("precedence");
+    let flows = dir.join("flows.json");
+    let with_default = "flow-with-scenario-0123456789012345678901234567890";
+    let without = "flow-without-scenario-01234567890123456789012345678";
+    std::fs::write(
+        &flows,
+        json!([
+            {"name": "A", "api_key": with_default, "technologies": ["LDHP", "F2F"], "scenario": "face-mismatch"},
+            {"name": "B", "api_key": without, "technologies": ["LDHP", "F2F"]}
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let config = Config { flows_file: Some(flows), default_scenario: "liveness-fails".into(), ..Config::default() };
+    let app = spawn_with(config).await;
+    let magic = json!({"extra": {"iin": "900101390062"}});
+
+    let server = app.create_ok(&json!({"api_key": without})).await;
+    let flow = app.create_ok(&json!({"api_key": with_default})).await;
+    let matched = app.create_ok(&json!({"api_key": with_default, "metadata": magic})).await;
+    let by_edoc = app
+        .create_ok(&json!({"api_key": without, "metadata": {"edocument": {"iin": {"value": "900101390062"}}}}))
+        .await;
+    for (sid, name, source) in [
+        (&server, "liveness-fails", "server"),
+        (&flow, "face-mismatch", "flow"),
+        (&matched, "document-unreadable", "match"),
+        (&by_edoc, "document-unreadable", "match"),
+    ] {
+        let v = view(&app, sid).await;
+        assert_eq!((v["scenario"].as_str(), v["scenario_source"].as_str()), (Some(name), Some(source)), "{sid}");
+    }
+    let put = app
+        .client
+        .put(app.url(&format!("/__admin/sessions/{matched}/scenario")))
+        .json(&json!({"scenario": "happy-path"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, v) = read(put).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!((v["scenario"].as_str(), v["scenario_source"].as_str()), (Some("happy-path"), Some("admin")));
+    app.complete(&matched, None).await;
+    assert_eq!(app.result(&matched, with_default).await.1["status"], "FINISHED", "the admin's choice is played");
+
+    let (status, v) = app.complete(&flow, Some(json!({"scenario": "liveness-eyes-closed"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["steps"][0]["failure_reason"]["type"], "EYES_CLOSED", "complete's scenario wins over the flow's");
+
+    let put = app
+        .client
+        .put(app.url(&format!("/__admin/sessions/{server}/scenario")))
+        .json(&json!({"scenario": "no-such"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(put).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["scenario"][0].as_str().unwrap().contains("no scenario is named \"no-such\""), "{body}");
+    let (status, body) = app.complete(&server, Some(json!({"scenario": 7}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn results_stay_empty_while_the_processing_delay_runs() {
+    let dir = scratch_dir("slow");
+    std::fs::write(
+        dir.join("slowish.json"),
+        json!({"name": "slowish", "description": "300 ms", "processing_ms": 300,
+               "technologies": {"F2F": {"processing_ms": 600}}})
+        .to_string(),
+    )
+    .unwrap();
+    let app =
+        spawn_with(Config { scenarios_dir: Some(dir), default_scenario: "slowish".into(), ..Config::default() }).await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let finished = Instant::now();
+    app.complete(&sid, None).await;
+    let (_, r) = app.result(&sid, EVERYONE).await;
+    assert_eq!(r["status"], "PROGRESS", "{r}");
+    assert_eq!(r["liveness_result"], json!({}), "a result being processed is an empty object");
+    assert_eq!(r["face2face_result"], json!({}));
+    assert_eq!(r["flow_session_result"], Value::Null);
+    assert_eq!(r["finished_at"], Value::Null);
+    let r = settled(&app, &sid, EVERYONE, Duration::from_secs(5)).await;
+    assert!(finished.elapsed() >= Duration::from_millis(600), "F2F's own delay is the longest");
+    assert_eq!(r["status"], "FINISHED");
+    assert_eq!(r["liveness_result"]["result"], true);
+    let (_, admin) = app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!(admin["status"], "FINISHED", "the admin API shows the truth at once");
+}
+
+#[tokio::test]
+async fn the_result_endpoint_answers_503_twice_then_recovers_for_each_session() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        let sid = app.create_ok(&json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101390082"}}})).await;
+        app.complete(&sid, None).await;
+        for _ in 0..2 {
+            let (status, body) = app.result(&sid, EVERYONE).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(body, json!({"detail": "Service temporarily unavailable, try again later."}));
+        }
+        let (status, body) = app.result(&sid, EVERYONE).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "FINISHED");
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_connection_fault_closes_the_connection_without_an_answer() {
+    let dir = scratch_dir("drop");
+    std::fs::write(
+        dir.join("drop.json"),
+        json!({"name": "drop", "faults": [{"endpoint": "result", "drop_connection": true, "times": 1}]}).to_string(),
+    )
+    .unwrap();
+    let app =
+        spawn_with(Config { scenarios_dir: Some(dir), default_scenario: "drop".into(), ..Config::default() }).await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let url = app.url(&format!("/api/v1/flows/session/result/?session_id={sid}&flow_api_key={EVERYONE}"));
+    let error = app.client.get(&url).send().await.expect_err("no answer");
+    assert!(!error.is_status() && !error.is_timeout(), "the connection was closed: {error:?}");
+    let (status, _) = app.result(&sid, EVERYONE).await;
+    assert_eq!(status, StatusCode::OK, "only the first call is dropped");
+}
+
+#[tokio::test]
+async fn create_faults_and_delays_apply_to_the_calls_they_name() {
+    let dir = scratch_dir("create-fault");
+    std::fs::write(
+        dir.join("busy.json"),
+        json!({"name": "busy", "match": {"iin": ["900101490019"]},
+               "faults": [{"endpoint": "create", "status": 429, "detail": "Slow down.", "times": 1},
+                          {"endpoint": "result", "delay_ms": 300, "times": 1}]})
+        .to_string(),
+    )
+    .unwrap();
+    let app = spawn_with(Config { scenarios_dir: Some(dir), ..Config::default() }).await;
+    let body = json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101490019"}}});
+    let (status, json) = read(app.create(&body).await).await;
+    assert_eq!((status, json), (StatusCode::TOO_MANY_REQUESTS, json!({"detail": "Slow down."})));
+    let sid = app.create_ok(&body).await;
+    app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let start = Instant::now();
+    let (status, _) = app.result(&sid, EVERYONE).await;
+    assert_eq!(status, StatusCode::OK, "a delay alone answers normally");
+    assert!(start.elapsed() >= Duration::from_millis(300), "after the delay");
+}
+
+#[tokio::test]
+async fn a_broken_scenario_file_stops_start_up_with_the_file_the_path_and_the_reason() {
+    let cases = [
+        (
+            json!({"name": "x", "technologies": {"F2F": {"outcome": "maybe"}}}),
+            "technologies.F2F.outcome",
+            "unknown variant `maybe`",
+        ),
+        (
+            json!({"name": "x", "technologies": {"LDHP": {"result": {"prediction": 0.1}}}}),
+            "technologies.LDHP.result.prediction",
+            "must be a string",
+        ),
+        (json!({"name": "x", "colour": "red"}), "colour", "unknown field `colour`"),
+        (
+            json!({"name": "x", "faults": [{"endpoint": "results", "status": 503}]}),
+            "faults[0].endpoint",
+            "unknown variant `results`",
+        ),
+    ];
+    for (content, path, reason) in cases {
+        let dir = scratch_dir("broken");
+        let file = dir.join("broken.json");
+        std::fs::write(&file, content.to_string()).unwrap();
+        let error =
+            biometric_kz_mock::Application::build(Config { port: 0, scenarios_dir: Some(dir), ..Config::default() })
+                .await
+                .err()
+                .unwrap_or_else(|| panic!("{content} is refused"))
+                .to_string();
+        assert!(error.contains(&file.display().to_string()), "names the file: {error}");
+        assert!(error.contains(&format!("at {path}:")), "names the path {path}: {error}");
+        assert!(error.contains(reason), "says why ({reason}): {error}");
+    }
+}
+
+#[tokio::test]
+async fn flows_and_the_server_default_must_name_existing_scenarios() {
+    let dir = scratch_dir("ref");
+    let flows = dir.join("flows.json");
+    std::fs::write(
+        &flows,
+        json!([{"name": "A", "api_key": "flow-with-scenario-0123456789012345678901234567890", "technologies": ["LDHP"], "scenario": "nope"}]).to_string(),
+    )
+    .unwrap();
+    let e = biometric_kz_mock::Application::build(Config { port: 0, flows_file: Some(flows), ..Config::default() })
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("at [0].scenario") && e.contains("\"nope\""), "{e}");
+    let e =
+        biometric_kz_mock::Application::build(Config { port: 0, default_scenario: "nope".into(), ..Config::default() })
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+    assert!(e.contains("--scenario \"nope\""), "{e}");
+}
+
+#[tokio::test]
+async fn the_wrong_otp_scenario_fails_e_document_even_with_the_right_code() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": INDIVIDUALS, "metadata": {"extra": {"iin": "900101390052"}}})).await;
+    b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "scripted")).await;
+    let form = Form::new().text("phase", "input").text("iin", "900101390052").text("phone", "77011234567");
+    b.post(&format!("/flow/{sid}/ED"), form).await;
+    let (_, html) = b.get(&format!("/flow/{sid}")).await;
+    let form = Form::new().text("phase", "otp").text("action", "scripted").text("otp", otp_shown(&html));
+    b.post(&format!("/flow/{sid}/ED"), form).await;
+    let (_, r) = b.app.result(&sid, INDIVIDUALS).await;
+    assert_eq!(r["flow_session_failure_reasons"][0]["type"], "WRONG_OTP", "{r}");
+}
