@@ -83,6 +83,9 @@ pub struct ServeArgs {
     /// The scenario of sessions that nothing else chooses one for.
     #[arg(long, env = "BKZ_MOCK_SCENARIO", value_name = "NAME", default_value = crate::scenario::DEFAULT_SCENARIO)]
     pub scenario: String,
+    /// An MP4 or WebM file served as the liveness video instead of the built-in test pattern.
+    #[arg(long, env = "BKZ_MOCK_VIDEO", value_name = "FILE")]
+    pub video: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -96,6 +99,7 @@ impl ServeArgs {
             max_body: self.max_body,
             scenarios_dir: self.scenarios,
             default_scenario: self.scenario,
+            video_file: self.video,
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::domain::Flow;
 use crate::domain::flow::{FlowFileError, parse_flows_file};
 use crate::scenario::load::{ScenarioFileError, load_scenarios};
 use crate::scenario::{DEFAULT_SCENARIO, ScenarioSet};
+use crate::video::Video;
 
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -24,6 +25,8 @@ pub struct Config {
     pub scenarios_dir: Option<PathBuf>,
     /// The scenario of sessions nothing else chooses one for.
     pub default_scenario: String,
+    /// An MP4 or WebM file served as every session's liveness video instead of the built-in one.
+    pub video_file: Option<PathBuf>,
 }
 
 /// Why the flows and scenarios cannot be used: the same message from `check` and `serve`.
@@ -35,6 +38,8 @@ pub enum ConfigError {
     Scenarios(#[from] ScenarioFileError),
     #[error("{0}")]
     Reference(String),
+    #[error("invalid --video: {0}")]
+    Video(String),
 }
 
 impl Default for Config {
@@ -49,6 +54,7 @@ impl Default for Config {
             max_body: DEFAULT_MAX_BODY,
             scenarios_dir: None,
             default_scenario: DEFAULT_SCENARIO.to_owned(),
+            video_file: None,
         }
     }
 }
@@ -79,6 +85,14 @@ impl Config {
             }
         }
         Ok((flows, scenarios))
+    }
+
+    /// The liveness video: `--video`'s file, or the built-in test pattern.
+    pub fn load_video(&self) -> Result<Video, ConfigError> {
+        match &self.video_file {
+            Some(path) => Video::from_file(path).map_err(ConfigError::Video),
+            None => Ok(Video::built_in()),
+        }
     }
 
     /// The flows to start with: the file's when one is given, the built-in ones otherwise.

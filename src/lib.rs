@@ -19,10 +19,12 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod page;
+pub mod report;
 pub mod scenario;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod video;
 
 pub use config::Config;
 pub use startup::{Application, StartupError};

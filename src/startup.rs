@@ -29,6 +29,7 @@ impl Application {
     /// Loads the flows, binds the listener (port 0 picks a free port) and builds the state.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let (flows, scenarios) = config.load()?;
+        let video = config.load_video()?;
         let addr = format!("{}:{}", config.host, config.port);
         let listener =
             TcpListener::bind(&addr).await.map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
@@ -42,6 +43,7 @@ impl Application {
             flows,
             scenarios: std::sync::Arc::new(scenarios),
             default_scenario: config.default_scenario,
+            video,
             seed: config.seed,
             max_body: config.max_body,
             public_url,

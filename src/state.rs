@@ -30,6 +30,8 @@ pub struct StateConfig {
     pub scenarios: Arc<ScenarioSet>,
     /// The scenario of sessions nothing else chooses one for (`--scenario`).
     pub default_scenario: String,
+    /// The liveness video of sessions whose scenario has none of its own.
+    pub video: crate::video::Video,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
@@ -188,6 +190,11 @@ impl AppState {
         session.scenario_source = Source::Admin;
         session.fault_calls.clear();
         Ok(())
+    }
+
+    /// The liveness video of session `id`: its scenario's, or the server's.
+    pub fn video_of(&self, id: &Uuid) -> Option<crate::video::Video> {
+        self.with_session(id, |s| self.scenario_of(s).video.clone().unwrap_or_else(|| self.0.config.video.clone()))
     }
 
     pub fn now(&self) -> time::OffsetDateTime {

@@ -70,6 +70,7 @@ fn help_lists_every_flag_and_its_environment_variable() {
         ("--max-body", "BKZ_MOCK_MAX_BODY"),
         ("--scenarios", "BKZ_MOCK_SCENARIOS"),
         ("--scenario", "BKZ_MOCK_SCENARIO"),
+        ("--video", "BKZ_MOCK_VIDEO"),
     ] {
         assert!(help.contains(flag), "{flag} in help:\n{help}");
         assert!(help.contains(env), "{env} in help:\n{help}");

@@ -26,6 +26,12 @@ pub fn routes() -> Router<AppState> {
         .route("/sessions/{id}/complete", post(complete_session))
         .route("/sessions/{id}/scenario", put(set_session_scenario))
         .route("/scenarios", get(list_scenarios))
+        .route("/signing-certificate", get(signing_certificate))
+}
+
+/// The test certificate the PDF reports are signed with, so that clients can verify them.
+async fn signing_certificate() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/x-pem-file")], crate::report::sign::CERTIFICATE_PEM)
 }
 
 async fn health() -> Json<Value> {

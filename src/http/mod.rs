@@ -5,6 +5,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod fault;
+pub mod media;
 
 use axum::Router;
 use axum::body::Body;
@@ -21,6 +22,8 @@ use crate::state::AppState;
 /// The vendor's paths this mock serves. Every one ends with a slash [doc].
 pub const CREATE_PATH: &str = "/api/v1/flows/session/create/";
 pub const RESULT_PATH: &str = "/api/v1/flows/session/result/";
+pub const VIDEO_PATH: &str = "/api/v1/liveness/video/download/";
+pub const REPORT_PATH: &str = "/api/v1/flows/session/{session_id}/report/";
 
 /// The whole application: emulated API, admin API, and the JSON fallbacks. Built by a plain
 /// function so tests and the in-process handle can use it without a socket.
@@ -28,6 +31,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(CREATE_PATH, post(api::create_session))
         .route(RESULT_PATH, get(api::session_result))
+        .route(VIDEO_PATH, get(media::liveness_video))
+        .route(REPORT_PATH, post(media::session_report))
         .nest("/__admin", crate::admin::routes())
         .merge(crate::page::routes())
         .fallback(not_found)
@@ -41,7 +46,8 @@ pub fn router(state: AppState) -> Router {
 async fn not_found(uri: Uri) -> ApiError {
     let path = uri.path();
     let with_slash = format!("{path}/");
-    if !path.ends_with('/') && [CREATE_PATH, RESULT_PATH].contains(&with_slash.as_str()) {
+    let is_report = with_slash.starts_with("/api/v1/flows/session/") && with_slash.ends_with("/report/");
+    if !path.ends_with('/') && ([CREATE_PATH, RESULT_PATH, VIDEO_PATH].contains(&with_slash.as_str()) || is_report) {
         return ApiError::not_found(format!("Not found. The vendor's paths end with a slash: use {with_slash}"));
     }
     ApiError::not_found("Not found.")

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{Scenario, ScenarioFile, ScenarioSet};
 use crate::domain::Family;
+use crate::video::Video;
 
 /// The shipped scenarios, by file name (a test checks that every file of `scenarios/` is here).
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -39,7 +40,13 @@ pub fn parse_scenario_file(file: &str, text: &str) -> Result<Scenario, ScenarioF
         let path = e.path().to_string();
         fail(if path == "." { "(root)".into() } else { path }, e.into_inner().to_string())
     })?;
-    parsed.validate(&sample_result).map_err(|e| fail(e.path, e.reason))
+    let video = parsed.video.clone();
+    let mut scenario = parsed.validate(&sample_result).map_err(|e| fail(e.path.clone(), e.reason))?;
+    if let Some(video) = video {
+        let base = Path::new(file).parent().unwrap_or(Path::new("."));
+        scenario.video = Some(Video::from_file(&base.join(video)).map_err(|e| fail("video".into(), e))?);
+    }
+    Ok(scenario)
 }
 
 /// A generated result of `family`, the shape scenario overrides are checked against.

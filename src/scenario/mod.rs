@@ -28,6 +28,8 @@ pub struct Scenario {
     technologies: Vec<(Selector, TechScript)>,
     pub processing: Duration,
     pub faults: Vec<Fault>,
+    /// The liveness video of this scenario's sessions, when it has its own (`load` reads it).
+    pub video: Option<crate::video::Video>,
 }
 
 /// What a scenario key names: one technology, or every technology of a family.
@@ -160,6 +162,9 @@ pub struct ScenarioFile {
     pub processing_ms: u64,
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// An MP4 or WebM file, relative to the scenario file, served as the liveness video.
+    #[serde(default)]
+    pub video: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +198,7 @@ pub enum OutcomeFile {
 impl ScenarioFile {
     /// Checks everything serde could not: names, keys, IINs, result fields and their types, faults.
     /// `defaults` gives the generated result of each family, to check overrides against.
+    /// (`video` is left to the loader, which reads files.)
     pub fn validate(self, defaults: &dyn Fn(Family) -> Value) -> Result<Scenario, ScenarioError> {
         let err = |path: String, reason: String| ScenarioError { path, reason };
         if self.name.trim().is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -267,6 +273,7 @@ impl ScenarioFile {
             technologies,
             processing: Duration::from_millis(self.processing_ms),
             faults: self.faults,
+            video: None,
         })
     }
 }

@@ -1,9 +1,8 @@
 //! The end-user page in a real headless Chromium, driven through chromedriver (Debian's
 //! `chromium` and `chromium-driver`, which `.ci/run` installs). Where they are missing these tests
-//! say so and pass, unless `BKZ_MOCK_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
+//! say so and pass, unless `BKZ_MOCK_REQUIRE_TOOLS=1` (set by `.ci/run`) makes that a failure.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -11,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, PHONE, TestApp, spawn_app};
+use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, PHONE, TestApp, spawn_app, tool};
 
 /// One browser at a time: Chromium is heavy and the machine has two cores.
 static ONE_BROWSER: Mutex<()> = Mutex::const_new(());
@@ -22,26 +21,10 @@ struct Browser {
     _turn: MutexGuard<'static, ()>,
 }
 
-fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
-    if let Ok(path) = std::env::var(env) {
-        return Some(PathBuf::from(path));
-    }
-    let dirs = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&dirs).flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file())
-}
-
 /// Starts chromedriver and a headless Chromium session, or `None` when they are not installed.
 async fn browser() -> Option<Browser> {
-    let driver = find_program("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"]);
-    let chromium = find_program("BKZ_MOCK_CHROMIUM", &["chromium", "chromium-browser"]);
-    let (Some(driver), Some(chromium)) = (driver, chromium) else {
-        assert!(
-            std::env::var("BKZ_MOCK_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "BKZ_MOCK_REQUIRE_BROWSER=1 but chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
-        );
-        eprintln!("SKIPPED: browser test needs chromium and chromedriver (apt-get install chromium chromium-driver)");
-        return None;
-    };
+    let driver = tool("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"], "chromium-driver")?;
+    let chromium = tool("BKZ_MOCK_CHROMIUM", &["chromium", "chromium-browser"], "chromium")?;
     let turn = ONE_BROWSER.lock().await;
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(&driver)

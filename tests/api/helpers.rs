@@ -106,3 +106,23 @@ pub fn scratch_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     dir
 }
+
+/// An external program a test needs (chromium, pdftotext, ...): `env` names a variable that may
+/// give its path, else it is looked up on PATH. Missing, the test is skipped with a message —
+/// unless `BKZ_MOCK_REQUIRE_TOOLS=1` (set by `.ci/run`), which makes that a failure.
+pub fn tool(env: &str, names: &[&str], package: &str) -> Option<std::path::PathBuf> {
+    if let Ok(path) = std::env::var(env) {
+        return Some(path.into());
+    }
+    let dirs = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&dirs).flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("BKZ_MOCK_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "BKZ_MOCK_REQUIRE_TOOLS=1 but {} is missing (apt-get install {package})",
+            names[0]
+        );
+        eprintln!("SKIPPED: this test needs {} (apt-get install {package})", names[0]);
+    }
+    found
+}

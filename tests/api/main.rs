@@ -8,6 +8,7 @@ mod browser;
 mod create_session;
 mod helpers;
 mod hostile;
+mod media;
 mod metadata;
 mod page;
 mod scenarios;

@@ -1,0 +1,166 @@
+//! The emulated API's file answers: the liveness video (with byte ranges, as players need) and
+//! the signed PDF report.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::ApiError;
+use super::api::{find_own_session, parse_session_id, timestamp};
+use super::extract::{JsonBody, QueryMap};
+use crate::domain::metadata::drf;
+use crate::domain::{Family, TechnologyCode};
+use crate::report::{ReportData, ReportKind};
+use crate::scenario::Endpoint;
+use crate::session::{Session, StepState};
+use crate::state::AppState;
+
+/// `GET /api/v1/liveness/video/download/?session_id=&flow_api_key=`
+pub async fn liveness_video(State(state): State<AppState>, query: QueryMap, headers: HeaderMap) -> Response {
+    match video_response(&state, &query, &headers).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap) -> Result<Response, ApiError> {
+    query.require(&["session_id", "flow_api_key"])?;
+    let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
+    find_own_session(state, &id, query.get("flow_api_key").unwrap_or_default())?;
+    super::fault::play(state.take_fault(Endpoint::Video, &id)).await?;
+    let recorded = state
+        .with_session(&id, |s| {
+            s.steps.iter().any(|st| {
+                st.code.family() == Family::Liveness && matches!(st.state, StepState::Passed | StepState::Failed)
+            })
+        })
+        .unwrap_or(false);
+    if !recorded {
+        return Err(ApiError::not_found(
+            "This session has no liveness video: the user has not gone through its liveness step yet.",
+        ));
+    }
+    let video = state.video_of(&id).ok_or_else(|| ApiError::not_found("Not found."))?;
+    let total = video.bytes.len() as u64;
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(video.content_type));
+    response_headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let disposition = format!("attachment; filename=\"liveness-{id}.{}\"", video.extension);
+    response_headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("ASCII"));
+
+    // A Range header that does not parse is ignored, as RFC 9110 says; several ranges are
+    // answered with the whole file, which the RFC allows (no multipart/byteranges here).
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| http_range_header::parse_range_header(v).ok())
+        .filter(|parsed| parsed.ranges.len() == 1);
+    let Some(range) = range else {
+        return Ok((StatusCode::OK, response_headers, Body::from(video.bytes)).into_response());
+    };
+    match range.validate(total) {
+        Ok(ranges) if !ranges.is_empty() && total > 0 => {
+            let (start, end) = (*ranges[0].start(), *ranges[0].end());
+            let content_range = format!("bytes {start}-{end}/{total}");
+            response_headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&content_range).expect("ASCII"));
+            let part = video.bytes.slice(usize::try_from(start).unwrap_or(0)..=usize::try_from(end).unwrap_or(0));
+            Ok((StatusCode::PARTIAL_CONTENT, response_headers, Body::from(part)).into_response())
+        }
+        _ => {
+            let content_range = format!("bytes */{total}");
+            response_headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&content_range).expect("ASCII"));
+            response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let body = json!({"detail": format!("The requested range is outside the video's {total} bytes.")});
+            Ok((StatusCode::RANGE_NOT_SATISFIABLE, response_headers, Json(body)).into_response())
+        }
+    }
+}
+
+/// `POST /api/v1/flows/session/{session_id}/report/?technology=` with `{"api_key"}`.
+pub async fn session_report(
+    State(state): State<AppState>,
+    Path(session_id): Path<String>,
+    query: QueryMap,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    query.require(&["technology"])?;
+    let text = query.get("technology").unwrap_or_default();
+    let code = text
+        .parse::<TechnologyCode>()
+        .ok()
+        .filter(|c| TechnologyCode::REPORTABLE.contains(c))
+        .ok_or_else(|| ApiError::field(&["technology"], drf::not_a_choice(text)))?;
+    let key = match body.get("api_key") {
+        None => return Err(ApiError::field(&["api_key"], drf::REQUIRED)),
+        Some(Value::String(key)) if key.trim().is_empty() => return Err(ApiError::field(&["api_key"], drf::BLANK)),
+        Some(Value::String(key)) => key.clone(),
+        Some(Value::Null) => return Err(ApiError::field(&["api_key"], drf::NULL)),
+        Some(_) => return Err(ApiError::field(&["api_key"], drf::NOT_A_STRING)),
+    };
+    if state.find_flow(&key).is_none() {
+        return Err(ApiError::forbidden(
+            "No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).",
+        ));
+    }
+    // Django's <uuid:session_id> route would not match anything else.
+    let id = Uuid::parse_str(&session_id).map_err(|_| ApiError::not_found("Not found."))?;
+    find_own_session(&state, &id, &key)?;
+    super::fault::play(state.take_fault(Endpoint::Report, &id)).await?;
+    let now = state.now();
+    let data =
+        state.with_session(&id, |s| report_data(s, code, now)).ok_or_else(|| ApiError::not_found("Not found."))??;
+    // A few milliseconds of CPU: off the async threads, so other requests never wait for it.
+    let pdf = tokio::task::spawn_blocking(move || crate::report::render_signed(&data))
+        .await
+        .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, format!("report rendering failed: {e}")))?
+        .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Json(json!({"pdf": base64::engine::general_purpose::STANDARD.encode(pdf)})))
+}
+
+/// Checks every precondition of a report [doc], each with its own message, and gathers what the
+/// report prints.
+fn report_data(s: &Session, code: TechnologyCode, now: time::OffsetDateTime) -> Result<ReportData, ApiError> {
+    let Some(step) = s.step(code) else {
+        return Err(ApiError::field(
+            &["technology"],
+            format!("{code} is not a technology of this session ({}).", TechnologyCode::list(&s.technologies)),
+        ));
+    };
+    let Some(iin) = s.metadata.extra.as_ref().and_then(|e| e.iin.as_ref()) else {
+        return Err(ApiError::bad_request(
+            "This session has no metadata.extra.iin: reports need the client's IIN, passed in metadata.extra.iin when the session is created.",
+        ));
+    };
+    if !matches!(step.state, StepState::Passed | StepState::Failed) {
+        return Err(ApiError::bad_request(format!(
+            "The {code} step of this session is not finished (it is {}); a report needs a finished technology.",
+            step.state.as_str()
+        )));
+    }
+    if step.visible_at.is_some_and(|at| at > now) {
+        return Err(ApiError::bad_request(format!(
+            "The {code} result of this session is still being processed; ask again when the result endpoint shows it."
+        )));
+    }
+    let field = |name: &str| step.result.as_ref().and_then(|r| r.get(name)).and_then(Value::as_str).map(str::to_owned);
+    Ok(ReportData {
+        session_id: s.id.to_string(),
+        flow_name: s.flow_name.clone(),
+        iin: iin.as_str().to_owned(),
+        technology_code: code.as_str().to_owned(),
+        technology_name: code.name().to_owned(),
+        kind: if code.family() == Family::Face2Face { ReportKind::FaceComparison } else { ReportKind::Liveness },
+        passed: step.state == StepState::Passed,
+        score: field("prediction"),
+        score_percent: field("prediction_percent"),
+        failure_reason: step.failure_reason.as_ref().map(|r| format!("{}: {}", r.kind, r.detail)),
+        created_at: timestamp(s.created_at),
+        finished_at: s.finished_at().or(step.ended_at).map(timestamp).unwrap_or_default(),
+        generated_at: timestamp(now),
+    })
+}

@@ -1,0 +1,204 @@
+//! Signed PDF reports (`POST /api/v1/flows/session/{id}/report/`): an A4 page in Russian and
+//! English drawn with printpdf (the only module that knows it), then signed (`sign`). Plain data
+//! in, PDF bytes out; no HTTP, no session store. The font is parsed and the key loaded once per
+//! process, on the first report, so that start-up stays instant.
+
+pub mod sign;
+
+use std::sync::OnceLock;
+
+use printpdf::{
+    Color, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rgb,
+    TextItem,
+};
+
+/// DejaVu Sans (Bitstream Vera licence, `fixtures/fonts/DejaVuSans-LICENSE.txt`): free, with Cyrillic
+/// and the Kazakh letters.
+const FONT: &[u8] = include_bytes!("../../fixtures/fonts/DejaVuSans-LatCyr.ttf");
+
+/// What one report says. Every value is already text, as it will be printed.
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    pub session_id: String,
+    pub flow_name: String,
+    pub iin: String,
+    pub technology_code: String,
+    pub technology_name: String,
+    /// Which report: the liveness check or the face comparison.
+    pub kind: ReportKind,
+    pub passed: bool,
+    /// `prediction` as the result reports it, and the percentage when there is one.
+    pub score: Option<String>,
+    pub score_percent: Option<String>,
+    /// `TYPE: detail`.
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+    pub finished_at: String,
+    pub generated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Liveness,
+    FaceComparison,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the report font cannot be read: {0}")]
+    Font(String),
+    #[error("the report cannot be signed: {0}")]
+    Sign(String),
+}
+
+fn font() -> Result<&'static ParsedFont, ReportError> {
+    static FONT_PARSED: OnceLock<Option<ParsedFont>> = OnceLock::new();
+    FONT_PARSED
+        .get_or_init(|| ParsedFont::from_bytes(FONT, 0, &mut Vec::new()))
+        .as_ref()
+        .ok_or_else(|| ReportError::Font("DejaVuSans-LatCyr.ttf did not parse".into()))
+}
+
+/// Draws and signs the report. CPU work of a few milliseconds: call it off the async threads.
+pub fn render_signed(data: &ReportData) -> Result<Vec<u8>, ReportError> {
+    let pdf = render(data)?;
+    sign::signer()?.sign(&pdf, &data.generated_at_pdf())
+}
+
+impl ReportData {
+    /// The signing time as a PDF date (`D:YYYYMMDDHHmmSSZ`), from `generated_at`'s RFC 3339 text.
+    fn generated_at_pdf(&self) -> String {
+        let digits: String = self.generated_at.chars().filter(char::is_ascii_digit).take(14).collect();
+        format!("D:{digits:0<14}Z")
+    }
+}
+
+/// The unsigned PDF: one A4 page.
+pub fn render(d: &ReportData) -> Result<Vec<u8>, ReportError> {
+    let font = font()?;
+    let mut doc = PdfDocument::new(match d.kind {
+        ReportKind::Liveness => "Liveness check report (TEST)",
+        ReportKind::FaceComparison => "Face comparison report (TEST)",
+    });
+    let font_id = doc.add_font(font);
+    let mut page = Page { ops: Vec::new(), font: PdfFontHandle::External(font_id), y: 280.0 };
+
+    page.text(20.0, 9.0, RED, "ТЕСТОВЫЙ ДОКУМЕНТ · TEST DOCUMENT — biometric-kz-mock");
+    page.y -= 10.0;
+    let (ru, en) = match d.kind {
+        ReportKind::Liveness => ("Отчёт о проверке живости", "Liveness check report"),
+        ReportKind::FaceComparison => ("Отчёт о сравнении лиц", "Face comparison report"),
+    };
+    page.text(20.0, 18.0, INK, ru);
+    page.y -= 8.0;
+    page.text(20.0, 14.0, GREY, en);
+    page.y -= 6.0;
+    page.rule();
+    page.y -= 10.0;
+
+    let outcome = if d.passed { "пройдено / passed" } else { "не пройдено / failed" };
+    let score = match (&d.score, &d.score_percent) {
+        (Some(s), Some(p)) => format!("{s} ({p}%)"),
+        (Some(s), None) => s.clone(),
+        _ => "—".to_owned(),
+    };
+    let rows: [(&str, &str, String); 10] = [
+        ("Сессия", "Session", d.session_id.clone()),
+        ("Поток", "Flow", d.flow_name.clone()),
+        ("ИИН", "IIN", d.iin.clone()),
+        ("Технология", "Technology", format!("{} — {}", d.technology_code, d.technology_name)),
+        ("Результат", "Outcome", outcome.to_owned()),
+        ("Оценка", "Score", score),
+        ("Причина отказа", "Failure reason", d.failure_reason.clone().unwrap_or_else(|| "—".to_owned())),
+        ("Сессия создана", "Created", d.created_at.clone()),
+        ("Сессия завершена", "Finished", d.finished_at.clone()),
+        ("Отчёт сформирован", "Generated", d.generated_at.clone()),
+    ];
+    for (ru, en, value) in rows {
+        page.text(20.0, 9.0, GREY, &format!("{ru} / {en}"));
+        page.y -= 5.5;
+        page.text(20.0, 11.0, INK, &value);
+        page.y -= 9.0;
+    }
+    page.y -= 4.0;
+    page.rule();
+    page.y -= 8.0;
+    for line in [
+        "Документ сформирован мок-сервером biometric-kz-mock для тестирования и не является отчётом biometric.kz.",
+        "This document was generated by the biometric-kz-mock test server; it is not a biometric.kz report.",
+        "Подписан тестовым ключом мока / Signed with the mock's published test key (GET /__admin/signing-certificate).",
+    ] {
+        page.text(20.0, 8.0, RED, line);
+        page.y -= 5.0;
+    }
+    let bytes = doc
+        .with_pages(vec![PdfPage::new(Mm(210.0), Mm(297.0), page.ops)])
+        .save(&PdfSaveOptions::default(), &mut Vec::new());
+    Ok(bytes)
+}
+
+const INK: (f32, f32, f32) = (0.1, 0.12, 0.16);
+const GREY: (f32, f32, f32) = (0.38, 0.42, 0.48);
+const RED: (f32, f32, f32) = (0.7, 0.14, 0.1);
+
+/// A page being drawn top to bottom; `y` is the baseline in millimetres from the bottom.
+struct Page {
+    ops: Vec<Op>,
+    font: PdfFontHandle,
+    y: f32,
+}
+
+impl Page {
+    fn text(&mut self, x: f32, size: f32, (r, g, b): (f32, f32, f32), text: &str) {
+        self.ops.extend([
+            Op::StartTextSection,
+            Op::SetFillColor { col: Color::Rgb(Rgb { r, g, b, icc_profile: None }) },
+            Op::SetFont { font: self.font.clone(), size: Pt(size) },
+            Op::SetTextCursor { pos: Point::new(Mm(x), Mm(self.y)) },
+            Op::ShowText { items: vec![TextItem::Text(text.to_owned())] },
+            Op::EndTextSection,
+        ]);
+    }
+
+    fn rule(&mut self) {
+        let point = |x: f32| LinePoint { p: Point::new(Mm(x), Mm(self.y)), bezier: false };
+        self.ops.extend([
+            Op::SetOutlineColor { col: Color::Rgb(Rgb { r: 0.8, g: 0.83, b: 0.87, icc_profile: None }) },
+            Op::SetOutlineThickness { pt: Pt(0.8) },
+            Op::DrawLine { line: Line { points: vec![point(20.0), point(190.0)], is_closed: false } },
+        ]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn sample() -> ReportData {
+        ReportData {
+            session_id: "3fa85f64-5717-4562-b3fc-2c963f66afa6".into(),
+            flow_name: "Flow for everyone".into(),
+            iin: "900101300017".into(),
+            technology_code: "LDHP".into(),
+            technology_name: "Liveness Head Position".into(),
+            kind: ReportKind::Liveness,
+            passed: false,
+            score: Some("0.1200".into()),
+            score_percent: None,
+            failure_reason: Some("CALC_RESULT: Low overall prediction".into()),
+            created_at: "2026-01-01T12:00:00.000000Z".into(),
+            finished_at: "2026-01-01T12:01:00.000000Z".into(),
+            generated_at: "2026-01-01T12:02:00.000000Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_report_is_a_signed_pdf() {
+        let pdf = render_signed(&sample()).expect("a report");
+        assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+        assert!(pdf.windows(20).any(|w| w == b"/adbe.pkcs7.detached"), "with a detached PKCS#7 signature");
+        if let Ok(path) = std::env::var("BKZ_MOCK_WRITE_SAMPLE_REPORT") {
+            std::fs::write(path, &pdf).unwrap();
+        }
+    }
+}
