@@ -86,6 +86,16 @@ pub struct ServeArgs {
     /// An MP4 or WebM file served as the liveness video instead of the built-in test pattern.
     #[arg(long, env = "BKZ_MOCK_VIDEO", value_name = "FILE")]
     pub video: Option<PathBuf>,
+    /// Refuse (400) requests that depart from the vendor's docs, instead of warning in the
+    /// journal and the X-Mock-Lint header.
+    #[arg(long, env = "BKZ_MOCK_STRICT")]
+    pub strict: bool,
+    /// How many requests the journal keeps; the oldest go first.
+    #[arg(long, env = "BKZ_MOCK_JOURNAL_LIMIT", value_name = "N", default_value_t = crate::config::DEFAULT_JOURNAL_LIMIT)]
+    pub journal_limit: usize,
+    /// Protect /__admin and the dashboard: they then need `Authorization: Bearer <TOKEN>`.
+    #[arg(long, env = "BKZ_MOCK_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 impl ServeArgs {
@@ -100,6 +110,9 @@ impl ServeArgs {
             scenarios_dir: self.scenarios,
             default_scenario: self.scenario,
             video_file: self.video,
+            strict: self.strict,
+            journal_limit: self.journal_limit,
+            admin_token: self.admin_token.filter(|t| !t.is_empty()),
         }
     }
 }

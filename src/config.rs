@@ -27,7 +27,15 @@ pub struct Config {
     pub default_scenario: String,
     /// An MP4 or WebM file served as every session's liveness video instead of the built-in one.
     pub video_file: Option<PathBuf>,
+    /// Refuse (400) requests that depart from the vendor's docs instead of warning.
+    pub strict: bool,
+    /// How many requests the journal keeps (the oldest go first).
+    pub journal_limit: usize,
+    /// When set, `/__admin` and the dashboard need `Authorization: Bearer <token>`.
+    pub admin_token: Option<String>,
 }
+
+pub const DEFAULT_JOURNAL_LIMIT: usize = 1000;
 
 /// Why the flows and scenarios cannot be used: the same message from `check` and `serve`.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +63,9 @@ impl Default for Config {
             scenarios_dir: None,
             default_scenario: DEFAULT_SCENARIO.to_owned(),
             video_file: None,
+            strict: false,
+            journal_limit: DEFAULT_JOURNAL_LIMIT,
+            admin_token: None,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod journal;
 pub mod page;
 pub mod report;
 pub mod scenario;
@@ -25,6 +26,7 @@ pub mod session;
 pub mod startup;
 pub mod state;
 pub mod video;
+pub mod webhook;
 
 pub use config::Config;
 pub use startup::{Application, StartupError};

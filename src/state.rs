@@ -21,6 +21,9 @@ struct Shared {
     config: StateConfig,
     clock: Clock,
     inner: Mutex<Inner>,
+    /// Its own lock: every request writes it, and it never needs the sessions'.
+    journal: crate::journal::Journal,
+    webhooks: Arc<crate::webhook::Webhooks>,
 }
 
 /// What the state needs from the configuration.
@@ -32,6 +35,12 @@ pub struct StateConfig {
     pub default_scenario: String,
     /// The liveness video of sessions whose scenario has none of its own.
     pub video: crate::video::Video,
+    /// Refuse requests that depart from the vendor's docs instead of warning.
+    pub strict: bool,
+    /// How many requests the journal keeps.
+    pub journal_limit: usize,
+    /// When set, `/__admin` and the dashboard need it as a bearer token.
+    pub admin_token: Option<String>,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
@@ -45,6 +54,8 @@ struct Inner {
     /// Create calls each scenario's `create` fault rules have hit (no session exists yet to
     /// count them on), by scenario name and rule index.
     create_fault_calls: HashMap<(String, usize), u32>,
+    /// Fault rules added through the admin API, for any session, with the calls each has hit.
+    faults: Vec<(Fault, u32)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,12 +94,40 @@ impl AppState {
             sessions: SessionStore::default(),
             generator: Generator::new(config.seed),
             create_fault_calls: HashMap::new(),
+            faults: Vec::new(),
         };
-        Self(Arc::new(Shared { config, clock: Clock, inner: Mutex::new(inner) }))
+        let journal = crate::journal::Journal::new(config.journal_limit);
+        let webhooks = crate::webhook::Webhooks::new(config.journal_limit);
+        Self(Arc::new(Shared { config, clock: Clock, inner: Mutex::new(inner), journal, webhooks }))
     }
 
     pub fn max_body(&self) -> usize {
         self.0.config.max_body
+    }
+
+    pub fn admin_token(&self) -> Option<&str> {
+        self.0.config.admin_token.as_deref()
+    }
+
+    pub fn strict(&self) -> bool {
+        self.0.config.strict
+    }
+
+    pub fn journal(&self) -> &crate::journal::Journal {
+        &self.0.journal
+    }
+
+    pub fn webhooks(&self) -> &crate::webhook::Webhooks {
+        &self.0.webhooks
+    }
+
+    /// Notes a poll of session `id`'s result; returns the time since the previous one.
+    pub fn note_result_poll(&self, id: &Uuid) -> Option<std::time::Duration> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        let session = inner.sessions.get_mut(id)?;
+        let previous = session.last_result_poll.replace(now)?;
+        (now - previous).try_into().ok()
     }
 
     pub fn public_url(&self) -> &str {
@@ -148,11 +187,21 @@ impl AppState {
         id
     }
 
-    /// The fault a create call for `flow` with `metadata` meets, if the scenario such a session
-    /// would play has one left; counts the call.
+    /// An admin fault rule for `endpoint` with calls left, counting this one.
+    fn take_admin_fault(inner: &mut Inner, endpoint: Endpoint) -> Option<Fault> {
+        let (fault, calls) = inner.faults.iter_mut().find(|(f, calls)| f.endpoint == endpoint && *calls < f.times)?;
+        *calls += 1;
+        Some(fault.clone())
+    }
+
+    /// The fault a create call for `flow` with `metadata` meets: an admin rule, or one of the
+    /// scenario such a session would play, while it has calls left; counts the call.
     pub fn take_create_fault(&self, flow: &Flow, metadata: &Metadata) -> Option<Fault> {
         let (scenario, _) = self.choose_scenario(flow, metadata);
         let mut inner = self.lock();
+        if let Some(fault) = Self::take_admin_fault(&mut inner, Endpoint::Create) {
+            return Some(fault);
+        }
         for (index, fault) in scenario.faults_for(Endpoint::Create) {
             let calls = inner.create_fault_calls.entry((scenario.name.clone(), index)).or_default();
             if *calls < fault.times {
@@ -167,6 +216,9 @@ impl AppState {
     /// this session; counts the call.
     pub fn take_fault(&self, endpoint: Endpoint, id: &Uuid) -> Option<Fault> {
         let mut inner = self.lock();
+        if let Some(fault) = Self::take_admin_fault(&mut inner, endpoint) {
+            return Some(fault);
+        }
         let session = inner.sessions.get_mut(id)?;
         let scenario = self.scenario_of(session);
         for (index, fault) in scenario.faults_for(endpoint) {
@@ -177,6 +229,52 @@ impl AppState {
             }
         }
         None
+    }
+
+    /// Adds an admin fault rule: the next `times` calls of its endpoint, about any session.
+    pub fn add_fault(&self, fault: Fault) {
+        self.lock().faults.push((fault, 0));
+    }
+
+    /// The admin fault rules with the calls each has hit.
+    pub fn faults(&self) -> Vec<(Fault, u32)> {
+        self.lock().faults.clone()
+    }
+
+    /// Adds a flow; its API key must be new.
+    pub fn add_flow(&self, flow: Flow) -> Result<(), String> {
+        let mut inner = self.lock();
+        if inner.flows.iter().any(|f| f.api_key == flow.api_key) {
+            return Err("A flow with this api_key already exists.".into());
+        }
+        inner.flows.push(flow);
+        Ok(())
+    }
+
+    /// Removes the flow with this key; its sessions stay. False when there was none.
+    pub fn delete_flow(&self, api_key: &str) -> bool {
+        let mut inner = self.lock();
+        let before = inner.flows.len();
+        inner.flows.retain(|f| f.api_key.as_str() != api_key);
+        inner.flows.len() != before
+    }
+
+    /// A key for a flow created without one.
+    pub fn generate_api_key(&self) -> crate::domain::ApiKey {
+        self.lock().generator.api_key()
+    }
+
+    /// Back to the start: no sessions, no journal, no faults, the start-up flows.
+    pub fn reset(&self) {
+        {
+            let mut inner = self.lock();
+            inner.sessions.clear();
+            inner.create_fault_calls.clear();
+            inner.faults.clear();
+            inner.flows.clone_from(&self.0.config.flows);
+        }
+        self.0.journal.clear();
+        self.0.webhooks.clear();
     }
 
     /// Makes session `id` play scenario `name` from now on (the admin's choice, which wins).
@@ -223,7 +321,9 @@ impl AppState {
             serde_json::to_value(generator.result(code, &outcome, &session.subject)).expect("results serialize");
         scenario.apply_result(code, &mut result);
         let visible_at = now + scenario.processing(code);
-        Ok(session.end(code, outcome, result, visible_at, now)?)
+        let events = session.end(code, outcome, result, visible_at, now)?;
+        self.0.webhooks.emit(session, &events, now);
+        Ok(events)
     }
 
     /// The user opens a technology's screen (`technology.start`, and `flow.start` for the first).
@@ -231,7 +331,9 @@ impl AppState {
         let now = self.0.clock.now();
         let mut inner = self.lock();
         let session = inner.sessions.get_mut(id).ok_or(SessionError::NotFound)?;
-        Ok(session.start(code, now)?)
+        let events = session.start(code, now)?;
+        self.0.webhooks.emit(session, &events, now);
+        Ok(events)
     }
 
     /// The outcome the session's scenario scripts for `code`: what a person who just goes on
@@ -247,7 +349,8 @@ impl AppState {
         let mut guard = self.lock();
         let Inner { sessions, generator, .. } = &mut *guard;
         let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
-        session.start(TechnologyCode::Ed, now)?;
+        let events = session.start(TechnologyCode::Ed, now)?;
+        self.0.webhooks.emit(session, &events, now);
         if session.subject.iin == iin {
             session.subject.phone = phone;
         } else {

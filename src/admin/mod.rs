@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -17,10 +17,17 @@ use crate::http::extract::JsonBody;
 use crate::session::{Event, FailureReason, Session, TransitionError};
 use crate::state::{AppState, OutcomeChoice, SessionError, selector_help, selects_any};
 
+pub mod control;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
-        .route("/flows", get(list_flows))
+        .route("/flows", get(list_flows).post(control::create_flow))
+        .route("/flows/{api_key}", delete(control::delete_flow))
+        .route("/requests", get(control::list_requests).delete(control::clear_requests))
+        .route("/reset", post(control::reset))
+        .route("/faults", get(control::list_faults).post(control::add_fault))
+        .route("/webhooks", get(control::list_webhooks))
         .route("/sessions", get(list_sessions))
         .route("/sessions/{id}", get(get_session))
         .route("/sessions/{id}/complete", post(complete_session))

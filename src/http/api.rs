@@ -1,7 +1,7 @@
 //! Handlers of the emulated kyc.biometric.kz API and their wire shapes.
 
-use axum::Json;
 use axum::extract::State;
+use axum::{Extension, Json};
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -10,8 +10,10 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::extract::{JsonBody, QueryMap};
+use super::lint::{doc, refuse_if_strict};
 use crate::domain::create::{CreateError, parse_create_request};
-use crate::domain::{Family, TechnologyCode};
+use crate::domain::{Family, Flow, Metadata, TechnologyCode};
+use crate::journal::{Lint, Notes};
 use crate::scenario::Endpoint;
 use crate::session::{FailureReason, Session, Status, StepState};
 use crate::state::AppState;
@@ -25,28 +27,89 @@ pub struct CreateSessionResponse {
 /// `POST /api/v1/flows/session/create/`
 pub async fn create_session(
     State(state): State<AppState>,
+    Extension(notes): Extension<Notes>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<CreateSessionResponse>, ApiError> {
+    if let Some(key) = body.get("api_key").and_then(Value::as_str) {
+        notes.api_key(key);
+    }
     let request = parse_create_request(body, |key| state.find_flow(key)).map_err(|e| match e {
         CreateError::Invalid(errors) => ApiError::Fields(errors),
         CreateError::UnknownApiKey => {
             ApiError::forbidden("No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).")
         }
     })?;
+    for lint in ignored_metadata(&request.flow, &request.metadata) {
+        notes.lint(lint);
+    }
+    refuse_if_strict(&state, &notes)?;
     super::fault::play(state.take_create_fault(&request.flow, &request.metadata)).await?;
     let session_id = state.create_session(&request.flow, request.metadata);
+    notes.session(session_id);
     Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies }))
 }
 
+/// Metadata the vendor accepts but does not use with this flow, and keys it does not know.
+fn ignored_metadata(flow: &Flow, metadata: &Metadata) -> Vec<Lint> {
+    let mut lints = Vec::new();
+    if metadata.face2face.is_some() && !flow.uses_face2face_photo() {
+        lints.push(Lint::new(
+            "ignored-face2face",
+            doc::FACE2FACE,
+            format!(
+                "metadata.face2face works only in flows where F2F follows Liveness, E-Document or Document Recognition; flow {:?} ({}) ignores it",
+                flow.name,
+                TechnologyCode::list(&flow.technologies)
+            ),
+        ));
+    }
+    if metadata.edocument.is_some() && !flow.has(TechnologyCode::Ed) {
+        lints.push(Lint::new(
+            "ignored-edocument",
+            doc::EDOCUMENT,
+            format!(
+                "metadata.edocument is ignored: flow {:?} ({}) has no E-Document (ED) step",
+                flow.name,
+                TechnologyCode::list(&flow.technologies)
+            ),
+        ));
+    }
+    for key in &metadata.unknown_keys {
+        let at = if key.starts_with("metadata.") { key.clone() } else { format!("{key} (in the body)") };
+        lints.push(Lint::new("unknown-key", doc::METADATA, format!("unknown key {at} is ignored")));
+    }
+    lints
+}
+
 /// `GET /api/v1/flows/session/result/?session_id=&flow_api_key=`
-pub async fn session_result(State(state): State<AppState>, query: QueryMap) -> Result<Json<SessionResult>, ApiError> {
+pub async fn session_result(
+    State(state): State<AppState>,
+    Extension(notes): Extension<Notes>,
+    query: QueryMap,
+) -> Result<Json<SessionResult>, ApiError> {
     query.require(&["session_id", "flow_api_key"])?;
     let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
     let key = query.get("flow_api_key").unwrap_or_default();
     find_own_session(&state, &id, key)?;
+    if let Some(gap) = state.note_result_poll(&id).filter(|gap| *gap < std::time::Duration::from_secs(1)) {
+        notes.lint(Lint::new(
+            "polling-too-fast",
+            doc::RESULT,
+            format!("this session's result was polled again after {} ms; poll at most once a second", gap.as_millis()),
+        ));
+    }
     super::fault::play(state.take_fault(Endpoint::Result, &id)).await?;
     let now = state.now();
-    state.with_session(&id, |s| SessionResult::of(s, now)).map(Json).ok_or_else(|| ApiError::not_found("Not found."))
+    let result =
+        state.with_session(&id, |s| SessionResult::of(s, now)).ok_or_else(|| ApiError::not_found("Not found."))?;
+    if result.status == "PROGRESS" {
+        notes.lint(Lint::new(
+            "result-before-finish",
+            doc::RESULT,
+            "the result was polled before the user finished the flow (status PROGRESS); results appear once the user has passed the technologies",
+        ));
+    }
+    Ok(Json(result))
 }
 
 /// Checks that session `id` exists and belongs to the flow of `key`. Another flow's session is

@@ -1,11 +1,11 @@
 //! The emulated API's file answers: the liveness video (with byte ranges, as players need) and
 //! the signed PDF report.
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -84,10 +84,14 @@ async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap)
 /// `POST /api/v1/flows/session/{session_id}/report/?technology=` with `{"api_key"}`.
 pub async fn session_report(
     State(state): State<AppState>,
+    Extension(notes): Extension<crate::journal::Notes>,
     Path(session_id): Path<String>,
     query: QueryMap,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
+    if let Some(key) = body.get("api_key").and_then(Value::as_str) {
+        notes.api_key(key);
+    }
     query.require(&["technology"])?;
     let text = query.get("technology").unwrap_or_default();
     let code = text

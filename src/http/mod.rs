@@ -5,11 +5,12 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod fault;
+pub mod lint;
 pub mod media;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Method, Request, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -35,10 +36,44 @@ pub fn router(state: AppState) -> Router {
         .route(REPORT_PATH, post(media::session_report))
         .nest("/__admin", crate::admin::routes())
         .merge(crate::page::routes())
+        .merge(crate::page::dashboard::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.max_body()))
         .layer(middleware::from_fn(json_framework_errors))
+        // Outermost, so that the journal sees the status the client gets.
+        .layer(middleware::from_fn_with_state(state.clone(), lint::journal))
+        .layer(middleware::from_fn_with_state(state.clone(), admin_auth))
         .with_state(state)
+}
+
+/// `--admin-token`: `/__admin` and the dashboard need `Authorization: Bearer <token>` (or, for a
+/// browser, `?token=`). The emulated API stays open, as the vendor's is; so does
+/// `/__admin/health`, which container health checks call without credentials.
+async fn admin_auth(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+    let path = request.uri().path();
+    let guarded =
+        (path.starts_with("/__admin") && path != "/__admin/health") || path == "/" || path.starts_with("/dashboard/");
+    let Some(expected) = state.admin_token().filter(|_| guarded) else { return next.run(request).await };
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let query_token = url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned());
+    match bearer.or(query_token) {
+        Some(given) if given == expected => next.run(request).await,
+        Some(_) => unauthorized("Invalid token."),
+        None => unauthorized("Authentication credentials were not provided."),
+    }
+}
+
+fn unauthorized(detail: &str) -> Response {
+    let mut response = ApiError::detail(StatusCode::UNAUTHORIZED, detail).into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+    response
 }
 
 /// Unknown paths answer DRF's 404; a vendor path without its trailing slash says which path

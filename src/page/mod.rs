@@ -4,6 +4,7 @@
 //! operations as the admin `complete` call, so the result endpoint cannot tell them apart.
 //! Templates live in `templates/`; this module knows HTML, never the vendor's JSON shapes.
 
+pub mod dashboard;
 pub mod i18n;
 mod views;
 

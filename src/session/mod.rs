@@ -44,6 +44,10 @@ pub struct Session {
     pub scenario_source: Source,
     /// Calls so far that each of the scenario's fault rules has hit, by endpoint and rule index.
     pub fault_calls: HashMap<(Endpoint, usize), u32>,
+    /// Where the flow's webhooks go, copied when the session was created.
+    pub webhook_url: Option<String>,
+    /// When the result endpoint was last asked about this session (for the polling-rate lint).
+    pub last_result_poll: Option<OffsetDateTime>,
     pub events: Vec<RecordedEvent>,
 }
 
@@ -181,6 +185,8 @@ impl Session {
             scenario: scenario.0,
             scenario_source: scenario.1,
             fault_calls: HashMap::new(),
+            last_result_poll: None,
+            webhook_url: flow.webhook_url.clone(),
             events: Vec::new(),
         }
     }

@@ -157,7 +157,7 @@ async fn other_methods_get_a_405_in_drf_words_with_allow() {
 #[tokio::test]
 async fn unknown_paths_are_json_404s() {
     let app = spawn_app().await;
-    for path in ["/", "/api/v1/", "/api/v1/flows/session/nothing/", "/flow"] {
+    for path in ["/nothing", "/api/v1/", "/api/v1/flows/session/nothing/", "/flow"] {
         let (status, json) = app.get(path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(json, json!({"detail": "Not found."}), "{path}");

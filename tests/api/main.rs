@@ -4,12 +4,15 @@
 #![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
 
 mod admin;
+mod admin_control;
 mod browser;
 mod create_session;
 mod helpers;
 mod hostile;
+mod journal;
 mod media;
 mod metadata;
 mod page;
 mod scenarios;
 mod session_result;
+mod webhooks;

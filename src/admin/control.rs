@@ -1,0 +1,111 @@
+//! `/__admin` controls beyond sessions: flows created and deleted at run time, the request
+//! journal, fault rules, and reset.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::FlowView;
+use crate::domain::flow::FlowSpec;
+use crate::http::ApiError;
+use crate::http::extract::{JsonBody, QueryMap};
+use crate::journal::{Entry, Filter};
+use crate::scenario::Fault;
+use crate::state::AppState;
+
+/// `POST /__admin/flows` with `{"name", "technologies", "api_key"?, "scenario"?, "webhook_url"?}`.
+pub async fn create_flow(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<impl IntoResponse, ApiError> {
+    let spec: FlowSpec =
+        serde_json::from_value(body).map_err(|e| ApiError::field(&["non_field_errors"], e.to_string()))?;
+    let mut generate = || state.generate_api_key();
+    let flow = spec.into_flow("", Some(&mut generate)).map_err(|e| {
+        let field = e.path.split(['.', '[']).next().unwrap_or("non_field_errors").to_owned();
+        ApiError::field(&[&field], format!("{} ({})", e.reason, e.path))
+    })?;
+    if let Some(name) = flow.scenario.as_deref().filter(|n| state.scenarios().get(n).is_none()) {
+        return Err(ApiError::field(
+            &["scenario"],
+            format!("No scenario is named {name:?}; the scenarios are {}.", state.scenarios().names()),
+        ));
+    }
+    state.add_flow(flow.clone()).map_err(|e| ApiError::field(&["api_key"], e))?;
+    Ok((StatusCode::CREATED, Json(FlowView::from(flow))))
+}
+
+/// `DELETE /__admin/flows/{api_key}`: the flow goes; its sessions stay.
+pub async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+    if state.delete_flow(&key) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("Not found.")) }
+}
+
+/// `GET /__admin/requests?path=&session_id=&api_key=&limit=`, newest first.
+pub async fn list_requests(State(state): State<AppState>, query: QueryMap) -> Result<Json<Vec<Entry>>, ApiError> {
+    let session_id = match query.get("session_id").filter(|s| !s.is_empty()) {
+        Some(text) => {
+            Some(Uuid::parse_str(text).map_err(|_| ApiError::field(&["session_id"], "Must be a valid UUID."))?)
+        }
+        None => None,
+    };
+    let limit = match query.get("limit").filter(|s| !s.is_empty()) {
+        Some(text) => Some(text.parse().map_err(|_| ApiError::field(&["limit"], "A valid integer is required."))?),
+        None => None,
+    };
+    let filter = Filter {
+        path: query.get("path").filter(|s| !s.is_empty()).map(str::to_owned),
+        session_id,
+        api_key: query.get("api_key").filter(|s| !s.is_empty()).map(str::to_owned),
+        limit,
+    };
+    Ok(Json(state.journal().list(&filter)))
+}
+
+pub async fn clear_requests(State(state): State<AppState>) -> StatusCode {
+    state.journal().clear();
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /__admin/reset`: sessions, journal and faults cleared, flows back to the start-up set.
+pub async fn reset(State(state): State<AppState>) -> StatusCode {
+    state.reset();
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /__admin/faults` with `{"endpoint", "status"?, "detail"?, "delay_ms"?, "drop_connection"?, "times"}`.
+pub async fn add_fault(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<impl IntoResponse, ApiError> {
+    let de = serde_path_to_error::deserialize::<_, Fault>(body);
+    let fault = de.map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "non_field_errors".to_owned() } else { path };
+        ApiError::field(&[&field], e.into_inner().to_string())
+    })?;
+    if let Some((field, reason)) = fault.problems().into_iter().next() {
+        return Err(ApiError::field(&[field], reason));
+    }
+    state.add_fault(fault.clone());
+    Ok((StatusCode::CREATED, Json(fault)))
+}
+
+/// `GET /__admin/faults`: the admin rules and the calls each has hit.
+pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
+    Json(
+        state
+            .faults()
+            .into_iter()
+            .map(|(fault, calls)| {
+                let mut value = serde_json::to_value(fault).expect("faults serialize");
+                value["calls"] = calls.into();
+                value
+            })
+            .collect(),
+    )
+}
+
+/// `GET /__admin/webhooks`: every delivery attempt, oldest first.
+pub async fn list_webhooks(State(state): State<AppState>) -> Json<Vec<crate::webhook::Attempt>> {
+    Json(state.webhooks().attempts())
+}

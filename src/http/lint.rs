@@ -1,0 +1,180 @@
+//! The journal middleware: notes every request to the emulated API and the end-user page, finds
+//! how the request departs from the vendor's docs (lint), answers the warnings in `X-Mock-Lint`
+//! headers, and with `--strict` refuses such requests with a DRF-shaped 400.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+use super::{ApiError, CREATE_PATH, RESULT_PATH, VIDEO_PATH};
+use crate::domain::flow::is_http_url;
+use crate::journal::{Entry, Lint, Notes};
+use crate::page::Locale;
+use crate::state::AppState;
+
+/// Sections of the vendor's Flow Remote page that lints refer to.
+pub mod doc {
+    pub const SESSION_CREATION: &str = "2. Session Creation";
+    pub const METADATA: &str = "3. Session Metadata";
+    pub const FACE2FACE: &str = "3.1. Metadata for Face2Face";
+    pub const EDOCUMENT: &str = "3.2. Metadata for E-Document";
+    pub const REDIRECTION: &str = "4. End user redirection";
+    pub const RESULT: &str = "5. Getting the result";
+    pub const REPORT: &str = "7. Getting PDF Report";
+}
+
+fn is_report_path(path: &str) -> bool {
+    path.starts_with("/api/v1/flows/session/") && path.trim_end_matches('/').ends_with("/report")
+}
+
+/// The lints a request shows before any handler looks at it.
+fn request_lints(request: &Request) -> Vec<Lint> {
+    let mut lints = Vec::new();
+    let path = request.uri().path();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()).into_owned().collect();
+    let with_slash = format!("{path}/");
+    if !path.ends_with('/')
+        && ([CREATE_PATH, RESULT_PATH, VIDEO_PATH].contains(&with_slash.as_str()) || is_report_path(path))
+    {
+        lints.push(Lint::new(
+            "trailing-slash",
+            doc::SESSION_CREATION,
+            format!("refused: the vendor's paths end with a slash, this one does not; use {with_slash}"),
+        ));
+    }
+    let posts_json = request.method() == Method::POST && (path == CREATE_PATH || is_report_path(path));
+    if posts_json {
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !content_type.starts_with("application/json") {
+            let sent = if content_type.is_empty() {
+                "no Content-Type".to_owned()
+            } else {
+                format!("Content-Type {content_type:?}")
+            };
+            let section = if path == CREATE_PATH { doc::SESSION_CREATION } else { doc::REPORT };
+            lints.push(Lint::new(
+                "content-type",
+                section,
+                format!("the JSON body was sent with {sent}; the vendor documents JSON requests (Content-Type: application/json)"),
+            ));
+        }
+    }
+    if path == CREATE_PATH && query.iter().any(|(k, _)| k == "api_key") {
+        lints.push(Lint::new(
+            "api-key-in-query",
+            doc::SESSION_CREATION,
+            "api_key was sent in the query string, where it ends up in logs; the vendor reads it from the JSON body",
+        ));
+    }
+    let is_page_entry = request.method() == Method::GET
+        && path.starts_with("/flow/")
+        && path.trim_start_matches("/flow/").find('/').is_none();
+    if is_page_entry {
+        for (key, value) in &query {
+            match key.as_str() {
+                "locale" if !Locale::is_known(value) => lints.push(Lint::new(
+                    "locale",
+                    doc::REDIRECTION,
+                    format!("locale {value:?} is not one of the page's locales (ru, en; kz also works); the page shows ru"),
+                )),
+                "redirect" if !is_http_url(value) => lints.push(Lint::new(
+                    "redirect",
+                    doc::REDIRECTION,
+                    format!("redirect {value:?} is not an absolute http(s) URL; the page will show an error instead of returning the user"),
+                )),
+                "redirect" if value.starts_with("http://") => lints.push(Lint::new(
+                    "redirect-not-https",
+                    doc::REDIRECTION,
+                    format!("redirect {value:?} is plain http; production redirects should be https"),
+                )),
+                _ => {}
+            }
+        }
+    }
+    lints
+}
+
+/// What a request concerned, read from where the vendor's API carries it.
+fn request_subject(request: &Request, notes: &Notes) {
+    let path = request.uri().path();
+    for (key, value) in url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "session_id" => {
+                if let Ok(id) = Uuid::parse_str(value.trim()) {
+                    notes.session(id);
+                }
+            }
+            "flow_api_key" | "api_key" => notes.api_key(&value),
+            _ => {}
+        }
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    let id = match segments.as_slice() {
+        ["", "flow", id, ..] | ["", "api", "v1", "flows", "session", id, "report", ..] => Some(*id),
+        _ => None,
+    };
+    if let Some(id) = id.and_then(|id| Uuid::parse_str(id).ok()) {
+        notes.session(id);
+    }
+}
+
+pub async fn journal(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/__admin") || path == "/" {
+        return next.run(request).await;
+    }
+    let method = request.method().to_string();
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let notes = Notes::default();
+    request_subject(&request, &notes);
+    for lint in request_lints(&request) {
+        notes.lint(lint);
+    }
+    let refused_early = state.strict() && notes.has_lint();
+    request.extensions_mut().insert(notes.clone());
+    let mut response = if refused_early { strict_refusal(&notes) } else { next.run(request).await };
+    if state.strict() && notes.has_lint() && response.status().is_success() {
+        // A warning found while answering (a read-only endpoint): the answer becomes the refusal.
+        response = strict_refusal(&notes);
+    }
+    let answered = notes.taken();
+    for lint in &answered.lint {
+        // Header values are visible ASCII; anything else in a message is shown as '?'.
+        let text: String =
+            lint.text().chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            response.headers_mut().append("x-mock-lint", value);
+        }
+    }
+    state.journal().record(Entry {
+        id: 0,
+        at: super::api::timestamp(state.now()),
+        method,
+        path,
+        query,
+        status: response.status().as_u16(),
+        session_id: answered.session_id,
+        api_key: answered.api_key,
+        lint: answered.lint.iter().map(Lint::text).collect(),
+        lint_details: answered.lint,
+    });
+    response
+}
+
+/// `--strict`: a request with warnings is refused, in the vendor's error shape.
+fn strict_error(notes: &Notes) -> ApiError {
+    let lines: Vec<String> = notes.lints().iter().map(Lint::text).collect();
+    ApiError::bad_request(format!("Refused by --strict: {}", lines.join("; ")))
+}
+
+fn strict_refusal(notes: &Notes) -> Response {
+    strict_error(notes).into_response()
+}
+
+/// For handlers with side effects: under `--strict`, refuse before acting when a warning was found.
+pub fn refuse_if_strict(state: &AppState, notes: &Notes) -> Result<(), ApiError> {
+    if state.strict() && notes.has_lint() { Err(strict_error(notes)) } else { Ok(()) }
+}

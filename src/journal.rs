@@ -1,0 +1,185 @@
+//! The request journal and lint: every request to the emulated API and the page, with what it
+//! concerned and how it departs from the vendor's docs. Bounded (`--journal-limit`): the oldest
+//! entries go first, so a long-running mock never grows without end. No HTTP types here; the
+//! middleware in `http` fills it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+/// One way a request departs from the vendor's docs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lint {
+    /// A stable identifier (`content-type`, `trailing-slash`, ...).
+    pub code: &'static str,
+    pub message: String,
+    /// The section of the vendor's Flow Remote page it refers to.
+    pub doc: &'static str,
+}
+
+impl Lint {
+    pub fn new(code: &'static str, doc: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), doc }
+    }
+
+    /// `code: message (vendor docs: section)`, as the journal and the header show it.
+    pub fn text(&self) -> String {
+        format!("{}: {} (vendor docs: {})", self.code, self.message, self.doc)
+    }
+}
+
+/// What handlers learn about the request they answer, for its journal entry.
+#[derive(Debug, Clone, Default)]
+pub struct Notes(Arc<Mutex<Noted>>);
+
+#[derive(Debug, Clone, Default)]
+pub struct Noted {
+    pub session_id: Option<Uuid>,
+    pub api_key: Option<String>,
+    pub lint: Vec<Lint>,
+}
+
+impl Notes {
+    fn with<R>(&self, f: impl FnOnce(&mut Noted) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn session(&self, id: Uuid) {
+        self.with(|n| n.session_id = Some(id));
+    }
+
+    pub fn api_key(&self, key: &str) {
+        self.with(|n| n.api_key = Some(key.to_owned()));
+    }
+
+    pub fn lint(&self, lint: Lint) {
+        self.with(|n| n.lint.push(lint));
+    }
+
+    pub fn lints(&self) -> Vec<Lint> {
+        self.with(|n| n.lint.clone())
+    }
+
+    pub fn has_lint(&self) -> bool {
+        self.with(|n| !n.lint.is_empty())
+    }
+
+    pub fn taken(&self) -> Noted {
+        self.with(std::mem::take)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub id: u64,
+    /// When the request came, RFC 3339 in UTC.
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub status: u16,
+    pub session_id: Option<Uuid>,
+    pub api_key: Option<String>,
+    /// Each warning as one line (`code: message (vendor docs: section)`).
+    pub lint: Vec<String>,
+    /// The same warnings, structured.
+    pub lint_details: Vec<Lint>,
+}
+
+/// Which entries `GET /__admin/requests` lists.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// A part of the path.
+    pub path: Option<String>,
+    pub session_id: Option<Uuid>,
+    pub api_key: Option<String>,
+    pub limit: Option<usize>,
+}
+
+pub struct Journal {
+    entries: Mutex<VecDeque<Entry>>,
+    limit: usize,
+    next_id: Mutex<u64>,
+}
+
+impl Journal {
+    pub fn new(limit: usize) -> Self {
+        Self { entries: Mutex::new(VecDeque::new()), limit, next_id: Mutex::new(1) }
+    }
+
+    pub fn record(&self, mut entry: Entry) {
+        if self.limit == 0 {
+            return;
+        }
+        {
+            let mut next = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
+            entry.id = *next;
+            *next += 1;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        while entries.len() >= self.limit {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    /// Newest first.
+    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .iter()
+            .rev()
+            .filter(|e| filter.path.as_deref().is_none_or(|p| e.path.contains(p)))
+            .filter(|e| filter.session_id.is_none_or(|s| e.session_id == Some(s)))
+            .filter(|e| filter.api_key.as_deref().is_none_or(|k| e.api_key.as_deref() == Some(k)))
+            .take(filter.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect()
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str) -> Entry {
+        Entry {
+            id: 0,
+            at: String::new(),
+            method: "GET".into(),
+            path: path.into(),
+            query: String::new(),
+            status: 200,
+            session_id: None,
+            api_key: None,
+            lint: Vec::new(),
+            lint_details: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_journal_keeps_the_newest_entries_up_to_its_limit() {
+        let journal = Journal::new(3);
+        for i in 0..5 {
+            journal.record(entry(&format!("/p{i}")));
+        }
+        let paths: Vec<String> = journal.list(&Filter::default()).into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, ["/p4", "/p3", "/p2"], "newest first, the oldest dropped");
+        let ids: Vec<u64> = journal.list(&Filter::default()).into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, [5, 4, 3], "ids keep counting");
+    }
+}

@@ -1,0 +1,150 @@
+//! `GET /`: the dashboard — flows with their keys, recent sessions with their state and links,
+//! the scenarios — and its forms to add and delete flows at run time (POST, then 303 back).
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use super::html;
+use crate::domain::TechnologyCode;
+use crate::domain::flow::FlowSpec;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/dashboard/flows", post(add_flow))
+        .route("/dashboard/flows/{api_key}/delete", post(delete_flow))
+}
+
+struct FlowRow {
+    name: String,
+    api_key: String,
+    technologies: String,
+    scenario: String,
+    webhook_url: String,
+}
+
+struct SessionRow {
+    id: String,
+    flow_name: String,
+    status: &'static str,
+    steps: String,
+    scenario: String,
+    created_at: String,
+}
+
+struct ScenarioRow {
+    name: String,
+    description: String,
+    iins: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    base: String,
+    token_query: String,
+    flows: Vec<FlowRow>,
+    sessions: Vec<SessionRow>,
+    session_count: usize,
+    scenarios: Vec<ScenarioRow>,
+    codes: Vec<&'static str>,
+    error: Option<String>,
+}
+
+/// How many sessions the dashboard lists.
+const RECENT: usize = 50;
+
+/// The admin token, carried in links and forms when the dashboard was opened with one.
+fn token_query(raw: Option<&str>) -> String {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| format!("?token={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
+        .unwrap_or_default()
+}
+
+fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response {
+    let sessions = state.map_sessions(|s| SessionRow {
+        id: s.id.to_string(),
+        flow_name: s.flow_name.clone(),
+        status: s.status().as_str(),
+        steps: s.steps.iter().map(|st| format!("{} {}", st.code, st.state.as_str())).collect::<Vec<_>>().join(", "),
+        scenario: s.scenario.clone(),
+        created_at: crate::http::api::timestamp(s.created_at),
+    });
+    let page = Dashboard {
+        base: state.public_url().to_owned(),
+        token_query: token_query(raw),
+        flows: state
+            .flows()
+            .into_iter()
+            .map(|f| FlowRow {
+                name: f.name,
+                api_key: f.api_key.as_str().to_owned(),
+                technologies: TechnologyCode::list(&f.technologies),
+                scenario: f.scenario.unwrap_or_default(),
+                webhook_url: f.webhook_url.unwrap_or_default(),
+            })
+            .collect(),
+        session_count: sessions.len(),
+        sessions: sessions.into_iter().take(RECENT).collect(),
+        scenarios: state
+            .scenarios()
+            .iter()
+            .map(|s| ScenarioRow {
+                name: s.name.clone(),
+                description: s.description.clone(),
+                iins: s.match_iins.iter().map(crate::domain::Iin::as_str).collect::<Vec<_>>().join(", "),
+            })
+            .collect(),
+        codes: TechnologyCode::ALL.iter().map(|c| c.as_str()).collect(),
+        error: error.map(str::to_owned),
+    };
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    (status, html(&page)).into_response()
+}
+
+async fn dashboard(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    render(&state, raw.as_deref(), None)
+}
+
+/// The add-flow form: a flow as the admin API takes it, the key generated.
+async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+    let mut name = String::new();
+    let mut technologies = Vec::new();
+    let mut scenario = None;
+    let mut webhook_url = None;
+    for (key, value) in url::form_urlencoded::parse(&body) {
+        let value = value.trim().to_owned();
+        match key.as_ref() {
+            "name" => name = value,
+            "technologies" => technologies.push(value),
+            "scenario" if !value.is_empty() => scenario = Some(value),
+            "webhook_url" if !value.is_empty() => webhook_url = Some(value),
+            _ => {}
+        }
+    }
+    let spec = FlowSpec { name, api_key: None, technologies, scenario, webhook_url };
+    let mut generate = || state.generate_api_key();
+    let added =
+        spec.into_flow("", Some(&mut generate)).map_err(|e| format!("{}: {}", e.path, e.reason)).and_then(|flow| {
+            match flow.scenario.as_deref() {
+                Some(name) if state.scenarios().get(name).is_none() => Err(format!("no scenario is named {name:?}")),
+                _ => state.add_flow(flow),
+            }
+        });
+    match added {
+        Ok(()) => Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response(),
+        Err(e) => render(&state, raw.as_deref(), Some(&e)),
+    }
+}
+
+async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>, RawQuery(raw): RawQuery) -> Response {
+    state.delete_flow(&key);
+    Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response()
+}

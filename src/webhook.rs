@@ -1,0 +1,195 @@
+//! Webhooks [doc, the vendor's webhooks pages]: a flow's `webhook_url` receives `flow.start`,
+//! `technology.start`, `technology.end` and `flow.end` as POSTs with the vendor's envelope. Each
+//! session has its own delivery queue, so events arrive in order per session; a failed delivery
+//! is retried with backoff; nothing here ever blocks a request. Every attempt is recorded for
+//! `GET /__admin/webhooks`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Serialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::http::api::{SessionResult, timestamp};
+use crate::session::{Event, Session};
+
+/// Tries per event, and the wait before the first retry (doubling after each) [mock].
+const ATTEMPTS: u32 = 5;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One delivery attempt, as `GET /__admin/webhooks` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    /// The envelope's `id`: the same for every attempt of one event.
+    pub id: Uuid,
+    pub event: &'static str,
+    pub session_id: Uuid,
+    pub url: String,
+    pub attempt: u32,
+    pub at: String,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub delivered: bool,
+    pub payload: Value,
+}
+
+struct Envelope {
+    id: Uuid,
+    event: &'static str,
+    session_id: Uuid,
+    url: String,
+    payload: Value,
+}
+
+pub struct Webhooks {
+    client: Client<HttpConnector, Full<Bytes>>,
+    attempts: Mutex<VecDeque<Attempt>>,
+    limit: usize,
+    queues: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Envelope>>>,
+}
+
+impl Webhooks {
+    pub fn new(limit: usize) -> Arc<Self> {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(TIMEOUT));
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Arc::new(Self { client, attempts: Mutex::new(VecDeque::new()), limit: limit.max(1), queues: Mutex::default() })
+    }
+
+    /// Every attempt so far, oldest first.
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.attempts.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+    }
+
+    pub fn clear(&self) {
+        self.attempts.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    /// Queues the envelopes of `events` that just happened to `session` (called under the state's
+    /// lock: builds JSON and sends on a channel, no I/O).
+    pub fn emit(self: &Arc<Self>, session: &Session, events: &[Event], at: OffsetDateTime) {
+        let Some(url) = session.webhook_url.clone() else { return };
+        if events.is_empty() || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        let sender = queues.entry(session.id).or_insert_with(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(Arc::clone(self).deliver_in_order(receiver));
+            sender
+        });
+        for event in events {
+            let (event, id, payload) = envelope(session, event, at);
+            let envelope = Envelope { id, event, session_id: session.id, url: url.clone(), payload };
+            // The worker only stops once this sender is gone, so the send cannot fail.
+            let _ = sender.send(envelope);
+        }
+        if events.iter().any(|e| matches!(e, Event::FlowEnded { .. })) {
+            // The flow is over: dropping the sender lets the worker finish the queue and stop.
+            queues.remove(&session.id);
+        }
+    }
+
+    async fn deliver_in_order(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<Envelope>) {
+        while let Some(envelope) = queue.recv().await {
+            let mut backoff = FIRST_BACKOFF;
+            for attempt in 1..=ATTEMPTS {
+                let outcome = self.post(&envelope).await;
+                let delivered = matches!(outcome, Ok(status) if (200..300).contains(&status));
+                let permanent = matches!(&outcome, Err(e) if e.starts_with("https"));
+                self.record(&envelope, attempt, outcome, delivered);
+                if delivered || permanent {
+                    break;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+        }
+    }
+
+    async fn post(&self, envelope: &Envelope) -> Result<u16, String> {
+        if envelope.url.starts_with("https://") {
+            return Err(
+                "https webhook URLs are not supported by the mock's sender (it has no TLS); use an http:// receiver"
+                    .into(),
+            );
+        }
+        let body = serde_json::to_vec(&envelope.payload).map_err(|e| e.to_string())?;
+        let request = hyper::Request::post(&envelope.url)
+            .header("content-type", "application/json")
+            .header("user-agent", concat!("biometric-kz-mock/", env!("CARGO_PKG_VERSION")))
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        match tokio::time::timeout(TIMEOUT, self.client.request(request)).await {
+            Ok(Ok(response)) => Ok(response.status().as_u16()),
+            Ok(Err(e)) => Err(format!("request failed: {e}")),
+            Err(_) => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
+        }
+    }
+
+    fn record(&self, envelope: &Envelope, attempt: u32, outcome: Result<u16, String>, delivered: bool) {
+        let (status, error) = match outcome {
+            Ok(status) => (Some(status), (!delivered).then(|| format!("the receiver answered {status}"))),
+            Err(e) => (None, Some(e)),
+        };
+        let mut attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        while attempts.len() >= self.limit {
+            attempts.pop_front();
+        }
+        attempts.push_back(Attempt {
+            id: envelope.id,
+            event: envelope.event,
+            session_id: envelope.session_id,
+            url: envelope.url.clone(),
+            attempt,
+            at: timestamp(OffsetDateTime::now_utc()),
+            status,
+            error,
+            delivered,
+            payload: envelope.payload.clone(),
+        });
+    }
+}
+
+/// The vendor's envelope: `{"id", "event", "session_id", "created", "success", "flow_name",
+/// "metadata", "data"}`, with `data` as the vendor's webhooks page shows per event.
+fn envelope(session: &Session, event: &Event, at: OffsetDateTime) -> (&'static str, Uuid, Value) {
+    let tech = |code: crate::domain::TechnologyCode| json!({"technology_code": code, "technology_name": code.name()});
+    let (name, success, data) = match event {
+        Event::FlowStarted => ("flow.start", true, json!({"technologies": session.technologies})),
+        Event::TechnologyStarted(code) => ("technology.start", true, tech(*code)),
+        Event::TechnologyEnded { code, success } => {
+            let mut data = tech(*code);
+            data["result"] = session.step(*code).and_then(|s| s.result.clone()).unwrap_or(Value::Null);
+            ("technology.end", *success, data)
+        }
+        Event::FlowEnded { success } => {
+            // The result as the vendor's API will show it once processing is over.
+            let result = SessionResult::of(session, time::macros::datetime!(9999-01-01 0:00 UTC));
+            ("flow.end", *success, json!({"session_result": result}))
+        }
+    };
+    let id = Uuid::new_v4();
+    let payload = json!({
+        "id": id,
+        "event": name,
+        "session_id": session.id,
+        "created": at.unix_timestamp(),
+        "success": success,
+        "flow_name": session.flow_name,
+        "metadata": session.metadata.display,
+        "data": data,
+    });
+    (name, id, payload)
+}

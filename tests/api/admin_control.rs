@@ -1,0 +1,164 @@
+//! The admin API's controls: flows at run time, reset, fault rules, the admin token, the
+//! dashboard.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{EVERYONE, TestApp, read, spawn_app, spawn_with};
+use biometric_kz_mock::Config;
+
+async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    read(app.client.post(app.url(path)).json(&body).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn flows_are_created_listed_and_deleted_at_run_time() {
+    let app = spawn_app().await;
+    let (status, flow) = post(
+        &app,
+        "/__admin/flows",
+        json!({"name": "Mine", "technologies": ["LD", "F2F"], "scenario": "face-mismatch"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{flow}");
+    let key = flow["api_key"].as_str().unwrap().to_owned();
+    assert!(key.len() >= 47 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{key}");
+    assert_eq!(
+        flow,
+        json!({"name": "Mine", "api_key": key, "technologies": ["LDHP", "F2F"], "scenario": "face-mismatch", "webhook_url": null})
+    );
+    let (_, flows) = app.get("/__admin/flows").await;
+    assert_eq!(flows.as_array().unwrap().len(), 4);
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    let (_, view) = app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!((view["scenario"].as_str(), view["scenario_source"].as_str()), (Some("face-mismatch"), Some("flow")));
+
+    let (status, _) =
+        post(&app, "/__admin/flows", json!({"name": "Again", "technologies": ["F2F"], "api_key": key})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "keys are unique");
+    for (body, field) in [
+        (json!({"name": "X", "technologies": ["FACE"]}), "technologies"),
+        (json!({"name": "X", "technologies": []}), "technologies"),
+        (json!({"name": "", "technologies": ["F2F"]}), "name"),
+        (json!({"name": "X", "technologies": ["F2F"], "api_key": "short"}), "api_key"),
+        (json!({"name": "X", "technologies": ["F2F"], "scenario": "nope"}), "scenario"),
+        (json!({"name": "X", "technologies": ["F2F"], "webhook_url": "ftp://x"}), "webhook_url"),
+        (json!({"name": "X", "technologies": ["F2F"], "colour": 1}), "non_field_errors"),
+        (json!([1]), "non_field_errors"),
+    ] {
+        let (status, errors) = post(&app, "/__admin/flows", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(errors[field].is_array(), "{body}: {errors}");
+    }
+
+    let response = app.client.delete(app.url(&format!("/__admin/flows/{key}"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app.client.delete(app.url(&format!("/__admin/flows/{key}"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(read(app.create(&json!({"api_key": key})).await).await.0, StatusCode::FORBIDDEN, "the key is gone");
+    assert_eq!(app.get(&format!("/__admin/sessions/{sid}")).await.0, StatusCode::OK, "its sessions stay");
+}
+
+#[tokio::test]
+async fn reset_clears_sessions_journal_and_faults_and_restores_the_flows() {
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    post(&app, "/__admin/flows", json!({"name": "Extra", "technologies": ["F2F"]})).await;
+    post(&app, "/__admin/faults", json!({"endpoint": "result", "status": 502, "times": 5})).await;
+    let response = app.client.post(app.url("/__admin/reset")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/__admin/sessions").await.1, json!([]));
+    assert_eq!(app.get("/__admin/requests").await.1, json!([]));
+    assert_eq!(app.get("/__admin/faults").await.1, json!([]));
+    assert_eq!(app.get("/__admin/flows").await.1.as_array().unwrap().len(), 3);
+    assert_eq!(app.get(&format!("/__admin/sessions/{sid}")).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn admin_fault_rules_hit_any_session_for_the_next_n_calls() {
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let (status, fault) = post(&app, "/__admin/faults", json!({"endpoint": "result", "status": 502, "times": 2})).await;
+    assert_eq!(status, StatusCode::CREATED, "{fault}");
+    assert_eq!(app.result(&sid, EVERYONE).await, (StatusCode::BAD_GATEWAY, json!({"detail": "Bad gateway."})));
+    assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::BAD_GATEWAY);
+    assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::OK);
+    assert_eq!(app.get("/__admin/faults").await.1[0]["calls"], 2);
+    post(&app, "/__admin/faults", json!({"endpoint": "create", "status": 503})).await;
+    assert_eq!(read(app.create(&json!({"api_key": EVERYONE})).await).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(read(app.create(&json!({"api_key": EVERYONE})).await).await.0, StatusCode::OK, "times defaults to 1");
+    for (body, field) in [
+        (json!({"endpoint": "nope", "status": 500}), "endpoint"),
+        (json!({"endpoint": "result", "status": 200}), "status"),
+        (json!({"endpoint": "result"}), "status"),
+        (json!({"endpoint": "video", "status": 500, "times": 0}), "times"),
+        (json!({"status": 500}), "non_field_errors"),
+    ] {
+        let (status, errors) = post(&app, "/__admin/faults", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(errors[field].is_array(), "{body}: {errors}");
+    }
+}
+
+#[tokio::test]
+async fn an_admin_token_protects_the_admin_api_and_the_dashboard_but_not_the_vendor_api() {
+    let app = spawn_with(Config { admin_token: Some("s3cret".into()), ..Config::default() }).await;
+    let (status, body) = app.get("/__admin/sessions").await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::UNAUTHORIZED, json!({"detail": "Authentication credentials were not provided."}))
+    );
+    let response = app.client.get(app.url("/__admin/flows")).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    assert_eq!(read(response).await, (StatusCode::UNAUTHORIZED, json!({"detail": "Invalid token."})));
+    let response = app.client.get(app.url("/__admin/flows")).bearer_auth("s3cret").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(app.client.get(app.url("/")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.client.get(app.url("/?token=s3cret")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.get("/__admin/health").await.0, StatusCode::OK, "health checks need no token");
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::OK, "the emulated API stays open");
+    let page = app.client.get(app.url(&format!("/flow/{sid}"))).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "so does the end-user page");
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_flows_and_sessions_and_manages_flows() {
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let html = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(EVERYONE) && html.contains("Flow for individuals"), "flows with keys");
+    assert!(html.contains(&sid) && html.contains(&format!("href=\"/flow/{sid}\"")), "sessions with links");
+    assert!(html.contains("900101390012"), "the scenarios' magic IINs");
+
+    let form = "name=%3Cb%3EDashboard+flow%3C%2Fb%3E&technologies=LDHP&technologies=F2F&scenario=liveness-fails";
+    let response = client
+        .post(app.url("/dashboard/flows"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, flows) = app.get("/__admin/flows").await;
+    let added = flows.as_array().unwrap().iter().find(|f| f["name"] == "<b>Dashboard flow</b>").expect("added").clone();
+    assert_eq!(added["technologies"], json!(["LDHP", "F2F"]));
+    let html = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("<b>Dashboard flow</b>") && html.contains("&#60;b&#62;Dashboard flow"), "names are escaped");
+
+    let response = client
+        .post(app.url("/dashboard/flows"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=No+technologies")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("data-testid=\"form-error\""));
+
+    let key = added["api_key"].as_str().unwrap();
+    let response = client.post(app.url(&format!("/dashboard/flows/{key}/delete"))).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/__admin/flows").await.1.as_array().unwrap().len(), 3);
+}

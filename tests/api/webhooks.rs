@@ -1,0 +1,162 @@
+//! Webhooks: a flow's receiver gets the vendor's events, in order, retried when it fails.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode as AxumStatus;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, read, spawn_app};
+
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<Value>>>,
+    /// Answer 500 to this many requests first.
+    failures: Arc<Mutex<u32>>,
+    delay: Duration,
+}
+
+async fn receive(State(r): State<Receiver>, Json(body): Json<Value>) -> AxumStatus {
+    tokio::time::sleep(r.delay).await;
+    {
+        let mut failures = r.failures.lock().unwrap();
+        if *failures > 0 {
+            *failures -= 1;
+            return AxumStatus::INTERNAL_SERVER_ERROR;
+        }
+    }
+    r.received.lock().unwrap().push(body);
+    AxumStatus::NO_CONTENT
+}
+
+async fn start_receiver(failures: u32, delay: Duration) -> (String, Receiver) {
+    let receiver = Receiver { failures: Arc::new(Mutex::new(failures)), delay, ..Receiver::default() };
+    let app = axum::Router::new().route("/hook", axum::routing::post(receive)).with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, receiver)
+}
+
+async fn flow_with_webhook(app: &TestApp, url: &str) -> String {
+    let body = json!({"name": "Hooked", "technologies": ["LDHP", "F2F"], "webhook_url": url});
+    let (status, flow) = read(app.client.post(app.url("/__admin/flows")).json(&body).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{flow}");
+    flow["api_key"].as_str().unwrap().to_owned()
+}
+
+async fn wait_for(receiver: &Receiver, count: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let got = receiver.received.lock().unwrap().clone();
+        if got.len() >= count {
+            return got;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{count} webhooks arrive; got {got:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_finished_session_sends_every_event_in_order_with_the_vendors_envelope() {
+    let app = spawn_app().await;
+    let (url, receiver) = start_receiver(0, Duration::ZERO).await;
+    let key = flow_with_webhook(&app, &url).await;
+    let sid = app.create_ok(&json!({"api_key": key, "metadata": {"extra": {"iin": "900101300017"}}})).await;
+    app.complete(&sid, Some(json!({"outcomes": {"F2F": "failed"}}))).await;
+    let got = wait_for(&receiver, 6).await;
+    let events: Vec<(&str, Value, &Value)> = got
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap(), e["data"]["technology_code"].clone(), &e["success"]))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            ("flow.start", Value::Null, &json!(true)),
+            ("technology.start", json!("LDHP"), &json!(true)),
+            ("technology.end", json!("LDHP"), &json!(true)),
+            ("technology.start", json!("F2F"), &json!(true)),
+            ("technology.end", json!("F2F"), &json!(false)),
+            ("flow.end", Value::Null, &json!(false)),
+        ]
+    );
+    for envelope in &got {
+        let keys: Vec<&str> = envelope.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["id", "event", "session_id", "created", "success", "flow_name", "metadata", "data"]);
+        assert_eq!(envelope["session_id"], json!(sid));
+        assert_eq!(envelope["flow_name"], "Hooked");
+        assert_eq!(envelope["metadata"], json!({"extra": {"iin": "900101300017"}}));
+        assert!(envelope["created"].as_i64().unwrap() > 1_700_000_000, "unix seconds");
+    }
+    assert_eq!(got[0]["data"], json!({"technologies": ["LDHP", "F2F"]}));
+    assert_eq!(got[1]["data"]["technology_name"], "Liveness Head Position");
+    assert_eq!(got[2]["data"]["result"]["result"], true);
+    assert!(got[2]["data"]["result"]["prediction"].is_string());
+    assert_eq!(got[5]["data"]["session_result"]["status"], "FAILED");
+    let ids: std::collections::HashSet<&str> = got.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 6, "each event has its own id");
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_and_every_attempt_is_listed() {
+    let app = spawn_app().await;
+    let (url, receiver) = start_receiver(2, Duration::ZERO).await;
+    let key = flow_with_webhook(&app, &url).await;
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    app.complete(&sid, None).await;
+    let got = wait_for(&receiver, 6).await;
+    assert_eq!(got[0]["event"], "flow.start", "the failed event is delivered first, then the rest in order");
+    assert_eq!(got.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>().last(), Some(&"flow.end"));
+    let (_, attempts) = app.get("/__admin/webhooks").await;
+    let first: Vec<(u64, Value, bool)> = attempts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["event"] == "flow.start")
+        .map(|a| (a["attempt"].as_u64().unwrap(), a["status"].clone(), a["delivered"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(first, vec![(1, json!(500), false), (2, json!(500), false), (3, json!(204), true)]);
+    assert_eq!(attempts[0]["url"], url);
+}
+
+#[tokio::test]
+async fn a_slow_receiver_never_holds_up_the_session() {
+    let app = spawn_app().await;
+    let (url, receiver) = start_receiver(0, Duration::from_secs(2)).await;
+    let key = flow_with_webhook(&app, &url).await;
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    let start = Instant::now();
+    let (status, _) = app.complete(&sid, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "complete did not wait for the receiver: {:?}",
+        start.elapsed()
+    );
+    assert!(receiver.received.lock().unwrap().is_empty(), "nothing delivered yet");
+    wait_for(&receiver, 1).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_receiver_is_recorded_not_fatal() {
+    let app = spawn_app().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let key = flow_with_webhook(&app, &format!("http://127.0.0.1:{port}/gone")).await;
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    app.complete(&sid, None).await;
+    let start = Instant::now();
+    loop {
+        let (_, attempts) = app.get("/__admin/webhooks").await;
+        if let Some(a) = attempts.as_array().unwrap().first() {
+            assert_eq!(a["status"], Value::Null);
+            assert!(a["error"].as_str().unwrap().contains("request failed"), "{a}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "an attempt is recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.result(&sid, &key).await.1["status"], "FINISHED");
+}
