@@ -10,7 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// One way a request departs from the vendor's docs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Lint {
     /// A stable identifier (`content-type`, `trailing-slash`, ...).
     pub code: &'static str,
@@ -71,7 +71,7 @@ impl Notes {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub id: u64,
     /// When the request came, RFC 3339 in UTC.

@@ -28,7 +28,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One delivery attempt, as `GET /__admin/webhooks` lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Attempt {
     /// The envelope's `id`: the same for every attempt of one event.
     pub id: Uuid,
@@ -41,6 +41,8 @@ pub struct Attempt {
     pub status: Option<u16>,
     pub error: Option<String>,
     pub delivered: bool,
+    /// The envelope sent.
+    #[schema(value_type = Object)]
     pub payload: Value,
 }
 

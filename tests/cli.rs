@@ -71,6 +71,9 @@ fn help_lists_every_flag_and_its_environment_variable() {
         ("--scenarios", "BKZ_MOCK_SCENARIOS"),
         ("--scenario", "BKZ_MOCK_SCENARIO"),
         ("--video", "BKZ_MOCK_VIDEO"),
+        ("--strict", "BKZ_MOCK_STRICT"),
+        ("--journal-limit", "BKZ_MOCK_JOURNAL_LIMIT"),
+        ("--admin-token", "BKZ_MOCK_ADMIN_TOKEN"),
     ] {
         assert!(help.contains(flag), "{flag} in help:\n{help}");
         assert!(help.contains(env), "{env} in help:\n{help}");

@@ -17,6 +17,8 @@ use crate::scenario::Fault;
 use crate::state::AppState;
 
 /// `POST /__admin/flows` with `{"name", "technologies", "api_key"?, "scenario"?, "webhook_url"?}`.
+#[utoipa::path(post, path = "/flows", tag = "admin", request_body = crate::http::openapi::FlowBody,
+    responses((status = 201, description = "Created", body = FlowView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
 pub async fn create_flow(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
@@ -39,11 +41,14 @@ pub async fn create_flow(
 }
 
 /// `DELETE /__admin/flows/{api_key}`: the flow goes; its sessions stay.
+#[utoipa::path(delete, path = "/flows/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its sessions stay"), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
 pub async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
     if state.delete_flow(&key) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("Not found.")) }
 }
 
 /// `GET /__admin/requests?path=&session_id=&api_key=&limit=`, newest first.
+#[utoipa::path(get, path = "/requests", tag = "admin", params(("path" = Option<String>, Query, description = "A part of the path"), ("session_id" = Option<String>, Query), ("api_key" = Option<String>, Query), ("limit" = Option<usize>, Query)),
+    responses((status = 200, description = "Newest first", body = Vec<Entry>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
 pub async fn list_requests(State(state): State<AppState>, query: QueryMap) -> Result<Json<Vec<Entry>>, ApiError> {
     let session_id = match query.get("session_id").filter(|s| !s.is_empty()) {
         Some(text) => {
@@ -64,18 +69,21 @@ pub async fn list_requests(State(state): State<AppState>, query: QueryMap) -> Re
     Ok(Json(state.journal().list(&filter)))
 }
 
+#[utoipa::path(delete, path = "/requests", tag = "admin", responses((status = 204, description = "Cleared")))]
 pub async fn clear_requests(State(state): State<AppState>) -> StatusCode {
     state.journal().clear();
     StatusCode::NO_CONTENT
 }
 
 /// `POST /__admin/reset`: sessions, journal and faults cleared, flows back to the start-up set.
+#[utoipa::path(post, path = "/reset", tag = "admin", responses((status = 204, description = "Sessions, journal, faults and webhook attempts cleared; flows back to the start-up set")))]
 pub async fn reset(State(state): State<AppState>) -> StatusCode {
     state.reset();
     StatusCode::NO_CONTENT
 }
 
 /// `POST /__admin/faults` with `{"endpoint", "status"?, "detail"?, "delay_ms"?, "drop_connection"?, "times"}`.
+#[utoipa::path(post, path = "/faults", tag = "admin", request_body = Fault, responses((status = 201, description = "Created", body = Fault), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
 pub async fn add_fault(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<impl IntoResponse, ApiError> {
     let de = serde_path_to_error::deserialize::<_, Fault>(body);
     let fault = de.map_err(|e| {
@@ -91,6 +99,7 @@ pub async fn add_fault(State(state): State<AppState>, JsonBody(body): JsonBody) 
 }
 
 /// `GET /__admin/faults`: the admin rules and the calls each has hit.
+#[utoipa::path(get, path = "/faults", tag = "admin", responses((status = 200, description = "The rules with their `calls`", body = Vec<Fault>)))]
 pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
     Json(
         state
@@ -106,6 +115,7 @@ pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
 }
 
 /// `GET /__admin/webhooks`: every delivery attempt, oldest first.
+#[utoipa::path(get, path = "/webhooks", tag = "admin", responses((status = 200, description = "Every delivery attempt, oldest first", body = Vec<crate::webhook::Attempt>)))]
 pub async fn list_webhooks(State(state): State<AppState>) -> Json<Vec<crate::webhook::Attempt>> {
     Json(state.webhooks().attempts())
 }

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain::{Flow, TechnologyCode};
@@ -19,36 +20,40 @@ use crate::state::{AppState, OutcomeChoice, SessionError, selector_help, selects
 
 pub mod control;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/flows", get(list_flows).post(control::create_flow))
-        .route("/flows/{api_key}", delete(control::delete_flow))
-        .route("/requests", get(control::list_requests).delete(control::clear_requests))
-        .route("/reset", post(control::reset))
-        .route("/faults", get(control::list_faults).post(control::add_fault))
-        .route("/webhooks", get(control::list_webhooks))
-        .route("/sessions", get(list_sessions))
-        .route("/sessions/{id}", get(get_session))
-        .route("/sessions/{id}/complete", post(complete_session))
-        .route("/sessions/{id}/scenario", put(set_session_scenario))
-        .route("/scenarios", get(list_scenarios))
-        .route("/signing-certificate", get(signing_certificate))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(list_flows, control::create_flow))
+        .routes(routes!(control::delete_flow))
+        .routes(routes!(control::list_requests, control::clear_requests))
+        .routes(routes!(control::reset))
+        .routes(routes!(control::list_faults, control::add_fault))
+        .routes(routes!(control::list_webhooks))
+        .routes(routes!(list_sessions))
+        .routes(routes!(get_session))
+        .routes(routes!(complete_session))
+        .routes(routes!(set_session_scenario))
+        .routes(routes!(list_scenarios))
+        .routes(routes!(signing_certificate))
+        .routes(routes!(crate::http::openapi::openapi_json))
 }
 
 /// The test certificate the PDF reports are signed with, so that clients can verify them.
+#[utoipa::path(get, path = "/signing-certificate", tag = "admin", responses((status = 200, description = "The test certificate, PEM", content_type = "application/x-pem-file")))]
 async fn signing_certificate() -> impl axum::response::IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/x-pem-file")], crate::report::sign::CERTIFICATE_PEM)
 }
 
+#[utoipa::path(get, path = "/health", tag = "admin", responses((status = 200, description = "OK", body = crate::http::openapi::Health)))]
 async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FlowView {
     pub name: String,
     pub api_key: String,
+    #[schema(value_type = Vec<crate::http::openapi::Code>)]
     pub technologies: Vec<TechnologyCode>,
     pub scenario: Option<String>,
     pub webhook_url: Option<String>,
@@ -66,15 +71,17 @@ impl From<Flow> for FlowView {
     }
 }
 
+#[utoipa::path(get, path = "/flows", tag = "admin", responses((status = 200, description = "OK", body = Vec<FlowView>)))]
 async fn list_flows(State(state): State<AppState>) -> Json<Vec<FlowView>> {
     Json(state.flows().into_iter().map(FlowView::from).collect())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub session_id: Uuid,
     pub flow_name: String,
     pub api_key: String,
+    #[schema(value_type = Vec<crate::http::openapi::Code>)]
     pub technologies: Vec<TechnologyCode>,
     pub status: &'static str,
     pub scenario: String,
@@ -82,6 +89,7 @@ pub struct SessionView {
     pub scenario_source: &'static str,
     pub steps: Vec<StepView>,
     pub otp: Option<String>,
+    #[schema(value_type = Object)]
     pub metadata: Value,
     pub created_at: String,
     pub finished_at: Option<String>,
@@ -91,19 +99,21 @@ pub struct SessionView {
     pub events: Vec<EventView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct StepView {
+    #[schema(value_type = crate::http::openapi::Code)]
     pub code: TechnologyCode,
     pub state: &'static str,
     pub failure_reason: Option<FailureReason>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub at: String,
     /// The vendor's webhook event names: `flow.start`, `technology.start`, ...
     pub event: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::http::openapi::Code>)]
     pub technology: Option<TechnologyCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
@@ -150,6 +160,7 @@ impl SessionView {
     }
 }
 
+#[utoipa::path(get, path = "/sessions", tag = "admin", responses((status = 200, description = "Newest first", body = Vec<SessionView>)))]
 async fn list_sessions(State(state): State<AppState>) -> Json<Vec<SessionView>> {
     let public_url = state.public_url().to_owned();
     Json(state.map_sessions(|s| SessionView::of(s, &public_url)))
@@ -163,12 +174,15 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::not_found("Not found. A session id is a UUID."))
 }
 
+#[utoipa::path(get, path = "/sessions/{id}", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "OK", body = SessionView), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
 async fn get_session(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<SessionView>, ApiError> {
     session_view(&state, &parse_id(&id)?).map(Json)
 }
 
 /// `POST /__admin/sessions/{id}/complete` with an optional `{"outcomes": {"LDHP": "passed",
 /// "face2face": "failed"}}`: plays every remaining step as a person finishing the page would.
+#[utoipa::path(post, path = "/sessions/{id}/complete", tag = "admin", params(("id" = String, Path)), request_body(content = Option<crate::http::openapi::CompleteBody>),
+    responses((status = 200, description = "OK", body = SessionView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors), (status = 404, description = "Not found", body = crate::http::openapi::Detail), (status = 409, description = "Already finished", body = crate::http::openapi::Detail)))]
 async fn complete_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -199,6 +213,8 @@ fn session_error(e: &SessionError) -> ApiError {
 
 /// `PUT /__admin/sessions/{id}/scenario` with `{"scenario": name}`: the session plays that
 /// scenario from its next step on, whatever matched it before.
+#[utoipa::path(put, path = "/sessions/{id}/scenario", tag = "admin", params(("id" = String, Path)), request_body = crate::http::openapi::ScenarioBody,
+    responses((status = 200, description = "OK", body = SessionView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
 async fn set_session_scenario(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -220,7 +236,7 @@ async fn set_session_scenario(
     session_view(&state, &id).map(Json)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ScenarioView {
     pub name: String,
     pub description: String,
@@ -229,6 +245,7 @@ pub struct ScenarioView {
     pub match_iins: Vec<String>,
 }
 
+#[utoipa::path(get, path = "/scenarios", tag = "admin", responses((status = 200, description = "OK", body = Vec<ScenarioView>)))]
 async fn list_scenarios(State(state): State<AppState>) -> Json<Vec<ScenarioView>> {
     Json(
         state

@@ -18,13 +18,22 @@ use crate::scenario::Endpoint;
 use crate::session::{FailureReason, Session, Status, StepState};
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CreateSessionResponse {
     pub session_id: Uuid,
+    #[schema(value_type = Vec<crate::http::openapi::Code>)]
     pub technologies: Vec<TechnologyCode>,
 }
 
 /// `POST /api/v1/flows/session/create/`
+#[utoipa::path(post, path = "/api/v1/flows/session/create/", tag = "vendor API",
+    request_body(content = crate::http::openapi::CreateSessionBody, description = "JSON, read whatever the Content-Type"),
+    responses(
+        (status = 200, description = "The session", body = CreateSessionResponse),
+        (status = 400, description = "Field errors nested like the input, or a JSON parse error", body = crate::http::openapi::FieldErrors),
+        (status = 403, description = "No flow has this api_key", body = crate::http::openapi::Detail),
+        (status = 413, description = "Body over --max-body", body = crate::http::openapi::Detail),
+    ))]
 pub async fn create_session(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
@@ -82,6 +91,13 @@ fn ignored_metadata(flow: &Flow, metadata: &Metadata) -> Vec<Lint> {
 }
 
 /// `GET /api/v1/flows/session/result/?session_id=&flow_api_key=`
+#[utoipa::path(get, path = "/api/v1/flows/session/result/", tag = "vendor API",
+    params(("session_id" = String, Query, description = "The session id (UUID)"), ("flow_api_key" = String, Query, description = "The key of the flow that made it")),
+    responses(
+        (status = 200, description = "The session's result", body = SessionResult),
+        (status = 400, description = "A missing parameter or a non-UUID id", body = crate::http::openapi::FieldErrors),
+        (status = 404, description = "No such session for this key", body = crate::http::openapi::Detail),
+    ))]
 pub async fn session_result(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
@@ -127,7 +143,7 @@ pub fn parse_session_id(text: &str) -> Result<Uuid, ApiError> {
 }
 
 /// The body of the result endpoint [doc + seen + mock].
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionResult {
     pub id: Uuid,
     pub status: &'static str,
@@ -138,25 +154,31 @@ pub struct SessionResult {
     pub validated_at: Option<String>,
     pub finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub liveness_result: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub face2face_result: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub edocument_result: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub document_recognition_result: Option<Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TechnologyInfo {
+    #[schema(value_type = crate::http::openapi::Code)]
     pub code: TechnologyCode,
     pub name: &'static str,
     pub description: &'static str,
 }
 
 /// One entry of `flow_session_failure_reasons` [mock]: the failure reason and its technology.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionFailure {
+    #[schema(value_type = crate::http::openapi::Code)]
     pub technology: TechnologyCode,
     #[serde(flatten)]
     pub reason: FailureReason,

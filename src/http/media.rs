@@ -21,6 +21,15 @@ use crate::session::{Session, StepState};
 use crate::state::AppState;
 
 /// `GET /api/v1/liveness/video/download/?session_id=&flow_api_key=`
+#[utoipa::path(get, path = "/api/v1/liveness/video/download/", tag = "vendor API",
+    params(("session_id" = String, Query), ("flow_api_key" = String, Query), ("Range" = Option<String>, Header, description = "One byte range")),
+    responses(
+        (status = 200, description = "The whole video", content_type = "video/mp4"),
+        (status = 206, description = "The requested range", content_type = "video/mp4"),
+        (status = 400, description = "A missing parameter or a non-UUID id", body = crate::http::openapi::FieldErrors),
+        (status = 404, description = "No such session, or no finished liveness step", body = crate::http::openapi::Detail),
+        (status = 416, description = "The range is outside the video", body = crate::http::openapi::Detail),
+    ))]
 pub async fn liveness_video(State(state): State<AppState>, query: QueryMap, headers: HeaderMap) -> Response {
     match video_response(&state, &query, &headers).await {
         Ok(response) => response,
@@ -82,6 +91,15 @@ async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap)
 }
 
 /// `POST /api/v1/flows/session/{session_id}/report/?technology=` with `{"api_key"}`.
+#[utoipa::path(post, path = "/api/v1/flows/session/{session_id}/report/", tag = "vendor API",
+    params(("session_id" = String, Path, description = "UUID"), ("technology" = String, Query, description = "LDHP, LDD2, LDD, LDPM or F2F")),
+    request_body = crate::http::openapi::ReportBody,
+    responses(
+        (status = 200, description = "The signed PDF", body = crate::http::openapi::ReportResponse),
+        (status = 400, description = "A precondition failed", body = crate::http::openapi::FieldErrors),
+        (status = 403, description = "No flow has this api_key", body = crate::http::openapi::Detail),
+        (status = 404, description = "No such session for this key", body = crate::http::openapi::Detail),
+    ))]
 pub async fn session_report(
     State(state): State<AppState>,
     Extension(notes): Extension<crate::journal::Notes>,

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod fault;
 pub mod lint;
 pub mod media;
+pub mod openapi;
 
 use axum::Router;
 use axum::body::Body;
@@ -14,7 +15,9 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Method, Request, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use error::{ApiError, DropConnection};
 
@@ -26,17 +29,25 @@ pub const RESULT_PATH: &str = "/api/v1/flows/session/result/";
 pub const VIDEO_PATH: &str = "/api/v1/liveness/video/download/";
 pub const REPORT_PATH: &str = "/api/v1/flows/session/{session_id}/report/";
 
-/// The whole application: emulated API, admin API, and the JSON fallbacks. Built by a plain
-/// function so tests and the in-process handle can use it without a socket.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(CREATE_PATH, post(api::create_session))
-        .route(RESULT_PATH, get(api::session_result))
-        .route(VIDEO_PATH, get(media::liveness_video))
-        .route(REPORT_PATH, post(media::session_report))
+/// Every route the server serves, each with its OpenAPI description: the emulated API, the
+/// end-user page, the dashboard and `/__admin`. Routes are added here only through `routes!`, so
+/// the document (`openapi::document`) and the router cannot disagree.
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(api::create_session))
+        .routes(routes!(api::session_result))
+        .routes(routes!(media::liveness_video))
+        .routes(routes!(media::session_report))
         .nest("/__admin", crate::admin::routes())
         .merge(crate::page::routes())
         .merge(crate::page::dashboard::routes())
+}
+
+/// The whole application: every route, the JSON fallbacks and the middleware. Built by a plain
+/// function so tests and the in-process handle can use it without a socket.
+pub fn router(state: AppState) -> Router {
+    let (routes, _) = routes().split_for_parts();
+    routes
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.max_body()))
         .layer(middleware::from_fn(json_framework_errors))

@@ -2,23 +2,20 @@
 //! the scenarios — and its forms to add and delete flows at run time (POST, then 303 back).
 
 use askama::Template;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::html;
 use crate::domain::TechnologyCode;
 use crate::domain::flow::FlowSpec;
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(dashboard))
-        .route("/dashboard/flows", post(add_flow))
-        .route("/dashboard/flows/{api_key}/delete", post(delete_flow))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(dashboard)).routes(routes!(add_flow)).routes(routes!(delete_flow))
 }
 
 struct FlowRow {
@@ -109,11 +106,14 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
     (status, html(&page)).into_response()
 }
 
+#[utoipa::path(get, path = "/", tag = "dashboard", responses((status = 200, description = "The dashboard", content_type = "text/html")))]
 async fn dashboard(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     render(&state, raw.as_deref(), None)
 }
 
 /// The add-flow form: a flow as the admin API takes it, the key generated.
+#[utoipa::path(post, path = "/dashboard/flows", tag = "dashboard", operation_id = "dashboard_add_flow", request_body(content_type = "application/x-www-form-urlencoded", description = "name, technologies (repeated), scenario, webhook_url"),
+    responses((status = 303, description = "Back to the dashboard"), (status = 400, description = "The flow was refused", content_type = "text/html")))]
 async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
     let mut name = String::new();
     let mut technologies = Vec::new();
@@ -144,6 +144,7 @@ async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: 
     }
 }
 
+#[utoipa::path(post, path = "/dashboard/flows/{api_key}/delete", tag = "dashboard", operation_id = "dashboard_delete_flow", params(("api_key" = String, Path)), responses((status = 303, description = "Back to the dashboard")))]
 async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>, RawQuery(raw): RawQuery) -> Response {
     state.delete_flow(&key);
     Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response()

@@ -11,12 +11,12 @@ mod views;
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain::flow::is_http_url;
@@ -26,11 +26,8 @@ use crate::state::{AppState, OtpCheck, SessionError};
 pub use i18n::Locale;
 use views::{Frame, MessagePage, Snapshot, StepContext};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/flow/{id}", get(show))
-        .route("/flow/{id}/done", get(done))
-        .route("/flow/{id}/{code}", post(submit))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show)).routes(routes!(done)).routes(routes!(submit))
 }
 
 /// The page's query: `redirect`, `locale` (ru, en [doc]; kz [seen]) and `web_view` [seen], carried
@@ -80,6 +77,9 @@ impl PageQuery {
 }
 
 /// `GET /flow/{id}`: the screen of the step the user is at.
+#[utoipa::path(get, path = "/flow/{id}", tag = "end-user page",
+    params(("id" = String, Path, description = "The session id"), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query, description = "ru (default), en or kz"), ("web_view" = Option<bool>, Query), ("step" = Option<String>, Query, description = "One of interchangeable technologies")),
+    responses((status = 200, description = "The current step's screen", content_type = "text/html"), (status = 404, description = "Unknown session", content_type = "text/html"), (status = 410, description = "Already completed", content_type = "text/html")))]
 async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
@@ -163,6 +163,10 @@ impl Form {
 }
 
 /// `POST /flow/{id}/{code}`: the user ends a step (or, for E-Document, asks for the SMS code).
+#[utoipa::path(post, path = "/flow/{id}/{code}", tag = "end-user page",
+    params(("id" = String, Path), ("code" = String, Path, description = "The technology code of the step")),
+    request_body(content_type = "multipart/form-data", description = "action (scripted, passed, failed), reason, photo, document, phase (input, otp), iin, phone, otp"),
+    responses((status = 303, description = "To the next screen, the done screen or the redirect"), (status = 400, description = "The form was refused", content_type = "text/html")))]
 async fn submit(
     State(state): State<AppState>,
     Path((id, code)): Path<(String, String)>,
@@ -262,6 +266,9 @@ fn after_step(state: &AppState, id: &Uuid, q: &PageQuery) -> Response {
 }
 
 /// `GET /flow/{id}/done`: the final screen, or an error screen when `redirect` cannot be followed.
+#[utoipa::path(get, path = "/flow/{id}/done", tag = "end-user page",
+    params(("id" = String, Path), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query)),
+    responses((status = 200, description = "The final screen", content_type = "text/html"), (status = 303, description = "To the redirect, or back to the current step"), (status = 400, description = "The redirect is not an absolute http(s) URL", content_type = "text/html")))]
 async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };

@@ -58,7 +58,7 @@ pub struct TechScript {
 }
 
 /// An emulated endpoint a fault can hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Endpoint {
     Create,
@@ -82,7 +82,7 @@ impl Endpoint {
 
 /// A fault: the next `times` calls of `endpoint` are delayed, answered with an error status, or
 /// have their connection dropped.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     pub endpoint: Endpoint,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Why a technology failed, as the vendor writes it: `{"type": "CALC_RESULT", "detail": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FailureReason {
     #[serde(rename = "type")]
     pub kind: String,

@@ -12,6 +12,7 @@ mod hostile;
 mod journal;
 mod media;
 mod metadata;
+mod openapi;
 mod page;
 mod scenarios;
 mod session_result;

@@ -1,0 +1,174 @@
+//! `GET /__admin/openapi.json`: an OpenAPI 3.1 document of the emulated API, the page and the
+//! admin API. It is generated from the handlers' own annotations and types, and the router is
+//! built from the same `routes!` lists (utoipa-axum), so the document cannot drift from what is
+//! served. The types below exist only to describe bodies the handlers read as raw JSON.
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::{OpenApi, ToSchema};
+
+/// The document's header; paths and schemas come from the routers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "biometric-kz-mock",
+        description = "An offline fake of the biometric.kz Flow Remote integration: the vendor's API (kyc.biometric.kz), the end-user page (remote.biometric.kz) and the mock's own admin API. Errors use Django REST Framework's shapes: {\"detail\": \"...\"} or field errors nested like the input.",
+    ),
+    tags(
+        (name = "vendor API", description = "The emulated kyc.biometric.kz API"),
+        (name = "end-user page", description = "The emulated remote.biometric.kz page (HTML)"),
+        (name = "admin", description = "The mock's own API under /__admin"),
+        (name = "dashboard", description = "The mock's dashboard (HTML)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document, built once from the same routers the server serves.
+pub fn document() -> &'static Document {
+    static DOCUMENT: OnceLock<Document> = OnceLock::new();
+    DOCUMENT.get_or_init(|| super::routes().split_for_parts().1)
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "admin", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi_json() -> Json<&'static Document> {
+    Json(document())
+}
+
+/// A technology code.
+#[derive(ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+pub enum Code {
+    LDHP,
+    LDD,
+    LDD2,
+    LDPM,
+    F2F,
+    ED,
+    DR,
+}
+
+/// `{"detail": "message"}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Detail {
+    detail: String,
+}
+
+/// Field errors nested like the input: `{"field": ["message"]}` or `{"metadata": {"edocument": {"iin": {"value": ["..."]}}}}`.
+#[derive(ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)]
+pub struct FieldErrors(serde_json::Value);
+
+/// The create-session body [doc].
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CreateSessionBody {
+    /// The flow's API KEY (47 or more characters).
+    api_key: String,
+    metadata: Option<MetadataDoc>,
+}
+
+/// Session metadata [doc]; unknown keys are ignored with a lint warning.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MetadataDoc {
+    face2face: Option<Face2FaceDoc>,
+    edocument: Option<EdocumentDoc>,
+    general: Option<GeneralDoc>,
+    extra: Option<ExtraDoc>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Face2FaceDoc {
+    /// Base64 of a JPEG or PNG photo.
+    photo1: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct EdocumentDoc {
+    iin: Option<PrefillDoc>,
+    phone: Option<PrefillDoc>,
+    /// True only with both values given and both not changeable.
+    #[schema(default = false)]
+    skip_input: Option<bool>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PrefillDoc {
+    /// An IIN (12 digits, valid check digit and birth date) or a phone (77 and 9 digits).
+    value: Option<String>,
+    #[schema(default = true)]
+    changeable: Option<bool>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GeneralDoc {
+    interchangeable_tech: Option<Vec<Code>>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ExtraDoc {
+    /// The client's IIN; reports need it.
+    iin: Option<String>,
+}
+
+/// The report body [doc].
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReportBody {
+    api_key: String,
+}
+
+/// `{"pdf": "<base64>"}` [doc].
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReportResponse {
+    /// The signed PDF, base64.
+    pdf: String,
+}
+
+/// `POST /__admin/sessions/{id}/complete`'s optional body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CompleteBody {
+    /// The scenario to play the remaining steps with.
+    scenario: Option<String>,
+    /// Per code or family: "passed" or "failed".
+    #[schema(value_type = Option<Object>)]
+    outcomes: Option<serde_json::Value>,
+}
+
+/// `PUT /__admin/sessions/{id}/scenario`'s body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ScenarioBody {
+    scenario: String,
+}
+
+/// `POST /__admin/flows`' body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FlowBody {
+    name: String,
+    technologies: Vec<String>,
+    /// Generated when absent.
+    api_key: Option<String>,
+    scenario: Option<String>,
+    webhook_url: Option<String>,
+}
+
+/// `{"status": "ok"}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Health {
+    status: String,
+}
