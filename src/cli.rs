@@ -31,6 +31,48 @@ pub enum Command {
     /// Validate the flows file and the scenarios, then exit (non-zero with the file, the path
     /// inside it and the reason when one is invalid).
     Check(CheckArgs),
+    /// Ask a running server's /__admin/health; exit 0 when it answers 200 (the Docker image's
+    /// HEALTHCHECK, so that the image needs no curl).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// The server's address (not BKZ_MOCK_HOST: a server bound to 0.0.0.0 answers on 127.0.0.1).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The server's port.
+    #[arg(long, env = "BKZ_MOCK_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Give up after this many milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub timeout_ms: u64,
+}
+
+impl HealthcheckArgs {
+    /// One `GET /__admin/health` over a plain socket: `Ok` on a 200.
+    pub fn run(&self) -> Result<(), String> {
+        use std::io::{Read, Write};
+        use std::net::ToSocketAddrs;
+        let timeout = std::time::Duration::from_millis(self.timeout_ms);
+        let addr = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| format!("{}:{}: {e}", self.host, self.port))?
+            .next()
+            .ok_or_else(|| format!("{}:{} has no address", self.host, self.port))?;
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("{addr}: {e}"))?;
+        stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+        stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+        write!(stream, "GET /__admin/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+            .map_err(|e| e.to_string())?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).map_err(|e| format!("{addr}: {e}"))?;
+        if head.starts_with(b"HTTP/1.1 200") {
+            Ok(())
+        } else {
+            Err(format!("{addr} answered {:?}", String::from_utf8_lossy(&head)))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -19,6 +19,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod journal;
+mod mock_server;
 pub mod page;
 pub mod report;
 pub mod scenario;
@@ -29,6 +30,7 @@ pub mod video;
 pub mod webhook;
 
 pub use config::Config;
+pub use mock_server::{Complete, CompleteError, MockServer, MockServerBuilder};
 pub use startup::{Application, StartupError};
 
 /// Runs the server until Ctrl-C or SIGTERM, printing `listening on http://ADDR` once bound.

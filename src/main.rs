@@ -28,6 +28,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Healthcheck(args)) => {
+            args.run()?;
+            println!("ok");
+            return Ok(());
+        }
         Some(Command::Check(args)) => {
             let (flows, scenarios) = args.into_config().load()?;
             println!("ok: {} flows, {} scenarios ({})", flows.len(), scenarios.iter().count(), scenarios.names());

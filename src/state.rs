@@ -402,9 +402,18 @@ impl AppState {
     }
 
     /// Plays every remaining step as a person would: in order, each technology as the session's
-    /// scenario scripts unless `outcomes` says otherwise (keys are codes or families), until the
-    /// session ends.
-    pub fn complete(&self, id: &Uuid, outcomes: &HashMap<String, OutcomeChoice>) -> Result<Vec<Event>, SessionError> {
+    /// scenario scripts (`scenario`, when given, becomes the session's first) unless `outcomes`
+    /// says otherwise (keys are codes or families), until the session ends.
+    pub fn complete(
+        &self,
+        id: &Uuid,
+        scenario: Option<&str>,
+        outcomes: &HashMap<String, OutcomeChoice>,
+    ) -> Result<Vec<Event>, SessionError> {
+        let ended = self.with_session(id, |s| s.status().has_ended()).ok_or(SessionError::NotFound)?;
+        if let Some(name) = scenario.filter(|_| !ended) {
+            self.set_scenario(id, name)?;
+        }
         let mut events = Vec::new();
         loop {
             let next = self

@@ -179,3 +179,15 @@ fn check_and_serve_refuse_a_broken_scenario_with_the_same_message() {
     assert!(message.contains("must be a boolean"), "says why: {message}");
     assert_eq!(message, String::from_utf8(serve.stderr).unwrap(), "serve says the same");
 }
+
+#[test]
+fn healthcheck_succeeds_against_a_running_server_and_fails_without_one() {
+    let (mut child, addr) = start(&["serve", "--port", "0"], &[]);
+    let port = addr.rsplit(':').next().unwrap();
+    let out = output(&["healthcheck", "--port", port]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    terminate(&child);
+    wait_exit(&mut child, Duration::from_secs(5));
+    let out = output(&["healthcheck", "--port", port, "--timeout-ms", "300"]);
+    assert!(!out.status.success(), "nothing listens any more");
+}

@@ -192,11 +192,7 @@ async fn complete_session(
     let technologies =
         state.with_session(&id, |s| s.technologies.clone()).ok_or_else(|| ApiError::not_found("Not found."))?;
     let (scenario, outcomes) = parse_complete(body, &technologies, &state)?;
-    let ended = state.with_session(&id, |s| s.status().has_ended()).unwrap_or(false);
-    if let Some(name) = scenario.filter(|_| !ended) {
-        state.set_scenario(&id, &name).map_err(|e| session_error(&e))?;
-    }
-    state.complete(&id, &outcomes).map_err(|e| session_error(&e))?;
+    state.complete(&id, scenario.as_deref(), &outcomes).map_err(|e| session_error(&e))?;
     session_view(&state, &id).map(Json)
 }
 

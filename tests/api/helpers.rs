@@ -1,7 +1,7 @@
 //! Spawns an isolated server per test and talks to it over real HTTP.
 
 use base64::Engine as _;
-use biometric_kz_mock::{Application, Config};
+use biometric_kz_mock::{Config, MockServer};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -17,6 +17,9 @@ pub const PHONE: &str = "77011234567";
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// The in-process server, held for its `Drop`: the server stops with the test.
+    #[allow(dead_code)]
+    pub server: MockServer,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -24,10 +27,8 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(config: Config) -> TestApp {
-    let app = Application::build(Config { port: 0, ..config }).await.expect("the server builds");
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { base, client: Client::new() }
+    let server = MockServer::builder().config(config).start().await.expect("the server starts");
+    TestApp { base: server.uri(), client: Client::new(), server }
 }
 
 impl TestApp {

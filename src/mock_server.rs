@@ -1,0 +1,230 @@
+//! The in-process handle for Rust tests, in the manner of wiremock-rs: each test starts its own
+//! server on a free port, drives the code under test against it, finishes sessions as a person
+//! would, and reads the request journal. Dropping the handle stops the server.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::domain::Flow;
+use crate::journal::{Entry, Filter};
+use crate::startup::{Application, StartupError};
+use crate::state::{AppState, OutcomeChoice, SessionError, selects_any};
+
+/// A running mock server, alive as long as this handle.
+///
+/// ```
+/// use biometric_kz_mock::{Complete, MockServer};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mock = MockServer::start().await;
+/// let key = mock.flows()[0].api_key.to_string(); // "Flow for everyone": LDHP, F2F
+///
+/// // The code under test creates a session at mock.api_url() instead of kyc.biometric.kz ...
+/// let created: serde_json::Value = reqwest::Client::new()
+///     .post(format!("{}/api/v1/flows/session/create/", mock.api_url()))
+///     .json(&serde_json::json!({"api_key": key}))
+///     .send().await.unwrap()
+///     .json().await.unwrap();
+/// let session_id = created["session_id"].as_str().unwrap();
+/// assert_eq!(mock.page_url(session_id), format!("{}/flow/{session_id}", mock.uri()));
+///
+/// // ... the "user" fails the face match, and the code under test reads the result.
+/// mock.complete_session(session_id, Complete::as_scripted().fail("F2F")).unwrap();
+/// let result: serde_json::Value = reqwest::get(format!(
+///     "{}/api/v1/flows/session/result/?session_id={session_id}&flow_api_key={key}",
+///     mock.api_url()
+/// )).await.unwrap().json().await.unwrap();
+/// assert_eq!(result["status"], "FAILED");
+///
+/// // What did the code under test send?
+/// let requests = mock.received_requests();
+/// assert_eq!(requests[0].path, "/api/v1/flows/session/create/"); // oldest first
+/// # }
+/// ```
+pub struct MockServer {
+    addr: SocketAddr,
+    state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// Chooses flows, scenarios and the seed of a [`MockServer`].
+#[derive(Debug, Clone)]
+pub struct MockServerBuilder {
+    config: Config,
+}
+
+/// How [`MockServer::complete_session`] plays the remaining steps.
+#[derive(Debug, Clone, Default)]
+pub struct Complete {
+    scenario: Option<String>,
+    outcomes: HashMap<String, OutcomeChoice>,
+}
+
+impl Complete {
+    /// Every remaining technology as the session's scenario scripts it.
+    pub fn as_scripted() -> Self {
+        Self::default()
+    }
+
+    /// As `scenario` scripts it (the session plays that scenario from now on).
+    pub fn scenario(name: &str) -> Self {
+        Self { scenario: Some(name.to_owned()), ..Self::default() }
+    }
+
+    /// This technology (a code such as `F2F`, or a family such as `liveness`) passes.
+    #[must_use]
+    pub fn pass(mut self, technology: &str) -> Self {
+        self.outcomes.insert(technology.to_owned(), OutcomeChoice::Passed);
+        self
+    }
+
+    /// This technology fails (with the scenario's reason, or the family's usual one).
+    #[must_use]
+    pub fn fail(mut self, technology: &str) -> Self {
+        self.outcomes.insert(technology.to_owned(), OutcomeChoice::Failed);
+        self
+    }
+}
+
+/// Why [`MockServer::complete_session`] could not finish a session.
+#[derive(Debug, thiserror::Error)]
+pub enum CompleteError {
+    #[error("{0:?} is not a session id")]
+    BadId(String),
+    #[error("{0:?} names no technology of this session")]
+    UnknownTechnology(String),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+impl MockServer {
+    /// Starts a server with the built-in flows and scenarios on a free port.
+    pub async fn start() -> Self {
+        Self::builder().start().await.expect("the mock server starts with its built-in configuration")
+    }
+
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder { config: Config { host: "127.0.0.1".into(), port: 0, ..Config::default() } }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL that replaces `https://kyc.biometric.kz` (the API paths go after it).
+    pub fn api_url(&self) -> String {
+        self.uri()
+    }
+
+    /// The end-user page of a session, which replaces `https://remote.biometric.kz/flow/<id>`.
+    pub fn page_url(&self, session_id: &str) -> String {
+        format!("{}/flow/{session_id}", self.uri())
+    }
+
+    /// The flows as they are now.
+    pub fn flows(&self) -> Vec<Flow> {
+        self.state.flows()
+    }
+
+    /// Finishes a session as a person finishing the page would (results, webhooks, journal).
+    // `how` by value: callers build it inline, `Complete::as_scripted().fail("F2F")`.
+    #[allow(clippy::needless_pass_by_value)]
+    pub fn complete_session(&self, session_id: &str, how: Complete) -> Result<(), CompleteError> {
+        let id = Uuid::parse_str(session_id).map_err(|_| CompleteError::BadId(session_id.to_owned()))?;
+        let technologies = self.state.with_session(&id, |s| s.technologies.clone()).ok_or(SessionError::NotFound)?;
+        if let Some(key) = how.outcomes.keys().find(|k| !selects_any(k, &technologies)) {
+            return Err(CompleteError::UnknownTechnology(key.clone()));
+        }
+        self.state.complete(&id, how.scenario.as_deref(), &how.outcomes)?;
+        Ok(())
+    }
+
+    /// Every request the code under test sent to the emulated API and the page, oldest first,
+    /// with its lint warnings.
+    pub fn received_requests(&self) -> Vec<Entry> {
+        let mut entries = self.state.journal().list(&Filter::default());
+        entries.reverse();
+        entries
+    }
+
+    /// Back to the start: no sessions, no journal, no faults, the start-up flows.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            // The server may have stopped already; nothing to do then.
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl MockServerBuilder {
+    /// Everything at once, as the command line would set it (the port is still a free one).
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Config { host: "127.0.0.1".into(), port: 0, ..config };
+        self
+    }
+
+    /// A JSON flows file that replaces the built-in flows.
+    #[must_use]
+    pub fn flows_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.flows_file = Some(path.into());
+        self
+    }
+
+    /// A directory of scenario files added to the built-in ones.
+    #[must_use]
+    pub fn scenarios_dir(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.scenarios_dir = Some(path.into());
+        self
+    }
+
+    /// The scenario of sessions nothing else chooses one for.
+    #[must_use]
+    pub fn scenario(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.config.default_scenario);
+        self
+    }
+
+    /// Makes ids, names, scores and codes repeat run after run.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = Some(seed);
+        self
+    }
+
+    /// Refuse requests that would only get lint warnings.
+    #[must_use]
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.config.strict = strict;
+        self
+    }
+
+    /// Starts the server on a free port, in the current tokio runtime.
+    pub async fn start(self) -> Result<MockServer, StartupError> {
+        let app = Application::build(self.config).await?;
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Ok(MockServer { addr, state, stop: Some(stop) })
+    }
+}
