@@ -138,6 +138,36 @@ pub struct ServeArgs {
     /// Protect /__admin and the dashboard: they then need `Authorization: Bearer <TOKEN>`.
     #[arg(long, env = "BKZ_MOCK_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// How many sessions are held at most; the oldest finished or expired ones make way.
+    #[arg(long, env = "BKZ_MOCK_MAX_SESSIONS", value_name = "N", default_value_t = crate::config::DEFAULT_MAX_SESSIONS)]
+    pub max_sessions: usize,
+    /// How long a session lives, e.g. 30m or 24h (0: for ever); expired ones answer 404.
+    #[arg(long, env = "BKZ_MOCK_SESSION_TTL", value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub session_ttl: std::time::Duration,
+    /// How many connections are served at once; more wait to be accepted.
+    #[arg(long, env = "BKZ_MOCK_MAX_CONNECTIONS", value_name = "N", default_value_t = crate::config::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, e.g. 10s.
+    #[arg(long, env = "BKZ_MOCK_HEADER_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
+}
+
+/// `90`, `90s`, `15m`, `24h`, `500ms` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits.parse().map_err(|_| format!("{text:?} is not a duration: write e.g. 90s, 15m or 24h"))?;
+    let seconds = |factor: u64| number.checked_mul(factor).map(std::time::Duration::from_secs);
+    match unit.trim() {
+        "" | "s" => seconds(1),
+        "m" => seconds(60),
+        "h" => seconds(3600),
+        "d" => seconds(86_400),
+        "ms" => Some(std::time::Duration::from_millis(number)),
+        other => return Err(format!("unknown duration unit {other:?}: use ms, s, m, h or d")),
+    }
+    .ok_or_else(|| format!("{text:?} is too long"))
 }
 
 impl ServeArgs {
@@ -155,6 +185,10 @@ impl ServeArgs {
             strict: self.strict,
             journal_limit: self.journal_limit,
             admin_token: self.admin_token.filter(|t| !t.is_empty()),
+            max_sessions: self.max_sessions.max(1),
+            session_ttl: Some(self.session_ttl).filter(|ttl| !ttl.is_zero()),
+            max_connections: self.max_connections.max(1),
+            header_timeout: self.header_timeout,
         }
     }
 }
@@ -185,6 +219,17 @@ mod tests {
     #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse_with_and_without_units() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5y").is_err());
     }
 
     #[test]

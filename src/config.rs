@@ -1,6 +1,7 @@
 //! The server's configuration, whatever it came from (flags, environment, a test's builder).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::domain::Flow;
 use crate::domain::flow::{FlowFileError, parse_flows_file};
@@ -33,7 +34,19 @@ pub struct Config {
     pub journal_limit: usize,
     /// When set, `/__admin` and the dashboard need `Authorization: Bearer <token>`.
     pub admin_token: Option<String>,
+    /// How many sessions are held at most; the oldest finished or expired ones make way.
+    pub max_sessions: usize,
+    /// How long a session lives (`None`: for ever).
+    pub session_ttl: Option<Duration>,
+    /// How many connections are served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
 }
+
+pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub const DEFAULT_JOURNAL_LIMIT: usize = 1000;
 
@@ -66,6 +79,10 @@ impl Default for Config {
             strict: false,
             journal_limit: DEFAULT_JOURNAL_LIMIT,
             admin_token: None,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            session_ttl: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
         }
     }
 }

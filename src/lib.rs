@@ -36,12 +36,13 @@ pub use startup::{Application, StartupError};
 /// Runs the server until Ctrl-C or SIGTERM, printing `listening on http://ADDR` once bound.
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(config).await?;
+    let stop = startup::shutdown_signal();
     // Scripts and tests wait for this line (with --port 0 it is the only way to learn the port).
     println!("listening on http://{}", app.local_addr());
     {
         use std::io::Write as _;
         std::io::stdout().flush()?;
     }
-    app.run_until_stopped(startup::shutdown_signal()).await?;
+    app.run_until_stopped(stop).await?;
     Ok(())
 }

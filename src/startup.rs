@@ -13,6 +13,8 @@ use crate::state::{AppState, StateConfig};
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    max_connections: usize,
+    header_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,11 +49,13 @@ impl Application {
             strict: config.strict,
             journal_limit: config.journal_limit,
             admin_token: config.admin_token,
+            max_sessions: config.max_sessions,
+            session_ttl: config.session_ttl,
             seed: config.seed,
             max_body: config.max_body,
             public_url,
         });
-        Ok(Self { listener, state })
+        Ok(Self { listener, state, max_connections: config.max_connections, header_timeout: config.header_timeout })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -77,10 +81,19 @@ impl Application {
         use tower::ServiceExt as _;
 
         let router = crate::http::router(self.state);
-        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        // A client that never finishes its headers gives up its connection after this long.
+        builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(self.header_timeout);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        // At most this many connections at once; the next waits to be accepted, so slow or
+        // idle clients cannot take every file descriptor.
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(self.max_connections));
         tokio::pin!(shutdown);
         loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+                () = &mut shutdown => break,
+            };
             let stream = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, _)) => stream,
@@ -111,6 +124,7 @@ impl Application {
                 if let Err(e) = connection.await {
                     tracing::debug!("connection ended: {e}");
                 }
+                drop(slot);
             });
         }
         drop(self.listener);
@@ -134,27 +148,34 @@ impl std::fmt::Display for DroppedByFault {
 
 impl std::error::Error for DroppedByFault {}
 
-/// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends). The handlers are installed when
+/// this is called, not when the future is first polled: a SIGTERM that arrives right after
+/// start-up (a test, an orchestrator) must stop the server gracefully, not kill it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
+            tracing::info!("shutting down");
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
-    tracing::info!("shutting down");
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    }
 }

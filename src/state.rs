@@ -41,6 +41,10 @@ pub struct StateConfig {
     pub journal_limit: usize,
     /// When set, `/__admin` and the dashboard need it as a bearer token.
     pub admin_token: Option<String>,
+    /// How many sessions are held; the oldest finished or expired ones make way.
+    pub max_sessions: usize,
+    /// How long a session lives (`None`: for ever).
+    pub session_ttl: Option<std::time::Duration>,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
@@ -68,6 +72,12 @@ pub enum SessionError {
     NoOtp,
     #[error("no scenario is named {0:?}")]
     UnknownScenario(String),
+    #[error("the session expired at {}", crate::http::api::timestamp(*.0))]
+    Expired(time::OffsetDateTime),
+    #[error(
+        "the mock holds --max-sessions ({0}) sessions and none of them has finished or expired; finish some, reset, or raise --max-sessions"
+    )]
+    Full(usize),
 }
 
 /// What checking an SMS code gave.
@@ -91,14 +101,14 @@ impl AppState {
     pub fn new(config: StateConfig) -> Self {
         let inner = Inner {
             flows: config.flows.clone(),
-            sessions: SessionStore::default(),
+            sessions: SessionStore::with_capacity(config.max_sessions),
             generator: Generator::new(config.seed),
             create_fault_calls: HashMap::new(),
             faults: Vec::new(),
         };
         let journal = crate::journal::Journal::new(config.journal_limit);
         let webhooks = crate::webhook::Webhooks::new(config.journal_limit);
-        Self(Arc::new(Shared { config, clock: Clock, inner: Mutex::new(inner), journal, webhooks }))
+        Self(Arc::new(Shared { config, clock: Clock::default(), inner: Mutex::new(inner), journal, webhooks }))
     }
 
     pub fn max_body(&self) -> usize {
@@ -107,6 +117,10 @@ impl AppState {
 
     pub fn admin_token(&self) -> Option<&str> {
         self.0.config.admin_token.as_deref()
+    }
+
+    pub fn session_ttl(&self) -> Option<std::time::Duration> {
+        self.0.config.session_ttl
     }
 
     pub fn strict(&self) -> bool {
@@ -175,16 +189,45 @@ impl AppState {
         })
     }
 
-    /// Creates a session of `flow` and returns its id.
-    pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Uuid {
+    /// Creates a session of `flow` and returns its id. A full store first lets its oldest
+    /// finished or expired session go.
+    pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Result<Uuid, SessionError> {
         let now = self.0.clock.now();
         let (scenario, source) = self.choose_scenario(flow, &metadata);
         let scenario = (scenario.name.clone(), source);
+        let ttl = self.0.config.session_ttl;
         let mut inner = self.lock();
         let id = inner.generator.session_id();
         let subject = inner.generator.subject(&metadata, now.date());
-        inner.sessions.insert(Session::new(id, flow, metadata, subject, now, scenario));
-        id
+        let session = Session::new(id, flow, metadata, subject, now, scenario);
+        let evictable = |s: &Session| s.status().has_ended() || s.expires_at(ttl).is_some_and(|at| at <= now);
+        inner.sessions.insert(session, evictable).map_err(|full| SessionError::Full(full.capacity))?;
+        Ok(id)
+    }
+
+    /// When session `id` expired, if it has.
+    pub fn expired_at(&self, id: &Uuid) -> Option<time::OffsetDateTime> {
+        let now = self.0.clock.now();
+        self.with_session(id, |s| s.expires_at(self.0.config.session_ttl).filter(|at| *at <= now)).flatten()
+    }
+
+    /// The session, for a transition: present and not expired.
+    fn live<'s>(
+        &self,
+        sessions: &'s mut SessionStore,
+        id: &Uuid,
+        now: time::OffsetDateTime,
+    ) -> Result<&'s mut Session, SessionError> {
+        let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        match session.expires_at(self.0.config.session_ttl) {
+            Some(at) if at <= now => Err(SessionError::Expired(at)),
+            _ => Ok(session),
+        }
+    }
+
+    /// The virtual clock.
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
     }
 
     /// An admin fault rule for `endpoint` with calls left, counting this one.
@@ -275,6 +318,7 @@ impl AppState {
         }
         self.0.journal.clear();
         self.0.webhooks.clear();
+        self.0.clock.reset();
     }
 
     /// Makes session `id` play scenario `name` from now on (the admin's choice, which wins).
@@ -315,7 +359,7 @@ impl AppState {
         let now = self.0.clock.now();
         let mut guard = self.lock();
         let Inner { sessions, generator, .. } = &mut *guard;
-        let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        let session = self.live(sessions, id, now)?;
         let scenario = self.scenario_of(session);
         let mut result =
             serde_json::to_value(generator.result(code, &outcome, &session.subject)).expect("results serialize");
@@ -330,7 +374,7 @@ impl AppState {
     pub fn start_step(&self, id: &Uuid, code: TechnologyCode) -> Result<Vec<Event>, SessionError> {
         let now = self.0.clock.now();
         let mut inner = self.lock();
-        let session = inner.sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        let session = self.live(&mut inner.sessions, id, now)?;
         let events = session.start(code, now)?;
         self.0.webhooks.emit(session, &events, now);
         Ok(events)
@@ -348,7 +392,7 @@ impl AppState {
         let now = self.0.clock.now();
         let mut guard = self.lock();
         let Inner { sessions, generator, .. } = &mut *guard;
-        let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        let session = self.live(sessions, id, now)?;
         let events = session.start(TechnologyCode::Ed, now)?;
         self.0.webhooks.emit(session, &events, now);
         if session.subject.iin == iin {

@@ -74,6 +74,10 @@ fn help_lists_every_flag_and_its_environment_variable() {
         ("--strict", "BKZ_MOCK_STRICT"),
         ("--journal-limit", "BKZ_MOCK_JOURNAL_LIMIT"),
         ("--admin-token", "BKZ_MOCK_ADMIN_TOKEN"),
+        ("--max-sessions", "BKZ_MOCK_MAX_SESSIONS"),
+        ("--session-ttl", "BKZ_MOCK_SESSION_TTL"),
+        ("--max-connections", "BKZ_MOCK_MAX_CONNECTIONS"),
+        ("--header-timeout", "BKZ_MOCK_HEADER_TIMEOUT"),
     ] {
         assert!(help.contains(flag), "{flag} in help:\n{help}");
         assert!(help.contains(env), "{env} in help:\n{help}");

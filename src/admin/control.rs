@@ -119,3 +119,39 @@ pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
 pub async fn list_webhooks(State(state): State<AppState>) -> Json<Vec<crate::webhook::Attempt>> {
     Json(state.webhooks().attempts())
 }
+
+/// The virtual clock: its time and how far it runs ahead of the real one.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ClockView {
+    pub now: String,
+    pub offset_seconds: f64,
+}
+
+fn clock_view(state: &AppState) -> ClockView {
+    ClockView { now: crate::http::api::timestamp(state.now()), offset_seconds: state.clock().offset().as_seconds_f64() }
+}
+
+/// `GET /__admin/clock`.
+#[utoipa::path(get, path = "/clock", tag = "admin", responses((status = 200, description = "OK", body = ClockView)))]
+pub async fn clock(State(state): State<AppState>) -> Json<ClockView> {
+    Json(clock_view(&state))
+}
+
+/// `POST /__admin/clock/advance` with `{"seconds": N}`: moves the clock forward, so that
+/// sessions expire and processing delays pass without waiting.
+#[utoipa::path(post, path = "/clock/advance", tag = "admin", request_body(content = Object, description = "{\"seconds\": N}, N > 0"),
+    responses((status = 200, description = "OK", body = ClockView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+pub async fn advance_clock(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ClockView>, ApiError> {
+    let seconds = body.get("seconds").and_then(Value::as_f64).filter(|s| s.is_finite() && *s > 0.0 && *s < 1e12);
+    let Some(seconds) = seconds else {
+        return Err(ApiError::field(
+            &["seconds"],
+            "A positive number of seconds is required, e.g. {\"seconds\": 3600}.",
+        ));
+    };
+    state.clock().advance(std::time::Duration::from_secs_f64(seconds));
+    Ok(Json(clock_view(&state)))
+}

@@ -36,6 +36,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_scenarios))
         .routes(routes!(signing_certificate))
         .routes(routes!(crate::http::openapi::openapi_json))
+        .routes(routes!(control::clock))
+        .routes(routes!(control::advance_clock))
 }
 
 /// The test certificate the PDF reports are signed with, so that clients can verify them.
@@ -93,6 +95,8 @@ pub struct SessionView {
     pub metadata: Value,
     pub created_at: String,
     pub finished_at: Option<String>,
+    /// When it expires (`--session-ttl`), if ever.
+    pub expires_at: Option<String>,
     /// The end-user page of this session.
     pub page_url: String,
     /// Every transition so far, oldest first.
@@ -120,7 +124,7 @@ pub struct EventView {
 }
 
 impl SessionView {
-    pub fn of(s: &Session, public_url: &str) -> Self {
+    pub fn of(s: &Session, public_url: &str, ttl: Option<std::time::Duration>) -> Self {
         Self {
             session_id: s.id,
             flow_name: s.flow_name.clone(),
@@ -142,6 +146,7 @@ impl SessionView {
             metadata: s.metadata.display.clone(),
             created_at: timestamp(s.created_at),
             finished_at: s.finished_at().map(timestamp),
+            expires_at: s.expires_at(ttl).map(timestamp),
             page_url: format!("{public_url}/flow/{}", s.id),
             events: s
                 .events
@@ -163,11 +168,14 @@ impl SessionView {
 #[utoipa::path(get, path = "/sessions", tag = "admin", responses((status = 200, description = "Newest first", body = Vec<SessionView>)))]
 async fn list_sessions(State(state): State<AppState>) -> Json<Vec<SessionView>> {
     let public_url = state.public_url().to_owned();
-    Json(state.map_sessions(|s| SessionView::of(s, &public_url)))
+    let ttl = state.session_ttl();
+    Json(state.map_sessions(|s| SessionView::of(s, &public_url, ttl)))
 }
 
 fn session_view(state: &AppState, id: &Uuid) -> Result<SessionView, ApiError> {
-    state.with_session(id, |s| SessionView::of(s, state.public_url())).ok_or_else(|| ApiError::not_found("Not found."))
+    state
+        .with_session(id, |s| SessionView::of(s, state.public_url(), state.session_ttl()))
+        .ok_or_else(|| ApiError::not_found("Not found."))
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
@@ -203,6 +211,7 @@ fn session_error(e: &SessionError) -> ApiError {
             ApiError::conflict(format!("Cannot complete: {e}. A session is one-time."))
         }
         SessionError::UnknownScenario(_) => ApiError::field(&["scenario"], format!("{e}.")),
+        SessionError::Expired(_) | SessionError::Full(_) => ApiError::conflict(format!("Cannot complete: {e}.")),
         e @ (SessionError::Transition(_) | SessionError::NoOtp) => ApiError::conflict(format!("Cannot complete: {e}.")),
     }
 }

@@ -53,7 +53,10 @@ pub async fn create_session(
     }
     refuse_if_strict(&state, &notes)?;
     super::fault::play(state.take_create_fault(&request.flow, &request.metadata)).await?;
-    let session_id = state.create_session(&request.flow, request.metadata);
+    let session_id = state.create_session(&request.flow, request.metadata).map_err(|e| {
+        // Only a full store refuses a new session.
+        ApiError::detail(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("Cannot create a session: {e}."))
+    })?;
     notes.session(session_id);
     Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies }))
 }
@@ -132,7 +135,13 @@ pub async fn session_result(
 /// as unknown as a missing one: a key reveals only its own sessions.
 pub fn find_own_session(state: &AppState, id: &Uuid, key: &str) -> Result<(), ApiError> {
     match state.with_session(id, |s| s.api_key.as_str() == key) {
-        Some(true) => Ok(()),
+        Some(true) => match state.expired_at(id) {
+            Some(at) => Err(ApiError::not_found(format!(
+                "Not found. This session expired at {} (sessions live --session-ttl).",
+                timestamp(at)
+            ))),
+            None => Ok(()),
+        },
         _ => Err(ApiError::not_found("Not found.")),
     }
 }

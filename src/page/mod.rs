@@ -84,6 +84,9 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(ra
     let q = PageQuery::parse(raw.as_deref());
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
     let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return MessagePage::not_found(&q) };
+    if state.expired_at(&id).is_some() {
+        return MessagePage::expired(&q);
+    }
     if snapshot.ended {
         return MessagePage::completed(&q);
     }
@@ -182,6 +185,9 @@ async fn submit(
         Err(reason) => return MessagePage::bad_request(&q, reason),
     };
     let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return MessagePage::not_found(&q) };
+    if state.expired_at(&id).is_some() {
+        return MessagePage::expired(&q);
+    }
     if snapshot.ended {
         return MessagePage::completed(&q);
     }
@@ -291,6 +297,7 @@ fn session_error(q: &PageQuery, e: &SessionError) -> Response {
     match e {
         SessionError::NotFound => MessagePage::not_found(q),
         SessionError::Transition(crate::session::TransitionError::Ended(_)) => MessagePage::completed(q),
+        SessionError::Expired(_) => MessagePage::expired(q),
         other => MessagePage::bad_request(q, other.to_string()),
     }
 }

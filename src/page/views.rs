@@ -256,6 +256,12 @@ impl MessagePage {
             .respond(StatusCode::NOT_FOUND)
     }
 
+    /// A session past `--session-ttl`.
+    pub fn expired(q: &PageQuery) -> Response {
+        let t = q.locale.texts();
+        Self::new(q, "error", "expired", t.expired_title, vec![t.expired_text.to_owned()]).respond(StatusCode::GONE)
+    }
+
     /// A finished session opened again: the id is one-time [doc].
     pub fn completed(q: &PageQuery) -> Response {
         let t = q.locale.texts();

@@ -204,6 +204,11 @@ impl Session {
         }
     }
 
+    /// When the session expires, with sessions living `ttl` (`None`: they never do).
+    pub fn expires_at(&self, ttl: Option<std::time::Duration>) -> Option<OffsetDateTime> {
+        ttl.map(|ttl| self.created_at + ttl)
+    }
+
     /// When the last step ended, once the session has ended.
     pub fn finished_at(&self) -> Option<OffsetDateTime> {
         if self.status().has_ended() { self.steps.iter().filter_map(|s| s.ended_at).max() } else { None }

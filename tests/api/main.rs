@@ -12,6 +12,7 @@ mod helpers;
 mod hostile;
 mod in_process;
 mod journal;
+mod limits;
 mod media;
 mod metadata;
 mod openapi;

@@ -67,6 +67,8 @@ async fn every_route_of_the_product_is_documented() {
         ("post", "/__admin/faults"),
         ("get", "/__admin/webhooks"),
         ("get", "/__admin/openapi.json"),
+        ("get", "/__admin/clock"),
+        ("post", "/__admin/clock/advance"),
     ];
     let documented: Vec<(String, String)> = doc["paths"]
         .as_object()

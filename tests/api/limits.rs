@@ -1,0 +1,116 @@
+//! Bounded resources and the virtual clock: session expiry, the session cap, slow clients.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use crate::helpers::{EVERYONE, TestApp, read, spawn_app, spawn_with};
+use biometric_kz_mock::Config;
+
+async fn advance(app: &TestApp, seconds: f64) -> Value {
+    let response =
+        app.client.post(app.url("/__admin/clock/advance")).json(&json!({"seconds": seconds})).send().await.unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn the_virtual_clock_moves_timestamps_and_processing_delays() {
+    let app = spawn_app().await;
+    let (_, before) = app.get("/__admin/clock").await;
+    assert_eq!(before["offset_seconds"], 0.0);
+    // results-slow: results appear 5 s after the user finished; the clock skips the wait.
+    let sid = app.create_ok(&json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101390072"}}})).await;
+    app.complete(&sid, None).await;
+    assert_eq!(app.result(&sid, EVERYONE).await.1["status"], "PROGRESS");
+    let after = advance(&app, 6.0).await;
+    assert_eq!(after["offset_seconds"], 6.0);
+    assert_eq!(app.result(&sid, EVERYONE).await.1["status"], "FINISHED");
+    let (_, view) = app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert!(view["created_at"].as_str().unwrap() < after["now"].as_str().unwrap());
+    for bad in [json!({}), json!({"seconds": -1}), json!({"seconds": "x"})] {
+        let response = app.client.post(app.url("/__admin/clock/advance")).json(&bad).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    app.client.post(app.url("/__admin/reset")).send().await.unwrap();
+    assert_eq!(app.get("/__admin/clock").await.1["offset_seconds"], 0.0, "reset puts the clock back");
+}
+
+#[tokio::test]
+async fn expired_sessions_answer_404_saying_so_on_the_api_and_the_page() {
+    let app = spawn_with(Config { session_ttl: Some(Duration::from_secs(600)), ..Config::default() }).await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let (_, view) = app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert!(view["expires_at"].is_string());
+    assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::OK);
+    advance(&app, 601.0).await;
+    let (status, body) = app.result(&sid, EVERYONE).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["detail"].as_str().unwrap().contains("expired at"), "{body}");
+    let page = app.client.get(app.url(&format!("/flow/{sid}?locale=en"))).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::GONE);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-reason=\"expired\"") && html.contains("Session expired"), "{html}");
+    let (status, _) = app.complete(&sid, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "an expired session cannot be completed");
+    let other = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    assert_eq!(app.result(&other, EVERYONE).await.0, StatusCode::OK, "new sessions live");
+}
+
+#[tokio::test]
+async fn the_session_cap_lets_the_oldest_finished_session_go_and_refuses_when_none_can() {
+    let app = spawn_with(Config { max_sessions: 3, ..Config::default() }).await;
+    let ids: Vec<String> = futures_ids(&app, 3).await;
+    app.complete(&ids[1], None).await;
+    let fourth = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    assert_eq!(
+        app.get(&format!("/__admin/sessions/{}", ids[1])).await.0,
+        StatusCode::NOT_FOUND,
+        "the finished one went"
+    );
+    for id in [&ids[0], &ids[2], &fourth] {
+        assert_eq!(app.get(&format!("/__admin/sessions/{id}")).await.0, StatusCode::OK, "unfinished sessions stay");
+    }
+    let (status, body) = read(app.create(&json!({"api_key": EVERYONE})).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body["detail"].as_str().unwrap().contains("--max-sessions (3)"), "{body}");
+}
+
+async fn futures_ids(app: &TestApp, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(app.create_ok(&json!({"api_key": EVERYONE})).await);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off_and_blocks_nobody() {
+    let app = spawn_with(Config { header_timeout: Duration::from_millis(300), ..Config::default() }).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    assert_eq!(app.get("/__admin/health").await.0, StatusCode::OK, "others are served meanwhile");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut rest = Vec::new();
+    let read =
+        tokio::time::timeout(Duration::from_secs(2), tokio::io::AsyncReadExt::read_to_end(&mut slow, &mut rest)).await;
+    assert!(read.is_ok(), "the server closed the slow connection");
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_wait_instead_of_failing() {
+    let app = spawn_with(Config { max_connections: 2, ..Config::default() }).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let held =
+        (tokio::net::TcpStream::connect(&addr).await.unwrap(), tokio::net::TcpStream::connect(&addr).await.unwrap());
+    let waiting =
+        tokio::time::timeout(Duration::from_millis(300), app.client.get(app.url("/__admin/health")).send()).await;
+    assert!(waiting.is_err(), "a third connection waits while two are held");
+    drop(held);
+    let (status, _) = app.get("/__admin/health").await;
+    assert_eq!(status, StatusCode::OK, "and is served once one is free");
+}
