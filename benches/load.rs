@@ -1,0 +1,304 @@
+//! The load benchmark (`cargo bench --bench load`; needs `wrk`, Debian's package).
+//!
+//! In one run it starts the release server and, beside it, a bare hyper server of our own that
+//! answers the create-session JSON with no work at all: the machine's ceiling. wrk drives both
+//! and the table compares them: requests/s, p50 and p99 per endpoint. It also measures the time
+//! from start to the first answered health check, and resident memory idle and after 100,000
+//! sessions. Figures go to BENCHMARKS.md with the date and the machine.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_biometric-kz-mock");
+const EVERYONE: &str = "TTpme201NiUMBA_mock-flow-for-everyone-0000000000";
+const INDIVIDUALS: &str = "Efy202XKbVAWRu_mock-flow-for-individuals-0000000";
+const BODY: &str = r#"{"session_id":"3fa85f64-5717-4562-b3fc-2c963f66afa6","technologies":["LDHP","F2F"]}"#;
+
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+fn main() {
+    let seconds = std::env::var("BKZ_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
+    let scratch = std::env::temp_dir().join(format!("bkz-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    which("wrk").expect("wrk is needed: apt-get install wrk");
+
+    let ceiling_addr = start_bare_server();
+    let (start_ms, mut server, base) = start_server(&["--max-sessions", "10000000", "--journal-limit", "1000"]);
+    let pid = server.id();
+    let idle_rss = rss_kib(pid);
+    println!("start to first answered health check: {start_ms:.1} ms");
+    println!("resident memory idle: {:.1} MiB", f64::from(idle_rss) / 1024.0);
+
+    // Sessions to poll, to page, to report on and to download from.
+    let done = create(&base, EVERYONE, r#","metadata":{"extra":{"iin":"900101300017"}}"#);
+    post(&base, &format!("/__admin/sessions/{done}/complete"), "");
+    let fresh = create(&base, EVERYONE, "");
+    let photo = base64(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/photos/face.jpg")).unwrap());
+    let metadata = format!(
+        r#"{{"api_key":"{INDIVIDUALS}","metadata":{{"face2face":{{"photo1":"{photo}"}},"edocument":{{"iin":{{"value":"900101300017","changeable":false}},"phone":{{"value":"77011234567","changeable":false}},"skip_input":true}},"extra":{{"iin":"900101300017"}}}}}}"#
+    );
+
+    let post_script = |name: &str, body: &str| {
+        let path = scratch.join(name);
+        let body = body.replace('\\', "\\\\").replace('"', "\\\"");
+        let lua = format!(
+            "wrk.method = \"POST\"\nwrk.body = \"{body}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+        );
+        std::fs::write(&path, lua).unwrap();
+        path.display().to_string()
+    };
+    let create_plain = post_script("create.lua", &format!(r#"{{"api_key":"{EVERYONE}"}}"#));
+    let create_meta = post_script("create-meta.lua", &metadata);
+    let report = post_script("report.lua", &format!(r#"{{"api_key":"{EVERYONE}"}}"#));
+    let bare_url = format!("http://{ceiling_addr}/");
+
+    let mut rows: Vec<(String, Load)> = Vec::new();
+    let mut run = |name: &str, connections: u32, url: &str, script: Option<&str>| {
+        let load = wrk(url, connections, seconds, script);
+        println!(
+            "{name:<52} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+            load.rps, load.p50_ms, load.p99_ms, load.errors
+        );
+        rows.push((name.to_owned(), load));
+    };
+    run("bare hyper server, POST create JSON (ceiling)", 64, &bare_url, Some(&create_plain));
+    run("session create, no metadata", 64, &format!("{base}/api/v1/flows/session/create/"), Some(&create_plain));
+    run(
+        "session create, photo1 + edocument + extra",
+        64,
+        &format!("{base}/api/v1/flows/session/create/"),
+        Some(&create_meta),
+    );
+    run("bare hyper server, GET (ceiling)", 64, &bare_url, None);
+    let result_url = format!("{base}/api/v1/flows/session/result/?session_id={done}&flow_api_key={EVERYONE}");
+    run("result polling", 64, &result_url, None);
+    run("end-user page (GET /flow/{id})", 64, &format!("{base}/flow/{fresh}"), None);
+    run(
+        "liveness video download (16 KB)",
+        64,
+        &format!("{base}/api/v1/liveness/video/download/?session_id={done}&flow_api_key={EVERYONE}"),
+        None,
+    );
+    run(
+        "PDF report generation",
+        8,
+        &format!("{base}/api/v1/flows/session/{done}/report/?technology=F2F"),
+        Some(&report),
+    );
+    // Result polling while reports are drawn on the blocking pool.
+    let report_url = format!("{base}/api/v1/flows/session/{done}/report/?technology=F2F");
+    let background = {
+        let report = report.clone();
+        std::thread::spawn(move || wrk(&report_url, 8, seconds + 2, Some(&report)))
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    run("result polling while 8 clients draw reports", 64, &result_url, None);
+    let _ = background.join();
+
+    let ceiling = |name: &str| rows.iter().find(|(n, _)| n.starts_with(name)).map(|(_, l)| (l.rps, l.p99_ms)).unwrap();
+    let (post_rps, post_p99) = ceiling("bare hyper server, POST");
+    let (get_rps, get_p99) = ceiling("bare hyper server, GET");
+    println!();
+    for (name, against_rps, against_p99) in
+        [("session create, no metadata", post_rps, post_p99), ("result polling", get_rps, get_p99)]
+    {
+        let (rps, p99) = ceiling(name);
+        println!(
+            "{name}: {:.0}% of the bare server's requests/s (target >= 75%), p99 {:.1}x the bare server's (target <= 3x)",
+            100.0 * rps / against_rps,
+            p99 / against_p99
+        );
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // Resident memory after 100,000 sessions, on a fresh server.
+    let (_, mut server, base) = start_server(&[]);
+    let start = Instant::now();
+    fill(&base, 100_000);
+    println!(
+        "resident memory after 100,000 sessions: {:.1} MiB (created in {:.1} s)",
+        f64::from(rss_kib(server.id())) / 1024.0,
+        start.elapsed().as_secs_f64()
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(scratch);
+}
+
+fn which(program: &str) -> Option<()> {
+    Command::new(program).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().ok().map(|_| ())
+}
+
+/// Starts the release server on a free port; returns the milliseconds from spawn to its first
+/// answered health check, the child and its base URL.
+fn start_server(extra: &[&str]) -> (f64, Child, String) {
+    let start = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0"])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().trim_start_matches("listening on ").to_owned();
+    let addr = base.trim_start_matches("http://").to_owned();
+    loop {
+        if http(&addr, "GET", "/__admin/health", "").starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the server answers");
+    }
+    (start.elapsed().as_secs_f64() * 1000.0, child, base)
+}
+
+/// One request over a fresh connection; the raw answer.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> String {
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else { return String::new() };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut out);
+    out
+}
+
+fn post(base: &str, path: &str, body: &str) -> String {
+    http(base.trim_start_matches("http://"), "POST", path, body)
+}
+
+fn create(base: &str, key: &str, metadata: &str) -> String {
+    let answer = post(base, "/api/v1/flows/session/create/", &format!(r#"{{"api_key":"{key}"{metadata}}}"#));
+    let at = answer.find("\"session_id\":\"").expect("a session") + 14;
+    answer[at..at + 36].to_owned()
+}
+
+/// Creates `n` sessions with 64 keep-alive connections.
+fn fill(base: &str, n: usize) {
+    let addr = base.trim_start_matches("http://").to_owned();
+    let per = n.div_ceil(64);
+    let threads: Vec<_> = (0..64)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let body = format!(r#"{{"api_key":"{EVERYONE}"}}"#);
+                let request = format!(
+                    "POST /api/v1/flows/session/create/ HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                for _ in 0..per {
+                    stream.write_all(request.as_bytes()).unwrap();
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        reader.read_line(&mut line).unwrap();
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    std::io::Read::read_exact(&mut reader, &mut body).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+fn rss_kib(pid: u32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs wrk and reads requests/s, p50, p99 and errors from its report.
+fn wrk(url: &str, connections: u32, seconds: u64, script: Option<&str>) -> Load {
+    let mut command = Command::new("wrk");
+    command.args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency"]);
+    if let Some(script) = script {
+        command.args(["-s", script]);
+    }
+    let out = command.arg(url).output().expect("wrk runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ms = |value: &str| -> f64 {
+        let value = value.trim();
+        let split = value.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(value.len());
+        let number: f64 = value[..split].parse().unwrap_or(f64::NAN);
+        match &value[split..] {
+            "us" => number / 1000.0,
+            "ms" => number,
+            "s" => number * 1000.0,
+            _ => f64::NAN,
+        }
+    };
+    let percentile = |p: &str| text.lines().find_map(|l| l.trim().strip_prefix(p).map(&ms)).unwrap_or(f64::NAN);
+    let rps =
+        text.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0.0);
+    let errors = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Load { rps, p50_ms: percentile("50%"), p99_ms: percentile("99%"), errors }
+}
+
+/// The machine's ceiling: hyper answering the create JSON with no work, on its own runtime.
+fn start_bare_server() -> std::net::SocketAddr {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                stream.set_nodelay(true).ok();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(|_request| async {
+                        let response = hyper::Response::builder()
+                            .header("content-type", "application/json")
+                            .body(Full::new(Bytes::from_static(BODY.as_bytes())))
+                            .unwrap();
+                        Ok::<_, std::convert::Infallible>(response)
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    addr
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
