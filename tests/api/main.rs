@@ -18,6 +18,7 @@ mod metadata;
 mod openapi;
 mod page;
 mod recipes;
+mod reliability;
 mod scenarios;
 mod session_result;
 mod webhooks;

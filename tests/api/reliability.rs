@@ -1,0 +1,195 @@
+//! Reliability under load and against generated input: many clients at once lose or mix up no
+//! session, and every generated create body gets exactly the answer its rules say.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{EVERYONE, INDIVIDUALS, photo_base64, read, spawn_with};
+use biometric_kz_mock::Config;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_clients_create_complete_and_poll_twenty_thousand_sessions() {
+    let app = Arc::new(spawn_with(Config { journal_limit: 100, ..Config::default() }).await);
+    let per_client = 20_000 / 64 + 1;
+    let tasks: Vec<_> = (0..64)
+        .map(|client| {
+            let app = Arc::clone(&app);
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                for n in 0..per_client {
+                    // Each client's sessions carry its own number, to detect a mix-up.
+                    let key = if n % 2 == 0 { EVERYONE } else { INDIVIDUALS };
+                    let iin = if n % 2 == 0 { "900101300017" } else { "880315400010" };
+                    let body = json!({"api_key": key, "metadata": {"extra": {"iin": iin}}, "client": client});
+                    let (status, created) = read(app.create(&body).await).await;
+                    assert_eq!(status, StatusCode::OK, "{created}");
+                    let sid = created["session_id"].as_str().unwrap().to_owned();
+                    let (status, done) = app.complete(&sid, None).await;
+                    assert_eq!(status, StatusCode::OK, "{done}");
+                    let (status, result) = app.result(&sid, key).await;
+                    assert!(status.is_success(), "no 5xx: {status} {result}");
+                    assert_eq!(result["id"], json!(sid), "the session asked for, not another");
+                    assert_eq!(result["status"], "FINISHED");
+                    mine.push((sid, key, iin));
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("a client finished"));
+    }
+    assert!(all.len() >= 20_000);
+    let ids: HashSet<&str> = all.iter().map(|(sid, _, _)| sid.as_str()).collect();
+    assert_eq!(ids.len(), all.len(), "every id is unique");
+    let (_, sessions) = app.get("/__admin/sessions").await;
+    assert_eq!(sessions.as_array().unwrap().len(), all.len(), "no session was lost");
+    // A sample, checked against what its client sent.
+    for (sid, key, iin) in all.iter().step_by(997) {
+        let (_, view) = app.get(&format!("/__admin/sessions/{sid}")).await;
+        assert_eq!(view["api_key"], *key);
+        assert_eq!(view["metadata"]["extra"]["iin"], *iin, "no mixed-up metadata");
+    }
+}
+
+/// One generated create body and the answer its rules call for.
+#[derive(Debug, Clone)]
+struct Case {
+    body: Value,
+    expected: StatusCode,
+    /// Paths (dotted) that must carry an error when `expected` is 400.
+    errors: Vec<&'static str>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let key = prop_oneof![
+        12 => Just((Some(json!(INDIVIDUALS)), None)),
+        1 => Just((None, Some("api_key"))),
+        1 => Just((Some(json!(null)), Some("api_key"))),
+        1 => Just((Some(json!([1])), Some("api_key"))),
+        1 => Just((Some(json!("")), Some("api_key"))),
+        2 => Just((Some(json!("no-such-key-0123456789012345678901234567890123456")), None)),
+    ];
+    let iin = prop_oneof![
+        12 => Just((json!("900101300017"), None)),
+        1 => Just((json!("900101300018"), Some("metadata.edocument.iin.value"))),
+        1 => Just((json!("901301300017"), Some("metadata.edocument.iin.value"))),
+        1 => Just((json!(900_101_300_017_u64), Some("metadata.edocument.iin.value"))),
+        1 => "[0-9]{0,11}".prop_map(|s| (json!(s), Some("metadata.edocument.iin.value"))),
+    ];
+    let phone = prop_oneof![
+        12 => Just((json!("77011234567"), None)),
+        1 => Just((json!("+77011234567"), Some("metadata.edocument.phone.value"))),
+        1 => "8[0-9]{10}".prop_map(|s| (json!(s), Some("metadata.edocument.phone.value"))),
+    ];
+    let changeable = prop_oneof![4 => Just(None), 4 => Just(Some(json!(true))), 6 => Just(Some(json!(false))), 1 => Just(Some(json!("no")))];
+    let skip = prop_oneof![4 => Just(None), 3 => Just(Some(json!(false))), 4 => Just(Some(json!(true))), 1 => Just(Some(json!(1)))];
+    let photo = prop_oneof![
+        6 => Just(None),
+        4 => Just(Some((json!(photo_base64("face.png")), false))),
+        1 => Just(Some((json!("bm90IGFuIGltYWdl"), true))),
+        1 => Just(Some((json!("%%%"), true))),
+    ];
+    (key, iin, phone, changeable.clone(), changeable, skip, photo).prop_map(
+        |((key, key_error), (iin, iin_error), (phone, phone_error), iin_changeable, phone_changeable, skip, photo)| {
+            let mut errors: Vec<&'static str> = Vec::new();
+            let mut body = serde_json::Map::new();
+            if let Some(key) = key {
+                body.insert("api_key".into(), key);
+            }
+            errors.extend(key_error);
+            let mut iin_part = json!({"value": iin});
+            if let Some(c) = &iin_changeable {
+                iin_part["changeable"] = c.clone();
+                if !c.is_boolean() {
+                    errors.push("metadata.edocument.iin.changeable");
+                }
+            }
+            let mut phone_part = json!({"value": phone});
+            if let Some(c) = &phone_changeable {
+                phone_part["changeable"] = c.clone();
+                if !c.is_boolean() {
+                    errors.push("metadata.edocument.phone.changeable");
+                }
+            }
+            errors.extend(iin_error);
+            errors.extend(phone_error);
+            let mut edocument = json!({"iin": iin_part, "phone": phone_part});
+            if let Some(skip) = &skip {
+                edocument["skip_input"] = skip.clone();
+                match skip {
+                    Value::Bool(true) => {
+                        // Both values are given; both must be changeable: false.
+                        if iin_changeable != Some(json!(false)) || phone_changeable != Some(json!(false)) {
+                            errors.push("metadata.edocument.skip_input");
+                        }
+                    }
+                    Value::Bool(false) => {}
+                    _ => errors.push("metadata.edocument.skip_input"),
+                }
+            }
+            let mut metadata = json!({"edocument": edocument});
+            if let Some((photo, bad)) = photo {
+                metadata["face2face"] = json!({"photo1": photo});
+                if bad {
+                    errors.push("metadata.face2face.photo1");
+                }
+            }
+            body.insert("metadata".into(), metadata);
+            let unknown_key = body.get("api_key").and_then(Value::as_str).is_some_and(|k| k.starts_with("no-such"));
+            let expected = if unknown_key {
+                StatusCode::FORBIDDEN
+            } else if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            if expected != StatusCode::BAD_REQUEST {
+                errors.clear();
+            }
+            Case { body: Value::Object(body), expected, errors }
+        },
+    )
+}
+
+fn has_error_at(errors: &Value, path: &str) -> bool {
+    let mut node = errors;
+    for part in path.split('.') {
+        match node.get(part) {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    node.is_array() || node.get("non_field_errors").is_some()
+}
+
+#[tokio::test]
+async fn ten_thousand_generated_create_bodies_each_get_the_answer_their_rules_say() {
+    let app = spawn_with(Config { journal_limit: 10, ..Config::default() }).await;
+    let mut runner = TestRunner::new(ProptestConfig { cases: 10_000, ..ProptestConfig::default() });
+    let mut cases = Vec::with_capacity(10_000);
+    let strategy = case();
+    for _ in 0..10_000 {
+        cases.push(strategy.new_tree(&mut runner).expect("a case").current());
+    }
+    let mut seen = std::collections::HashMap::new();
+    for case in cases {
+        let (status, body) = read(app.create(&case.body).await).await;
+        assert!(!status.is_server_error(), "never a 5xx: {} for {}", status, case.body);
+        assert_eq!(status, case.expected, "answer for {}: {body}", case.body);
+        for path in &case.errors {
+            assert!(has_error_at(&body, path), "an error at {path} for {}: {body}", case.body);
+        }
+        *seen.entry(status.as_u16()).or_insert(0) += 1;
+    }
+    for status in [200, 400, 403] {
+        assert!(seen.get(&status).copied().unwrap_or(0) > 100, "the generator covers {status}: {seen:?}");
+    }
+}
