@@ -1,16 +1,25 @@
 //! # biometric-kz-mock
 //!
 //! An offline, standalone fake of the biometric.kz **Flow Remote** integration: the API host
-//! `kyc.biometric.kz` (session create and result) and the end-user page of
-//! `remote.biometric.kz` (`/flow/{session_id}`). It follows the vendor's documented request shapes and metadata rules
-//! (IIN check digits, the `77XXXXXXXXX` phone, the `skip_input` preconditions), answers errors
-//! in Django REST Framework's shapes, keeps sessions in memory with a state machine, and makes
-//! up plausible results. What it assumes where the vendor's docs are silent is listed in the
-//! README's Fidelity table.
+//! `kyc.biometric.kz` (session create, result, liveness video, signed PDF reports) and the
+//! end-user page of `remote.biometric.kz` (`/flow/{session_id}`). It follows the vendor's
+//! documented request shapes and metadata rules (IIN check digits, the `77XXXXXXXXX` phone, the
+//! `skip_input` preconditions), answers errors in Django REST Framework's shapes, keeps sessions
+//! in memory with a state machine, plays scripted scenarios, journals requests with lint
+//! warnings, and sends webhooks. What it assumes where the vendor's docs are silent is listed in
+//! the README's Fidelity table. It fakes no real biometrics: outcomes are scripted, images are
+//! only checked to be JPEG or PNG, and reports are signed with a published test key.
+//!
+//! For Rust tests, [`MockServer`] runs an isolated server in-process.
 //!
 //! Layout: `domain` (the vendor's rules, no HTTP), `session` (the state machine and generated
-//! values), `state` (the shared state and its operations), `http` (the emulated API and error
-//! shapes), `page` (the end-user page), `admin` (`/__admin`), `startup` (wiring).
+//! values), `scenario` (scripted outcomes, pure), `state` (the shared state and its operations),
+//! `http` (the emulated API, error shapes, lint, OpenAPI), `page` (the end-user page and the
+//! dashboard), `admin` (`/__admin`), `report` (PDF and signature), `journal`, `webhook`, `video`,
+//! `startup` (wiring).
+
+// Comments tag facts as [doc], [seen] or [mock] (the README's Fidelity sources), not links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 pub mod admin;
 pub mod cli;
