@@ -4,14 +4,14 @@
 
 FROM rust:1.95.0-slim-bookworm AS build
 WORKDIR /src
-# Dependencies first, so that a change to the code alone reuses their layer.
+# Dependencies first, so that a change to the code alone reuses their layer. Cargo reads every
+# [[bench]] of the manifest, so the (small) bench sources come in with it.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
- && echo 'fn main() {}' > benches/report.rs \
- && cargo build --release --locked \
- && rm -rf src benches target/release/.fingerprint/biometric-kz-mock-* target/release/deps/biometric_kz_mock-* target/release/deps/libbiometric_kz_mock-*
-COPY src ./src
 COPY benches ./benches
+RUN mkdir -p src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+ && cargo build --release --locked \
+ && rm -rf src target/release/.fingerprint/biometric-kz-mock-* target/release/deps/biometric_kz_mock-* target/release/deps/libbiometric_kz_mock-*
+COPY src ./src
 COPY fixtures ./fixtures
 COPY scenarios ./scenarios
 COPY templates ./templates

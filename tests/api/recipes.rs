@@ -49,6 +49,10 @@ fn the_dockerfile_keeps_its_promises() {
     assert_ne!(user, "USER root");
     assert!(df.contains(r#"ENTRYPOINT ["biometric-kz-mock"]"#), "exec form: the binary is PID 1 and gets SIGTERM");
     assert!(file(".dockerignore").lines().any(|l| l == "target"), ".dockerignore keeps target/ out");
+    // Cargo parses every [[bench]] even to build dependencies: their sources must be there first.
+    let benches_at = df.find("COPY benches").expect("the benches are copied");
+    let first_build = df.find("cargo build").expect("a build");
+    assert!(benches_at < first_build, "the bench sources come before the first cargo build");
 }
 
 #[test]
