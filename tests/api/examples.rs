@@ -1,8 +1,6 @@
 //! The client recipes in `examples/`, each run against a live server as a user would run it.
 
-use std::process::Command;
-
-use crate::helpers::{scratch_dir, spawn_app, tool};
+use crate::helpers::{python_with, scratch_dir, spawn_app, tool};
 
 /// Runs `program args` with `BKZ_MOCK_URL` set; returns its output, or `None` when the tool is
 /// missing (and not required).
@@ -13,18 +11,10 @@ async fn run_example(
     check: Option<&str>,
     own_server: bool,
 ) -> Option<String> {
-    let path = tool(&format!("BKZ_MOCK_{}", program.to_uppercase()), &[program], package)?;
-    if let Some(module) = check {
-        let ok = Command::new(&path).args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                std::env::var("BKZ_MOCK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-                "BKZ_MOCK_REQUIRE_TOOLS=1 but the Python module {module} is missing (pip install {module})"
-            );
-            eprintln!("SKIPPED: this example needs the Python module {module}");
-            return None;
-        }
-    }
+    let path = match check {
+        Some(module) => python_with(&[module])?,
+        None => tool(&format!("BKZ_MOCK_{}", program.to_uppercase()), &[program], package)?,
+    };
     let app = spawn_app().await;
     let out_dir = scratch_dir("example");
     let root = env!("CARGO_MANIFEST_DIR");

@@ -127,3 +127,24 @@ pub fn tool(env: &str, names: &[&str], package: &str) -> Option<std::path::PathB
     }
     found
 }
+
+/// `python3`, when it can import every module of `modules`; `None` (skipped, with a message)
+/// when it cannot — unless `BKZ_MOCK_REQUIRE_TOOLS=1`, which makes that a failure.
+pub fn python_with(modules: &[&str]) -> Option<std::path::PathBuf> {
+    let python = tool("BKZ_MOCK_PYTHON", &["python3"], "python3")?;
+    for module in modules {
+        let ok = std::process::Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            assert!(
+                std::env::var("BKZ_MOCK_REQUIRE_TOOLS").as_deref() != Ok("1"),
+                "BKZ_MOCK_REQUIRE_TOOLS=1 but the Python module {module} is missing (pip install {module})"
+            );
+            eprintln!("SKIPPED: this test needs the Python module {module}");
+            return None;
+        }
+    }
+    Some(python)
+}

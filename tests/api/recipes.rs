@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::helpers::tool;
+use crate::helpers::python_with;
 
 fn file(name: &str) -> String {
     std::fs::read_to_string(format!("{}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -12,18 +12,7 @@ fn file(name: &str) -> String {
 
 /// Runs a Python snippet that needs `modules`; `None` when they are missing (and not required).
 fn python(code: &str, modules: &[&str]) -> Option<String> {
-    let python = tool("BKZ_MOCK_PYTHON", &["python3"], "python3")?;
-    for module in modules {
-        let ok = Command::new(&python).args(["-c", &format!("import {module}")]).status().is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                std::env::var("BKZ_MOCK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-                "BKZ_MOCK_REQUIRE_TOOLS=1 but the Python module {module} is missing"
-            );
-            eprintln!("SKIPPED: this check needs the Python module {module}");
-            return None;
-        }
-    }
+    let python = python_with(modules)?;
     let out = Command::new(&python).args(["-c", code]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
