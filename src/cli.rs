@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the mock server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate the flows file and the scenarios, then exit (non-zero with the file, the path
     /// inside it and the reason when one is invalid).
     Check(CheckArgs),
@@ -150,6 +150,10 @@ pub struct ServeArgs {
     /// How long a client may take to send a request's headers, e.g. 10s.
     #[arg(long, env = "BKZ_MOCK_HEADER_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: std::time::Duration,
+    /// Keep flows and sessions in this JSON file across restarts (written atomically, loaded at
+    /// start-up; a file that does not load stops start-up).
+    #[arg(long, env = "BKZ_MOCK_STATE_FILE", value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
 }
 
 /// `90`, `90s`, `15m`, `24h`, `500ms` (a bare number is seconds).
@@ -189,6 +193,7 @@ impl ServeArgs {
             session_ttl: Some(self.session_ttl).filter(|ttl| !ttl.is_zero()),
             max_connections: self.max_connections.max(1),
             header_timeout: self.header_timeout,
+            state_file: self.state_file,
         }
     }
 }

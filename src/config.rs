@@ -42,6 +42,8 @@ pub struct Config {
     pub max_connections: usize,
     /// How long a client may take to send a request's headers.
     pub header_timeout: Duration,
+    /// Where flows and sessions are kept across restarts.
+    pub state_file: Option<PathBuf>,
 }
 
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
@@ -83,6 +85,7 @@ impl Default for Config {
             session_ttl: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
+            state_file: None,
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod http;
 pub mod journal;
 mod mock_server;
 pub mod page;
+pub mod persist;
 pub mod report;
 pub mod scenario;
 pub mod session;

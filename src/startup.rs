@@ -21,6 +21,8 @@ pub struct Application {
 pub enum StartupError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("invalid state file: {0}")]
+    State(#[from] crate::persist::StateFileError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("--public-url {0:?} is not an absolute http(s) URL")]
@@ -32,6 +34,10 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let (flows, scenarios) = config.load()?;
         let video = config.load_video()?;
+        let restored = match &config.state_file {
+            Some(path) => crate::persist::load(path)?,
+            None => None,
+        };
         let addr = format!("{}:{}", config.host, config.port);
         let listener =
             TcpListener::bind(&addr).await.map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
@@ -41,20 +47,24 @@ impl Application {
             Some(url) => return Err(StartupError::PublicUrl(url)),
             None => format!("http://{local}"),
         };
-        let state = AppState::new(StateConfig {
-            flows,
-            scenarios: std::sync::Arc::new(scenarios),
-            default_scenario: config.default_scenario,
-            video,
-            strict: config.strict,
-            journal_limit: config.journal_limit,
-            admin_token: config.admin_token,
-            max_sessions: config.max_sessions,
-            session_ttl: config.session_ttl,
-            seed: config.seed,
-            max_body: config.max_body,
-            public_url,
-        });
+        let state = AppState::restored(
+            StateConfig {
+                flows,
+                scenarios: std::sync::Arc::new(scenarios),
+                default_scenario: config.default_scenario,
+                video,
+                strict: config.strict,
+                journal_limit: config.journal_limit,
+                admin_token: config.admin_token,
+                max_sessions: config.max_sessions,
+                session_ttl: config.session_ttl,
+                state_file: config.state_file.clone(),
+                seed: config.seed,
+                max_body: config.max_body,
+                public_url,
+            },
+            restored,
+        );
         Ok(Self { listener, state, max_connections: config.max_connections, header_timeout: config.header_timeout })
     }
 
@@ -80,6 +90,8 @@ impl Application {
         use hyper_util::rt::{TokioExecutor, TokioIo};
         use tower::ServiceExt as _;
 
+        let state = self.state.clone();
+        let saver = state.has_state_file().then(|| tokio::spawn(save_periodically(state.clone())));
         let router = crate::http::router(self.state);
         let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         // A client that never finishes its headers gives up its connection after this long.
@@ -132,7 +144,30 @@ impl Application {
             () = graceful.shutdown() => {}
             () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("in-flight requests did not finish in 10 s"),
         }
+        if let Some(saver) = saver {
+            saver.abort();
+            // The last word: everything the finished requests changed.
+            match tokio::task::spawn_blocking(move || state.save(true)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!("cannot save the state file: {e}"),
+                Err(e) => tracing::error!("saving the state file failed: {e}"),
+            }
+        }
         Ok(())
+    }
+}
+
+/// Writes the state file a quarter of a second after anything changed, off the async threads,
+/// so that even a killed process loses at most that much.
+async fn save_periodically(state: AppState) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let state = state.clone();
+        match tokio::task::spawn_blocking(move || state.save(false)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("cannot save the state file: {e}"),
+            Err(e) => tracing::error!("saving the state file failed: {e}"),
+        }
     }
 }
 

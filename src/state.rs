@@ -24,6 +24,8 @@ struct Shared {
     /// Its own lock: every request writes it, and it never needs the sessions'.
     journal: crate::journal::Journal,
     webhooks: Arc<crate::webhook::Webhooks>,
+    /// Something changed since the state file was last written.
+    dirty: std::sync::atomic::AtomicBool,
 }
 
 /// What the state needs from the configuration.
@@ -45,6 +47,8 @@ pub struct StateConfig {
     pub max_sessions: usize,
     /// How long a session lives (`None`: for ever).
     pub session_ttl: Option<std::time::Duration>,
+    /// Where flows and sessions are kept across restarts.
+    pub state_file: Option<std::path::PathBuf>,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
@@ -99,16 +103,33 @@ pub enum OutcomeChoice {
 
 impl AppState {
     pub fn new(config: StateConfig) -> Self {
+        Self::restored(config, None)
+    }
+
+    /// The state, with the flows and sessions of a state file when there was one.
+    pub fn restored(config: StateConfig, restored: Option<crate::persist::Loaded>) -> Self {
+        let mut sessions = SessionStore::with_capacity(config.max_sessions);
+        let flows = match restored {
+            Some(loaded) => {
+                for session in loaded.sessions {
+                    // A smaller --max-sessions than before keeps the newest.
+                    let _ = sessions.insert(session, |_| true);
+                }
+                loaded.flows
+            }
+            None => config.flows.clone(),
+        };
         let inner = Inner {
-            flows: config.flows.clone(),
-            sessions: SessionStore::with_capacity(config.max_sessions),
+            flows,
+            sessions,
             generator: Generator::new(config.seed),
             create_fault_calls: HashMap::new(),
             faults: Vec::new(),
         };
         let journal = crate::journal::Journal::new(config.journal_limit);
         let webhooks = crate::webhook::Webhooks::new(config.journal_limit);
-        Self(Arc::new(Shared { config, clock: Clock::default(), inner: Mutex::new(inner), journal, webhooks }))
+        let dirty = std::sync::atomic::AtomicBool::new(false);
+        Self(Arc::new(Shared { config, clock: Clock::default(), inner: Mutex::new(inner), journal, webhooks, dirty }))
     }
 
     pub fn max_body(&self) -> usize {
@@ -121,6 +142,30 @@ impl AppState {
 
     pub fn session_ttl(&self) -> Option<std::time::Duration> {
         self.0.config.session_ttl
+    }
+
+    /// Notes that flows or sessions changed, for the state file.
+    fn changed(&self) {
+        self.0.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Writes the state file now if anything changed since the last write (or `always`).
+    /// Blocking I/O: call it off the async threads.
+    pub fn save(&self, always: bool) -> Result<(), crate::persist::StateFileError> {
+        let Some(path) = self.0.config.state_file.as_deref() else { return Ok(()) };
+        if !self.0.dirty.swap(false, std::sync::atomic::Ordering::Relaxed) && !always {
+            return Ok(());
+        }
+        let snapshot = {
+            let inner = self.lock();
+            let oldest_first: Vec<&Session> = inner.sessions.iter_newest_first().collect();
+            crate::persist::Snapshot::of(&inner.flows, oldest_first.into_iter().rev())
+        };
+        snapshot.write(path).inspect_err(|_| self.changed())
+    }
+
+    pub fn has_state_file(&self) -> bool {
+        self.0.config.state_file.is_some()
     }
 
     pub fn strict(&self) -> bool {
@@ -202,6 +247,7 @@ impl AppState {
         let session = Session::new(id, flow, metadata, subject, now, scenario);
         let evictable = |s: &Session| s.status().has_ended() || s.expires_at(ttl).is_some_and(|at| at <= now);
         inner.sessions.insert(session, evictable).map_err(|full| SessionError::Full(full.capacity))?;
+        self.changed();
         Ok(id)
     }
 
@@ -291,6 +337,7 @@ impl AppState {
             return Err("A flow with this api_key already exists.".into());
         }
         inner.flows.push(flow);
+        self.changed();
         Ok(())
     }
 
@@ -299,6 +346,7 @@ impl AppState {
         let mut inner = self.lock();
         let before = inner.flows.len();
         inner.flows.retain(|f| f.api_key.as_str() != api_key);
+        self.changed();
         inner.flows.len() != before
     }
 
@@ -319,6 +367,7 @@ impl AppState {
         self.0.journal.clear();
         self.0.webhooks.clear();
         self.0.clock.reset();
+        self.changed();
     }
 
     /// Makes session `id` play scenario `name` from now on (the admin's choice, which wins).
@@ -331,6 +380,7 @@ impl AppState {
         name.clone_into(&mut session.scenario);
         session.scenario_source = Source::Admin;
         session.fault_calls.clear();
+        self.changed();
         Ok(())
     }
 
@@ -367,6 +417,7 @@ impl AppState {
         let visible_at = now + scenario.processing(code);
         let events = session.end(code, outcome, result, visible_at, now)?;
         self.0.webhooks.emit(session, &events, now);
+        self.changed();
         Ok(events)
     }
 
@@ -377,6 +428,7 @@ impl AppState {
         let session = self.live(&mut inner.sessions, id, now)?;
         let events = session.start(code, now)?;
         self.0.webhooks.emit(session, &events, now);
+        self.changed();
         Ok(events)
     }
 
@@ -403,6 +455,7 @@ impl AppState {
         let otp = generator.otp();
         session.otp = Some(otp.clone());
         session.otp_wrong = 0;
+        self.changed();
         Ok(otp)
     }
 
@@ -419,6 +472,7 @@ impl AppState {
                 return Ok(OtpCheck::Correct);
             }
             session.otp_wrong += 1;
+            self.changed();
             if session.otp_wrong < OTP_ATTEMPTS {
                 return Ok(OtpCheck::Wrong(OTP_ATTEMPTS - session.otp_wrong));
             }

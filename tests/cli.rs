@@ -78,6 +78,7 @@ fn help_lists_every_flag_and_its_environment_variable() {
         ("--session-ttl", "BKZ_MOCK_SESSION_TTL"),
         ("--max-connections", "BKZ_MOCK_MAX_CONNECTIONS"),
         ("--header-timeout", "BKZ_MOCK_HEADER_TIMEOUT"),
+        ("--state-file", "BKZ_MOCK_STATE_FILE"),
     ] {
         assert!(help.contains(flag), "{flag} in help:\n{help}");
         assert!(help.contains(env), "{env} in help:\n{help}");
@@ -194,4 +195,122 @@ fn healthcheck_succeeds_against_a_running_server_and_fails_without_one() {
     wait_exit(&mut child, Duration::from_secs(5));
     let out = output(&["healthcheck", "--port", port, "--timeout-ms", "300"]);
     assert!(!out.status.success(), "nothing listens any more");
+}
+
+fn http_post(base: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(host).expect("connects");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+fn body_of(response: &str) -> serde_json::Value {
+    serde_json::from_str(response.split_once("\r\n\r\n").expect("a body").1).expect("JSON")
+}
+
+const EVERYONE: &str = "TTpme201NiUMBA_mock-flow-for-everyone-0000000000";
+
+fn scratch_file(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bkz-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let _ = std::fs::remove_file(&file);
+    file
+}
+
+#[test]
+fn a_restart_with_a_state_file_keeps_every_flow_and_session() {
+    let file = scratch_file("restart");
+    let args = ["serve", "--port", "0", "--state-file", file.to_str().unwrap()];
+    let (mut first, addr) = start(&args, &[]);
+    let flow = body_of(&http_post(&addr, "/__admin/flows", r#"{"name": "Kept", "technologies": ["LDHP", "ED"]}"#));
+    let mut ids = Vec::new();
+    for metadata in [
+        "{}",
+        r#"{"edocument": {"iin": {"value": "900101300017", "changeable": false}, "phone": {"value": "77011234567", "changeable": false}, "skip_input": true}}"#,
+        r#"{"extra": {"iin": "900101390012"}}"#,
+    ] {
+        let created = body_of(&http_post(
+            &addr,
+            "/api/v1/flows/session/create/",
+            &format!(r#"{{"api_key": "{EVERYONE}", "metadata": {metadata}}}"#),
+        ));
+        ids.push(created["session_id"].as_str().unwrap().to_owned());
+    }
+    http_post(&addr, &format!("/__admin/sessions/{}/complete", ids[0]), "");
+    http_post(&addr, &format!("/__admin/sessions/{}/complete", ids[2]), "");
+    let result_path = format!("/api/v1/flows/session/result/?session_id={}&flow_api_key={EVERYONE}", ids[0]);
+    let before_result = body_of(&http_get(&addr, &result_path));
+    let before_sessions = body_of(&http_get(&addr, "/__admin/sessions"));
+    terminate(&first);
+    assert!(wait_exit(&mut first, Duration::from_secs(5)).success());
+    let first_addr = addr;
+
+    let (mut second, addr) = start(&args, &[]);
+    // Page URLs carry each run's own port; everything else is the same.
+    assert_eq!(
+        body_of(&http_get(&addr, "/__admin/sessions")).to_string().replace(&addr, "BASE"),
+        before_sessions.to_string().replace(&first_addr, "BASE"),
+        "the same sessions, steps, results, events"
+    );
+    assert_eq!(body_of(&http_get(&addr, &result_path)), before_result, "the same result");
+    let flows = body_of(&http_get(&addr, "/__admin/flows"));
+    assert!(flows.as_array().unwrap().iter().any(|f| f["api_key"] == flow["api_key"]), "the run-time flow is kept");
+    let view = body_of(&http_get(&addr, &format!("/__admin/sessions/{}", ids[2])));
+    assert_eq!(view["scenario"], "liveness-fails", "with the scenario it played");
+    terminate(&second);
+    wait_exit(&mut second, Duration::from_secs(5));
+}
+
+#[test]
+fn a_state_file_that_does_not_load_stops_start_up() {
+    let file = scratch_file("corrupt");
+    let broken = r#"{"format": "biometric-kz-mock state", "version": 1, "sessions": "#;
+    std::fs::write(&file, broken).unwrap();
+    let out = output(&["serve", "--port", "0", "--state-file", file.to_str().unwrap()]);
+    assert!(!out.status.success(), "refused");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("invalid state file") && stderr.contains(file.to_str().unwrap()), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), broken, "the file is left as it was");
+}
+
+#[test]
+fn a_process_killed_while_saving_leaves_a_file_that_loads() {
+    let file = scratch_file("sigkill");
+    let args = ["serve", "--port", "0", "--state-file", file.to_str().unwrap()];
+    let photo = base64_photo();
+    let body = format!(r#"{{"api_key": "{EVERYONE}", "metadata": {{"face2face": {{"photo1": "{photo}"}}}}}}"#);
+    let mut loaded = 0;
+    for round in 0..5u64 {
+        // Each start loads what the last completed save wrote, never less.
+        let (mut child, addr) = start(&args, &[]);
+        let sessions = body_of(&http_get(&addr, "/__admin/sessions")).as_array().unwrap().len();
+        assert!(sessions >= loaded, "round {round}: {sessions} sessions loaded, {loaded} before");
+        loaded = sessions;
+        // Keep the server saving (about 8 KB a session, every quarter second) and kill it mid-way.
+        let deadline = Instant::now() + Duration::from_millis(500 + 170 * round);
+        while Instant::now() < deadline {
+            assert!(http_post(&addr, "/api/v1/flows/session/create/", &body).starts_with("HTTP/1.1 200"));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let (mut child, addr) = start(&args, &[]);
+    let sessions = body_of(&http_get(&addr, "/__admin/sessions")).as_array().unwrap().len();
+    assert!(sessions > 0 && sessions >= loaded, "the last file loads: {sessions} sessions");
+    terminate(&child);
+    wait_exit(&mut child, Duration::from_secs(5));
+}
+
+fn base64_photo() -> String {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/photos/face.jpg")).unwrap();
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
 }

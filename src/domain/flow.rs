@@ -67,7 +67,7 @@ impl Flow {
 }
 
 /// One flow as written in a flows file or sent to the admin API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlowSpec {
     pub name: String,
@@ -88,6 +88,17 @@ pub struct FlowSpecError {
 }
 
 impl FlowSpec {
+    /// The spec that makes `flow` again.
+    pub fn of(flow: &Flow) -> Self {
+        Self {
+            name: flow.name.clone(),
+            api_key: Some(flow.api_key.as_str().to_owned()),
+            technologies: flow.technologies.iter().map(|c| c.as_str().to_owned()).collect(),
+            scenario: flow.scenario.clone(),
+            webhook_url: flow.webhook_url.clone(),
+        }
+    }
+
     /// Validates one flow. `at` is its path in the document (`[1]` in a file, empty in a body);
     /// `generate_key` supplies a key when none is given (the admin API), or `None` to require one.
     pub fn into_flow(self, at: &str, generate_key: Option<&mut dyn FnMut() -> ApiKey>) -> Result<Flow, FlowSpecError> {

@@ -407,6 +407,10 @@ pub enum Source {
 }
 
 impl Source {
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Admin, Self::Match, Self::Flow, Self::Server].into_iter().find(|s| s.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",

@@ -131,6 +131,12 @@ impl StepState {
     pub fn has_ended(self) -> bool {
         matches!(self, Self::Passed | Self::Failed | Self::Skipped)
     }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::InProgress, Self::Passed, Self::Failed, Self::Skipped]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
 }
 
 impl Status {

@@ -1,0 +1,333 @@
+//! `--state-file`: flows and sessions kept across restarts. The file is JSON, written atomically
+//! (a temporary file beside it, fsync, rename, fsync of the directory), so a crash at any moment
+//! leaves either the previous file or the new one, never half of one. A file that does not load
+//! stops start-up with its path and the reason; it is never silently replaced.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::domain::flow::FlowSpec;
+use crate::domain::{ApiKey, Flow, Iin, Metadata, Phone, TechnologyCode};
+use crate::scenario::{Endpoint, Source};
+use crate::session::{Event, FailureReason, RecordedEvent, Session, Step, StepState, Subject};
+
+const FORMAT: &str = "biometric-kz-mock state";
+const VERSION: u32 = 1;
+
+/// Why a state file cannot be used. Displays as `FILE: REASON`.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {reason}")]
+pub struct StateFileError {
+    pub file: String,
+    pub reason: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StateFile {
+    format: String,
+    version: u32,
+    saved_at: String,
+    flows: Vec<FlowSpec>,
+    sessions: Vec<SessionRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SessionRecord {
+    id: Uuid,
+    flow_name: String,
+    api_key: String,
+    technologies: Vec<String>,
+    /// The metadata as sent (with `photo1` as its base64).
+    metadata: Value,
+    subject: SubjectRecord,
+    created_at: String,
+    steps: Vec<StepRecord>,
+    otp: Option<String>,
+    otp_wrong: u8,
+    uses_photo1: bool,
+    scenario: String,
+    scenario_source: String,
+    fault_calls: Vec<(Endpoint, usize, u32)>,
+    last_result_poll: Option<String>,
+    webhook_url: Option<String>,
+    events: Vec<EventRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SubjectRecord {
+    first_name: String,
+    last_name: String,
+    middle_name: String,
+    iin: String,
+    phone: String,
+    doc_number: String,
+    doc_issued: String,
+    doc_expires: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StepRecord {
+    code: String,
+    state: String,
+    started_at: Option<String>,
+    ended_at: Option<String>,
+    result: Option<Value>,
+    visible_at: Option<String>,
+    failure_reason: Option<FailureReason>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EventRecord {
+    at: String,
+    event: String,
+    technology: Option<String>,
+    success: Option<bool>,
+}
+
+fn time_text(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn date_text(d: Date) -> String {
+    format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| format!("{text:?} is not a time: {e}"))
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text, format).map_err(|e| format!("{text:?} is not a date: {e}"))
+}
+
+fn parse_code(text: &str) -> Result<TechnologyCode, String> {
+    text.parse().map_err(|()| format!("{text:?} is not a technology code"))
+}
+
+impl SessionRecord {
+    fn of(s: &Session) -> Self {
+        let mut metadata = s.metadata.display.clone();
+        if let (Some(photo), Some(slot)) = (s.metadata.photo1(), metadata.pointer_mut("/face2face/photo1")) {
+            *slot = Value::String(base64::engine::general_purpose::STANDARD.encode(&**photo.bytes()));
+        }
+        Self {
+            id: s.id,
+            flow_name: s.flow_name.clone(),
+            api_key: s.api_key.as_str().to_owned(),
+            technologies: s.technologies.iter().map(|c| c.as_str().to_owned()).collect(),
+            metadata,
+            subject: SubjectRecord {
+                first_name: s.subject.first_name.clone(),
+                last_name: s.subject.last_name.clone(),
+                middle_name: s.subject.middle_name.clone(),
+                iin: s.subject.iin.as_str().to_owned(),
+                phone: s.subject.phone.as_str().to_owned(),
+                doc_number: s.subject.doc_number.clone(),
+                doc_issued: date_text(s.subject.doc_issued),
+                doc_expires: date_text(s.subject.doc_expires),
+            },
+            created_at: time_text(s.created_at),
+            steps: s
+                .steps
+                .iter()
+                .map(|st| StepRecord {
+                    code: st.code.as_str().to_owned(),
+                    state: st.state.as_str().to_owned(),
+                    started_at: st.started_at.map(time_text),
+                    ended_at: st.ended_at.map(time_text),
+                    result: st.result.clone(),
+                    visible_at: st.visible_at.map(time_text),
+                    failure_reason: st.failure_reason.clone(),
+                })
+                .collect(),
+            otp: s.otp.clone(),
+            otp_wrong: s.otp_wrong,
+            uses_photo1: s.uses_photo1,
+            scenario: s.scenario.clone(),
+            scenario_source: s.scenario_source.as_str().to_owned(),
+            fault_calls: s.fault_calls.iter().map(|((e, i), n)| (*e, *i, *n)).collect(),
+            last_result_poll: s.last_result_poll.map(time_text),
+            webhook_url: s.webhook_url.clone(),
+            events: s
+                .events
+                .iter()
+                .map(|e| {
+                    let (event, technology, success) = match e.event {
+                        Event::FlowStarted => ("flow.start", None, None),
+                        Event::TechnologyStarted(code) => ("technology.start", Some(code), None),
+                        Event::TechnologyEnded { code, success } => ("technology.end", Some(code), Some(success)),
+                        Event::FlowEnded { success } => ("flow.end", None, Some(success)),
+                    };
+                    EventRecord {
+                        at: time_text(e.at),
+                        event: event.to_owned(),
+                        technology: technology.map(|c| c.as_str().to_owned()),
+                        success,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn into_session(self) -> Result<Session, String> {
+        let technologies = self.technologies.iter().map(|c| parse_code(c)).collect::<Result<Vec<_>, _>>()?;
+        let metadata = Metadata::parse(self.metadata, Some(&technologies)).map_err(|e| {
+            let first = e.iter().next().map(|e| format!("{}: {}", e.path.join("."), e.message)).unwrap_or_default();
+            format!("its metadata no longer passes the rules ({first})")
+        })?;
+        let iin = Iin::parse(&self.subject.iin).map_err(|e| e.to_string())?;
+        let subject = Subject {
+            first_name: self.subject.first_name,
+            last_name: self.subject.last_name,
+            middle_name: self.subject.middle_name,
+            gender: iin.gender(),
+            phone: Phone::parse(&self.subject.phone).map_err(|e| e.to_string())?,
+            iin,
+            doc_number: self.subject.doc_number,
+            doc_issued: parse_date(&self.subject.doc_issued)?,
+            doc_expires: parse_date(&self.subject.doc_expires)?,
+        };
+        let optional_time = |t: Option<String>| t.as_deref().map(parse_time).transpose();
+        let steps = self
+            .steps
+            .into_iter()
+            .map(|st| {
+                Ok(Step {
+                    code: parse_code(&st.code)?,
+                    state: StepState::parse(&st.state).ok_or_else(|| format!("{:?} is not a step state", st.state))?,
+                    started_at: optional_time(st.started_at)?,
+                    ended_at: optional_time(st.ended_at)?,
+                    result: st.result,
+                    visible_at: optional_time(st.visible_at)?,
+                    failure_reason: st.failure_reason,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let events = self
+            .events
+            .into_iter()
+            .map(|e| {
+                let code = e.technology.as_deref().map(parse_code).transpose()?;
+                let event = match (e.event.as_str(), code, e.success) {
+                    ("flow.start", None, _) => Event::FlowStarted,
+                    ("technology.start", Some(code), _) => Event::TechnologyStarted(code),
+                    ("technology.end", Some(code), Some(success)) => Event::TechnologyEnded { code, success },
+                    ("flow.end", None, Some(success)) => Event::FlowEnded { success },
+                    (other, ..) => return Err(format!("{other:?} is not a well-formed event")),
+                };
+                Ok(RecordedEvent { at: parse_time(&e.at)?, event })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Session {
+            id: self.id,
+            flow_name: self.flow_name,
+            api_key: ApiKey::parse(&self.api_key)?,
+            technologies,
+            metadata,
+            subject,
+            created_at: parse_time(&self.created_at)?,
+            steps,
+            otp: self.otp,
+            otp_wrong: self.otp_wrong,
+            uses_photo1: self.uses_photo1,
+            scenario: self.scenario,
+            scenario_source: Source::parse(&self.scenario_source)
+                .ok_or_else(|| format!("{:?} is not a scenario source", self.scenario_source))?,
+            fault_calls: self.fault_calls.into_iter().map(|(e, i, n)| ((e, i), n)).collect::<HashMap<_, _>>(),
+            last_result_poll: optional_time(self.last_result_poll)?,
+            webhook_url: self.webhook_url,
+            events,
+        })
+    }
+}
+
+/// What a state file holds, ready to use.
+pub struct Loaded {
+    pub flows: Vec<Flow>,
+    pub sessions: Vec<Session>,
+}
+
+/// Reads a state file; `Ok(None)` when there is none yet.
+pub fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
+    let fail = |reason: String| StateFileError { file: path.display().to_string(), reason };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fail(format!("cannot read the file: {e}"))),
+    };
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let file: StateFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        fail(format!("not a state file of this mock (at {}: {}); move it away to start afresh", e.path(), e.inner()))
+    })?;
+    if file.format != FORMAT || file.version != VERSION {
+        return Err(fail(format!(
+            "format {:?} version {}, expected {FORMAT:?} version {VERSION}",
+            file.format, file.version
+        )));
+    }
+    let flows = file
+        .flows
+        .into_iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            spec.into_flow(&format!("flows[{i}]"), None).map_err(|e| fail(format!("at {}: {}", e.path, e.reason)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let sessions = file
+        .sessions
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| record.into_session().map_err(|reason| fail(format!("at sessions[{i}]: {reason}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Loaded { flows, sessions }))
+}
+
+/// The flows and sessions, as the file will hold them (built under the state's lock).
+pub struct Snapshot(StateFile);
+
+impl Snapshot {
+    pub fn of<'a>(flows: &[Flow], sessions: impl Iterator<Item = &'a Session>) -> Self {
+        Self(StateFile {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            saved_at: time_text(OffsetDateTime::now_utc()),
+            flows: flows.iter().map(FlowSpec::of).collect(),
+            sessions: sessions.map(SessionRecord::of).collect(),
+        })
+    }
+
+    /// Writes the snapshot atomically: temporary file, fsync, rename, fsync of the directory.
+    pub fn write(&self, path: &Path) -> Result<(), StateFileError> {
+        let fail = |what: &str, e: std::io::Error| StateFileError {
+            file: path.display().to_string(),
+            reason: format!("cannot {what}: {e}"),
+        };
+        let temporary: PathBuf = {
+            let mut name = path.file_name().unwrap_or_default().to_os_string();
+            name.push(format!(".tmp-{}", std::process::id()));
+            path.with_file_name(name)
+        };
+        let bytes = serde_json::to_vec(&self.0).map_err(|e| fail("serialize", std::io::Error::other(e)))?;
+        let mut file = std::fs::File::create(&temporary).map_err(|e| fail("create the temporary file", e))?;
+        file.write_all(&bytes).map_err(|e| fail("write the temporary file", e))?;
+        file.sync_all().map_err(|e| fail("sync the temporary file", e))?;
+        drop(file);
+        std::fs::rename(&temporary, path).map_err(|e| fail("rename the temporary file", e))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The rename itself is durable only once the directory is.
+            if let Ok(dir) = std::fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
