@@ -161,12 +161,7 @@ impl SessionRecord {
                 .events
                 .iter()
                 .map(|e| {
-                    let (event, technology, success) = match e.event {
-                        Event::FlowStarted => ("flow.start", None, None),
-                        Event::TechnologyStarted(code) => ("technology.start", Some(code), None),
-                        Event::TechnologyEnded { code, success } => ("technology.end", Some(code), Some(success)),
-                        Event::FlowEnded { success } => ("flow.end", None, Some(success)),
-                    };
+                    let (event, technology, success) = e.event.parts();
                     EventRecord {
                         at: time_text(e.at),
                         event: event.to_owned(),

@@ -15,7 +15,7 @@ use crate::domain::{Flow, TechnologyCode};
 use crate::http::ApiError;
 use crate::http::api::timestamp;
 use crate::http::extract::JsonBody;
-use crate::session::{Event, FailureReason, Session, TransitionError};
+use crate::session::{FailureReason, Session, TransitionError};
 use crate::state::{AppState, OutcomeChoice, SessionError, selector_help, selects_any};
 
 pub mod control;
@@ -152,12 +152,7 @@ impl SessionView {
                 .events
                 .iter()
                 .map(|e| {
-                    let (event, technology, success) = match e.event {
-                        Event::FlowStarted => ("flow.start", None, None),
-                        Event::TechnologyStarted(code) => ("technology.start", Some(code), None),
-                        Event::TechnologyEnded { code, success } => ("technology.end", Some(code), Some(success)),
-                        Event::FlowEnded { success } => ("flow.end", None, Some(success)),
-                    };
+                    let (event, technology, success) = e.event.parts();
                     EventView { at: timestamp(e.at), event, technology, success }
                 })
                 .collect(),

@@ -101,6 +101,18 @@ pub enum Event {
     FlowEnded { success: bool },
 }
 
+impl Event {
+    /// The vendor's webhook event name (`flow.start`, ...), the technology and the success.
+    pub fn parts(&self) -> (&'static str, Option<TechnologyCode>, Option<bool>) {
+        match *self {
+            Event::FlowStarted => ("flow.start", None, None),
+            Event::TechnologyStarted(code) => ("technology.start", Some(code), None),
+            Event::TechnologyEnded { code, success } => ("technology.end", Some(code), Some(success)),
+            Event::FlowEnded { success } => ("flow.end", None, Some(success)),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RecordedEvent {
     pub at: OffsetDateTime,
