@@ -84,6 +84,15 @@ pub enum SessionError {
     Full(usize),
 }
 
+/// Why a flow could not be added at run time.
+#[derive(Debug, thiserror::Error)]
+pub enum AddFlowError {
+    #[error("A flow with this api_key already exists.")]
+    DuplicateKey,
+    #[error("No scenario is named {name:?}; the scenarios are {known}.")]
+    UnknownScenario { name: String, known: String },
+}
+
 /// What checking an SMS code gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OtpCheck {
@@ -245,7 +254,7 @@ impl AppState {
         let id = inner.generator.session_id();
         let subject = inner.generator.subject(&metadata, now.date());
         let session = Session::new(id, flow, metadata, subject, now, scenario);
-        let evictable = |s: &Session| s.status().has_ended() || s.expires_at(ttl).is_some_and(|at| at <= now);
+        let evictable = |s: &Session| s.status().has_ended() || s.expired_at(ttl, now).is_some();
         inner.sessions.insert(session, evictable).map_err(|full| SessionError::Full(full.capacity))?;
         self.changed();
         Ok(id)
@@ -254,7 +263,7 @@ impl AppState {
     /// When session `id` expired, if it has.
     pub fn expired_at(&self, id: &Uuid) -> Option<time::OffsetDateTime> {
         let now = self.0.clock.now();
-        self.with_session(id, |s| s.expires_at(self.0.config.session_ttl).filter(|at| *at <= now)).flatten()
+        self.with_session(id, |s| s.expired_at(self.0.config.session_ttl, now)).flatten()
     }
 
     /// The session, for a transition: present and not expired.
@@ -265,9 +274,9 @@ impl AppState {
         now: time::OffsetDateTime,
     ) -> Result<&'s mut Session, SessionError> {
         let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
-        match session.expires_at(self.0.config.session_ttl) {
-            Some(at) if at <= now => Err(SessionError::Expired(at)),
-            _ => Ok(session),
+        match session.expired_at(self.0.config.session_ttl, now) {
+            Some(at) => Err(SessionError::Expired(at)),
+            None => Ok(session),
         }
     }
 
@@ -331,10 +340,16 @@ impl AppState {
     }
 
     /// Adds a flow; its API key must be new.
-    pub fn add_flow(&self, flow: Flow) -> Result<(), String> {
+    pub fn add_flow(&self, flow: Flow) -> Result<(), AddFlowError> {
+        if let Some(name) = flow.scenario.as_deref().filter(|n| self.0.config.scenarios.get(n).is_none()) {
+            return Err(AddFlowError::UnknownScenario {
+                name: name.to_owned(),
+                known: self.0.config.scenarios.names(),
+            });
+        }
         let mut inner = self.lock();
         if inner.flows.iter().any(|f| f.api_key == flow.api_key) {
-            return Err("A flow with this api_key already exists.".into());
+            return Err(AddFlowError::DuplicateKey);
         }
         inner.flows.push(flow);
         self.changed();

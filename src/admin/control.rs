@@ -14,7 +14,7 @@ use crate::http::ApiError;
 use crate::http::extract::{JsonBody, QueryMap};
 use crate::journal::{Entry, Filter};
 use crate::scenario::Fault;
-use crate::state::AppState;
+use crate::state::{AddFlowError, AppState};
 
 /// `POST /__admin/flows` with `{"name", "technologies", "api_key"?, "scenario"?, "webhook_url"?}`.
 #[utoipa::path(post, path = "/flows", tag = "admin", request_body = crate::http::openapi::FlowBody,
@@ -30,13 +30,13 @@ pub async fn create_flow(
         let field = e.path.split(['.', '[']).next().unwrap_or("non_field_errors").to_owned();
         ApiError::field(&[&field], format!("{} ({})", e.reason, e.path))
     })?;
-    if let Some(name) = flow.scenario.as_deref().filter(|n| state.scenarios().get(n).is_none()) {
-        return Err(ApiError::field(
-            &["scenario"],
-            format!("No scenario is named {name:?}; the scenarios are {}.", state.scenarios().names()),
-        ));
-    }
-    state.add_flow(flow.clone()).map_err(|e| ApiError::field(&["api_key"], e))?;
+    state.add_flow(flow.clone()).map_err(|e| {
+        let field = match e {
+            AddFlowError::DuplicateKey => "api_key",
+            AddFlowError::UnknownScenario { .. } => "scenario",
+        };
+        ApiError::field(&[field], e.to_string())
+    })?;
     Ok((StatusCode::CREATED, Json(FlowView::from(flow))))
 }
 

@@ -52,15 +52,7 @@ impl Photo {
     }
 
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, PhotoError> {
-        let format = if bytes.starts_with(JPEG_MAGIC) {
-            ImageFormat::Jpeg
-        } else if bytes.starts_with(PNG_MAGIC) {
-            ImageFormat::Png
-        } else {
-            let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-            let head = if head.is_empty() { "nothing (empty)".to_owned() } else { head.join(" ") };
-            return Err(PhotoError::NotAnImage(head));
-        };
+        let format = ImageFormat::sniff(&bytes)?;
         Ok(Self { format, bytes: bytes.into() })
     }
 
@@ -95,6 +87,19 @@ fn explain(e: &base64::DecodeError) -> String {
 }
 
 impl ImageFormat {
+    /// JPEG or PNG, told by the first bytes.
+    pub fn sniff(bytes: &[u8]) -> Result<Self, PhotoError> {
+        if bytes.starts_with(JPEG_MAGIC) {
+            Ok(Self::Jpeg)
+        } else if bytes.starts_with(PNG_MAGIC) {
+            Ok(Self::Png)
+        } else {
+            let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            let head = if head.is_empty() { "nothing (empty)".to_owned() } else { head.join(" ") };
+            Err(PhotoError::NotAnImage(head))
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Jpeg => "jpeg",

@@ -106,10 +106,7 @@ pub async fn session_result(
     Extension(notes): Extension<Notes>,
     query: QueryMap,
 ) -> Result<Json<SessionResult>, ApiError> {
-    query.require(&["session_id", "flow_api_key"])?;
-    let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
-    let key = query.get("flow_api_key").unwrap_or_default();
-    find_own_session(&state, &id, key)?;
+    let id = own_session_in_query(&state, &query)?;
     if let Some(gap) = state.note_result_poll(&id).filter(|gap| *gap < std::time::Duration::from_secs(1)) {
         notes.lint(Lint::new(
             "polling-too-fast",
@@ -131,17 +128,25 @@ pub async fn session_result(
     Ok(Json(result))
 }
 
-/// Checks that session `id` exists and belongs to the flow of `key`. Another flow's session is
-/// as unknown as a missing one: a key reveals only its own sessions.
+/// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints [doc]),
+/// checked as `find_own_session` does.
+pub fn own_session_in_query(state: &AppState, query: &QueryMap) -> Result<Uuid, ApiError> {
+    query.require(&["session_id", "flow_api_key"])?;
+    let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
+    find_own_session(state, &id, query.get("flow_api_key").unwrap_or_default())?;
+    Ok(id)
+}
+
+/// Checks that session `id` exists, belongs to the flow of `key` and has not expired. Another
+/// flow's session is as unknown as a missing one: a key reveals only its own sessions.
 pub fn find_own_session(state: &AppState, id: &Uuid, key: &str) -> Result<(), ApiError> {
-    match state.with_session(id, |s| s.api_key.as_str() == key) {
-        Some(true) => match state.expired_at(id) {
-            Some(at) => Err(ApiError::not_found(format!(
-                "Not found. This session expired at {} (sessions live --session-ttl).",
-                timestamp(at)
-            ))),
-            None => Ok(()),
-        },
+    let (now, ttl) = (state.now(), state.session_ttl());
+    match state.with_session(id, |s| (s.api_key.as_str() == key).then(|| s.expired_at(ttl, now))) {
+        Some(Some(None)) => Ok(()),
+        Some(Some(Some(at))) => Err(ApiError::not_found(format!(
+            "Not found. This session expired at {} (sessions live --session-ttl).",
+            timestamp(at)
+        ))),
         _ => Err(ApiError::not_found("Not found.")),
     }
 }

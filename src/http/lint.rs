@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use super::{ApiError, CREATE_PATH, RESULT_PATH, VIDEO_PATH};
+use super::{ApiError, CREATE_PATH, is_report_path, missing_slash};
 use crate::domain::flow::is_http_url;
 use crate::journal::{Entry, Lint, Notes};
 use crate::page::Locale;
@@ -25,20 +25,11 @@ pub mod doc {
     pub const REPORT: &str = "7. Getting PDF Report";
 }
 
-fn is_report_path(path: &str) -> bool {
-    path.starts_with("/api/v1/flows/session/") && path.trim_end_matches('/').ends_with("/report")
-}
-
-/// The lints a request shows before any handler looks at it.
-fn request_lints(request: &Request) -> Vec<Lint> {
+/// The lints a request shows before any handler looks at it; `query` is its parsed query.
+fn request_lints(request: &Request, query: &[(String, String)]) -> Vec<Lint> {
     let mut lints = Vec::new();
     let path = request.uri().path();
-    let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()).into_owned().collect();
-    let with_slash = format!("{path}/");
-    if !path.ends_with('/')
-        && ([CREATE_PATH, RESULT_PATH, VIDEO_PATH].contains(&with_slash.as_str()) || is_report_path(path))
-    {
+    if let Some(with_slash) = missing_slash(path) {
         lints.push(Lint::new(
             "trailing-slash",
             doc::SESSION_CREATION,
@@ -73,7 +64,7 @@ fn request_lints(request: &Request) -> Vec<Lint> {
         && path.starts_with("/flow/")
         && path.trim_start_matches("/flow/").find('/').is_none();
     if is_page_entry {
-        for (key, value) in &query {
+        for (key, value) in query {
             match key.as_str() {
                 "locale" if !Locale::is_known(value) => lints.push(Lint::new(
                     "locale",
@@ -98,16 +89,16 @@ fn request_lints(request: &Request) -> Vec<Lint> {
 }
 
 /// What a request concerned, read from where the vendor's API carries it.
-fn request_subject(request: &Request, notes: &Notes) {
+fn request_subject(request: &Request, query: &[(String, String)], notes: &Notes) {
     let path = request.uri().path();
-    for (key, value) in url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
+    for (key, value) in query {
+        match key.as_str() {
             "session_id" => {
                 if let Ok(id) = Uuid::parse_str(value.trim()) {
                     notes.session(id);
                 }
             }
-            "flow_api_key" | "api_key" => notes.api_key(&value),
+            "flow_api_key" | "api_key" => notes.api_key(value),
             _ => {}
         }
     }
@@ -128,9 +119,10 @@ pub async fn journal(State(state): State<AppState>, mut request: Request, next: 
     }
     let method = request.method().to_string();
     let query = request.uri().query().unwrap_or_default().to_owned();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let notes = Notes::default();
-    request_subject(&request, &notes);
-    for lint in request_lints(&request) {
+    request_subject(&request, &pairs, &notes);
+    for lint in request_lints(&request, &pairs) {
         notes.lint(lint);
     }
     let refused_early = state.strict() && notes.has_lint();

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::ApiError;
-use super::api::{find_own_session, parse_session_id, timestamp};
+use super::api::{find_own_session, own_session_in_query, timestamp};
 use super::extract::{JsonBody, QueryMap};
 use crate::domain::metadata::drf;
 use crate::domain::{Family, TechnologyCode};
@@ -38,9 +38,7 @@ pub async fn liveness_video(State(state): State<AppState>, query: QueryMap, head
 }
 
 async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap) -> Result<Response, ApiError> {
-    query.require(&["session_id", "flow_api_key"])?;
-    let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
-    find_own_session(state, &id, query.get("flow_api_key").unwrap_or_default())?;
+    let id = own_session_in_query(state, query)?;
     super::fault::play(state.take_fault(Endpoint::Video, &id)).await?;
     let recorded = state
         .with_session(&id, |s| {

@@ -87,16 +87,25 @@ fn unauthorized(detail: &str) -> Response {
     response
 }
 
+/// Whether `path` is the report path of some session, with or without its trailing slash.
+pub fn is_report_path(path: &str) -> bool {
+    path.starts_with("/api/v1/flows/session/") && path.trim_end_matches('/').ends_with("/report")
+}
+
+/// The vendor path `path` means when it lacks only its trailing slash [doc: every path ends with one].
+pub fn missing_slash(path: &str) -> Option<String> {
+    let with_slash = format!("{path}/");
+    let vendor = [CREATE_PATH, RESULT_PATH, VIDEO_PATH].contains(&with_slash.as_str()) || is_report_path(path);
+    (!path.ends_with('/') && vendor).then_some(with_slash)
+}
+
 /// Unknown paths answer DRF's 404; a vendor path without its trailing slash says which path
 /// was meant, because the vendor (Django) would not serve it either.
 async fn not_found(uri: Uri) -> ApiError {
-    let path = uri.path();
-    let with_slash = format!("{path}/");
-    let is_report = with_slash.starts_with("/api/v1/flows/session/") && with_slash.ends_with("/report/");
-    if !path.ends_with('/') && ([CREATE_PATH, RESULT_PATH, VIDEO_PATH].contains(&with_slash.as_str()) || is_report) {
-        return ApiError::not_found(format!("Not found. The vendor's paths end with a slash: use {with_slash}"));
+    match missing_slash(uri.path()) {
+        Some(meant) => ApiError::not_found(format!("Not found. The vendor's paths end with a slash: use {meant}")),
+        None => ApiError::not_found("Not found."),
     }
-    ApiError::not_found("Not found.")
 }
 
 /// The framework answers some requests itself (405 for a known path with another method, for

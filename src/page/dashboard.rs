@@ -131,13 +131,10 @@ async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: 
     }
     let spec = FlowSpec { name, api_key: None, technologies, scenario, webhook_url };
     let mut generate = || state.generate_api_key();
-    let added =
-        spec.into_flow("", Some(&mut generate)).map_err(|e| format!("{}: {}", e.path, e.reason)).and_then(|flow| {
-            match flow.scenario.as_deref() {
-                Some(name) if state.scenarios().get(name).is_none() => Err(format!("no scenario is named {name:?}")),
-                _ => state.add_flow(flow),
-            }
-        });
+    let added = spec
+        .into_flow("", Some(&mut generate))
+        .map_err(|e| format!("{}: {}", e.path, e.reason))
+        .and_then(|flow| state.add_flow(flow).map_err(|e| e.to_string()));
     match added {
         Ok(()) => Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response(),
         Err(e) => render(&state, raw.as_deref(), Some(&e)),

@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain::flow::is_http_url;
-use crate::domain::{Family, Iin, Phone, Photo, TechnologyCode};
+use crate::domain::{Family, Iin, ImageFormat, Phone, TechnologyCode};
 use crate::session::{FailureReason, Outcome};
 use crate::state::{AppState, OtpCheck, SessionError};
 pub use i18n::Locale;
@@ -213,7 +213,7 @@ async fn submit(
             return Ok(());
         }
         let bytes = form.files.get(field).ok_or_else(|| t.file_missing.to_owned())?;
-        Photo::from_bytes(bytes.clone()).map(|_| ()).map_err(|_| t.bad_image.to_owned())
+        ImageFormat::sniff(bytes).map(|_| ()).map_err(|_| t.bad_image.to_owned())
     };
     let checked = match code.family() {
         Family::Liveness => Ok(()),

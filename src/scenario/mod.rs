@@ -68,8 +68,6 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 4] = [Self::Create, Self::Result, Self::Video, Self::Report];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Create => "create",

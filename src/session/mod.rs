@@ -227,6 +227,11 @@ impl Session {
         ttl.map(|ttl| self.created_at + ttl)
     }
 
+    /// When the session expired, if it has by `now`.
+    pub fn expired_at(&self, ttl: Option<std::time::Duration>, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.expires_at(ttl).filter(|at| *at <= now)
+    }
+
     /// When the last step ended, once the session has ended.
     pub fn finished_at(&self) -> Option<OffsetDateTime> {
         if self.status().has_ended() { self.steps.iter().filter_map(|s| s.ended_at).max() } else { None }

@@ -160,15 +160,8 @@ async fn complete_refuses_unknown_sessions_and_bad_outcomes() {
 #[tokio::test]
 async fn completed_sessions_describe_one_consistent_person() {
     let app = spawn_app().await;
-    let flows = std::env::temp_dir().join(format!("bkz-consistent-{}.json", std::process::id()));
     let key = "all-documents-0000000000000000000000000000000000000";
-    std::fs::write(
-        &flows,
-        format!(r#"[{{"name": "All", "api_key": "{key}", "technologies": ["LDHP", "ED", "DR", "F2F"]}}]"#),
-    )
-    .unwrap();
-    let app2 = spawn_with(Config { flows_file: Some(flows.clone()), ..Default::default() }).await;
-    std::fs::remove_file(&flows).ok();
+    let app2 = crate::helpers::spawn_with_flow("All", key, &["LDHP", "ED", "DR", "F2F"]).await;
     drop(app);
     let id = app2.create_ok(&json!({"api_key": key})).await;
     app2.complete(&id, None).await;

@@ -148,3 +148,11 @@ pub fn python_with(modules: &[&str]) -> Option<std::path::PathBuf> {
     }
     Some(python)
 }
+
+/// A server whose only flow is `name` with `technologies`, under `key`.
+pub async fn spawn_with_flow(name: &str, key: &str, technologies: &[&str]) -> TestApp {
+    let file = scratch_dir("flows").join("flows.json");
+    std::fs::write(&file, json!([{"name": name, "api_key": key, "technologies": technologies}]).to_string())
+        .expect("a flows file");
+    spawn_with(Config { flows_file: Some(file), ..Config::default() }).await
+}

@@ -115,12 +115,8 @@ async fn accepted_requests_that_depart_from_the_docs_carry_lint_warnings() {
 
 #[tokio::test]
 async fn face2face_metadata_in_a_flow_where_it_does_nothing_is_a_warning() {
-    let dir = crate::helpers::scratch_dir("f2f-lint");
-    let flows = dir.join("flows.json");
     let key = "f2f-first-0123456789012345678901234567890123456789";
-    std::fs::write(&flows, json!([{"name": "F2F first", "api_key": key, "technologies": ["F2F", "LDHP"]}]).to_string())
-        .unwrap();
-    let app = spawn_with(Config { flows_file: Some(flows), ..Config::default() }).await;
+    let app = crate::helpers::spawn_with_flow("F2F first", key, &["F2F", "LDHP"]).await;
     let body = json!({"api_key": key, "metadata": {"face2face": {"photo1": photo_base64("face.png")}}});
     assert_eq!(app.create(&body).await.status(), StatusCode::OK);
     let entry = &journal(&app, "?limit=1").await[0];

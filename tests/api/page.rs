@@ -436,15 +436,8 @@ async fn the_entered_iin_and_phone_are_the_ones_reported() {
 
 #[tokio::test]
 async fn interchangeable_technologies_let_the_user_pick_one() {
-    let flows = std::env::temp_dir().join(format!("bkz-page-flows-{}.json", std::process::id()));
     let key = "interchangeable-0123456789012345678901234567890123";
-    std::fs::write(
-        &flows,
-        format!(r#"[{{"name": "Both", "api_key": "{key}", "technologies": ["LDHP", "ED", "DR", "F2F"]}}]"#),
-    )
-    .unwrap();
-    let app =
-        crate::helpers::spawn_with(biometric_kz_mock::Config { flows_file: Some(flows), ..Default::default() }).await;
+    let app = crate::helpers::spawn_with_flow("Both", key, &["LDHP", "ED", "DR", "F2F"]).await;
     let b = Browser::over(app);
     let sid = b.app.create_ok(&with_metadata(key, json!({"general": {"interchangeable_tech": ["ED", "DR"]}}))).await;
     b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
