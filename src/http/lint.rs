@@ -114,7 +114,8 @@ fn request_subject(request: &Request, query: &[(String, String)], notes: &Notes)
 
 pub async fn journal(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if path.starts_with("/__admin") || path == "/" {
+    // The mock's own API and dashboard are not the vendor's: they are not journaled.
+    if path.starts_with("/__admin") || path == "/" || path.starts_with("/dashboard/") {
         return next.run(request).await;
     }
     let method = request.method().to_string();

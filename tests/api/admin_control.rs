@@ -161,4 +161,7 @@ async fn the_dashboard_lists_flows_and_sessions_and_manages_flows() {
     let response = client.post(app.url(&format!("/dashboard/flows/{key}/delete"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get("/__admin/flows").await.1.as_array().unwrap().len(), 3);
+    let (_, journal) = app.get("/__admin/requests").await;
+    let paths: Vec<&str> = journal.as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, ["/api/v1/flows/session/create/"], "the dashboard is not journaled, as admin calls are not");
 }
