@@ -6,6 +6,11 @@ use clap::Parser;
 
 use biometric_kz_mock::cli::{Cli, Command};
 
+// glibc's malloc spent a quarter of the request path's user time (fastbin consolidation under
+// many small short-lived allocations); mimalloc's thread-local pages cut that (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
