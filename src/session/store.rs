@@ -8,7 +8,9 @@ use uuid::Uuid;
 use super::Session;
 
 pub struct SessionStore {
-    sessions: HashMap<Uuid, (u64, Session)>,
+    /// Boxed: a session is large, and a growing map moves every entry when it rehashes — with
+    /// sessions inline that stalled creates for tens of milliseconds at a few hundred thousand.
+    sessions: HashMap<Uuid, (u64, Box<Session>)>,
     /// Creation sequence → id, so that listing and eviction go by age.
     order: BTreeMap<u64, Uuid>,
     next: u64,
@@ -46,22 +48,22 @@ impl SessionStore {
         let seq = self.next;
         self.next += 1;
         self.order.insert(seq, session.id);
-        self.sessions.insert(session.id, (seq, session));
+        self.sessions.insert(session.id, (seq, Box::new(session)));
         Ok(())
     }
 
     pub fn remove(&mut self, id: &Uuid) -> Option<Session> {
         let (seq, session) = self.sessions.remove(id)?;
         self.order.remove(&seq);
-        Some(session)
+        Some(*session)
     }
 
     pub fn get(&self, id: &Uuid) -> Option<&Session> {
-        self.sessions.get(id).map(|(_, s)| s)
+        self.sessions.get(id).map(|(_, s)| &**s)
     }
 
     pub fn get_mut(&mut self, id: &Uuid) -> Option<&mut Session> {
-        self.sessions.get_mut(id).map(|(_, s)| s)
+        self.sessions.get_mut(id).map(|(_, s)| &mut **s)
     }
 
     /// Newest first.
