@@ -1,9 +1,10 @@
 //! Where the mock reads the time: one place, so that tests can move it. The clock is the real
 //! time plus an offset that `POST /__admin/clock/advance` grows; timestamps, processing delays
-//! and session expiry all follow it.
+//! and session expiry all follow it. Also how the mock writes a time (`timestamp`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Default)]
@@ -14,7 +15,11 @@ pub struct Clock {
 
 impl Clock {
     pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + self.offset()
+        let now = OffsetDateTime::now_utc();
+        match self.offset_ms.load(Ordering::Relaxed) {
+            0 => now,
+            _ => now + self.offset(),
+        }
     }
 
     pub fn offset(&self) -> Duration {
@@ -32,9 +37,72 @@ impl Clock {
     }
 }
 
+/// Timestamps as Django REST Framework writes them: RFC 3339 in UTC with microseconds and `Z`.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    Timestamp(t).to_string()
+}
+
+/// A time that serializes as `timestamp` writes it, without a `String` in between.
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp(pub OffsetDateTime);
+
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, written digit by digit: this is on every journaled
+    /// request, and `fmt` padding costs several times as much.
+    fn text(self) -> [u8; 27] {
+        let t = self.0.to_offset(time::UtcOffset::UTC);
+        let (date, clock) = (t.date(), t.time());
+        let mut out = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |at: usize, width: usize, value: u32| {
+            let mut value = value;
+            for i in (at..at + width).rev() {
+                out[i] = b"0123456789"[(value % 10) as usize];
+                value /= 10;
+            }
+        };
+        // Years outside 0..=9999 do not occur here (the clock only moves forward, by days).
+        put(0, 4, u32::try_from(date.year()).unwrap_or(0).min(9999));
+        put(5, 2, u32::from(u8::from(date.month())));
+        put(8, 2, u32::from(date.day()));
+        put(11, 2, u32::from(clock.hour()));
+        put(14, 2, u32::from(clock.minute()));
+        put(17, 2, u32::from(clock.second()));
+        put(20, 6, clock.microsecond());
+        out
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self.text();
+        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = self.text();
+        serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_have_six_fraction_digits_and_z() {
+        let t = OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(1500);
+        assert_eq!(timestamp(t), "1970-01-01T00:00:01.500000Z");
+        assert_eq!(timestamp(OffsetDateTime::UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        let t = time::macros::datetime!(2026-11-26 07:08:09.123456789 +05:00);
+        assert_eq!(timestamp(t), "2026-11-26T02:08:09.123456Z", "in UTC, microseconds truncated");
+        assert_eq!(serde_json::to_string(&Timestamp(t)).unwrap(), "\"2026-11-26T02:08:09.123456Z\"");
+        let t = time::macros::datetime!(0987-01-02 03:04:05.000007 UTC);
+        assert_eq!(timestamp(t), "0987-01-02T03:04:05.000007Z", "zero-padded");
+        let t = time::macros::datetime!(9999-12-31 23:59:59.999999 UTC);
+        assert_eq!(timestamp(t), "9999-12-31T23:59:59.999999Z");
+    }
 
     #[test]
     fn advancing_moves_now_forward() {

@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::clock::Timestamp;
+
 /// One way a request departs from the vendor's docs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Lint {
@@ -75,7 +77,8 @@ impl Notes {
 pub struct Entry {
     pub id: u64,
     /// When the request came, RFC 3339 in UTC.
-    pub at: String,
+    #[schema(value_type = String)]
+    pub at: Timestamp,
     pub method: String,
     pub path: String,
     pub query: String,
@@ -99,36 +102,42 @@ pub struct Filter {
 }
 
 pub struct Journal {
-    entries: Mutex<VecDeque<Entry>>,
+    entries: Mutex<Entries>,
     limit: usize,
-    next_id: Mutex<u64>,
+}
+
+struct Entries {
+    held: VecDeque<Entry>,
+    /// The id of the next entry: ids keep counting when old entries go.
+    next_id: u64,
 }
 
 impl Journal {
     pub fn new(limit: usize) -> Self {
-        Self { entries: Mutex::new(VecDeque::new()), limit, next_id: Mutex::new(1) }
+        Self { entries: Mutex::new(Entries { held: VecDeque::new(), next_id: 1 }), limit }
     }
 
     pub fn record(&self, mut entry: Entry) {
         if self.limit == 0 {
             return;
         }
-        {
-            let mut next = self.next_id.lock().unwrap_or_else(PoisonError::into_inner);
-            entry.id = *next;
-            *next += 1;
-        }
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        while entries.len() >= self.limit {
-            entries.pop_front();
-        }
-        entries.push_back(entry);
+        let dropped = {
+            let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+            entry.id = entries.next_id;
+            entries.next_id += 1;
+            let dropped = (entries.held.len() >= self.limit).then(|| entries.held.pop_front()).flatten();
+            entries.held.push_back(entry);
+            dropped
+        };
+        // Freed outside the lock, which every request takes.
+        drop(dropped);
     }
 
     /// Newest first.
     pub fn list(&self, filter: &Filter) -> Vec<Entry> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
+            .held
             .iter()
             .rev()
             .filter(|e| filter.path.as_deref().is_none_or(|p| e.path.contains(p)))
@@ -140,7 +149,7 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner).held.clear();
     }
 }
 
@@ -151,7 +160,7 @@ mod tests {
     fn entry(path: &str) -> Entry {
         Entry {
             id: 0,
-            at: String::new(),
+            at: Timestamp(time::OffsetDateTime::UNIX_EPOCH),
             method: "GET".into(),
             path: path.into(),
             query: String::new(),

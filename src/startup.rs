@@ -1,4 +1,4 @@
-//! Wiring only: configuration → state → router → listener, and graceful shutdown.
+//! Wiring only: configuration → state → app → listener, and graceful shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -88,11 +88,10 @@ impl Application {
     /// error, and hyper closes the connection instead of writing it.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         use hyper_util::rt::{TokioExecutor, TokioIo};
-        use tower::ServiceExt as _;
 
         let state = self.state.clone();
         let saver = state.has_state_file().then(|| tokio::spawn(save_periodically(state.clone())));
-        let router = crate::http::router(self.state);
+        let app = crate::http::app(self.state);
         let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         // A client that never finishes its headers gives up its connection after this long.
         builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(self.header_timeout);
@@ -119,11 +118,11 @@ impl Application {
                 () = &mut shutdown => break,
             };
             stream.set_nodelay(true).ok();
-            let router = router.clone();
+            let app = app.clone();
             let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let router = router.clone();
+                let app = app.clone();
                 async move {
-                    let response = router.oneshot(request).await.unwrap_or_else(|never| match never {});
+                    let response = app.handle(request.map(axum::body::Body::new)).await;
                     if response.extensions().get::<DropConnection>().is_some() {
                         return Err(DroppedByFault);
                     }

@@ -76,7 +76,7 @@ pub enum SessionError {
     NoOtp,
     #[error("no scenario is named {0:?}")]
     UnknownScenario(String),
-    #[error("the session expired at {}", crate::http::api::timestamp(*.0))]
+    #[error("the session expired at {}", crate::clock::timestamp(*.0))]
     Expired(time::OffsetDateTime),
     #[error(
         "the mock holds --max-sessions ({0}) sessions and none of them has finished or expired; finish some, reset, or raise --max-sessions"

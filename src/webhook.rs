@@ -19,7 +19,8 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::http::api::{SessionResult, timestamp};
+use crate::clock::timestamp;
+use crate::http::api::SessionResult;
 use crate::session::{Event, Session};
 
 /// Tries per event, and the wait before the first retry (doubling after each) [mock].

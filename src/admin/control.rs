@@ -128,7 +128,7 @@ pub struct ClockView {
 }
 
 fn clock_view(state: &AppState) -> ClockView {
-    ClockView { now: crate::http::api::timestamp(state.now()), offset_seconds: state.clock().offset().as_seconds_f64() }
+    ClockView { now: crate::clock::timestamp(state.now()), offset_seconds: state.clock().offset().as_seconds_f64() }
 }
 
 /// `GET /__admin/clock`.

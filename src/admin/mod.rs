@@ -11,9 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::clock::timestamp;
 use crate::domain::{Flow, TechnologyCode};
 use crate::http::ApiError;
-use crate::http::api::timestamp;
 use crate::http::extract::JsonBody;
 use crate::session::{FailureReason, Session, TransitionError};
 use crate::state::{AppState, OutcomeChoice, SessionError, selector_help, selects_any};

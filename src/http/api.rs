@@ -1,16 +1,18 @@
 //! Handlers of the emulated kyc.biometric.kz API and their wire shapes.
 
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::ApiError;
 use super::extract::{JsonBody, QueryMap};
 use super::lint::{doc, refuse_if_strict};
+use crate::clock::Timestamp;
 use crate::domain::create::{CreateError, parse_create_request};
 use crate::domain::{Family, Flow, Metadata, TechnologyCode};
 use crate::journal::{Lint, Notes};
@@ -105,7 +107,7 @@ pub async fn session_result(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
     query: QueryMap,
-) -> Result<Json<SessionResult>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = own_session_in_query(&state, &query)?;
     if let Some(gap) = state.note_result_poll(&id).filter(|gap| *gap < std::time::Duration::from_secs(1)) {
         notes.lint(Lint::new(
@@ -116,16 +118,23 @@ pub async fn session_result(
     }
     super::fault::play(state.take_fault(Endpoint::Result, &id)).await?;
     let now = state.now();
-    let result =
-        state.with_session(&id, |s| SessionResult::of(s, now)).ok_or_else(|| ApiError::not_found("Not found."))?;
-    if result.status == "PROGRESS" {
+    let (body, status) = state
+        .with_session(&id, |s| {
+            let result = SessionResult::of(s, now);
+            (serde_json::to_vec(&result), result.status)
+        })
+        .ok_or_else(|| ApiError::not_found("Not found."))?;
+    if status == "PROGRESS" {
         notes.lint(Lint::new(
             "result-before-finish",
             doc::RESULT,
             "the result was polled before the user finished the flow (status PROGRESS); results appear once the user has passed the technologies",
         ));
     }
-    Ok(Json(result))
+    let body = body.map_err(|e| {
+        ApiError::detail(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("Cannot write the result: {e}"))
+    })?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
 /// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints [doc]),
@@ -145,7 +154,7 @@ pub fn find_own_session(state: &AppState, id: &Uuid, key: &str) -> Result<(), Ap
         Some(Some(None)) => Ok(()),
         Some(Some(Some(at))) => Err(ApiError::not_found(format!(
             "Not found. This session expired at {} (sessions live --session-ttl).",
-            timestamp(at)
+            crate::clock::timestamp(at)
         ))),
         _ => Err(ApiError::not_found("Not found.")),
     }
@@ -156,29 +165,49 @@ pub fn parse_session_id(text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text.trim()).map_err(|_| ApiError::field(&["session_id"], "Must be a valid UUID."))
 }
 
-/// The body of the result endpoint [doc + seen + mock].
+/// The body of the result endpoint [doc + seen + mock]. It borrows the session, so that the
+/// endpoint writes it out under the state's lock without copying any result.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionResult {
+pub struct SessionResult<'a> {
     pub id: Uuid,
     pub status: &'static str,
     pub technologies: Vec<TechnologyInfo>,
     /// `null` until the session ends, then whether it succeeded [mock].
     pub flow_session_result: Option<bool>,
-    pub flow_session_failure_reasons: Vec<SessionFailure>,
-    pub validated_at: Option<String>,
-    pub finished_at: Option<String>,
+    pub flow_session_failure_reasons: Vec<SessionFailure<'a>>,
+    #[schema(value_type = Option<String>)]
+    pub validated_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>)]
+    pub finished_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub liveness_result: Option<Value>,
+    pub liveness_result: Option<Shown<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub face2face_result: Option<Value>,
+    pub face2face_result: Option<Shown<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub edocument_result: Option<Value>,
+    pub edocument_result: Option<Shown<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub document_recognition_result: Option<Value>,
+    pub document_recognition_result: Option<Shown<'a>>,
+}
+
+/// A technology's result as the result endpoint shows it.
+#[derive(Clone, Copy)]
+pub enum Shown<'a> {
+    /// Still in its scenario's processing delay: `{}` [seen].
+    Processing,
+    Result(&'a Value),
+}
+
+impl Serialize for Shown<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Processing => serde::ser::SerializeMap::end(serializer.serialize_map(Some(0))?),
+            Self::Result(value) => value.serialize(serializer),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -191,20 +220,20 @@ pub struct TechnologyInfo {
 
 /// One entry of `flow_session_failure_reasons` [mock]: the failure reason and its technology.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionFailure {
+pub struct SessionFailure<'a> {
     #[schema(value_type = crate::http::openapi::Code)]
     pub technology: TechnologyCode,
     #[serde(flatten)]
-    pub reason: FailureReason,
+    pub reason: &'a FailureReason,
 }
 
-impl SessionResult {
+impl<'a> SessionResult<'a> {
     /// The session as the result endpoint shows it at `now`: a result still in its scenario's
     /// processing delay is `{}` [seen], and the session is in progress until every result is out.
-    pub fn of(s: &Session, now: OffsetDateTime) -> Self {
+    pub fn of(s: &'a Session, now: OffsetDateTime) -> Self {
         let processing = s.steps.iter().any(|st| st.visible_at.is_some_and(|at| at > now));
         let status = if processing { Status::Progress } else { s.status() };
-        let finished_at = if processing { None } else { s.finished_at().map(timestamp) };
+        let finished_at = if processing { None } else { s.finished_at().map(Timestamp) };
         // A technology's result appears once the user has gone through it, passed or failed;
         // pending and skipped technologies have none [doc].
         let result_of = |family: Family| {
@@ -213,8 +242,8 @@ impl SessionResult {
                 .rev()
                 .filter(|st| st.code.family() == family && matches!(st.state, StepState::Passed | StepState::Failed))
                 .find_map(|st| match st.visible_at {
-                    Some(at) if at > now => Some(Value::Object(serde_json::Map::new())),
-                    _ => st.result.clone(),
+                    Some(at) if at > now => Some(Shown::Processing),
+                    _ => st.result.as_ref().map(Shown::Result),
                 })
         };
         Self {
@@ -235,37 +264,16 @@ impl SessionResult {
                 .steps
                 .iter()
                 .filter(|_| !processing)
-                .filter_map(|st| st.failure_reason.clone().map(|reason| SessionFailure { technology: st.code, reason }))
+                .filter_map(|st| {
+                    st.failure_reason.as_ref().map(|reason| SessionFailure { technology: st.code, reason })
+                })
                 .collect(),
-            validated_at: finished_at.clone(),
+            validated_at: finished_at,
             finished_at,
             liveness_result: result_of(Family::Liveness),
             face2face_result: result_of(Family::Face2Face),
             edocument_result: result_of(Family::Edocument),
             document_recognition_result: result_of(Family::DocumentRecognition),
         }
-    }
-}
-
-/// Timestamps as Django REST Framework writes them: RFC 3339 in UTC with microseconds and `Z`.
-pub fn timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(t.microsecond() * 1000).unwrap_or(t);
-    let text = t.format(&Rfc3339).unwrap_or_default();
-    // Rfc3339 drops trailing zero digits; DRF always writes six.
-    match text.split_once('.') {
-        Some((head, frac)) => format!("{head}.{:0<6}Z", frac.trim_end_matches('Z')),
-        None => format!("{}.000000Z", text.trim_end_matches('Z')),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_have_six_fraction_digits_and_z() {
-        let t = OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(1500);
-        assert_eq!(timestamp(t), "1970-01-01T00:00:01.500000Z");
-        assert_eq!(timestamp(OffsetDateTime::UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
     }
 }

@@ -1,7 +1,5 @@
 //! Extractors whose rejections use the vendor's error shape.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -33,25 +31,35 @@ impl FromRequest<AppState> for JsonBody {
     }
 }
 
-/// Query parameters as a map; a repeated parameter keeps its last value, as Django's
-/// `QueryDict.get` does. Never fails: bad percent-encoding is decoded lossily.
-pub struct QueryMap(pub HashMap<String, String>);
+/// Query parameters; a repeated parameter keeps its last value, as Django's `QueryDict.get`
+/// does. Never fails: bad percent-encoding is decoded lossily. A list, not a hash map: queries
+/// are a handful of pairs, and this is on every polling request.
+#[derive(Clone)]
+pub struct QueryMap(Vec<(String, String)>);
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
-        Ok(Self(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+        // The journal has parsed it already for journaled requests.
+        Ok(parts.extensions.remove::<Self>().unwrap_or_else(|| Self::parse(parts.uri.query().unwrap_or_default())))
     }
 }
 
 impl QueryMap {
+    pub fn parse(query: &str) -> Self {
+        Self(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// The parameters in `names` that are missing or empty, as DRF-style field errors.
     pub fn require(&self, names: &[&str]) -> Result<(), ApiError> {
         let mut errors = crate::domain::FieldErrors::new();
         for name in names {
-            if self.0.get(*name).is_none_or(|v| v.trim().is_empty()) {
+            if self.get(name).is_none_or(|v| v.trim().is_empty()) {
                 errors.push(&[name], "This field is required.");
             }
         }
@@ -59,6 +67,6 @@ impl QueryMap {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }

@@ -2,13 +2,14 @@
 //! how the request departs from the vendor's docs (lint), answers the warnings in `X-Mock-Lint`
 //! headers, and with `--strict` refuses such requests with a DRF-shaped 400.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
+use super::extract::QueryMap;
 use super::{ApiError, CREATE_PATH, is_report_path, missing_slash};
+use crate::clock::Timestamp;
 use crate::domain::flow::is_http_url;
 use crate::journal::{Entry, Lint, Notes};
 use crate::page::Locale;
@@ -26,7 +27,7 @@ pub mod doc {
 }
 
 /// The lints a request shows before any handler looks at it; `query` is its parsed query.
-fn request_lints(request: &Request, query: &[(String, String)]) -> Vec<Lint> {
+fn request_lints(request: &Request, query: &QueryMap) -> Vec<Lint> {
     let mut lints = Vec::new();
     let path = request.uri().path();
     if let Some(with_slash) = missing_slash(path) {
@@ -53,7 +54,7 @@ fn request_lints(request: &Request, query: &[(String, String)]) -> Vec<Lint> {
             ));
         }
     }
-    if path == CREATE_PATH && query.iter().any(|(k, _)| k == "api_key") {
+    if path == CREATE_PATH && query.get("api_key").is_some() {
         lints.push(Lint::new(
             "api-key-in-query",
             doc::SESSION_CREATION,
@@ -64,7 +65,7 @@ fn request_lints(request: &Request, query: &[(String, String)]) -> Vec<Lint> {
         && path.starts_with("/flow/")
         && path.trim_start_matches("/flow/").find('/').is_none();
     if is_page_entry {
-        for (key, value) in query {
+        for (key, value) in query.pairs() {
             match key.as_str() {
                 "locale" if !Locale::is_known(value) => lints.push(Lint::new(
                     "locale",
@@ -89,9 +90,8 @@ fn request_lints(request: &Request, query: &[(String, String)]) -> Vec<Lint> {
 }
 
 /// What a request concerned, read from where the vendor's API carries it.
-fn request_subject(request: &Request, query: &[(String, String)], notes: &Notes) {
-    let path = request.uri().path();
-    for (key, value) in query {
+fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
+    for (key, value) in query.pairs() {
         match key.as_str() {
             "session_id" => {
                 if let Ok(id) = Uuid::parse_str(value.trim()) {
@@ -102,59 +102,77 @@ fn request_subject(request: &Request, query: &[(String, String)], notes: &Notes)
             _ => {}
         }
     }
-    let segments: Vec<&str> = path.split('/').collect();
-    let id = match segments.as_slice() {
-        ["", "flow", id, ..] | ["", "api", "v1", "flows", "session", id, "report", ..] => Some(*id),
-        _ => None,
-    };
+    // `/flow/{id}...` and `/api/v1/flows/session/{id}/report...`.
+    let id = path.strip_prefix("/flow/").and_then(|rest| rest.split('/').next()).or_else(|| {
+        let mut segments = path.strip_prefix("/api/v1/flows/session/")?.split('/');
+        let id = segments.next()?;
+        (segments.next() == Some("report")).then_some(id)
+    });
     if let Some(id) = id.and_then(|id| Uuid::parse_str(id).ok()) {
         notes.session(id);
     }
 }
 
-pub async fn journal(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+/// Journals `request` and answers it with `next`, adding its lint as `X-Mock-Lint` headers (or,
+/// with `--strict`, refusing it).
+pub async fn journal<F, Fut>(state: &AppState, mut request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let path = request.uri().path();
     // The mock's own API and dashboard are not the vendor's: they are not journaled.
     if path.starts_with("/__admin") || path == "/" || path.starts_with("/dashboard/") {
-        return next.run(request).await;
+        return next(request).await;
     }
-    let method = request.method().to_string();
+    let at = Timestamp(state.now());
+    let path = path.to_owned();
+    let method = request.method().as_str().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let notes = Notes::default();
-    request_subject(&request, &pairs, &notes);
+    // Parsed once: handlers that read the query take this one (`QueryMap` the extractor).
+    let pairs = QueryMap::parse(&query);
+    request_subject(&path, &pairs, &notes);
     for lint in request_lints(&request, &pairs) {
         notes.lint(lint);
     }
     let refused_early = state.strict() && notes.has_lint();
     request.extensions_mut().insert(notes.clone());
-    let mut response = if refused_early { strict_refusal(&notes) } else { next.run(request).await };
+    request.extensions_mut().insert(pairs);
+    let mut response = if refused_early { strict_refusal(&notes) } else { next(request).await };
     if state.strict() && notes.has_lint() && response.status().is_success() {
         // A warning found while answering (a read-only endpoint): the answer becomes the refusal.
         response = strict_refusal(&notes);
     }
     let answered = notes.taken();
-    for lint in &answered.lint {
-        // Header values are visible ASCII; anything else in a message is shown as '?'.
-        let text: String =
-            lint.text().chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
-        if let Ok(value) = HeaderValue::from_str(&text) {
+    let texts: Vec<String> = answered.lint.iter().map(Lint::text).collect();
+    for text in &texts {
+        if let Some(value) = header_value(text) {
             response.headers_mut().append("x-mock-lint", value);
         }
     }
     state.journal().record(Entry {
         id: 0,
-        at: super::api::timestamp(state.now()),
+        at,
         method,
         path,
         query,
         status: response.status().as_u16(),
         session_id: answered.session_id,
         api_key: answered.api_key,
-        lint: answered.lint.iter().map(Lint::text).collect(),
+        lint: texts,
         lint_details: answered.lint,
     });
     response
+}
+
+/// A lint line as a header value: visible ASCII; anything else in a message is shown as '?'.
+fn header_value(text: &str) -> Option<HeaderValue> {
+    if text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return HeaderValue::from_str(text).ok();
+    }
+    let text: String = text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
+    HeaderValue::from_str(&text).ok()
 }
 
 /// `--strict`: a request with warnings is refused, in the vendor's error shape.

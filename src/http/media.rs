@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::ApiError;
-use super::api::{find_own_session, own_session_in_query, timestamp};
+use super::api::{find_own_session, own_session_in_query};
 use super::extract::{JsonBody, QueryMap};
+use crate::clock::timestamp;
 use crate::domain::metadata::drf;
 use crate::domain::{Family, TechnologyCode};
 use crate::report::{ReportData, ReportKind};

@@ -11,10 +11,10 @@ pub mod openapi;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Request, StatusCode, Uri, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower::ServiceExt as _;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,28 +43,54 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::page::dashboard::routes())
 }
 
-/// The whole application: every route, the JSON fallbacks and the middleware. Built by a plain
-/// function so tests and the in-process handle can use it without a socket.
-pub fn router(state: AppState) -> Router {
-    let (routes, _) = routes().split_for_parts();
-    routes
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(state.max_body()))
-        .layer(middleware::from_fn(json_framework_errors))
-        // Outermost, so that the journal sees the status the client gets.
-        .layer(middleware::from_fn_with_state(state.clone(), lint::journal))
-        .layer(middleware::from_fn_with_state(state.clone(), admin_auth))
-        .with_state(state)
+/// The whole application: every route behind the one front layer. Built by a plain function so
+/// tests and the in-process handle can use it without a socket.
+pub fn app(state: AppState) -> App {
+    let (documented, _) = routes().split_for_parts();
+    let router =
+        documented.fallback(not_found).layer(DefaultBodyLimit::max(state.max_body())).with_state(state.clone());
+    App { state, router }
+}
+
+/// The router with what every request goes through first, outermost first: `--admin-token`, the
+/// journal and lint (which must see the status the client gets), the vendor's JSON shape for the
+/// framework's own errors.
+///
+/// One plain function rather than a `from_fn` layer each: `Router::layer` wraps every route, and
+/// each layer cloned and boxed the whole stack below it on every request — measurably slower on
+/// the hot vendor endpoints (BENCHMARKS.md).
+#[derive(Clone)]
+pub struct App {
+    state: AppState,
+    router: Router,
+}
+
+impl App {
+    pub async fn handle(&self, request: Request<Body>) -> Response {
+        if let Some(refusal) = admin_auth(&self.state, &request) {
+            return refusal;
+        }
+        lint::journal(&self.state, request, |request| async move {
+            let method = request.method().clone();
+            let response = self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {});
+            json_framework_errors(&method, response).await
+        })
+        .await
+    }
 }
 
 /// `--admin-token`: `/__admin` and the dashboard need `Authorization: Bearer <token>` (or, for a
 /// browser, `?token=`). The emulated API stays open, as the vendor's is; so does
-/// `/__admin/health`, which container health checks call without credentials.
-async fn admin_auth(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+/// `/__admin/health`, which container health checks call without credentials. The refusal, if
+/// any.
+fn admin_auth(state: &AppState, request: &Request<Body>) -> Option<Response> {
+    let expected = state.admin_token()?;
     let path = request.uri().path();
     let guarded =
         (path.starts_with("/__admin") && path != "/__admin/health") || path == "/" || path.starts_with("/dashboard/");
-    let Some(expected) = state.admin_token().filter(|_| guarded) else { return next.run(request).await };
+    if !guarded {
+        return None;
+    }
     let bearer = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -75,9 +101,9 @@ async fn admin_auth(State(state): State<AppState>, request: Request<Body>, next:
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.into_owned());
     match bearer.or(query_token) {
-        Some(given) if given == expected => next.run(request).await,
-        Some(_) => unauthorized("Invalid token."),
-        None => unauthorized("Authentication credentials were not provided."),
+        Some(given) if given == expected => None,
+        Some(_) => Some(unauthorized("Invalid token.")),
+        None => Some(unauthorized("Authentication credentials were not provided.")),
     }
 }
 
@@ -111,9 +137,7 @@ async fn not_found(uri: Uri) -> ApiError {
 /// The framework answers some requests itself (405 for a known path with another method, for
 /// one) with an empty or plain-text body; give those the vendor's JSON shape, keeping headers
 /// such as `Allow`.
-async fn json_framework_errors(request: Request<Body>, next: Next) -> Response {
-    let method = request.method().clone();
-    let response = next.run(request).await;
+async fn json_framework_errors(method: &Method, response: Response) -> Response {
     let status = response.status();
     // JSON bodies are already in shape; the end-user page answers its own errors in HTML.
     let shaped = response

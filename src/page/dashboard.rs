@@ -72,7 +72,7 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
         status: s.status().as_str(),
         steps: s.steps.iter().map(|st| format!("{} {}", st.code, st.state.as_str())).collect::<Vec<_>>().join(", "),
         scenario: s.scenario.clone(),
-        created_at: crate::http::api::timestamp(s.created_at),
+        created_at: crate::clock::timestamp(s.created_at),
     });
     let page = Dashboard {
         base: state.public_url().to_owned(),
