@@ -53,21 +53,15 @@ impl Timestamp {
         let t = self.0.to_offset(time::UtcOffset::UTC);
         let (date, clock) = (t.date(), t.time());
         let mut out = *b"0000-00-00T00:00:00.000000Z";
-        let mut put = |at: usize, width: usize, value: u32| {
-            let mut value = value;
-            for i in (at..at + width).rev() {
-                out[i] = b"0123456789"[(value % 10) as usize];
-                value /= 10;
-            }
-        };
+        let put = crate::domain::zero_padded;
         // Years outside 0..=9999 do not occur here (the clock only moves forward, by days).
-        put(0, 4, u32::try_from(date.year()).unwrap_or(0).min(9999));
-        put(5, 2, u32::from(u8::from(date.month())));
-        put(8, 2, u32::from(date.day()));
-        put(11, 2, u32::from(clock.hour()));
-        put(14, 2, u32::from(clock.minute()));
-        put(17, 2, u32::from(clock.second()));
-        put(20, 6, clock.microsecond());
+        put(&mut out[0..4], u32::try_from(date.year()).unwrap_or(0).min(9999));
+        put(&mut out[5..7], u32::from(u8::from(date.month())));
+        put(&mut out[8..10], u32::from(date.day()));
+        put(&mut out[11..13], u32::from(clock.hour()));
+        put(&mut out[14..16], u32::from(clock.minute()));
+        put(&mut out[17..19], u32::from(clock.second()));
+        put(&mut out[20..26], clock.microsecond());
         out
     }
 }

@@ -86,11 +86,20 @@ impl Iin {
             (20, Gender::Female) => 6,
             _ => return None,
         };
-        let head = format!("{:02}{:02}{:02}{century_digit}", birth.year() % 100, u8::from(birth.month()), birth.day());
+        // Digit by digit rather than through `format!`: one IIN is made for every session created.
+        let mut text = *b"000000000000";
+        super::zero_padded(&mut text[0..2], u32::try_from(birth.year() % 100).ok()?);
+        super::zero_padded(&mut text[2..4], u32::from(u8::from(birth.month())));
+        super::zero_padded(&mut text[4..6], u32::from(birth.day()));
+        text[6] = b'0' + century_digit;
         serials.find_map(|serial| {
-            let candidate = format!("{head}{:04}", serial % 10_000);
-            let first11: [u8; 11] = candidate.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().ok()?;
-            check_digit(&first11).map(|c| Self(format!("{candidate}{c}")))
+            super::zero_padded(&mut text[7..11], u32::from(serial % 10_000));
+            let mut first11 = [0u8; 11];
+            for (digit, byte) in first11.iter_mut().zip(&text) {
+                *digit = byte - b'0';
+            }
+            text[11] = b'0' + check_digit(&first11)?;
+            Some(Self(text.iter().map(|b| char::from(*b)).collect()))
         })
     }
 

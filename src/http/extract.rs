@@ -1,8 +1,6 @@
 //! Extractors whose rejections use the vendor's error shape.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde_json::Value;
 
@@ -17,13 +15,16 @@ impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::payload_too_large(state.max_body())
-            } else {
-                ApiError::bad_request(format!("Could not read the request body: {rejection}"))
+        // `--max-body` applied here rather than left to the router's `DefaultBodyLimit`: the hot
+        // endpoints are answered without the router (`App::handle`).
+        let limited = http_body_util::Limited::new(req.into_body(), state.max_body());
+        let bytes = match http_body_util::BodyExt::collect(limited).await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(ApiError::payload_too_large(state.max_body()));
             }
-        })?;
+            Err(e) => return Err(ApiError::bad_request(format!("Could not read the request body: {e}"))),
+        };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(Value::Object(serde_json::Map::new())));
         }

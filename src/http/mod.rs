@@ -12,6 +12,7 @@ pub mod openapi;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::{Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt as _;
@@ -72,7 +73,13 @@ impl App {
         }
         lint::journal(&self.state, request, |request| async move {
             let method = request.method().clone();
-            let response = self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {});
+            let response = match (&method, request.uri().path()) {
+                // The two endpoints client suites hammer go straight to the handlers `routes()`
+                // registers and documents for them, skipping the router's matching.
+                (&Method::POST, CREATE_PATH) => Handler::call(api::create_session, request, self.state.clone()).await,
+                (&Method::GET, RESULT_PATH) => Handler::call(api::session_result, request, self.state.clone()).await,
+                _ => self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {}),
+            };
             json_framework_errors(&method, response).await
         })
         .await

@@ -93,8 +93,9 @@ impl Generator {
             Iin::generate(birth, gender, (start..10_000).chain(0..start)).expect("a serial with a check digit exists")
         });
         let phone = given_phone.unwrap_or_else(|| {
-            let n: u32 = self.rng.random_range(0..100_000_000);
-            Phone::parse(&format!("770{n:08}")).expect("77 and 9 digits")
+            let mut digits = *b"77000000000";
+            crate::domain::zero_padded(&mut digits[3..], self.rng.random_range(0..100_000_000));
+            Phone::parse(std::str::from_utf8(&digits).unwrap_or_default()).expect("77 and 9 digits")
         });
         let gender = iin.gender();
         let first_name = match gender {
@@ -106,8 +107,8 @@ impl Generator {
         let surname = SURNAMES.choose(&mut self.rng).expect("non-empty");
         let father = MALE_NAMES.choose(&mut self.rng).expect("non-empty");
         let (last_name, middle_name) = match gender {
-            Gender::Male => ((*surname).to_owned(), format!("{father}ОВИЧ")),
-            Gender::Female => (format!("{surname}А"), format!("{father}ОВНА")),
+            Gender::Male => ((*surname).to_owned(), [father, "ОВИЧ"].concat()),
+            Gender::Female => ([surname, "А"].concat(), [father, "ОВНА"].concat()),
         };
         let doc_issued = today - Duration::days(self.rng.random_range(30..9 * 365));
         let doc_expires = doc_issued + Duration::days(10 * 365 + 2) - Duration::days(1);
@@ -118,7 +119,11 @@ impl Generator {
             gender,
             iin,
             phone,
-            doc_number: format!("0{:08}", self.rng.random_range(0..100_000_000)),
+            doc_number: {
+                let mut digits = *b"000000000";
+                crate::domain::zero_padded(&mut digits[1..], self.rng.random_range(0..100_000_000));
+                digits.iter().map(|b| char::from(*b)).collect()
+            },
             doc_issued,
             doc_expires,
         }
