@@ -1,0 +1,66 @@
+//! The request path without sockets (`cargo bench --bench handlers`): `App::handle`, the front
+//! every request passes (admin token, journal and lint, routing, the handler), called in a loop
+//! on one thread. It prices our own code apart from hyper, the kernel and the load generator,
+//! which `--bench load` measures together; BENCHMARKS.md has both.
+
+use std::time::Instant;
+
+use axum::body::Body;
+use biometric_kz_mock::http::App;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const KEY: &str = "TTpme201NiUMBA_mock-flow-for-everyone-0000000000";
+const ROUNDS: u32 = 200_000;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let config = biometric_kz_mock::Config { port: 0, max_sessions: 10_000_000, ..Default::default() };
+        let application = biometric_kz_mock::startup::Application::build(config).await.expect("the server builds");
+        let state = application.state().clone();
+        let app = biometric_kz_mock::http::app(state.clone());
+
+        let created = answer(&app, create()).await;
+        let created: serde_json::Value = serde_json::from_slice(&created).expect("JSON");
+        let id = created["session_id"].as_str().expect("a session id").to_owned();
+        state.complete(&id.parse().expect("a UUID"), None, &std::collections::HashMap::new()).expect("completed");
+        let result = format!("/api/v1/flows/session/result/?session_id={id}&flow_api_key={KEY}");
+
+        time(&app, "session create, no metadata", create).await;
+        time(&app, "result polling (a finished session)", || get(&result)).await;
+        time(&app, "health (the generic stack alone)", || get("/__admin/health")).await;
+    });
+}
+
+fn create() -> axum::http::Request<Body> {
+    axum::http::Request::post("/api/v1/flows/session/create/")
+        .header("content-type", "application/json")
+        .body(Body::from(format!(r#"{{"api_key":"{KEY}"}}"#)))
+        .expect("a request")
+}
+
+fn get(uri: &str) -> axum::http::Request<Body> {
+    axum::http::Request::get(uri).body(Body::empty()).expect("a request")
+}
+
+async fn answer(app: &App, request: axum::http::Request<Body>) -> axum::body::Bytes {
+    let response = app.handle(request).await;
+    assert!(response.status().is_success(), "{}", response.status());
+    axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("a body")
+}
+
+async fn time(app: &App, name: &str, request: impl Fn() -> axum::http::Request<Body>) {
+    // A first round to warm up, then the measured one.
+    for round in 0..2 {
+        let start = Instant::now();
+        for _ in 0..ROUNDS {
+            answer(app, request()).await;
+        }
+        if round == 1 {
+            let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(ROUNDS);
+            println!("{name:<40} {us:>6.2} us per request ({ROUNDS} requests)");
+        }
+    }
+}
