@@ -241,6 +241,7 @@ impl SessionRecord {
             last_result_poll: optional_time(self.last_result_poll)?,
             webhook_url: self.webhook_url,
             events,
+            final_result: None,
         })
     }
 }

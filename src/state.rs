@@ -198,6 +198,28 @@ impl AppState {
         (now - previous).try_into().ok()
     }
 
+    /// The result endpoint's answer about session `id`: `write` makes it (returning the body and
+    /// whether it is final), unless a final one was kept from an earlier call. An answer is final
+    /// once the session has ended and every result is out; nothing changes a session after that
+    /// (`Session::start` and `end` refuse), so a suite polling a finished session does not pay for
+    /// serializing it again on every call. `None`: no such session.
+    pub fn result_answer<E>(
+        &self,
+        id: &Uuid,
+        write: impl FnOnce(&Session) -> Result<(bytes::Bytes, bool), E>,
+    ) -> Option<Result<(bytes::Bytes, bool), E>> {
+        let mut inner = self.lock();
+        let session = inner.sessions.get_mut(id)?;
+        if let Some(kept) = &session.final_result {
+            return Some(Ok((kept.clone(), true)));
+        }
+        let written = write(session);
+        if let Ok((body, true)) = &written {
+            session.final_result = Some(body.clone());
+        }
+        Some(written)
+    }
+
     pub fn public_url(&self) -> &str {
         &self.0.config.public_url
     }
@@ -562,4 +584,52 @@ pub fn selects_any(key: &str, codes: &[TechnologyCode]) -> bool {
 pub fn selector_help() -> String {
     let families: Vec<&str> = Family::ALL.iter().map(|f| f.as_str()).collect();
     format!("a code ({}) or a family ({})", TechnologyCode::list(&TechnologyCode::ALL), families.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> AppState {
+        let config = crate::Config::default();
+        let (flows, scenarios) = config.load().unwrap();
+        AppState::new(StateConfig {
+            flows,
+            scenarios: Arc::new(scenarios),
+            default_scenario: config.default_scenario.clone(),
+            video: config.load_video().unwrap(),
+            strict: false,
+            journal_limit: 10,
+            admin_token: None,
+            max_sessions: 10,
+            session_ttl: None,
+            state_file: None,
+            seed: Some(1),
+            max_body: 1 << 20,
+            public_url: "http://mock.test".into(),
+        })
+    }
+
+    #[test]
+    fn only_a_final_result_answer_is_kept_and_answered_again() {
+        let state = state();
+        let flow = state.flows()[0].clone();
+        let id = state.create_session(&flow, Metadata::default()).unwrap();
+        let mut writes = 0;
+        let mut answer = |last: bool| {
+            state
+                .result_answer(&id, |_| {
+                    writes += 1;
+                    Ok::<_, ()>((bytes::Bytes::from(format!("answer {writes}")), last))
+                })
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(answer(false), (bytes::Bytes::from("answer 1"), false));
+        assert_eq!(answer(false), (bytes::Bytes::from("answer 2"), false), "an answer in progress is written anew");
+        assert_eq!(answer(true), (bytes::Bytes::from("answer 3"), true));
+        assert_eq!(answer(false), (bytes::Bytes::from("answer 3"), true), "a final answer is kept");
+        assert_eq!(writes, 3);
+        assert!(state.result_answer(&Uuid::nil(), |_| Ok::<_, ()>((bytes::Bytes::new(), true))).is_none());
+    }
 }

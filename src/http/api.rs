@@ -118,22 +118,23 @@ pub async fn session_result(
     }
     super::fault::play(state.take_fault(Endpoint::Result, &id)).await?;
     let now = state.now();
-    let (body, status) = state
-        .with_session(&id, |s| {
+    let (body, last) = state
+        .result_answer(&id, |s| {
             let result = SessionResult::of(s, now);
-            (serde_json::to_vec(&result), result.status)
+            let last = result.status != "PROGRESS";
+            serde_json::to_vec(&result).map(|body| (body.into(), last))
         })
-        .ok_or_else(|| ApiError::not_found("Not found."))?;
-    if status == "PROGRESS" {
+        .ok_or_else(|| ApiError::not_found("Not found."))?
+        .map_err(|e| {
+            ApiError::detail(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("Cannot write the result: {e}"))
+        })?;
+    if !last {
         notes.lint(Lint::new(
             "result-before-finish",
             doc::RESULT,
             "the result was polled before the user finished the flow (status PROGRESS); results appear once the user has passed the technologies",
         ));
     }
-    let body = body.map_err(|e| {
-        ApiError::detail(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("Cannot write the result: {e}"))
-    })?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 

@@ -49,6 +49,9 @@ pub struct Session {
     /// When the result endpoint was last asked about this session (for the polling-rate lint).
     pub last_result_poll: Option<OffsetDateTime>,
     pub events: Vec<RecordedEvent>,
+    /// The result endpoint's answer, kept once it is final (`AppState::result_answer`). Derived,
+    /// so never persisted.
+    pub final_result: Option<bytes::Bytes>,
 }
 
 /// How many wrong SMS codes fail the E-Document step [mock].
@@ -206,6 +209,7 @@ impl Session {
             last_result_poll: None,
             webhook_url: flow.webhook_url.clone(),
             events: Vec::new(),
+            final_result: None,
         }
     }
 
