@@ -11,12 +11,13 @@
 # - TLS from inside a build container fails here, so crates are fetched on the host and the
 #   build runs with --network none, the registry mounted where CARGO_HOME expects it.
 #
-# Usage: scripts/container-ci.sh        Env: WORK (scratch, cached between runs), PORT (18080)
+# Usage: scripts/container-ci.sh        Env: WORK (scratch, cached between runs), PORT (the host
+#                                       port to publish on; default: one podman picks, free)
 # Needs root and Debian's package mirror; installs podman, runc and debootstrap when missing.
 set -euo pipefail
 PROJ=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-/tmp/bkz-container}
-PORT=${PORT:-18080}
+PORT=${PORT:-}
 IMAGE=localhost/biometric-kz-mock:ci
 mkdir -p "$WORK"/{storage,run,libpod,tmp,cache}
 export TMPDIR=$WORK/tmp CONTAINERS_CONF=$WORK/containers.conf
@@ -96,6 +97,8 @@ cleanup() { "${P[@]}" rm -f -t 1 bkz-smoke >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 cleanup
 "${P[@]}" run -d --name bkz-smoke -p "127.0.0.1:$PORT:8080" "$IMAGE" >/dev/null
+# With no PORT given podman picks a free one: a fixed port failed CI on a machine already using it.
+PORT=$("${P[@]}" port bkz-smoke 8080/tcp | sed 's/.*://')
 ok=0
 for _ in $(seq 1 100); do
   if curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$PORT/__admin/health"; then ok=1; break; fi
