@@ -127,9 +127,13 @@ pub fn is_report_path(path: &str) -> bool {
 
 /// The vendor path `path` means when it lacks only its trailing slash [doc: every path ends with one].
 pub fn missing_slash(path: &str) -> Option<String> {
+    // Every request is checked; the ones with their slash need no copy.
+    if path.ends_with('/') {
+        return None;
+    }
     let with_slash = format!("{path}/");
     let vendor = [CREATE_PATH, RESULT_PATH, VIDEO_PATH].contains(&with_slash.as_str()) || is_report_path(path);
-    (!path.ends_with('/') && vendor).then_some(with_slash)
+    vendor.then_some(with_slash)
 }
 
 /// Unknown paths answer DRF's 404; a vendor path without its trailing slash says which path
