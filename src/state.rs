@@ -26,6 +26,8 @@ struct Shared {
     webhooks: Arc<crate::webhook::Webhooks>,
     /// Something changed since the state file was last written.
     dirty: std::sync::atomic::AtomicBool,
+    /// Turns to draw a PDF report (`AppState::report_slots`).
+    report_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// What the state needs from the configuration.
@@ -138,7 +140,19 @@ impl AppState {
         let journal = crate::journal::Journal::new(config.journal_limit);
         let webhooks = crate::webhook::Webhooks::new(config.journal_limit);
         let dirty = std::sync::atomic::AtomicBool::new(false);
-        Self(Arc::new(Shared { config, clock: Clock::default(), inner: Mutex::new(inner), journal, webhooks, dirty }))
+        // One core fewer than the machine has (at least one): however many reports are asked
+        // for at once, a core is left to answer everything else.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let report_slots = Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)));
+        Self(Arc::new(Shared {
+            config,
+            clock: Clock::default(),
+            inner: Mutex::new(inner),
+            journal,
+            webhooks,
+            dirty,
+            report_slots,
+        }))
     }
 
     pub fn max_body(&self) -> usize {
@@ -183,6 +197,12 @@ impl AppState {
 
     pub fn journal(&self) -> &crate::journal::Journal {
         &self.0.journal
+    }
+
+    /// How many PDF reports may be drawn at once: the others wait their turn without holding a
+    /// thread, so report generation under load does not starve the other endpoints of CPU.
+    pub fn report_slots(&self) -> Arc<tokio::sync::Semaphore> {
+        self.0.report_slots.clone()
     }
 
     pub fn webhooks(&self) -> &crate::webhook::Webhooks {

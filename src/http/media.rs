@@ -105,7 +105,7 @@ pub async fn session_report(
     Path(session_id): Path<String>,
     query: QueryMap,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     if let Some(key) = body.get("api_key").and_then(Value::as_str) {
         notes.api_key(key);
     }
@@ -135,12 +135,25 @@ pub async fn session_report(
     let now = state.now();
     let data =
         state.with_session(&id, |s| report_data(s, code, now)).ok_or_else(|| ApiError::not_found("Not found."))??;
-    // A few milliseconds of CPU: off the async threads, so other requests never wait for it.
-    let pdf = tokio::task::spawn_blocking(move || crate::report::render_signed(&data))
-        .await
-        .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, format!("report rendering failed: {e}")))?
-        .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(Json(json!({"pdf": base64::engine::general_purpose::STANDARD.encode(pdf)})))
+    // A few milliseconds of CPU: off the async threads, so other requests never wait for it, and
+    // a few at a time (`report_slots`), so a burst of reports cannot take every core. The turn
+    // goes with the work: a client that hangs up does not free it before the drawing is done.
+    let turn =
+        state.report_slots().acquire_owned().await.map_err(|e| {
+            ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, format!("report rendering failed: {e}"))
+        })?;
+    let body = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        let pdf = crate::report::render_signed(&data)?;
+        // Encoded here too: 80 KB of base64 in JSON is not work for the async threads either.
+        Ok::<_, crate::report::ReportError>(
+            json!({"pdf": base64::engine::general_purpose::STANDARD.encode(pdf)}).to_string(),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, format!("report rendering failed: {e}")))?
+    .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
 /// Checks every precondition of a report [doc], each with its own message, and gathers what the

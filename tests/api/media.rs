@@ -319,3 +319,27 @@ async fn reports_wait_for_a_processing_delay() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["detail"].as_str().unwrap().contains("still being processed"), "{body}");
 }
+
+#[tokio::test]
+async fn many_reports_at_once_all_arrive_and_the_api_keeps_answering() {
+    // Reports take turns (one core fewer than the machine has); the rest wait, none fails.
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": IIN}}})).await;
+    app.complete(&sid, None).await;
+    let url = app.url(&format!("/api/v1/flows/session/{sid}/report/?technology=F2F"));
+    let mut reports = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let request = app.client.post(&url).json(&json!({"api_key": EVERYONE}));
+        reports.spawn(async move { read(request.send().await.expect("request sent")).await });
+    }
+    let (status, body) = app.result(&sid, EVERYONE).await;
+    assert_eq!(status, StatusCode::OK, "the result endpoint answers while reports are drawn: {body}");
+    let mut arrived = 0;
+    while let Some(answer) = reports.join_next().await {
+        let (status, body) = answer.expect("the request task ran");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        decode_pdf(&body);
+        arrived += 1;
+    }
+    assert_eq!(arrived, 12);
+}
