@@ -3,7 +3,8 @@
 //! In one run it starts the release server and, beside it, a bare hyper server of our own that
 //! answers the create-session JSON with no work at all: the machine's ceiling. wrk drives both
 //! and the table compares them: requests/s, p50 and p99 per endpoint (create and result polling
-//! take turns with the bare server for `BKZ_BENCH_ROUNDS` rounds, default 3, compared by median). It also measures the time
+//! take turns with the bare server for `BKZ_BENCH_ROUNDS` rounds, default 3, each from an empty
+//! server, compared by median). It also measures the time
 //! from start to the first answered health check, and resident memory idle and after 100,000
 //! sessions. Figures go to BENCHMARKS.md with the date and the machine.
 
@@ -37,10 +38,6 @@ fn main() {
     println!("start to first answered health check: {start_ms:.1} ms");
     println!("resident memory idle: {:.1} MiB", f64::from(idle_rss) / 1024.0);
 
-    // Sessions to poll, to page, to report on and to download from.
-    let done = create(&base, EVERYONE, r#","metadata":{"extra":{"iin":"900101300017"}}"#);
-    post(&base, &format!("/__admin/sessions/{done}/complete"), "");
-    let fresh = create(&base, EVERYONE, "");
     let photo = base64(&std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/photos/face.jpg")).unwrap());
     let metadata = format!(
         r#"{{"api_key":"{INDIVIDUALS}","metadata":{{"face2face":{{"photo1":"{photo}"}},"edocument":{{"iin":{{"value":"900101300017","changeable":false}},"phone":{{"value":"77011234567","changeable":false}},"skip_input":true}},"extra":{{"iin":"900101300017"}}}}}}"#
@@ -71,15 +68,20 @@ fn main() {
     };
     // The compared pairs take turns, several rounds, and the medians are compared: on a shared
     // 2-core machine one run of either can be 20 % off.
+    // Each round starts from an empty server (creates add a million sessions in a few rounds).
     let create_url = format!("{base}/api/v1/flows/session/create/");
-    let result_url = format!("{base}/api/v1/flows/session/result/?session_id={done}&flow_api_key={EVERYONE}");
     for _ in 0..rounds {
+        let (done, _) = fresh_sessions(&base);
+        let result_url = format!("{base}/api/v1/flows/session/result/?session_id={done}&flow_api_key={EVERYONE}");
         run("bare hyper server, POST create JSON (ceiling)", 64, &bare_url, Some(&create_plain));
         run("session create, no metadata", 64, &create_url, Some(&create_plain));
         run("bare hyper server, GET (ceiling)", 64, &bare_url, None);
         run("result polling", 64, &result_url, None);
     }
+    fresh_sessions(&base);
     run("session create, photo1 + edocument + extra", 64, &create_url, Some(&create_meta));
+    let (done, fresh) = fresh_sessions(&base);
+    let result_url = format!("{base}/api/v1/flows/session/result/?session_id={done}&flow_api_key={EVERYONE}");
     run("end-user page (GET /flow/{id})", 64, &format!("{base}/flow/{fresh}"), None);
     run(
         "liveness video download (16 KB)",
@@ -144,6 +146,15 @@ fn compare(rows: &[(String, Load)], rounds: usize) {
             p99 / against_p99
         );
     }
+}
+
+/// Empties the server (`POST /__admin/reset`) and makes the sessions the rows need: one finished
+/// (to poll, to report on, to download from) and one fresh (to page).
+fn fresh_sessions(base: &str) -> (String, String) {
+    post(base, "/__admin/reset", "");
+    let done = create(base, EVERYONE, r#","metadata":{"extra":{"iin":"900101300017"}}"#);
+    post(base, &format!("/__admin/sessions/{done}/complete"), "");
+    (done, create(base, EVERYONE, ""))
 }
 
 fn which(program: &str) -> Option<()> {
