@@ -473,7 +473,7 @@ impl AppState {
         scenario.apply_result(code, &mut result);
         let visible_at = now + scenario.processing(code);
         let events = session.end(code, outcome, result, visible_at, now)?;
-        self.0.webhooks.emit(session, &events, now);
+        self.0.webhooks.emit(session, &events, now, || generator.session_id());
         self.changed();
         Ok(events)
     }
@@ -481,10 +481,11 @@ impl AppState {
     /// The user opens a technology's screen (`technology.start`, and `flow.start` for the first).
     pub fn start_step(&self, id: &Uuid, code: TechnologyCode) -> Result<Vec<Event>, SessionError> {
         let now = self.0.clock.now();
-        let mut inner = self.lock();
-        let session = self.live(&mut inner.sessions, id, now)?;
+        let mut guard = self.lock();
+        let Inner { sessions, generator, .. } = &mut *guard;
+        let session = self.live(sessions, id, now)?;
         let events = session.start(code, now)?;
-        self.0.webhooks.emit(session, &events, now);
+        self.0.webhooks.emit(session, &events, now, || generator.session_id());
         self.changed();
         Ok(events)
     }
@@ -503,7 +504,7 @@ impl AppState {
         let Inner { sessions, generator, .. } = &mut *guard;
         let session = self.live(sessions, id, now)?;
         let events = session.start(TechnologyCode::Ed, now)?;
-        self.0.webhooks.emit(session, &events, now);
+        self.0.webhooks.emit(session, &events, now, || generator.session_id());
         if session.subject.iin == iin {
             session.subject.phone = phone;
         } else {

@@ -80,8 +80,15 @@ impl Webhooks {
     }
 
     /// Queues the envelopes of `events` that just happened to `session` (called under the state's
-    /// lock: builds JSON and sends on a channel, no I/O).
-    pub fn emit(self: &Arc<Self>, session: &Session, events: &[Event], at: OffsetDateTime) {
+    /// lock: builds JSON and sends on a channel, no I/O). Envelope ids come from `new_id`, the
+    /// state's generator, so that a `--seed` run sends the same ids every time.
+    pub fn emit(
+        self: &Arc<Self>,
+        session: &Session,
+        events: &[Event],
+        at: OffsetDateTime,
+        mut new_id: impl FnMut() -> Uuid,
+    ) {
         let Some(url) = session.webhook_url.clone() else { return };
         if events.is_empty() || tokio::runtime::Handle::try_current().is_err() {
             return;
@@ -93,7 +100,8 @@ impl Webhooks {
             sender
         });
         for event in events {
-            let (event, id, payload) = envelope(session, event, at);
+            let id = new_id();
+            let (event, payload) = envelope(session, event, at, id);
             let envelope = Envelope { id, event, session_id: session.id, url: url.clone(), payload };
             // The worker only stops once this sender is gone, so the send cannot fail.
             let _ = sender.send(envelope);
@@ -167,7 +175,7 @@ impl Webhooks {
 
 /// The vendor's envelope: `{"id", "event", "session_id", "created", "success", "flow_name",
 /// "metadata", "data"}`, with `data` as the vendor's webhooks page shows per event.
-fn envelope(session: &Session, event: &Event, at: OffsetDateTime) -> (&'static str, Uuid, Value) {
+fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (&'static str, Value) {
     let tech = |code: crate::domain::TechnologyCode| json!({"technology_code": code, "technology_name": code.name()});
     let (name, success, data) = match event {
         Event::FlowStarted => ("flow.start", true, json!({"technologies": session.technologies})),
@@ -183,7 +191,6 @@ fn envelope(session: &Session, event: &Event, at: OffsetDateTime) -> (&'static s
             ("flow.end", *success, json!({"session_result": result}))
         }
     };
-    let id = Uuid::new_v4();
     let payload = json!({
         "id": id,
         "event": name,
@@ -194,5 +201,5 @@ fn envelope(session: &Session, event: &Event, at: OffsetDateTime) -> (&'static s
         "metadata": session.metadata.display,
         "data": data,
     });
-    (name, id, payload)
+    (name, payload)
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode as AxumStatus;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, read, spawn_app};
+use crate::helpers::{TestApp, read, spawn_app, spawn_with};
 
 #[derive(Clone, Default)]
 struct Receiver {
@@ -98,6 +98,22 @@ async fn a_finished_session_sends_every_event_in_order_with_the_vendors_envelope
     assert_eq!(got[5]["data"]["session_result"]["status"], "FAILED");
     let ids: std::collections::HashSet<&str> = got.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 6, "each event has its own id");
+}
+
+#[tokio::test]
+async fn a_seeded_run_sends_the_same_envelope_ids() {
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let app = spawn_with(biometric_kz_mock::Config { seed: Some(7), ..Default::default() }).await;
+        let (url, receiver) = start_receiver(0, Duration::ZERO).await;
+        let key = flow_with_webhook(&app, &url).await;
+        let sid = app.create_ok(&json!({"api_key": key})).await;
+        app.complete(&sid, None).await;
+        let ids: Vec<String> =
+            wait_for(&receiver, 6).await.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+        runs.push((sid, ids));
+    }
+    assert_eq!(runs[0], runs[1], "the same seed, the same session and envelope ids");
 }
 
 #[tokio::test]
