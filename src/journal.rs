@@ -1,7 +1,7 @@
 //! The request journal and lint: every request to the emulated API and the page, with what it
 //! concerned and how it departs from the vendor's docs. Bounded (`--journal-limit`): the oldest
 //! entries go first, so a long-running mock never grows without end. No HTTP types here; the
-//! middleware in `http` fills it.
+//! front in `http` (`http/lint.rs`) fills it.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};

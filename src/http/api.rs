@@ -1,8 +1,7 @@
 //! Handlers of the emulated kyc.biometric.kz API and their wire shapes.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::{Extension, Json};
 use serde::Serialize;
 use serde_json::Value;
@@ -135,7 +134,7 @@ pub async fn session_result(
             "the result was polled before the user finished the flow (status PROGRESS); results appear once the user has passed the technologies",
         ));
     }
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+    Ok(super::json_bytes(body))
 }
 
 /// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints [doc]),

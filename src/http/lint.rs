@@ -1,6 +1,7 @@
-//! The journal middleware: notes every request to the emulated API and the end-user page, finds
-//! how the request departs from the vendor's docs (lint), answers the warnings in `X-Mock-Lint`
-//! headers, and with `--strict` refuses such requests with a DRF-shaped 400.
+//! The journal, as the front (`App::handle`) runs it: notes every request to the emulated API
+//! and the end-user page, finds how the request departs from the vendor's docs (lint), answers
+//! the warnings in `X-Mock-Lint` headers, and with `--strict` refuses such requests with a
+//! DRF-shaped 400.
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};

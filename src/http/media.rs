@@ -153,7 +153,7 @@ pub async fn session_report(
     .await
     .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, format!("report rendering failed: {e}")))?
     .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+    Ok(super::json_bytes(body))
 }
 
 /// Checks every precondition of a report [doc], each with its own message, and gathers what the

@@ -114,6 +114,13 @@ fn admin_auth(state: &AppState, request: &Request<Body>) -> Option<Response> {
     }
 }
 
+/// A JSON body already written out (a kept result, a report) as a response.
+pub fn json_bytes(body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
+    response.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    response
+}
+
 fn unauthorized(detail: &str) -> Response {
     let mut response = ApiError::detail(StatusCode::UNAUTHORIZED, detail).into_response();
     response.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
