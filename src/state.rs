@@ -95,6 +95,23 @@ pub enum AddFlowError {
     UnknownScenario { name: String, known: String },
 }
 
+/// Why a call naming a session and a flow key gets no answer about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotOwn {
+    /// No such session, or another flow's.
+    Missing,
+    /// The session expired then (`--session-ttl`).
+    Expired(time::OffsetDateTime),
+}
+
+/// What a call of the result endpoint found (`AppState::result_call`).
+pub struct ResultCall<E> {
+    /// The time since the session's result was last asked for.
+    pub since_last_poll: Option<std::time::Duration>,
+    /// The answer, or the fault rule the call met instead.
+    pub answer: Result<Result<(bytes::Bytes, bool), E>, Fault>,
+}
+
 /// What checking an SMS code gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OtpCheck {
@@ -209,35 +226,81 @@ impl AppState {
         &self.0.webhooks
     }
 
-    /// Notes a poll of session `id`'s result; returns the time since the previous one.
-    pub fn note_result_poll(&self, id: &Uuid) -> Option<std::time::Duration> {
+    /// A call of `endpoint` about session `id` that names the flow key `key` (the result, video
+    /// and report endpoints), under one lock: the session must exist, belong to the flow of
+    /// `key` and not have expired — another flow's session is as unknown as a missing one, a key
+    /// reveals only its own sessions. Then the call counts against its fault rules: the fault it
+    /// meets, if any.
+    pub fn call_about(&self, endpoint: Endpoint, id: &Uuid, key: &str) -> Result<Option<Fault>, NotOwn> {
         let now = self.0.clock.now();
         let mut inner = self.lock();
-        let session = inner.sessions.get_mut(id)?;
-        let previous = session.last_result_poll.replace(now)?;
-        (now - previous).try_into().ok()
+        self.own(&inner, id, key, now)?;
+        Ok(self.take_fault_in(&mut inner, endpoint, id))
     }
 
-    /// The result endpoint's answer about session `id`: `write` makes it (returning the body and
-    /// whether it is final), unless a final one was kept from an earlier call. An answer is final
-    /// once the session has ended and every result is out; nothing changes a session after that
-    /// (`Session::start` and `end` refuse), so a suite polling a finished session does not pay for
-    /// serializing it again on every call. `None`: no such session.
+    /// The result endpoint's call about session `id` with the flow key `key`, under one lock and
+    /// one reading of the clock: checked and counted as `call_about` does, the poll noted (the
+    /// time since the previous one is returned, for the polling-rate lint), then — unless a fault
+    /// rule hit the call, which the caller plays before asking `result_answer` — the answer.
+    pub fn result_call<E>(
+        &self,
+        id: &Uuid,
+        key: &str,
+        write: impl FnOnce(&Session, time::OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
+    ) -> Result<ResultCall<E>, NotOwn> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        self.own(&inner, id, key, now)?;
+        let fault = self.take_fault_in(&mut inner, Endpoint::Result, id);
+        let session = inner.sessions.get_mut(id).ok_or(NotOwn::Missing)?;
+        let since_last_poll =
+            session.last_result_poll.replace(now).and_then(|previous| (now - previous).try_into().ok());
+        let answer = match fault {
+            Some(fault) => Err(fault),
+            None => Ok(Self::answer(session, now, write)),
+        };
+        Ok(ResultCall { since_last_poll, answer })
+    }
+
+    /// The result endpoint's answer about session `id` (after a fault's delay); `None`: no such
+    /// session.
     pub fn result_answer<E>(
         &self,
         id: &Uuid,
-        write: impl FnOnce(&Session) -> Result<(bytes::Bytes, bool), E>,
+        write: impl FnOnce(&Session, time::OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
     ) -> Option<Result<(bytes::Bytes, bool), E>> {
+        let now = self.0.clock.now();
         let mut inner = self.lock();
         let session = inner.sessions.get_mut(id)?;
+        Some(Self::answer(session, now, write))
+    }
+
+    /// `write` makes the answer (returning the body and whether it is final), unless a final one
+    /// was kept from an earlier call. An answer is final once the session has ended and every
+    /// result is out; nothing changes a session after that (`Session::start` and `end` refuse),
+    /// so a suite polling a finished session does not pay for serializing it again on every call.
+    fn answer<E>(
+        session: &mut Session,
+        now: time::OffsetDateTime,
+        write: impl FnOnce(&Session, time::OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
+    ) -> Result<(bytes::Bytes, bool), E> {
         if let Some(kept) = &session.final_result {
-            return Some(Ok((kept.clone(), true)));
+            return Ok((kept.clone(), true));
         }
-        let written = write(session);
+        let written = write(session, now);
         if let Ok((body, true)) = &written {
             session.final_result = Some(body.clone());
         }
-        Some(written)
+        written
+    }
+
+    /// Whether session `id` is there for the flow of `key` at `now`.
+    fn own(&self, inner: &Inner, id: &Uuid, key: &str, now: time::OffsetDateTime) -> Result<(), NotOwn> {
+        let session = inner.sessions.get(id).filter(|s| s.api_key.as_str() == key).ok_or(NotOwn::Missing)?;
+        match session.expired_at(self.0.config.session_ttl, now) {
+            Some(at) => Err(NotOwn::Expired(at)),
+            None => Ok(()),
+        }
     }
 
     pub fn public_url(&self) -> &str {
@@ -354,9 +417,8 @@ impl AppState {
 
     /// The fault a call of `endpoint` about session `id` meets, if its scenario has one left for
     /// this session; counts the call.
-    pub fn take_fault(&self, endpoint: Endpoint, id: &Uuid) -> Option<Fault> {
-        let mut inner = self.lock();
-        if let Some(fault) = Self::take_admin_fault(&mut inner, endpoint) {
+    fn take_fault_in(&self, inner: &mut Inner, endpoint: Endpoint, id: &Uuid) -> Option<Fault> {
+        if let Some(fault) = Self::take_admin_fault(inner, endpoint) {
             return Some(fault);
         }
         let session = inner.sessions.get_mut(id)?;
@@ -639,7 +701,7 @@ mod tests {
         let mut writes = 0;
         let mut answer = |last: bool| {
             state
-                .result_answer(&id, |_| {
+                .result_answer(&id, |_, _| {
                     writes += 1;
                     Ok::<_, ()>((bytes::Bytes::from(format!("answer {writes}")), last))
                 })
@@ -651,6 +713,40 @@ mod tests {
         assert_eq!(answer(true), (bytes::Bytes::from("answer 3"), true));
         assert_eq!(answer(false), (bytes::Bytes::from("answer 3"), true), "a final answer is kept");
         assert_eq!(writes, 3);
-        assert!(state.result_answer(&Uuid::nil(), |_| Ok::<_, ()>((bytes::Bytes::new(), true))).is_none());
+        assert!(state.result_answer(&Uuid::nil(), |_, _| Ok::<_, ()>((bytes::Bytes::new(), true))).is_none());
+    }
+
+    #[test]
+    fn a_result_call_checks_the_key_notes_the_poll_and_meets_faults_before_answering() {
+        let state = state();
+        let flow = state.flows()[0].clone();
+        let key = flow.api_key.as_str().to_owned();
+        let id = state.create_session(&flow, Metadata::default()).unwrap();
+        let write = |_: &Session, _| Ok::<_, ()>((bytes::Bytes::from_static(b"{}"), false));
+        assert!(matches!(state.result_call(&id, "another flow's key", write), Err(NotOwn::Missing)));
+        assert!(matches!(state.result_call(&Uuid::nil(), &key, write), Err(NotOwn::Missing)));
+
+        let first = state.result_call(&id, &key, write).unwrap();
+        assert_eq!(first.since_last_poll, None, "the first poll has no previous one");
+        assert_eq!(first.answer.unwrap().unwrap(), (bytes::Bytes::from_static(b"{}"), false));
+        state.clock().advance(std::time::Duration::from_millis(250));
+        let second = state.result_call(&id, &key, write).unwrap();
+        let gap = second.since_last_poll.expect("a second poll has a previous one");
+        assert!(gap >= std::time::Duration::from_millis(250) && gap < std::time::Duration::from_secs(5), "{gap:?}");
+
+        state.add_fault(Fault {
+            endpoint: Endpoint::Result,
+            status: Some(502),
+            detail: None,
+            delay_ms: 0,
+            drop_connection: false,
+            times: 1,
+        });
+        let faulted = state.result_call(&id, &key, |_, _| -> Result<(bytes::Bytes, bool), ()> {
+            panic!("a call that meets a fault is not answered")
+        });
+        assert_eq!(faulted.unwrap().answer.unwrap_err().status, Some(502));
+        assert!(state.result_call(&id, &key, write).unwrap().answer.is_ok(), "the rule had one call");
+        assert_eq!(state.call_about(Endpoint::Video, &id, &key), Ok(None));
     }
 }

@@ -15,9 +15,8 @@ use crate::clock::Timestamp;
 use crate::domain::create::{CreateError, parse_create_request};
 use crate::domain::{Family, Flow, Metadata, TechnologyCode};
 use crate::journal::{Lint, Notes};
-use crate::scenario::Endpoint;
 use crate::session::{FailureReason, Session, Status, StepState};
-use crate::state::AppState;
+use crate::state::{AppState, NotOwn};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreateSessionResponse {
@@ -107,26 +106,30 @@ pub async fn session_result(
     Extension(notes): Extension<Notes>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    let id = own_session_in_query(&state, &query)?;
-    if let Some(gap) = state.note_result_poll(&id).filter(|gap| *gap < std::time::Duration::from_secs(1)) {
+    let (id, key) = session_in_query(&query)?;
+    let write = |s: &Session, now| {
+        let result = SessionResult::of(s, now);
+        let last = result.status != "PROGRESS";
+        serde_json::to_vec(&result).map(|body| (body.into(), last))
+    };
+    let call = state.result_call(&id, key, write).map_err(not_own)?;
+    if let Some(gap) = call.since_last_poll.filter(|gap| *gap < std::time::Duration::from_secs(1)) {
         notes.lint(Lint::new(
             "polling-too-fast",
             doc::RESULT,
             format!("this session's result was polled again after {} ms; poll at most once a second", gap.as_millis()),
         ));
     }
-    super::fault::play(state.take_fault(Endpoint::Result, &id)).await?;
-    let now = state.now();
-    let (body, last) = state
-        .result_answer(&id, |s| {
-            let result = SessionResult::of(s, now);
-            let last = result.status != "PROGRESS";
-            serde_json::to_vec(&result).map(|body| (body.into(), last))
-        })
-        .ok_or_else(|| ApiError::not_found("Not found."))?
-        .map_err(|e| {
-            ApiError::detail(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("Cannot write the result: {e}"))
-        })?;
+    let answer = match call.answer {
+        Ok(answer) => answer,
+        Err(fault) => {
+            super::fault::play(Some(fault)).await?;
+            state.result_answer(&id, write).ok_or_else(|| ApiError::not_found("Not found."))?
+        }
+    };
+    let (body, last) = answer.map_err(|e| {
+        ApiError::detail(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("Cannot write the result: {e}"))
+    })?;
     if !last {
         notes.lint(Lint::new(
             "result-before-finish",
@@ -137,26 +140,23 @@ pub async fn session_result(
     Ok(super::json_bytes(body))
 }
 
-/// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints [doc]),
-/// checked as `find_own_session` does.
-pub fn own_session_in_query(state: &AppState, query: &QueryMap) -> Result<Uuid, ApiError> {
+/// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints [doc])
+/// and the key, both required.
+pub fn session_in_query(query: &QueryMap) -> Result<(Uuid, &str), ApiError> {
     query.require(&["session_id", "flow_api_key"])?;
     let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
-    find_own_session(state, &id, query.get("flow_api_key").unwrap_or_default())?;
-    Ok(id)
+    Ok((id, query.get("flow_api_key").unwrap_or_default()))
 }
 
-/// Checks that session `id` exists, belongs to the flow of `key` and has not expired. Another
-/// flow's session is as unknown as a missing one: a key reveals only its own sessions.
-pub fn find_own_session(state: &AppState, id: &Uuid, key: &str) -> Result<(), ApiError> {
-    let (now, ttl) = (state.now(), state.session_ttl());
-    match state.with_session(id, |s| (s.api_key.as_str() == key).then(|| s.expired_at(ttl, now))) {
-        Some(Some(None)) => Ok(()),
-        Some(Some(Some(at))) => Err(ApiError::not_found(format!(
+/// A call about a session the key does not reveal, in the vendor's shape: 404, saying when the
+/// session expired if it did.
+pub fn not_own(e: NotOwn) -> ApiError {
+    match e {
+        NotOwn::Missing => ApiError::not_found("Not found."),
+        NotOwn::Expired(at) => ApiError::not_found(format!(
             "Not found. This session expired at {} (sessions live --session-ttl).",
             crate::clock::timestamp(at)
-        ))),
-        _ => Err(ApiError::not_found("Not found.")),
+        )),
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::ApiError;
-use super::api::{find_own_session, own_session_in_query};
+use super::api::{not_own, session_in_query};
 use super::extract::{JsonBody, QueryMap};
 use crate::clock::timestamp;
 use crate::domain::metadata::drf;
@@ -39,8 +39,8 @@ pub async fn liveness_video(State(state): State<AppState>, query: QueryMap, head
 }
 
 async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let id = own_session_in_query(state, query)?;
-    super::fault::play(state.take_fault(Endpoint::Video, &id)).await?;
+    let (id, key) = session_in_query(query)?;
+    super::fault::play(state.call_about(Endpoint::Video, &id, key).map_err(not_own)?).await?;
     let recorded = state
         .with_session(&id, |s| {
             s.steps.iter().any(|st| {
@@ -130,8 +130,7 @@ pub async fn session_report(
     }
     // Django's <uuid:session_id> route would not match anything else.
     let id = Uuid::parse_str(&session_id).map_err(|_| ApiError::not_found("Not found."))?;
-    find_own_session(&state, &id, &key)?;
-    super::fault::play(state.take_fault(Endpoint::Report, &id)).await?;
+    super::fault::play(state.call_about(Endpoint::Report, &id, &key).map_err(not_own)?).await?;
     let now = state.now();
     let data =
         state.with_session(&id, |s| report_data(s, code, now)).ok_or_else(|| ApiError::not_found("Not found."))??;
