@@ -28,7 +28,13 @@ impl Lint {
 
     /// `code: message (vendor docs: section)`, as the journal and the header show it.
     pub fn text(&self) -> String {
-        format!("{}: {} (vendor docs: {})", self.code, self.message, self.doc)
+        // Written into one allocation of the right size (it is on every warned request).
+        let parts = [self.code, ": ", &self.message, " (vendor docs: ", self.doc, ")"];
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for part in parts {
+            text.push_str(part);
+        }
+        text
     }
 }
 

@@ -4,7 +4,7 @@
 //! DRF-shaped 400.
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
@@ -15,6 +15,10 @@ use crate::domain::flow::is_http_url;
 use crate::journal::{Entry, Lint, Notes};
 use crate::page::Locale;
 use crate::state::AppState;
+
+/// The header that carries each warning (a constant: a name given as text is checked and copied
+/// on every use).
+pub const X_MOCK_LINT: HeaderName = HeaderName::from_static("x-mock-lint");
 
 /// Sections of the vendor's Flow Remote page that lints refer to.
 pub mod doc {
@@ -67,7 +71,7 @@ fn request_lints(request: &Request, query: &QueryMap) -> Vec<Lint> {
         && path.trim_start_matches("/flow/").find('/').is_none();
     if is_page_entry {
         for (key, value) in query.pairs() {
-            match key.as_str() {
+            match key {
                 "locale" if !Locale::is_known(value) => lints.push(Lint::new(
                     "locale",
                     doc::REDIRECTION,
@@ -93,7 +97,7 @@ fn request_lints(request: &Request, query: &QueryMap) -> Vec<Lint> {
 /// What a request concerned, read from where the vendor's API carries it.
 fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
     for (key, value) in query.pairs() {
-        match key.as_str() {
+        match key {
             "session_id" => {
                 if let Ok(id) = Uuid::parse_str(value.trim()) {
                     notes.session(id);
@@ -149,7 +153,7 @@ where
     let texts: Vec<String> = answered.lint.iter().map(Lint::text).collect();
     for text in &texts {
         if let Some(value) = header_value(text) {
-            response.headers_mut().append("x-mock-lint", value);
+            response.headers_mut().append(X_MOCK_LINT, value);
         }
     }
     state.journal().record(Entry {
