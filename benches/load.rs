@@ -22,6 +22,16 @@ struct Load {
     p50_ms: f64,
     p99_ms: f64,
     errors: u64,
+    requests: u64,
+}
+
+/// What the answering process spent on a run, per request: CPU time (all its threads, from
+/// `/proc`) and context switches. Far steadier from run to run than requests/s on a shared
+/// machine, and the switches show when server and load generator hand the cores back and forth.
+struct Cost {
+    user_us: f64,
+    system_us: f64,
+    switches: f64,
 }
 
 fn main() {
@@ -57,14 +67,25 @@ fn main() {
     let report = post_script("report.lua", &format!(r#"{{"api_key":"{EVERYONE}"}}"#));
     let bare_url = format!("http://{ceiling_addr}/");
 
-    let mut rows: Vec<(String, Load)> = Vec::new();
+    let mut rows: Vec<(String, Load, Cost)> = Vec::new();
     let mut run = |name: &str, connections: u32, url: &str, script: Option<&str>| {
+        // The bare server runs in this process.
+        let answering = if url.starts_with(&bare_url) { std::process::id() } else { pid };
+        let before = Usage::of(answering);
         let load = wrk(url, connections, seconds, script);
+        let cost = Usage::of(answering).cost_since(&before, load.requests);
         println!(
-            "{name:<52} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
-            load.rps, load.p50_ms, load.p99_ms, load.errors
+            "{name:<52} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  CPU {:>5.1} us/req (user {:.1}, sys {:.1})  {:.2} switches/req",
+            load.rps,
+            load.p50_ms,
+            load.p99_ms,
+            load.errors,
+            cost.user_us + cost.system_us,
+            cost.user_us,
+            cost.system_us,
+            cost.switches
         );
-        rows.push((name.to_owned(), load));
+        rows.push((name.to_owned(), load, cost));
     };
     // The compared pairs take turns, several rounds, and the medians are compared: on a shared
     // 2-core machine one run of either can be 20 % off.
@@ -125,26 +146,77 @@ fn main() {
 
 /// The targets: create and result polling against the bare server, by the median of each row's
 /// runs (requests/s and p99 each on their own).
-fn compare(rows: &[(String, Load)], rounds: usize) {
-    let median = |name: &str| {
-        let mut rps: Vec<f64> = rows.iter().filter(|(n, _)| n == name).map(|(_, l)| l.rps).collect();
-        let mut p99: Vec<f64> = rows.iter().filter(|(n, _)| n == name).map(|(_, l)| l.p99_ms).collect();
-        rps.sort_by(f64::total_cmp);
-        p99.sort_by(f64::total_cmp);
-        (rps[rps.len() / 2], p99[p99.len() / 2])
+fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
+    let median = |name: &str, value: fn(&Load, &Cost) -> f64| {
+        let mut values: Vec<f64> = rows.iter().filter(|(n, ..)| n == name).map(|(_, l, c)| value(l, c)).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
     };
-    let (post_rps, post_p99) = median("bare hyper server, POST create JSON (ceiling)");
-    let (get_rps, get_p99) = median("bare hyper server, GET (ceiling)");
+    let rps = |l: &Load, _: &Cost| l.rps;
+    let p99 = |l: &Load, _: &Cost| l.p99_ms;
+    let cpu = |_: &Load, c: &Cost| c.user_us + c.system_us;
+    let switches = |_: &Load, c: &Cost| c.switches;
     println!();
-    for (name, against_rps, against_p99) in
-        [("session create, no metadata", post_rps, post_p99), ("result polling", get_rps, get_p99)]
-    {
-        let (rps, p99) = median(name);
+    for (name, bare) in [
+        ("session create, no metadata", "bare hyper server, POST create JSON (ceiling)"),
+        ("result polling", "bare hyper server, GET (ceiling)"),
+    ] {
+        let (ours, theirs) = (median(name, rps), median(bare, rps));
         println!(
-            "{name}: median of {rounds} runs {rps:.0} req/s, {:.0}% of the bare server's {against_rps:.0} (target >= 75%); p99 {p99:.2} ms, {:.1}x the bare server's (target <= 3x)",
-            100.0 * rps / against_rps,
-            p99 / against_p99
+            "{name}: median of {rounds} runs {ours:.0} req/s, {:.0}% of the bare server's {theirs:.0} (target >= 75%); p99 {:.2} ms, {:.1}x the bare server's (target <= 3x); server CPU {:.1} us/req against {:.1}, {:.2} context switches/req against {:.2}",
+            100.0 * ours / theirs,
+            median(name, p99),
+            median(name, p99) / median(bare, p99),
+            median(name, cpu),
+            median(bare, cpu),
+            median(name, switches),
+            median(bare, switches),
         );
+    }
+}
+
+/// A process's CPU time (clock ticks, all threads) and context switches so far.
+struct Usage {
+    ticks: (u64, u64),
+    switches: u64,
+}
+
+impl Usage {
+    fn of(pid: u32) -> Self {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // After the command name (in parentheses, maybe with spaces): state, then utime and
+        // stime are the 12th and 13th fields (14 and 15 of proc(5)).
+        let fields: Vec<u64> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let ticks = (fields.get(11).copied().unwrap_or(0), fields.get(12).copied().unwrap_or(0));
+        let switches = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|task| {
+                let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+                status
+                    .lines()
+                    .filter(|l| l.contains("ctxt_switches:"))
+                    .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                    .sum::<u64>()
+            })
+            .sum();
+        Self { ticks, switches }
+    }
+
+    fn cost_since(&self, before: &Usage, requests: u64) -> Cost {
+        // /proc counts in USER_HZ ticks, 100 a second on Linux.
+        let per_request = |ticks: u64| ticks as f64 * 10_000.0 / requests.max(1) as f64;
+        Cost {
+            user_us: per_request(self.ticks.0.saturating_sub(before.ticks.0)),
+            system_us: per_request(self.ticks.1.saturating_sub(before.ticks.1)),
+            switches: self.switches.saturating_sub(before.switches) as f64 / requests.max(1) as f64,
+        }
     }
 }
 
@@ -287,7 +359,12 @@ fn wrk(url: &str, connections: u32, seconds: u64, script: Option<&str>) -> Load 
         .find_map(|l| l.trim().strip_prefix("Non-2xx or 3xx responses:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
-    Load { rps, p50_ms: percentile("50%"), p99_ms: percentile("99%"), errors }
+    let requests = text
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse().ok())
+        .unwrap_or(0);
+    Load { rps, p50_ms: percentile("50%"), p99_ms: percentile("99%"), errors, requests }
 }
 
 /// The machine's ceiling: hyper answering the create JSON with no work, on its own runtime.

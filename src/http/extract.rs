@@ -64,7 +64,8 @@ impl QueryMap {
     /// nothing to decode (the usual `session_id=...&flow_api_key=...`) are kept as ranges of one
     /// copy of the query: this is on every polling request.
     pub fn parse(query: &str) -> Self {
-        let mut pairs = Vec::with_capacity(query.bytes().filter(|b| *b == b'&').count() + 1);
+        let capacity = if query.is_empty() { 0 } else { query.bytes().filter(|b| *b == b'&').count() + 1 };
+        let mut pairs = Vec::with_capacity(capacity);
         let mut start = 0;
         for pair in query.split('&') {
             let end = start + pair.len();
