@@ -210,12 +210,14 @@ impl Usage {
     }
 
     fn cost_since(&self, before: &Usage, requests: u64) -> Cost {
-        // /proc counts in USER_HZ ticks, 100 a second on Linux.
-        let per_request = |ticks: u64| ticks as f64 * 10_000.0 / requests.max(1) as f64;
+        // Counts of a few seconds, far below the 2^52 where f64 starts rounding.
+        #[allow(clippy::cast_precision_loss)]
+        let per_request = |count: u64| count as f64 / requests.max(1) as f64;
+        // /proc counts in USER_HZ ticks, 100 a second on Linux: a tick is 10,000 us.
         Cost {
-            user_us: per_request(self.ticks.0.saturating_sub(before.ticks.0)),
-            system_us: per_request(self.ticks.1.saturating_sub(before.ticks.1)),
-            switches: self.switches.saturating_sub(before.switches) as f64 / requests.max(1) as f64,
+            user_us: per_request(self.ticks.0.saturating_sub(before.ticks.0)) * 10_000.0,
+            system_us: per_request(self.ticks.1.saturating_sub(before.ticks.1)) * 10_000.0,
+            switches: per_request(self.switches.saturating_sub(before.switches)),
         }
     }
 }
