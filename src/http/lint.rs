@@ -118,33 +118,48 @@ fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
     }
 }
 
+/// What the journal learned about a request before answering it: its parsed query and the
+/// notes handlers add to. `Journaled::into_extensions` hands both to handlers reached through
+/// the router, which take them with the `QueryMap` and `Extension<Notes>` extractors.
+pub struct Journaled {
+    pub notes: Notes,
+    pub query: QueryMap,
+}
+
+impl Journaled {
+    pub fn into_extensions(self, request: &mut Request) {
+        request.extensions_mut().insert(self.notes);
+        request.extensions_mut().insert(self.query);
+    }
+}
+
 /// Journals `request` and answers it with `next`, adding its lint as `X-Mock-Lint` headers (or,
-/// with `--strict`, refusing it).
-pub async fn journal<F, Fut>(state: &AppState, mut request: Request, next: F) -> Response
+/// with `--strict`, refusing it). Requests the journal does not cover (`/__admin`, the
+/// dashboard) get no `Journaled`.
+pub async fn journal<F, Fut>(state: &AppState, request: Request, next: F) -> Response
 where
-    F: FnOnce(Request) -> Fut,
+    F: FnOnce(Request, Option<Journaled>) -> Fut,
     Fut: Future<Output = Response>,
 {
     let path = request.uri().path();
     // The mock's own API and dashboard are not the vendor's: they are not journaled.
     if path.starts_with("/__admin") || path == "/" || path.starts_with("/dashboard/") {
-        return next(request).await;
+        return next(request, None).await;
     }
     let at = Timestamp(state.now());
     let path = path.to_owned();
     let method = request.method().as_str().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
     let notes = Notes::default();
-    // Parsed once: handlers that read the query take this one (`QueryMap` the extractor).
+    // Parsed once: handlers that read the query take this one.
     let pairs = QueryMap::parse(&query);
     request_subject(&path, &pairs, &notes);
     for lint in request_lints(&request, &pairs) {
         notes.lint(lint);
     }
     let refused_early = state.strict() && notes.has_lint();
-    request.extensions_mut().insert(notes.clone());
-    request.extensions_mut().insert(pairs);
-    let mut response = if refused_early { strict_refusal(&notes) } else { next(request).await };
+    let journaled = Journaled { notes: notes.clone(), query: pairs };
+    let mut response = if refused_early { strict_refusal(&notes) } else { next(request, Some(journaled)).await };
     if state.strict() && notes.has_lint() && response.status().is_success() {
         // A warning found while answering (a read-only endpoint): the answer becomes the refusal.
         response = strict_refusal(&notes);

@@ -9,10 +9,11 @@ pub mod lint;
 pub mod media;
 pub mod openapi;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
+use axum::extract::{FromRequest as _, State};
 use axum::http::{Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt as _;
@@ -21,6 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{ApiError, DropConnection};
+use extract::JsonBody;
 
 use crate::state::AppState;
 
@@ -71,19 +73,46 @@ impl App {
         if let Some(refusal) = admin_auth(&self.state, &request) {
             return refusal;
         }
-        lint::journal(&self.state, request, |request| async move {
+        lint::journal(&self.state, request, |mut request, journaled| async move {
             let method = request.method().clone();
-            let response = match (&method, request.uri().path()) {
+            let hot = match (&method, request.uri().path()) {
+                (&Method::POST, CREATE_PATH) => Some(Hot::Create),
+                (&Method::GET, RESULT_PATH) => Some(Hot::Result),
+                _ => None,
+            };
+            let response = match (hot, journaled) {
                 // The two endpoints client suites hammer go straight to the handlers `routes()`
-                // registers and documents for them, skipping the router's matching.
-                (&Method::POST, CREATE_PATH) => Handler::call(api::create_session, request, self.state.clone()).await,
-                (&Method::GET, RESULT_PATH) => Handler::call(api::session_result, request, self.state.clone()).await,
-                _ => self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {}),
+                // registers and documents for them, with the query and notes the journal already
+                // has, skipping the router's matching and the extractors.
+                (Some(Hot::Create), Some(journaled)) => match JsonBody::from_request(request, &self.state).await {
+                    Ok(body) => api::create_session(State(self.state.clone()), Extension(journaled.notes), body)
+                        .await
+                        .into_response(),
+                    Err(refusal) => refusal.into_response(),
+                },
+                (Some(Hot::Result), Some(journaled)) => {
+                    api::session_result(State(self.state.clone()), Extension(journaled.notes), journaled.query)
+                        .await
+                        .into_response()
+                }
+                (_, journaled) => {
+                    if let Some(journaled) = journaled {
+                        journaled.into_extensions(&mut request);
+                    }
+                    self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {})
+                }
             };
             json_framework_errors(&method, response).await
         })
         .await
     }
+}
+
+/// The endpoints `App::handle` answers without the router.
+#[derive(Clone, Copy)]
+enum Hot {
+    Create,
+    Result,
 }
 
 /// `--admin-token`: `/__admin` and the dashboard need `Authorization: Bearer <token>` (or, for a
