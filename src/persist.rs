@@ -291,12 +291,12 @@ pub fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
 pub struct Snapshot(StateFile);
 
 impl Snapshot {
-    pub fn of<'a>(flows: &[Flow], sessions: impl Iterator<Item = &'a Session>) -> Self {
+    pub fn of<'a>(flows: impl Iterator<Item = &'a Flow>, sessions: impl Iterator<Item = &'a Session>) -> Self {
         Self(StateFile {
             format: FORMAT.to_owned(),
             version: VERSION,
             saved_at: time_text(OffsetDateTime::now_utc()),
-            flows: flows.iter().map(FlowSpec::of).collect(),
+            flows: flows.map(FlowSpec::of).collect(),
             sessions: sessions.map(SessionRecord::of).collect(),
         })
     }

@@ -58,7 +58,8 @@ pub struct StateConfig {
 }
 
 struct Inner {
-    flows: Vec<Flow>,
+    /// Shared: a create call takes its flow without copying it.
+    flows: Vec<Arc<Flow>>,
     sessions: SessionStore,
     generator: Generator,
     /// Create calls each scenario's `create` fault rules have hit (no session exists yet to
@@ -143,9 +144,9 @@ impl AppState {
                     // A smaller --max-sessions than before keeps the newest.
                     let _ = sessions.insert(session, |_| true);
                 }
-                loaded.flows
+                loaded.flows.into_iter().map(Arc::new).collect()
             }
-            None => config.flows.clone(),
+            None => config.flows.iter().cloned().map(Arc::new).collect(),
         };
         let inner = Inner {
             flows,
@@ -199,7 +200,7 @@ impl AppState {
         let snapshot = {
             let inner = self.lock();
             let oldest_first: Vec<&Session> = inner.sessions.iter_newest_first().collect();
-            crate::persist::Snapshot::of(&inner.flows, oldest_first.into_iter().rev())
+            crate::persist::Snapshot::of(inner.flows.iter().map(|f| &**f), oldest_first.into_iter().rev())
         };
         snapshot.write(path).inspect_err(|_| self.changed())
     }
@@ -314,10 +315,10 @@ impl AppState {
     }
 
     pub fn flows(&self) -> Vec<Flow> {
-        self.lock().flows.clone()
+        self.lock().flows.iter().map(|f| Flow::clone(f)).collect()
     }
 
-    pub fn find_flow(&self, api_key: &str) -> Option<Flow> {
+    pub fn find_flow(&self, api_key: &str) -> Option<Arc<Flow>> {
         self.lock().flows.iter().find(|f| f.api_key.as_str() == api_key).cloned()
     }
 
@@ -455,7 +456,7 @@ impl AppState {
         if inner.flows.iter().any(|f| f.api_key == flow.api_key) {
             return Err(AddFlowError::DuplicateKey);
         }
-        inner.flows.push(flow);
+        inner.flows.push(Arc::new(flow));
         self.changed();
         Ok(())
     }
@@ -481,7 +482,7 @@ impl AppState {
             inner.sessions.clear();
             inner.create_fault_calls.clear();
             inner.faults.clear();
-            inner.flows.clone_from(&self.0.config.flows);
+            inner.flows = self.0.config.flows.iter().cloned().map(Arc::new).collect();
         }
         self.0.journal.clear();
         self.0.webhooks.clear();

@@ -1,5 +1,7 @@
 //! The create-session request body: `api_key` (required string) and `metadata` (optional).
 
+use std::borrow::{Borrow, Cow};
+
 use serde_json::{Map, Value};
 
 use super::metadata::drf;
@@ -13,20 +15,21 @@ pub enum CreateError {
     UnknownApiKey,
 }
 
-/// A create-session request that passed every rule.
+/// A create-session request that passed every rule; `F` is how the flow is held (the server's
+/// are shared, `Arc<Flow>`).
 #[derive(Debug)]
-pub struct CreateRequest {
-    pub flow: Flow,
+pub struct CreateRequest<F = Flow> {
+    pub flow: F,
     pub metadata: Metadata,
 }
 
 /// Parses a create-session body. `find_flow` looks a key up among the flows. Errors in
 /// `api_key` and in `metadata` are reported together; an unknown key is reported alone, before
 /// the metadata is looked at (the vendor authenticates before it validates).
-pub fn parse_create_request(
+pub fn parse_create_request<F: Borrow<Flow>>(
     body: Value,
-    find_flow: impl FnOnce(&str) -> Option<Flow>,
-) -> Result<CreateRequest, CreateError> {
+    find_flow: impl FnOnce(&str) -> Option<F>,
+) -> Result<CreateRequest<F>, CreateError> {
     let mut errors = FieldErrors::new();
     let mut body: Map<String, Value> = match body {
         Value::Object(map) => map,
@@ -39,9 +42,9 @@ pub fn parse_create_request(
         None => Err(drf::REQUIRED),
         Some(Value::Null) => Err(drf::NULL),
         Some(Value::String(s)) if s.trim().is_empty() => Err(drf::BLANK),
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::String(s)) => Ok(Cow::Borrowed(s.as_str())),
         // DRF's CharField takes numbers and turns them into strings.
-        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(Value::Number(n)) => Ok(Cow::Owned(n.to_string())),
         Some(_) => Err(drf::NOT_A_STRING),
     };
     let flow = match key {
@@ -51,7 +54,7 @@ pub fn parse_create_request(
             None
         }
     };
-    let technologies = flow.as_ref().map(|f| f.technologies.as_slice());
+    let technologies = flow.as_ref().map(|f| f.borrow().technologies.as_slice());
     let metadata = match body.remove("metadata") {
         None => Some(Metadata::default()),
         Some(value) => Metadata::parse(value, technologies).map_err(|e| errors.extend(e)).ok(),

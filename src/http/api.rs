@@ -58,7 +58,7 @@ pub async fn create_session(
         ApiError::detail(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("Cannot create a session: {e}."))
     })?;
     notes.session(session_id);
-    Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies }))
+    Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies.clone() }))
 }
 
 /// Metadata the vendor accepts but does not use with this flow, and keys it does not know.
