@@ -135,4 +135,13 @@ mod tests {
         assert_eq!(pairs, [("a", "1"), ("b", ""), ("c", ""), ("d", "x y z"), ("e=", "%ZZ"), ("", "v")]);
         assert_eq!(parsed.get("d"), Some("x y z"));
     }
+
+    #[test]
+    fn a_repeated_parameter_keeps_its_last_value_decoded_or_not() {
+        assert_eq!(QueryMap::parse("a=1&b=2&a=3").get("a"), Some("3"));
+        assert_eq!(QueryMap::parse("a=1&a=x%20y").get("a"), Some("x y"));
+        assert_eq!(QueryMap::parse("a=x%20y&a=1").get("a"), Some("1"));
+        assert_eq!(QueryMap::parse("a=1").get("b"), None);
+        assert_eq!(QueryMap::parse("").pairs().count(), 0);
+    }
 }
