@@ -146,7 +146,7 @@ impl AppState {
                 }
                 loaded.flows.into_iter().map(Arc::new).collect()
             }
-            None => config.flows.iter().cloned().map(Arc::new).collect(),
+            None => shared(&config.flows),
         };
         let inner = Inner {
             flows,
@@ -482,7 +482,7 @@ impl AppState {
             inner.sessions.clear();
             inner.create_fault_calls.clear();
             inner.faults.clear();
-            inner.flows = self.0.config.flows.iter().cloned().map(Arc::new).collect();
+            inner.flows = shared(&self.0.config.flows);
         }
         self.0.journal.clear();
         self.0.webhooks.clear();
@@ -657,6 +657,11 @@ impl AppState {
             events.extend(self.end_step(id, code, outcome)?);
         }
     }
+}
+
+/// The start-up flows as the state holds them.
+fn shared(flows: &[Flow]) -> Vec<Arc<Flow>> {
+    flows.iter().cloned().map(Arc::new).collect()
 }
 
 /// Whether `key` names a technology (`LDHP`) or a family (`liveness`) present in `codes`.

@@ -137,10 +137,10 @@ pub async fn session_report(
     // A few milliseconds of CPU: off the async threads, so other requests never wait for it, and
     // a few at a time (`report_slots`), so a burst of reports cannot take every core. The turn
     // goes with the work: a client that hangs up does not free it before the drawing is done.
-    let turn =
-        state.report_slots().acquire_owned().await.map_err(|e| {
-            ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, format!("report rendering failed: {e}"))
-        })?;
+    let failed = |e: &dyn std::fmt::Display| {
+        ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, format!("report rendering failed: {e}"))
+    };
+    let turn = state.report_slots().acquire_owned().await.map_err(|e| failed(&e))?;
     let body = tokio::task::spawn_blocking(move || {
         let _turn = turn;
         let pdf = crate::report::render_signed(&data)?;
@@ -150,7 +150,7 @@ pub async fn session_report(
         )
     })
     .await
-    .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, format!("report rendering failed: {e}")))?
+    .map_err(|e| failed(&e))?
     .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(super::json_bytes(body))
 }
