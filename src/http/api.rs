@@ -9,10 +9,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::ApiError;
-use super::extract::{JsonBody, QueryMap};
+use super::extract::{BodyBytes, QueryMap, parse_json};
 use super::lint::{doc, refuse_if_strict};
 use crate::clock::Timestamp;
-use crate::domain::create::{CreateError, parse_create_request};
+use crate::domain::create::{CreateError, parse_create_request, parse_plain_create_request};
 use crate::domain::{Family, Flow, Metadata, TechnologyCode};
 use crate::journal::{Lint, Notes};
 use crate::session::{FailureReason, Session, Status, StepState};
@@ -37,12 +37,20 @@ pub struct CreateSessionResponse {
 pub async fn create_session(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
-    JsonBody(body): JsonBody,
+    BodyBytes(body): BodyBytes,
 ) -> Result<Json<CreateSessionResponse>, ApiError> {
-    if let Some(key) = body.get("api_key").and_then(Value::as_str) {
+    let find_flow = |key: &str| state.find_flow(key);
+    let parsed = if let Some((key, parsed)) = parse_plain_create_request(&body, find_flow) {
         notes.api_key(key);
-    }
-    let request = parse_create_request(body, |key| state.find_flow(key)).map_err(|e| match e {
+        parsed
+    } else {
+        let body = parse_json(&body)?;
+        if let Some(key) = body.get("api_key").and_then(Value::as_str) {
+            notes.api_key(key);
+        }
+        parse_create_request(body, find_flow)
+    };
+    let request = parsed.map_err(|e| match e {
         CreateError::Invalid(errors) => ApiError::Fields(errors),
         CreateError::UnknownApiKey => {
             ApiError::forbidden("No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).")

@@ -1,5 +1,6 @@
 //! Extractors whose rejections use the vendor's error shape.
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde_json::Value;
@@ -15,21 +16,37 @@ impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let BodyBytes(bytes) = BodyBytes::from_request(req, state).await?;
+        parse_json(&bytes).map(Self)
+    }
+}
+
+/// A request body as it came, up to `--max-body`, for a handler that reads it its own way
+/// (session create takes a short way for its usual body before `parse_json`).
+pub struct BodyBytes(pub Bytes);
+
+impl FromRequest<AppState> for BodyBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         // `--max-body` applied here rather than left to the router's `DefaultBodyLimit`: the hot
         // endpoints are answered without the router (`App::handle`).
         let limited = http_body_util::Limited::new(req.into_body(), state.max_body());
-        let bytes = match http_body_util::BodyExt::collect(limited).await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return Err(ApiError::payload_too_large(state.max_body()));
-            }
-            Err(e) => return Err(ApiError::bad_request(format!("Could not read the request body: {e}"))),
-        };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(Value::Object(serde_json::Map::new())));
+        match http_body_util::BodyExt::collect(limited).await {
+            Ok(collected) => Ok(Self(collected.to_bytes())),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::payload_too_large(state.max_body())),
+            Err(e) => Err(ApiError::bad_request(format!("Could not read the request body: {e}"))),
         }
-        serde_json::from_slice(&bytes).map(Self).map_err(|e| ApiError::bad_request(format!("JSON parse error - {e}")))
     }
+}
+
+/// A body as `JsonBody` reads it: JSON whatever the Content-Type; nothing but whitespace is an
+/// empty object, as DRF reads it.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("JSON parse error - {e}")))
 }
 
 /// Query parameters; a repeated parameter keeps its last value, as Django's `QueryDict.get`

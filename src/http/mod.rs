@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{ApiError, DropConnection};
-use extract::JsonBody;
+use extract::BodyBytes;
 
 use crate::state::AppState;
 
@@ -84,7 +84,7 @@ impl App {
                 // The two endpoints client suites hammer go straight to the handlers `routes()`
                 // registers and documents for them, with the query and notes the journal already
                 // has, skipping the router's matching and the extractors.
-                (Some(Hot::Create), Some(journaled)) => match JsonBody::from_request(request, &self.state).await {
+                (Some(Hot::Create), Some(journaled)) => match BodyBytes::from_request(request, &self.state).await {
                     Ok(body) => api::create_session(State(self.state.clone()), Extension(journaled.notes), body)
                         .await
                         .into_response(),
