@@ -7,6 +7,11 @@
 //! server, compared by median). It also measures the time
 //! from start to the first answered health check, and resident memory idle and after 100,000
 //! sessions. Figures go to BENCHMARKS.md with the date and the machine.
+//!
+//! `BKZ_BENCH_WRK_BATCH=1` runs wrk as a batch job (`chrt --batch 0`, util-linux): the kernel
+//! then lets the server finish its time slice instead of handing the core to wrk each time an
+//! answer wakes it. Both servers are driven alike; the figures show how much of the gap to the
+//! bare server is the two processes trading the same two cores (BENCHMARKS.md).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -39,7 +44,7 @@ fn main() {
     let rounds = std::env::var("BKZ_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3usize).max(1);
     let scratch = std::env::temp_dir().join(format!("bkz-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
-    which("wrk").expect("wrk is needed: apt-get install wrk");
+    check_load_generator();
 
     let ceiling_addr = start_bare_server();
     let (start_ms, mut server, base) = start_server(&["--max-sessions", "10000000", "--journal-limit", "1000"]);
@@ -344,9 +349,32 @@ fn rss_kib(pid: u32) -> u32 {
         .unwrap_or(0)
 }
 
+/// Checks that wrk (and `chrt` for a batch run) is there and says how it runs.
+fn check_load_generator() {
+    which("wrk").expect("wrk is needed: apt-get install wrk");
+    if wrk_as_batch() {
+        which("chrt").expect("BKZ_BENCH_WRK_BATCH needs chrt: apt-get install util-linux");
+    }
+    println!(
+        "load generator: wrk, 2 threads, {}",
+        if wrk_as_batch() { "as a batch job (chrt --batch 0)" } else { "default scheduling" }
+    );
+}
+
+/// `BKZ_BENCH_WRK_BATCH=1`: wrk runs under the batch scheduling policy.
+fn wrk_as_batch() -> bool {
+    std::env::var("BKZ_BENCH_WRK_BATCH").is_ok_and(|v| v == "1")
+}
+
 /// Runs wrk and reads requests/s, p50, p99 and errors from its report.
 fn wrk(url: &str, connections: u32, seconds: u64, script: Option<&str>) -> Load {
-    let mut command = Command::new("wrk");
+    let mut command = if wrk_as_batch() {
+        let mut chrt = Command::new("chrt");
+        chrt.args(["--batch", "0", "wrk"]);
+        chrt
+    } else {
+        Command::new("wrk")
+    };
     command.args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency"]);
     if let Some(script) = script {
         command.args(["-s", script]);
