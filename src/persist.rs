@@ -79,9 +79,9 @@ struct StepRecord {
     state: String,
     started_at: Option<String>,
     ended_at: Option<String>,
-    result: Option<Value>,
+    result: Option<Box<Value>>,
     visible_at: Option<String>,
-    failure_reason: Option<FailureReason>,
+    failure_reason: Option<Box<FailureReason>>,
 }
 
 #[derive(Serialize, Deserialize)]

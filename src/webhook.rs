@@ -182,7 +182,7 @@ fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (
         Event::TechnologyStarted(code) => ("technology.start", true, tech(*code)),
         Event::TechnologyEnded { code, success } => {
             let mut data = tech(*code);
-            data["result"] = session.step(*code).and_then(|s| s.result.clone()).unwrap_or(Value::Null);
+            data["result"] = session.step(*code).and_then(|s| s.result.as_deref().cloned()).unwrap_or(Value::Null);
             ("technology.end", *success, data)
         }
         Event::FlowEnded { success } => {

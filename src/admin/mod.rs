@@ -139,7 +139,7 @@ impl SessionView {
                 .map(|st| StepView {
                     code: st.code,
                     state: st.state.as_str(),
-                    failure_reason: st.failure_reason.clone(),
+                    failure_reason: st.failure_reason.as_deref().cloned(),
                 })
                 .collect(),
             otp: s.otp.clone(),

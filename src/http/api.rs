@@ -251,7 +251,7 @@ impl<'a> SessionResult<'a> {
                 .filter(|st| st.code.family() == family && matches!(st.state, StepState::Passed | StepState::Failed))
                 .find_map(|st| match st.visible_at {
                     Some(at) if at > now => Some(Shown::Processing),
-                    _ => st.result.as_ref().map(Shown::Result),
+                    _ => st.result.as_deref().map(Shown::Result),
                 })
         };
         Self {

@@ -64,11 +64,12 @@ pub struct Step {
     pub started_at: Option<OffsetDateTime>,
     pub ended_at: Option<OffsetDateTime>,
     /// Set when the step ends, passed or failed: the result as the vendor's JSON, scenario
-    /// fields merged in.
-    pub result: Option<Value>,
+    /// fields merged in. Boxed, as is the failure reason: most steps of most sessions held have
+    /// neither, and every byte of a step is held for each session.
+    pub result: Option<Box<Value>>,
     /// When the result appears on the result endpoint (the scenario's processing delay).
     pub visible_at: Option<OffsetDateTime>,
-    pub failure_reason: Option<FailureReason>,
+    pub failure_reason: Option<Box<FailureReason>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,13 +298,13 @@ impl Session {
         let success = outcome == Outcome::Passed;
         let step = self.steps.iter_mut().find(|s| s.code == code).expect("checked by start");
         step.ended_at = Some(now);
-        step.result = Some(result);
+        step.result = Some(Box::new(result));
         step.visible_at = Some(visible_at);
         match outcome {
             Outcome::Passed => step.state = StepState::Passed,
             Outcome::Failed(reason) => {
                 step.state = StepState::Failed;
-                step.failure_reason = Some(reason);
+                step.failure_reason = Some(Box::new(reason));
             }
         }
         if success {
@@ -416,7 +417,7 @@ mod tests {
         let events = s.end(Ldhp, outcome, result, at, at).unwrap();
         assert_eq!(events.last(), Some(&Event::FlowEnded { success: false }));
         assert_eq!(s.status(), Status::Failed);
-        assert_eq!(s.step(Ldhp).unwrap().failure_reason, Some(reason));
+        assert_eq!(s.step(Ldhp).unwrap().failure_reason.as_deref(), Some(&reason));
         assert_eq!(s.step(F2f).unwrap().state, StepState::Pending);
         assert!(matches!(pass(&mut s, &mut g, F2f), Err(TransitionError::Ended(Status::Failed))));
     }
