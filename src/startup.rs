@@ -118,9 +118,12 @@ impl Application {
                 () = &mut shutdown => break,
             };
             stream.set_nodelay(true).ok();
-            let app = app.clone();
+            // One handle per connection, cloned for each of its requests: its count is written
+            // by the core serving the connection only, where cloning the shared `App` on every
+            // request had both cores write the same counters.
+            let app = std::sync::Arc::new(app.clone());
             let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let app = app.clone();
+                let app = std::sync::Arc::clone(&app);
                 async move {
                     let response = app.handle(request.map(axum::body::Body::new)).await;
                     if response.extensions().get::<DropConnection>().is_some() {

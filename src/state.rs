@@ -187,7 +187,10 @@ impl AppState {
 
     /// Notes that flows or sessions changed, for the state file.
     fn changed(&self) {
-        self.0.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Read first: once set, the flag is not written again by every create on every core.
+        if !self.0.dirty.load(std::sync::atomic::Ordering::Relaxed) {
+            self.0.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Writes the state file now if anything changed since the last write (or `always`).

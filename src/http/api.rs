@@ -37,6 +37,16 @@ pub struct CreateSessionResponse {
 pub async fn create_session(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
+    body: BodyBytes,
+) -> Result<Json<CreateSessionResponse>, ApiError> {
+    create(&state, &notes, body).await
+}
+
+/// `create_session` on borrowed state and notes, as `App::handle` calls it: the shared state's
+/// reference count is not touched on every request.
+pub(super) async fn create(
+    state: &AppState,
+    notes: &Notes,
     BodyBytes(body): BodyBytes,
 ) -> Result<Json<CreateSessionResponse>, ApiError> {
     let find_flow = |key: &str| state.find_flow(key);
@@ -59,7 +69,7 @@ pub async fn create_session(
     for lint in ignored_metadata(&request.flow, &request.metadata) {
         notes.lint(lint);
     }
-    refuse_if_strict(&state, &notes)?;
+    refuse_if_strict(state, notes)?;
     super::fault::play(state.take_create_fault(&request.flow, &request.metadata)).await?;
     let session_id = state.create_session(&request.flow, request.metadata).map_err(|e| {
         // Only a full store refuses a new session.
@@ -114,7 +124,12 @@ pub async fn session_result(
     Extension(notes): Extension<Notes>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    let (id, key) = session_in_query(&query)?;
+    result(&state, &notes, &query).await
+}
+
+/// `session_result` on borrowed state and notes, as `App::handle` calls it.
+pub(super) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) -> Result<Response, ApiError> {
+    let (id, key) = session_in_query(query)?;
     let write = |s: &Session, now| {
         let result = SessionResult::of(s, now);
         let last = result.status != "PROGRESS";

@@ -9,11 +9,10 @@ pub mod lint;
 pub mod media;
 pub mod openapi;
 
-use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{FromRequest as _, State};
+use axum::extract::FromRequest as _;
 use axum::http::{Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt as _;
@@ -85,15 +84,11 @@ impl App {
                 // registers and documents for them, with the query and notes the journal already
                 // has, skipping the router's matching and the extractors.
                 (Some(Hot::Create), Some(journaled)) => match BodyBytes::from_request(request, &self.state).await {
-                    Ok(body) => api::create_session(State(self.state.clone()), Extension(journaled.notes), body)
-                        .await
-                        .into_response(),
+                    Ok(body) => api::create(&self.state, &journaled.notes, body).await.into_response(),
                     Err(refusal) => refusal.into_response(),
                 },
                 (Some(Hot::Result), Some(journaled)) => {
-                    api::session_result(State(self.state.clone()), Extension(journaled.notes), journaled.query)
-                        .await
-                        .into_response()
+                    api::result(&self.state, &journaled.notes, &journaled.query).await.into_response()
                 }
                 (_, journaled) => {
                     if let Some(journaled) = journaled {
