@@ -227,7 +227,7 @@ impl SessionRecord {
             flow_name: self.flow_name,
             api_key: ApiKey::parse(&self.api_key)?,
             technologies,
-            metadata,
+            metadata: metadata.into(),
             subject,
             created_at: parse_time(&self.created_at)?,
             steps,

@@ -99,6 +99,16 @@ pub struct Extra {
 }
 
 impl Metadata {
+    /// Whether this is no metadata at all, as `Metadata::default()` is.
+    pub fn is_none(&self) -> bool {
+        self.face2face.is_none()
+            && self.edocument.is_none()
+            && self.general.is_none()
+            && self.extra.is_none()
+            && self.unknown_keys.is_empty()
+            && self.display.as_object().is_some_and(Map::is_empty)
+    }
+
     /// Parses the `metadata` value of a create-session request. `flow` is the technologies of
     /// the session's flow when it is known; `interchangeable_tech` must name some of them.
     pub fn parse(mut value: Value, flow: Option<&[TechnologyCode]>) -> Result<Self, FieldErrors> {

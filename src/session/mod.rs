@@ -27,7 +27,7 @@ pub struct Session {
     pub flow_name: String,
     pub api_key: ApiKey,
     pub technologies: Vec<TechnologyCode>,
-    pub metadata: Metadata,
+    pub metadata: HeldMetadata,
     /// The made-up person whose data the results report, consistent across technologies.
     pub subject: Subject,
     pub created_at: OffsetDateTime,
@@ -52,6 +52,26 @@ pub struct Session {
     /// The result endpoint's answer, kept once it is final (`AppState::result_answer`). Derived,
     /// so never persisted.
     pub final_result: Option<bytes::Bytes>,
+}
+
+/// A session's metadata as held: nothing when there was none (most sessions), boxed
+/// otherwise. `Metadata` is 240 bytes, and every byte of a session is held for each one.
+#[derive(Debug, Clone, Default)]
+pub struct HeldMetadata(Option<Box<Metadata>>);
+
+impl From<Metadata> for HeldMetadata {
+    fn from(metadata: Metadata) -> Self {
+        Self((!metadata.is_none()).then(|| Box::new(metadata)))
+    }
+}
+
+impl std::ops::Deref for HeldMetadata {
+    type Target = Metadata;
+
+    fn deref(&self) -> &Metadata {
+        static NONE: std::sync::LazyLock<Metadata> = std::sync::LazyLock::new(Metadata::default);
+        self.0.as_deref().unwrap_or(&NONE)
+    }
 }
 
 /// How many wrong SMS codes fail the E-Document step [mock].
@@ -203,7 +223,7 @@ impl Session {
             otp: None,
             otp_wrong: 0,
             uses_photo1: metadata.photo1().is_some() && flow.uses_face2face_photo(),
-            metadata,
+            metadata: metadata.into(),
             scenario: scenario.0,
             scenario_source: scenario.1,
             fault_calls: HashMap::new(),
@@ -352,6 +372,22 @@ mod tests {
     use super::*;
     use crate::domain::{Flow, TechnologyCode::*};
     use serde_json::json;
+
+    #[test]
+    fn metadata_is_held_only_when_there_is_some() {
+        let none = HeldMetadata::from(Metadata::default());
+        assert!(none.0.is_none(), "no metadata takes no allocation");
+        assert!(none.is_none() && none.display == json!({}));
+        let sent = json!({"extra": {"iin": "900101300017"}});
+        let some = HeldMetadata::from(Metadata::parse(sent, Some(&[Ldhp])).unwrap());
+        assert!(some.0.is_some());
+        assert_eq!(
+            some.extra.as_ref().and_then(|e| e.iin.as_ref()).map(crate::domain::Iin::as_str),
+            Some("900101300017")
+        );
+        let unknown = HeldMetadata::from(Metadata::parse(json!({"x": 1}), Some(&[Ldhp])).unwrap());
+        assert_eq!(unknown.unknown_keys, ["metadata.x"], "an unknown key alone is kept too");
+    }
 
     fn session(codes: &[TechnologyCode], metadata: serde_json::Value) -> (Session, Generator) {
         let flow = Flow {
