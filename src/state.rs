@@ -69,6 +69,14 @@ struct Inner {
     faults: Vec<(Fault, u32)>,
 }
 
+/// What `AppState::create_call` met.
+#[derive(Debug)]
+pub enum CreateCall {
+    Created(Uuid),
+    /// A fault rule to play first; the metadata is handed back for `create_session`.
+    Fault(Box<Fault>, Box<Metadata>),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error("no session with this id")]
@@ -357,9 +365,31 @@ impl AppState {
     pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Result<Uuid, SessionError> {
         let now = self.0.clock.now();
         let (scenario, source) = self.choose_scenario(flow, &metadata);
-        let scenario = (scenario.name.clone(), source);
-        let ttl = self.0.config.session_ttl;
+        self.insert_new(&mut self.lock(), flow, metadata, (scenario.name.clone(), source), now)
+    }
+
+    /// A create call: the fault it meets (an admin rule, or one of the scenario such a session
+    /// would play, while it has calls left; the call is counted), or else its new session, under
+    /// one lock. After a fault has played, `create_session` makes the session.
+    pub fn create_call(&self, flow: &Flow, metadata: Metadata) -> Result<CreateCall, SessionError> {
+        let now = self.0.clock.now();
+        let (scenario, source) = self.choose_scenario(flow, &metadata);
         let mut inner = self.lock();
+        if let Some(fault) = Self::take_create_fault(&mut inner, scenario) {
+            return Ok(CreateCall::Fault(Box::new(fault), Box::new(metadata)));
+        }
+        self.insert_new(&mut inner, flow, metadata, (scenario.name.clone(), source), now).map(CreateCall::Created)
+    }
+
+    fn insert_new(
+        &self,
+        inner: &mut Inner,
+        flow: &Flow,
+        metadata: Metadata,
+        scenario: (String, Source),
+        now: time::OffsetDateTime,
+    ) -> Result<Uuid, SessionError> {
+        let ttl = self.0.config.session_ttl;
         let id = inner.generator.session_id();
         let subject = inner.generator.subject(&metadata, now.date());
         let session = Session::new(id, flow, metadata, subject, now, scenario);
@@ -401,12 +431,9 @@ impl AppState {
         Some(fault.clone())
     }
 
-    /// The fault a create call for `flow` with `metadata` meets: an admin rule, or one of the
-    /// scenario such a session would play, while it has calls left; counts the call.
-    pub fn take_create_fault(&self, flow: &Flow, metadata: &Metadata) -> Option<Fault> {
-        let (scenario, _) = self.choose_scenario(flow, metadata);
-        let mut inner = self.lock();
-        if let Some(fault) = Self::take_admin_fault(&mut inner, Endpoint::Create) {
+    /// The fault a create call of a session playing `scenario` meets, counting the call.
+    fn take_create_fault(inner: &mut Inner, scenario: &Scenario) -> Option<Fault> {
+        if let Some(fault) = Self::take_admin_fault(inner, Endpoint::Create) {
             return Some(fault);
         }
         for (index, fault) in scenario.faults_for(Endpoint::Create) {

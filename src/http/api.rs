@@ -16,7 +16,7 @@ use crate::domain::create::{CreateError, parse_create_request, parse_plain_creat
 use crate::domain::{Family, Flow, Metadata, TechnologyCode};
 use crate::journal::{Lint, Notes};
 use crate::session::{FailureReason, Session, Status, StepState};
-use crate::state::{AppState, NotOwn};
+use crate::state::{AppState, CreateCall, NotOwn};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreateSessionResponse {
@@ -70,11 +70,16 @@ pub(super) async fn create(
         notes.lint(lint);
     }
     refuse_if_strict(state, notes)?;
-    super::fault::play(state.take_create_fault(&request.flow, &request.metadata)).await?;
-    let session_id = state.create_session(&request.flow, request.metadata).map_err(|e| {
-        // Only a full store refuses a new session.
-        ApiError::detail(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("Cannot create a session: {e}."))
-    })?;
+    // Only a full store refuses a new session.
+    let full =
+        |e| ApiError::detail(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("Cannot create a session: {e}."));
+    let session_id = match state.create_call(&request.flow, request.metadata).map_err(full)? {
+        CreateCall::Created(id) => id,
+        CreateCall::Fault(fault, metadata) => {
+            super::fault::play(Some(*fault)).await?;
+            state.create_session(&request.flow, *metadata).map_err(full)?
+        }
+    };
     notes.session(session_id);
     Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies.clone() }))
 }

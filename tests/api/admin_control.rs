@@ -87,6 +87,13 @@ async fn admin_fault_rules_hit_any_session_for_the_next_n_calls() {
     post(&app, "/__admin/faults", json!({"endpoint": "create", "status": 503})).await;
     assert_eq!(read(app.create(&json!({"api_key": EVERYONE})).await).await.0, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(read(app.create(&json!({"api_key": EVERYONE})).await).await.0, StatusCode::OK, "times defaults to 1");
+    // A delay alone: the create waits, then makes its session.
+    let (status, fault) = post(&app, "/__admin/faults", json!({"endpoint": "create", "delay_ms": 200})).await;
+    assert_eq!(status, StatusCode::CREATED, "{fault}");
+    let start = std::time::Instant::now();
+    let delayed = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    assert!(start.elapsed() >= std::time::Duration::from_millis(200), "after the delay");
+    assert_eq!(app.result(&delayed, EVERYONE).await.0, StatusCode::OK, "the delayed create made its session");
     for (body, field) in [
         (json!({"endpoint": "nope", "status": 500}), "endpoint"),
         (json!({"endpoint": "result", "status": 200}), "status"),
