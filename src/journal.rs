@@ -3,6 +3,7 @@
 //! entries go first, so a long-running mock never grows without end. No HTTP types here; the
 //! front in `http` (`http/lint.rs`) fills it.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -85,8 +86,11 @@ pub struct Entry {
     /// When the request came, RFC 3339 in UTC.
     #[schema(value_type = String)]
     pub at: Timestamp,
-    pub method: String,
-    pub path: String,
+    /// The method and the path: the usual ones are not copied for every request.
+    #[schema(value_type = String)]
+    pub method: Cow<'static, str>,
+    #[schema(value_type = String)]
+    pub path: Cow<'static, str>,
     pub query: String,
     pub status: u16,
     pub session_id: Option<Uuid>,
@@ -168,7 +172,7 @@ mod tests {
             id: 0,
             at: Timestamp(time::OffsetDateTime::UNIX_EPOCH),
             method: "GET".into(),
-            path: path.into(),
+            path: path.to_owned().into(),
             query: String::new(),
             status: 200,
             session_id: None,
@@ -184,7 +188,7 @@ mod tests {
         for i in 0..5 {
             journal.record(entry(&format!("/p{i}")));
         }
-        let paths: Vec<String> = journal.list(&Filter::default()).into_iter().map(|e| e.path).collect();
+        let paths: Vec<String> = journal.list(&Filter::default()).into_iter().map(|e| e.path.into_owned()).collect();
         assert_eq!(paths, ["/p4", "/p3", "/p2"], "newest first, the oldest dropped");
         let ids: Vec<u64> = journal.list(&Filter::default()).into_iter().map(|e| e.id).collect();
         assert_eq!(ids, [5, 4, 3], "ids keep counting");

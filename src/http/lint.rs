@@ -3,13 +3,15 @@
 //! the warnings in `X-Mock-Lint` headers, and with `--strict` refuses such requests with a
 //! DRF-shaped 400.
 
+use std::borrow::Cow;
+
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::extract::QueryMap;
-use super::{ApiError, CREATE_PATH, is_report_path, missing_slash};
+use super::{ApiError, CREATE_PATH, RESULT_PATH, VIDEO_PATH, is_report_path, missing_slash};
 use crate::clock::Timestamp;
 use crate::domain::flow::is_http_url;
 use crate::journal::{Entry, Lint, Notes};
@@ -147,8 +149,8 @@ where
         return next(request, None).await;
     }
     let at = Timestamp(state.now());
-    let path = path.to_owned();
-    let method = request.method().as_str().to_owned();
+    let path = known_path(path).map_or_else(|| Cow::Owned(path.to_owned()), Cow::Borrowed);
+    let method = known_method(request.method()).map_or_else(|| Cow::Owned(request.method().to_string()), Cow::Borrowed);
     let query = request.uri().query().unwrap_or_default().to_owned();
     let notes = Notes::default();
     // Parsed once: handlers that read the query take this one.
@@ -184,6 +186,24 @@ where
         lint_details: answered.lint,
     });
     response
+}
+
+/// The vendor paths every suite calls, as constants for the journal.
+fn known_path(path: &str) -> Option<&'static str> {
+    [CREATE_PATH, RESULT_PATH, VIDEO_PATH].into_iter().find(|known| *known == path)
+}
+
+fn known_method(method: &Method) -> Option<&'static str> {
+    const KNOWN: [(Method, &str); 7] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::PATCH, "PATCH"),
+    ];
+    KNOWN.iter().find(|(known, _)| known == method).map(|(_, text)| *text)
 }
 
 /// A lint line as a header value: visible ASCII; anything else in a message is shown as '?'.
