@@ -1,9 +1,9 @@
-//! The mock's state — flows, sessions, the random generator — behind one lock that is never
-//! held across an `.await`, and the operations on it that every front (the emulated API, the
+//! The mock's state — sessions behind one lock, flows and the random generator each behind their
+//! own (none ever held across an `.await`) — and the operations on it that every front (the emulated API, the
 //! end-user page, the admin API) shares, so that each rule lives in one place.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use uuid::Uuid;
 
@@ -21,6 +21,13 @@ struct Shared {
     config: StateConfig,
     clock: Clock,
     inner: Mutex<Inner>,
+    /// Apart from `inner`: every create looks its flow up, and must not wait for another create
+    /// to store its session. Shared: a create takes its flow without copying it. Taken after
+    /// `inner` where both are needed.
+    flows: RwLock<Vec<Arc<Flow>>>,
+    /// Its own lock too, held only while values are drawn, so that a create makes its session up
+    /// outside `inner`. Taken after `inner` where both are needed.
+    generator: Mutex<Generator>,
     /// Its own lock: every request writes it, and it never needs the sessions'.
     journal: crate::journal::Journal,
     webhooks: Arc<crate::webhook::Webhooks>,
@@ -58,10 +65,7 @@ pub struct StateConfig {
 }
 
 struct Inner {
-    /// Shared: a create call takes its flow without copying it.
-    flows: Vec<Arc<Flow>>,
     sessions: SessionStore,
-    generator: Generator,
     /// Create calls each scenario's `create` fault rules have hit (no session exists yet to
     /// count them on), by scenario name and rule index.
     create_fault_calls: HashMap<(String, usize), u32>,
@@ -73,8 +77,8 @@ struct Inner {
 #[derive(Debug)]
 pub enum CreateCall {
     Created(Uuid),
-    /// A fault rule to play first; the metadata is handed back for `create_session`.
-    Fault(Box<Fault>, Box<Metadata>),
+    /// A fault rule to play first; then `AppState::insert_created` stores the session.
+    Fault(Box<Fault>, Box<Session>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,19 +154,14 @@ impl AppState {
             Some(loaded) => {
                 for session in loaded.sessions {
                     // A smaller --max-sessions than before keeps the newest.
-                    let _ = sessions.insert(session, |_| true);
+                    let _ = sessions.insert(Box::new(session), |_| true);
                 }
                 loaded.flows.into_iter().map(Arc::new).collect()
             }
             None => shared(&config.flows),
         };
-        let inner = Inner {
-            flows,
-            sessions,
-            generator: Generator::new(config.seed),
-            create_fault_calls: HashMap::new(),
-            faults: Vec::new(),
-        };
+        let inner = Inner { sessions, create_fault_calls: HashMap::new(), faults: Vec::new() };
+        let generator = Generator::new(config.seed);
         let journal = crate::journal::Journal::new(config.journal_limit);
         let webhooks = crate::webhook::Webhooks::new(config.journal_limit);
         let dirty = std::sync::atomic::AtomicBool::new(false);
@@ -174,6 +173,8 @@ impl AppState {
             config,
             clock: Clock::default(),
             inner: Mutex::new(inner),
+            flows: RwLock::new(flows),
+            generator: Mutex::new(generator),
             journal,
             webhooks,
             dirty,
@@ -211,7 +212,8 @@ impl AppState {
         let snapshot = {
             let inner = self.lock();
             let oldest_first: Vec<&Session> = inner.sessions.iter_newest_first().collect();
-            crate::persist::Snapshot::of(inner.flows.iter().map(|f| &**f), oldest_first.into_iter().rev())
+            let flows = self.flows_held();
+            crate::persist::Snapshot::of(flows.iter().map(|f| &**f), oldest_first.into_iter().rev())
         };
         snapshot.write(path).inspect_err(|_| self.changed())
     }
@@ -325,12 +327,24 @@ impl AppState {
         self.0.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn generator(&self) -> MutexGuard<'_, Generator> {
+        self.0.generator.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn flows_held(&self) -> RwLockReadGuard<'_, Vec<Arc<Flow>>> {
+        self.0.flows.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn flows_mut(&self) -> RwLockWriteGuard<'_, Vec<Arc<Flow>>> {
+        self.0.flows.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub fn flows(&self) -> Vec<Flow> {
-        self.lock().flows.iter().map(|f| Flow::clone(f)).collect()
+        self.flows_held().iter().map(|f| Flow::clone(f)).collect()
     }
 
     pub fn find_flow(&self, api_key: &str) -> Option<Arc<Flow>> {
-        self.lock().flows.iter().find(|f| f.api_key.as_str() == api_key).cloned()
+        self.flows_held().iter().find(|f| f.api_key.as_str() == api_key).cloned()
     }
 
     pub fn scenarios(&self) -> &ScenarioSet {
@@ -363,36 +377,43 @@ impl AppState {
     /// Creates a session of `flow` and returns its id. A full store first lets its oldest
     /// finished or expired session go.
     pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Result<Uuid, SessionError> {
-        let now = self.0.clock.now();
-        let (scenario, source) = self.choose_scenario(flow, &metadata);
-        self.insert_new(&mut self.lock(), flow, metadata, (scenario.name.clone(), source), now)
+        let (session, _) = self.new_session(flow, metadata);
+        self.insert(&mut self.lock(), session)
     }
 
-    /// A create call: the fault it meets (an admin rule, or one of the scenario such a session
-    /// would play, while it has calls left; the call is counted), or else its new session, under
-    /// one lock. After a fault has played, `create_session` makes the session.
+    /// A create call: the fault it meets (an admin rule, or one of the scenario its session would
+    /// play, while it has calls left; the call is counted), or else its new session. The session
+    /// is made up before the sessions' lock is taken, which every other create needs; after a
+    /// fault has played, `insert_created` stores it.
     pub fn create_call(&self, flow: &Flow, metadata: Metadata) -> Result<CreateCall, SessionError> {
-        let now = self.0.clock.now();
-        let (scenario, source) = self.choose_scenario(flow, &metadata);
+        let (session, scenario) = self.new_session(flow, metadata);
         let mut inner = self.lock();
         if let Some(fault) = Self::take_create_fault(&mut inner, scenario) {
-            return Ok(CreateCall::Fault(Box::new(fault), Box::new(metadata)));
+            return Ok(CreateCall::Fault(Box::new(fault), session));
         }
-        self.insert_new(&mut inner, flow, metadata, (scenario.name.clone(), source), now).map(CreateCall::Created)
+        self.insert(&mut inner, session).map(CreateCall::Created)
     }
 
-    fn insert_new(
-        &self,
-        inner: &mut Inner,
-        flow: &Flow,
-        metadata: Metadata,
-        scenario: (String, Source),
-        now: time::OffsetDateTime,
-    ) -> Result<Uuid, SessionError> {
-        let ttl = self.0.config.session_ttl;
-        let id = inner.generator.session_id();
-        let subject = inner.generator.subject(&metadata, now.date());
-        let session = Session::new(id, flow, metadata, subject, now, scenario);
+    /// Stores the session of a create call whose fault has played, created now.
+    pub fn insert_created(&self, mut session: Box<Session>) -> Result<Uuid, SessionError> {
+        session.created_at = self.0.clock.now();
+        self.insert(&mut self.lock(), session)
+    }
+
+    /// A new session of `flow` with `metadata`, and the scenario it plays.
+    fn new_session(&self, flow: &Flow, metadata: Metadata) -> (Box<Session>, &Scenario) {
+        let now = self.0.clock.now();
+        let (scenario, source) = self.choose_scenario(flow, &metadata);
+        let (id, subject) = {
+            let mut generator = self.generator();
+            (generator.session_id(), generator.subject(&metadata, now.date()))
+        };
+        let session = Session::new(id, flow, metadata, subject, now, (scenario.name.clone(), source));
+        (Box::new(session), scenario)
+    }
+
+    fn insert(&self, inner: &mut Inner, session: Box<Session>) -> Result<Uuid, SessionError> {
+        let (ttl, now, id) = (self.0.config.session_ttl, session.created_at, session.id);
         let evictable = |s: &Session| s.status().has_ended() || s.expired_at(ttl, now).is_some();
         inner.sessions.insert(session, evictable).map_err(|full| SessionError::Full(full.capacity))?;
         self.changed();
@@ -482,27 +503,27 @@ impl AppState {
                 known: self.0.config.scenarios.names(),
             });
         }
-        let mut inner = self.lock();
-        if inner.flows.iter().any(|f| f.api_key == flow.api_key) {
+        let mut flows = self.flows_mut();
+        if flows.iter().any(|f| f.api_key == flow.api_key) {
             return Err(AddFlowError::DuplicateKey);
         }
-        inner.flows.push(Arc::new(flow));
+        flows.push(Arc::new(flow));
         self.changed();
         Ok(())
     }
 
     /// Removes the flow with this key; its sessions stay. False when there was none.
     pub fn delete_flow(&self, api_key: &str) -> bool {
-        let mut inner = self.lock();
-        let before = inner.flows.len();
-        inner.flows.retain(|f| f.api_key.as_str() != api_key);
+        let mut flows = self.flows_mut();
+        let before = flows.len();
+        flows.retain(|f| f.api_key.as_str() != api_key);
         self.changed();
-        inner.flows.len() != before
+        flows.len() != before
     }
 
     /// A key for a flow created without one.
     pub fn generate_api_key(&self) -> crate::domain::ApiKey {
-        self.lock().generator.api_key()
+        self.generator().api_key()
     }
 
     /// Back to the start: no sessions, no journal, no faults, the start-up flows.
@@ -512,7 +533,7 @@ impl AppState {
             inner.sessions.clear();
             inner.create_fault_calls.clear();
             inner.faults.clear();
-            inner.flows = shared(&self.0.config.flows);
+            *self.flows_mut() = shared(&self.0.config.flows);
         }
         self.0.journal.clear();
         self.0.webhooks.clear();
@@ -558,7 +579,8 @@ impl AppState {
     pub fn end_step(&self, id: &Uuid, code: TechnologyCode, outcome: Outcome) -> Result<Vec<Event>, SessionError> {
         let now = self.0.clock.now();
         let mut guard = self.lock();
-        let Inner { sessions, generator, .. } = &mut *guard;
+        let sessions = &mut guard.sessions;
+        let mut generator = self.generator();
         let session = self.live(sessions, id, now)?;
         let scenario = self.scenario_of(session);
         let mut result =
@@ -575,7 +597,8 @@ impl AppState {
     pub fn start_step(&self, id: &Uuid, code: TechnologyCode) -> Result<Vec<Event>, SessionError> {
         let now = self.0.clock.now();
         let mut guard = self.lock();
-        let Inner { sessions, generator, .. } = &mut *guard;
+        let sessions = &mut guard.sessions;
+        let mut generator = self.generator();
         let session = self.live(sessions, id, now)?;
         let events = session.start(code, now)?;
         self.0.webhooks.emit(session, &events, now, || generator.session_id());
@@ -594,7 +617,8 @@ impl AppState {
     pub fn begin_otp(&self, id: &Uuid, iin: Iin, phone: Phone) -> Result<String, SessionError> {
         let now = self.0.clock.now();
         let mut guard = self.lock();
-        let Inner { sessions, generator, .. } = &mut *guard;
+        let sessions = &mut guard.sessions;
+        let mut generator = self.generator();
         let session = self.live(sessions, id, now)?;
         let events = session.start(TechnologyCode::Ed, now)?;
         self.0.webhooks.emit(session, &events, now, || generator.session_id());

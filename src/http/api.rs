@@ -75,9 +75,9 @@ pub(super) async fn create(
         |e| ApiError::detail(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("Cannot create a session: {e}."));
     let session_id = match state.create_call(&request.flow, request.metadata).map_err(full)? {
         CreateCall::Created(id) => id,
-        CreateCall::Fault(fault, metadata) => {
+        CreateCall::Fault(fault, session) => {
             super::fault::play(Some(*fault)).await?;
-            state.create_session(&request.flow, *metadata).map_err(full)?
+            state.insert_created(session).map_err(full)?
         }
     };
     notes.session(session_id);

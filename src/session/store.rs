@@ -35,7 +35,8 @@ impl SessionStore {
     }
 
     /// Adds a session, first removing the oldest one `evictable` allows when the store is full.
-    pub fn insert(&mut self, session: Session, evictable: impl Fn(&Session) -> bool) -> Result<(), Full> {
+    /// Boxed by the caller, so that it is allocated before the store's lock is taken.
+    pub fn insert(&mut self, session: Box<Session>, evictable: impl Fn(&Session) -> bool) -> Result<(), Full> {
         if self.sessions.len() >= self.capacity {
             let oldest = self
                 .order
@@ -48,7 +49,7 @@ impl SessionStore {
         let seq = self.next;
         self.next += 1;
         self.order.insert(seq, session.id);
-        self.sessions.insert(session.id, (seq, Box::new(session)));
+        self.sessions.insert(session.id, (seq, session));
         Ok(())
     }
 

@@ -87,13 +87,28 @@ async fn admin_fault_rules_hit_any_session_for_the_next_n_calls() {
     post(&app, "/__admin/faults", json!({"endpoint": "create", "status": 503})).await;
     assert_eq!(read(app.create(&json!({"api_key": EVERYONE})).await).await.0, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(read(app.create(&json!({"api_key": EVERYONE})).await).await.0, StatusCode::OK, "times defaults to 1");
-    // A delay alone: the create waits, then makes its session.
-    let (status, fault) = post(&app, "/__admin/faults", json!({"endpoint": "create", "delay_ms": 200})).await;
+    // A delay alone: the create waits, then makes its session, created when the delay is over
+    // (here a virtual day later: the clock is moved on while the create waits).
+    let (status, fault) = post(&app, "/__admin/faults", json!({"endpoint": "create", "delay_ms": 300})).await;
     assert_eq!(status, StatusCode::CREATED, "{fault}");
+    let before = app.get(&format!("/__admin/sessions/{sid}")).await.1["created_at"].as_str().unwrap().to_owned();
     let start = std::time::Instant::now();
-    let delayed = app.create_ok(&json!({"api_key": EVERYONE})).await;
-    assert!(start.elapsed() >= std::time::Duration::from_millis(200), "after the delay");
-    assert_eq!(app.result(&delayed, EVERYONE).await.0, StatusCode::OK, "the delayed create made its session");
+    let body = json!({"api_key": EVERYONE});
+    let waiting = app.create(&body);
+    let advance = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        post(&app, "/__admin/clock/advance", json!({"seconds": 86_400})).await
+    };
+    let (created, (advanced, _)) = tokio::join!(waiting, advance);
+    assert_eq!(advanced, StatusCode::OK);
+    let (status, created) = read(created).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(300), "after the delay");
+    let delayed = created["session_id"].as_str().unwrap();
+    assert_eq!(app.result(delayed, EVERYONE).await.0, StatusCode::OK, "the delayed create made its session");
+    let created_at =
+        app.get(&format!("/__admin/sessions/{delayed}")).await.1["created_at"].as_str().unwrap().to_owned();
+    assert!(created_at[..10] > before[..10], "created after the delay: {created_at} vs {before}");
     for (body, field) in [
         (json!({"endpoint": "nope", "status": 500}), "endpoint"),
         (json!({"endpoint": "result", "status": 200}), "status"),
