@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::extract::QueryMap;
-use super::{ApiError, CREATE_PATH, RESULT_PATH, VIDEO_PATH, is_report_path, missing_slash};
+use super::{ApiError, CREATE_PATH, FIXED_PATHS, is_report_path, missing_slash};
 use crate::clock::Timestamp;
 use crate::domain::flow::is_http_url;
 use crate::journal::{Entry, Lint, Notes};
@@ -190,7 +190,7 @@ where
 
 /// The vendor paths every suite calls, as constants for the journal.
 fn known_path(path: &str) -> Option<&'static str> {
-    [CREATE_PATH, RESULT_PATH, VIDEO_PATH].into_iter().find(|known| *known == path)
+    FIXED_PATHS.into_iter().find(|known| *known == path)
 }
 
 fn known_method(method: &Method) -> Option<&'static str> {

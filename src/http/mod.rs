@@ -30,6 +30,8 @@ pub const CREATE_PATH: &str = "/api/v1/flows/session/create/";
 pub const RESULT_PATH: &str = "/api/v1/flows/session/result/";
 pub const VIDEO_PATH: &str = "/api/v1/liveness/video/download/";
 pub const REPORT_PATH: &str = "/api/v1/flows/session/{session_id}/report/";
+/// The vendor's paths with nothing variable in them.
+pub const FIXED_PATHS: [&str; 3] = [CREATE_PATH, RESULT_PATH, VIDEO_PATH];
 
 /// Every route the server serves, each with its OpenAPI description: the emulated API, the
 /// end-user page, the dashboard and `/__admin`. Routes are added here only through `routes!`, so
@@ -163,7 +165,7 @@ pub fn missing_slash(path: &str) -> Option<String> {
         return None;
     }
     let with_slash = format!("{path}/");
-    let vendor = [CREATE_PATH, RESULT_PATH, VIDEO_PATH].contains(&with_slash.as_str()) || is_report_path(path);
+    let vendor = FIXED_PATHS.contains(&with_slash.as_str()) || is_report_path(path);
     vendor.then_some(with_slash)
 }
 
