@@ -32,12 +32,17 @@ struct Plain<'a> {
 
 /// The short way for that usual body, read from its bytes without building a JSON tree; the
 /// key it names and what `parse_create_request` would make of the same body. `None` for every
-/// other body (metadata, another key, a blank key or one with escapes, a repeated key, not
-/// JSON): `parse_create_request` reads those.
+/// other body (metadata, another key, a blank key or one with escapes, a repeated key, not an
+/// object, not JSON): `parse_create_request` reads those.
 pub fn parse_plain_create_request<F: Borrow<Flow>>(
     body: &[u8],
     find_flow: impl FnOnce(&str) -> Option<F>,
 ) -> Option<(&str, Result<CreateRequest<F>, CreateError>)> {
+    // serde also fills a struct from a JSON array (`["key"]`), which the vendor refuses: only
+    // an object may take this way.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
     let Plain { api_key } = serde_json::from_slice(body).ok()?;
     if api_key.trim().is_empty() {
         return None;
@@ -122,7 +127,7 @@ mod tests {
     }
 
     /// Bodies near the usual one: the key known, unknown, blank, escaped, repeated, with other
-    /// keys or metadata, with odd spacing or trailing text.
+    /// keys or metadata, with odd spacing or trailing text, or its values in an array.
     fn body() -> impl Strategy<Value = String> {
         let key = prop_oneof![
             Just(KEY.to_owned()),
@@ -144,10 +149,18 @@ mod tests {
             4 => value.clone().prop_map(|v| format!("\"api_key\": {v}")),
             1 => Just("\"metadata\": {}".to_owned()),
             1 => Just("\"metadata\": {\"extra\": {\"iin\": \"900101300017\"}}".to_owned()),
-            1 => value.prop_map(|v| format!("\"other\": {v}")),
+            1 => value.clone().prop_map(|v| format!("\"other\": {v}")),
         ];
-        (proptest::collection::vec(member, 0..3), "[ \n]{0,2}", prop_oneof![Just(""), Just(" "), Just("x"), Just("}")])
-            .prop_map(|(members, space, tail)| format!("{space}{{{space}{}}}{tail}", members.join(",")))
+        let object = (
+            proptest::collection::vec(member, 0..3),
+            "[ \n]{0,2}",
+            prop_oneof![Just(""), Just(" "), Just("x"), Just("}")],
+        )
+            .prop_map(|(members, space, tail)| format!("{space}{{{space}{}}}{tail}", members.join(",")));
+        // Serde would fill the short way's struct from an array too.
+        let array = (proptest::collection::vec(value, 0..3), "[ \n]{0,2}")
+            .prop_map(|(values, space)| format!("{space}[{space}{}]", values.join(",")));
+        prop_oneof![4 => object, 1 => array]
     }
 
     proptest! {
@@ -176,6 +189,8 @@ mod tests {
             format!(r#"{{"api_key":"{KEY}","api_key":"{KEY}"}}"#),
             r#"{"api_key":"  "}"#.to_owned(),
             r#"{"api_key":12}"#.to_owned(),
+            format!(r#"["{KEY}"]"#),
+            format!(r#" [ "{KEY}" ] "#),
             "{}".to_owned(),
             String::new(),
         ] {
