@@ -45,6 +45,7 @@ async fn flows_are_created_listed_and_deleted_at_run_time() {
         (json!({"name": "X", "technologies": ["F2F"], "webhook_url": "ftp://x"}), "webhook_url"),
         (json!({"name": "X", "technologies": ["F2F"], "colour": 1}), "non_field_errors"),
         (json!([1]), "non_field_errors"),
+        (json!(["X", null, ["F2F"]]), "non_field_errors"),
     ] {
         let (status, errors) = post(&app, "/__admin/flows", body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
