@@ -97,14 +97,22 @@ fn case() -> impl Strategy<Value = Case> {
         1 => Just(Some((json!("bm90IGFuIGltYWdl"), true))),
         1 => Just(Some((json!("%%%"), true))),
     ];
-    (key, iin, phone, changeable.clone(), changeable, skip, photo).prop_map(
-        |((key, key_error), (iin, iin_error), (phone, phone_error), iin_changeable, phone_changeable, skip, photo)| {
+    // Most bodies carry metadata; the rest are the usual `{"api_key"}` body, which the server
+    // reads a shorter way. A few send the body's values in a list instead of an object.
+    let with_metadata = prop_oneof![3 => Just(true), 1 => Just(false)];
+    let in_a_list = prop_oneof![15 => Just(false), 1 => Just(true)];
+    let parts = (key, iin, phone, changeable.clone(), changeable, skip, photo);
+    (parts, with_metadata, in_a_list).prop_map(
+        |(
+            ((key, key_error), (iin, iin_error), (phone, phone_error), iin_changeable, phone_changeable, skip, photo),
+            with_metadata,
+            in_a_list,
+        )| {
             let mut errors: Vec<&'static str> = Vec::new();
             let mut body = serde_json::Map::new();
             if let Some(key) = key {
                 body.insert("api_key".into(), key);
             }
-            errors.extend(key_error);
             let mut iin_part = json!({"value": iin});
             if let Some(c) = &iin_changeable {
                 iin_part["changeable"] = c.clone();
@@ -142,21 +150,41 @@ fn case() -> impl Strategy<Value = Case> {
                     errors.push("metadata.face2face.photo1");
                 }
             }
-            body.insert("metadata".into(), metadata);
-            let unknown_key = body.get("api_key").and_then(Value::as_str).is_some_and(|k| k.starts_with("no-such"));
-            let expected = if unknown_key {
-                StatusCode::FORBIDDEN
-            } else if errors.is_empty() {
-                StatusCode::OK
+            if with_metadata {
+                body.insert("metadata".into(), metadata);
             } else {
-                StatusCode::BAD_REQUEST
-            };
-            if expected != StatusCode::BAD_REQUEST {
                 errors.clear();
             }
-            Case { body: Value::Object(body), expected, errors }
+            errors.extend(key_error);
+            Case::of(body, errors, in_a_list)
         },
     )
+}
+
+impl Case {
+    /// The answer a body calls for, from the errors its parts were built with.
+    fn of(body: serde_json::Map<String, Value>, mut errors: Vec<&'static str>, in_a_list: bool) -> Self {
+        if in_a_list {
+            let values = body.into_values().collect();
+            return Self {
+                body: Value::Array(values),
+                expected: StatusCode::BAD_REQUEST,
+                errors: vec!["non_field_errors"],
+            };
+        }
+        let unknown_key = body.get("api_key").and_then(Value::as_str).is_some_and(|k| k.starts_with("no-such"));
+        let expected = if unknown_key {
+            StatusCode::FORBIDDEN
+        } else if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        if expected != StatusCode::BAD_REQUEST {
+            errors.clear();
+        }
+        Self { body: Value::Object(body), expected, errors }
+    }
 }
 
 fn has_error_at(errors: &Value, path: &str) -> bool {
@@ -180,6 +208,7 @@ async fn ten_thousand_generated_create_bodies_each_get_the_answer_their_rules_sa
         cases.push(strategy.new_tree(&mut runner).expect("a case").current());
     }
     let mut seen = std::collections::HashMap::new();
+    let (mut lists, mut plain_created) = (0, 0);
     for case in cases {
         let (status, body) = read(app.create(&case.body).await).await;
         assert!(!status.is_server_error(), "never a 5xx: {} for {}", status, case.body);
@@ -188,8 +217,14 @@ async fn ten_thousand_generated_create_bodies_each_get_the_answer_their_rules_sa
             assert!(has_error_at(&body, path), "an error at {path} for {}: {body}", case.body);
         }
         *seen.entry(status.as_u16()).or_insert(0) += 1;
+        lists += usize::from(case.body.is_array());
+        plain_created += usize::from(status == StatusCode::OK && case.body.get("metadata").is_none());
     }
     for status in [200, 400, 403] {
         assert!(seen.get(&status).copied().unwrap_or(0) > 100, "the generator covers {status}: {seen:?}");
     }
+    assert!(
+        lists > 100 && plain_created > 100,
+        "the generator covers lists ({lists}) and plain bodies ({plain_created})"
+    );
 }
