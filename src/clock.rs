@@ -13,12 +13,25 @@ pub struct Clock {
     offset_ms: AtomicI64,
 }
 
+/// The latest time the mock shows: its timestamps have four-digit years, as the vendor's do.
+pub const LATEST: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59.999999 UTC);
+
+/// `t` moved on by `by`, stopping at `LATEST`: a delay or a lifetime that long means "never".
+pub fn after(t: OffsetDateTime, by: std::time::Duration) -> OffsetDateTime {
+    Duration::try_from(by).ok().and_then(|by| t.checked_add(by)).map_or(LATEST, |t| t.min(LATEST))
+}
+
+/// Refused: the clock would go past `LATEST`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the clock cannot go past {}", timestamp(LATEST))]
+pub struct PastTheEnd;
+
 impl Clock {
     pub fn now(&self) -> OffsetDateTime {
         let now = OffsetDateTime::now_utc();
         match self.offset_ms.load(Ordering::Relaxed) {
             0 => now,
-            _ => now + self.offset(),
+            _ => now.checked_add(self.offset()).map_or(LATEST, |t| t.min(LATEST)),
         }
     }
 
@@ -26,10 +39,19 @@ impl Clock {
         Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }
 
-    /// Moves the clock forward (never back: time that went backwards would break ordering).
-    pub fn advance(&self, by: std::time::Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    /// Moves the clock forward (never back: time that went backwards would break ordering), as
+    /// long as it stays before `LATEST`; otherwise it does not move.
+    pub fn advance(&self, by: std::time::Duration) -> Result<(), PastTheEnd> {
+        let by = i64::try_from(by.as_millis()).map_err(|_| PastTheEnd)?;
+        let real = OffsetDateTime::now_utc();
+        self.offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                let offset = offset.checked_add(by)?;
+                let shown = real.checked_add(Duration::milliseconds(offset))?;
+                (shown <= LATEST).then_some(offset)
+            })
+            .map(drop)
+            .map_err(|_| PastTheEnd)
     }
 
     pub fn reset(&self) {
@@ -102,10 +124,32 @@ mod tests {
     fn advancing_moves_now_forward() {
         let clock = Clock::default();
         let before = clock.now();
-        clock.advance(std::time::Duration::from_secs(3600));
+        clock.advance(std::time::Duration::from_secs(3600)).unwrap();
         assert!(clock.now() - before >= Duration::hours(1));
         assert_eq!(clock.offset(), Duration::hours(1));
         clock.reset();
         assert_eq!(clock.offset(), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_clock_stops_short_of_the_last_four_digit_year() {
+        let clock = Clock::default();
+        let ten_thousand_years = std::time::Duration::from_secs(10_000 * 366 * 86_400);
+        assert_eq!(clock.advance(ten_thousand_years), Err(PastTheEnd));
+        assert_eq!(clock.offset(), Duration::ZERO, "a refused advance does not move the clock");
+        let five_thousand_years = ten_thousand_years / 2;
+        clock.advance(five_thousand_years).unwrap();
+        assert_eq!(clock.advance(five_thousand_years), Err(PastTheEnd), "the advances add up");
+        assert_eq!(clock.advance(std::time::Duration::MAX), Err(PastTheEnd));
+        assert!(clock.now().year() > 7000 && clock.now() < LATEST);
+    }
+
+    #[test]
+    fn after_stops_at_the_latest_time() {
+        let t = time::macros::datetime!(2026-11-26 00:00 UTC);
+        assert_eq!(after(t, std::time::Duration::from_secs(86_400)), time::macros::datetime!(2026-11-27 00:00 UTC));
+        assert_eq!(after(t, std::time::Duration::from_secs(u64::MAX)), LATEST);
+        assert_eq!(after(t, std::time::Duration::MAX), LATEST);
+        assert_eq!(after(LATEST, std::time::Duration::from_secs(1)), LATEST);
     }
 }

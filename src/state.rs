@@ -587,7 +587,7 @@ impl AppState {
         let mut result =
             serde_json::to_value(generator.result(code, &outcome, &session.subject)).expect("results serialize");
         scenario.apply_result(code, &mut result);
-        let visible_at = now + scenario.processing(code);
+        let visible_at = crate::clock::after(now, scenario.processing(code));
         let events = session.end(code, outcome, result, visible_at, now)?;
         self.0.webhooks.emit(session, &events, now, || generator.session_id());
         self.changed();
@@ -790,7 +790,7 @@ mod tests {
         let first = state.result_call(&id, &key, write).unwrap();
         assert_eq!(first.since_last_poll, None, "the first poll has no previous one");
         assert_eq!(first.answer.unwrap().unwrap(), (bytes::Bytes::from_static(b"{}"), false));
-        state.clock().advance(std::time::Duration::from_millis(250));
+        state.clock().advance(std::time::Duration::from_millis(250)).unwrap();
         let second = state.result_call(&id, &key, write).unwrap();
         let gap = second.since_last_poll.expect("a second poll has a previous one");
         assert!(gap >= std::time::Duration::from_millis(250) && gap < std::time::Duration::from_secs(5), "{gap:?}");

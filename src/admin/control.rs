@@ -156,6 +156,11 @@ pub async fn advance_clock(
             "A positive number of seconds is required, e.g. {\"seconds\": 3600}.",
         ));
     };
-    state.clock().advance(std::time::Duration::from_secs_f64(seconds));
+    state.clock().advance(std::time::Duration::from_secs_f64(seconds)).map_err(|e| {
+        ApiError::field(
+            &["seconds"],
+            format!("Too far: {e}; the clock shows {}.", crate::clock::timestamp(state.now())),
+        )
+    })?;
     Ok(Json(clock_view(&state)))
 }

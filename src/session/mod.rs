@@ -249,7 +249,7 @@ impl Session {
 
     /// When the session expires, with sessions living `ttl` (`None`: they never do).
     pub fn expires_at(&self, ttl: Option<std::time::Duration>) -> Option<OffsetDateTime> {
-        ttl.map(|ttl| self.created_at + ttl)
+        ttl.map(|ttl| crate::clock::after(self.created_at, ttl))
     }
 
     /// When the session expired, if it has by `now`.

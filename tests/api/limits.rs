@@ -114,3 +114,33 @@ async fn connections_beyond_the_cap_wait_instead_of_failing() {
     let (status, _) = app.get("/__admin/health").await;
     assert_eq!(status, StatusCode::OK, "and is served once one is free");
 }
+
+/// Times past the year 9999 cannot be written: a clock jump that far is refused, and a TTL or a
+/// processing delay that long means "never" instead of breaking every answer.
+#[tokio::test]
+async fn times_past_the_year_9999_are_refused_or_mean_never() {
+    let app = spawn_with(Config { session_ttl: Some(Duration::from_secs(u64::MAX)), ..Config::default() }).await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let (_, view) = app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!(view["expires_at"], "9999-12-31T23:59:59.999999Z", "{view}");
+    assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::OK);
+    let page = app.client.get(app.url(&format!("/flow/{sid}"))).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+
+    let too_far = json!({"seconds": 400_000_000_000_u64});
+    let response = app.client.post(app.url("/__admin/clock/advance")).json(&too_far).send().await.unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["seconds"][0].as_str().unwrap().contains("cannot go past 9999-12-31T23:59:59.999999Z"), "{body}");
+    assert_eq!(app.get("/__admin/clock").await.1["offset_seconds"], 0.0, "the clock did not move");
+    // Nearly as far is allowed, step by step, until the next step would pass the end.
+    let step = 100_000_000_000.0; // about 3,169 years
+    advance(&app, step).await;
+    advance(&app, step).await;
+    let response = app.client.post(app.url("/__admin/clock/advance")).json(&json!({"seconds": step})).send().await;
+    assert_eq!(response.unwrap().status(), StatusCode::BAD_REQUEST);
+    let (status, result) = app.result(&sid, EVERYONE).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(app.complete(&sid, None).await.0, StatusCode::OK);
+    assert_eq!(app.result(&sid, EVERYONE).await.1["status"], "FINISHED");
+}

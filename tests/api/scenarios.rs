@@ -250,6 +250,25 @@ async fn results_stay_empty_while_the_processing_delay_runs() {
     assert_eq!(admin["status"], "FINISHED", "the admin API shows the truth at once");
 }
 
+/// A delay too long for any date (u64::MAX ms) means the results never appear; nothing breaks.
+#[tokio::test]
+async fn a_processing_delay_past_the_year_9999_keeps_results_pending() {
+    let dir = scratch_dir("forever");
+    std::fs::write(
+        dir.join("forever.json"),
+        json!({"name": "forever", "description": "never", "processing_ms": u64::MAX}).to_string(),
+    )
+    .unwrap();
+    let app =
+        spawn_with(Config { scenarios_dir: Some(dir), default_scenario: "forever".into(), ..Config::default() }).await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    assert_eq!(app.complete(&sid, None).await.0, StatusCode::OK);
+    let (status, r) = app.result(&sid, EVERYONE).await;
+    assert_eq!((status, &r["status"]), (StatusCode::OK, &json!("PROGRESS")), "{r}");
+    let (_, admin) = app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!(admin["status"], "FINISHED", "{admin}");
+}
+
 #[tokio::test]
 async fn the_result_endpoint_answers_503_twice_then_recovers_for_each_session() {
     let app = spawn_app().await;
