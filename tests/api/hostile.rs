@@ -127,3 +127,140 @@ fn random_scalar(rng: &mut ChaCha8Rng, depth: u32) -> Value {
         _ => json!("<script>alert(1)</script>"),
     }
 }
+
+/// What a hostile string becomes if a page writes it without escaping.
+const MARKER: &str = "<script>bkz</script>";
+
+/// Random requests to every route the OpenAPI document lists: path parameters, queries, bodies
+/// and content types, real values mixed with hostile ones, the listed method or another. None may
+/// get a 5xx or go unanswered, and no HTML answer may carry a hostile string unescaped.
+#[tokio::test]
+async fn random_requests_to_every_route_never_give_a_5xx() {
+    let app = spawn_app().await;
+    let (_, spec) = app.get("/__admin/openapi.json").await;
+    let mut routes: Vec<(String, String)> = Vec::new();
+    for (path, methods) in spec["paths"].as_object().expect("paths") {
+        for method in methods.as_object().expect("methods").keys() {
+            // Fault rules script 5xx answers on purpose (their own tests cover them).
+            if path != "/__admin/faults" || method == "get" {
+                routes.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    assert!(routes.len() > 20, "{routes:?}");
+    let hostile = format!("\"'>{MARKER}\u{202e}%00\\../..;\r\n\u{0}😀");
+    let mut values: Vec<String> = vec![
+        String::new(),
+        uuid::Uuid::new_v4().to_string(),
+        EVERYONE.to_owned(),
+        hostile,
+        String::new(),
+        "LDHP".into(),
+        "ldhp".into(),
+        "-1".into(),
+        "18446744073709551616".into(),
+        "1e309".into(),
+        "en".into(),
+        "kz".into(),
+        "http://example.com/back".into(),
+        "k".repeat(5_000),
+    ];
+    let keys = ["session_id", "flow_api_key", "api_key", "locale", "redirect", "limit", "path", "seconds", "x"];
+    // Redirects (the page's `redirect`) are answers here, not places to go.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(26);
+    for i in 0..3_000 {
+        if i % 25 == 0 {
+            // A fresh start now and then, since random calls reset the state and delete flows: a
+            // new session in values[0], finished half the time so results and reports exist.
+            assert_eq!(
+                app.client.post(app.url("/__admin/reset")).send().await.unwrap().status(),
+                StatusCode::NO_CONTENT
+            );
+            values[0] = app.create_ok(&json!({"api_key": EVERYONE})).await;
+            if rng.random() {
+                assert_eq!(app.complete(&values[0], None).await.0, StatusCode::OK);
+            }
+        }
+        let (listed, template) = &routes[rng.random_range(0..routes.len())];
+        let method = if rng.random_ratio(1, 8) {
+            ["GET", "POST", "PUT", "DELETE", "PATCH"][rng.random_range(0..5)]
+        } else {
+            listed.as_str()
+        };
+        let mut path = String::new();
+        for part in template.split_inclusive(['{', '}']) {
+            if part.ends_with('}') {
+                // The live session half the time, so that the handlers behind the lookup run.
+                let value = if rng.random() { values[0].clone() } else { any(&mut rng, &values) };
+                path.push_str(&percent_encoded(&value));
+            } else {
+                path.push_str(part.trim_end_matches('{'));
+            }
+        }
+        let mut query: Vec<String> = Vec::new();
+        if rng.random_ratio(2, 5) {
+            query.push(format!("session_id={}&flow_api_key={EVERYONE}", values[0]));
+        }
+        for _ in 0..rng.random_range(0..3) {
+            let key = keys[rng.random_range(0..keys.len())];
+            query.push(format!("{key}={}", percent_encoded(&any(&mut rng, &values))));
+        }
+        let url = if query.is_empty() { app.url(&path) } else { app.url(&format!("{path}?{}", query.join("&"))) };
+        let (content_type, body) = random_body(&mut rng, &values);
+        let mut request =
+            client.request(method.parse().unwrap(), &url).body(body.clone()).header("accept", "text/html");
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let what = format!("case {i}: {method} {url} ({content_type:?}) {}", String::from_utf8_lossy(&body));
+        let response = request.send().await.unwrap_or_else(|e| panic!("{what}: no answer: {e:?}"));
+        let status = response.status();
+        let is_html = response.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+        let text = response.text().await.unwrap_or_default();
+
+        assert!(!status.is_server_error(), "{what}: {status}: {text}");
+        assert!(!(is_html && text.contains(MARKER)), "{what}: the page carries the hostile string unescaped");
+    }
+    assert_eq!(app.get("/__admin/health").await.0, StatusCode::OK, "still serving");
+}
+
+/// Every byte but letters, digits and '-' as `%XX`.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// One of `values`, at random.
+fn any(rng: &mut ChaCha8Rng, values: &[String]) -> String {
+    values[rng.random_range(0..values.len())].clone()
+}
+
+/// A body and its content type: none, JSON near the real shapes or mutated, a form, or bytes.
+fn random_body(rng: &mut ChaCha8Rng, values: &[String]) -> (Option<&'static str>, Vec<u8>) {
+    let json = match rng.random_range(0..7) {
+        0 => return (None, Vec::new()),
+        1 => json!({"api_key": any(rng, values)}),
+        2 if rng.random() => json!({"seconds": rng.random_range(0.0..1e13)}),
+        2 => json!({"seconds": random_scalar(rng, 0)}),
+        3 => json!({"scenario": any(rng, values), "outcome": any(rng, values), "technologies": [any(rng, values)]}),
+        4 => json!({"name": any(rng, values), "technologies": [any(rng, values)], "webhook_url": any(rng, values)}),
+        5 => {
+            let (name, code) = (percent_encoded(&any(rng, values)), percent_encoded(&any(rng, values)));
+            let form = format!("name={name}&technologies=F2F&code={code}&otp=1234");
+            return (Some("application/x-www-form-urlencoded"), form.into_bytes());
+        }
+        _ => random_request(rng),
+    };
+    let mut bytes = serde_json::to_vec(&json).unwrap();
+    if rng.random_ratio(1, 10) {
+        bytes.truncate(rng.random_range(0..=bytes.len()));
+    }
+    let content_type = if rng.random_ratio(7, 10) {
+        "application/json"
+    } else {
+        ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1"][rng.random_range(0..3)]
+    };
+    (Some(content_type), bytes)
+}
