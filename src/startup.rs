@@ -125,7 +125,8 @@ impl Application {
             let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 let app = std::sync::Arc::clone(&app);
                 async move {
-                    let response = app.handle(request.map(axum::body::Body::new)).await;
+                    let answer = app.handle(request.map(axum::body::Body::new));
+                    let response = crate::http::answer_even_if_panicking(answer).await;
                     if response.extensions().get::<DropConnection>().is_some() {
                         return Err(DroppedByFault);
                     }

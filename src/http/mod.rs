@@ -140,6 +140,23 @@ fn admin_auth(state: &AppState, request: &Request<Body>) -> Option<Response> {
     }
 }
 
+/// `answer`'s response, or, if it panics (a bug of ours), a 500 in the vendor's shape that says
+/// so: the client gets an answer instead of a closed connection, and the log says what happened.
+pub async fn answer_even_if_panicking(answer: impl Future<Output = Response>) -> Response {
+    use futures_util::FutureExt as _;
+    std::panic::AssertUnwindSafe(answer).catch_unwind().await.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        tracing::error!("a request handler panicked: {what}");
+        let detail =
+            format!("The mock failed while answering this request (a bug: please report it with the request): {what}");
+        ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, detail).into_response()
+    })
+}
+
 /// A JSON body already written out (a kept result, a report) as a response.
 pub fn json_bytes(body: impl Into<Body>) -> Response {
     let mut response = Response::new(body.into());
@@ -205,4 +222,26 @@ async fn json_framework_errors(method: &Method, response: Response) -> Response 
     parts.headers.extend(headers);
     let body = if method == Method::HEAD { Body::empty() } else { fresh.into_body() };
     Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An answer that panics, after a first poll that yields, unless `n` is 0.
+    async fn answer(n: u32) -> Response {
+        tokio::task::yield_now().await;
+        assert!(n == 0, "boom at {n}");
+        StatusCode::NO_CONTENT.into_response()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_still_answers_500_in_the_vendor_shape() {
+        let response = answer_even_if_panicking(answer(7)).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(json["detail"].as_str().unwrap().ends_with("): boom at 7"), "{json}");
+        assert_eq!(answer_even_if_panicking(answer(0)).await.status(), StatusCode::NO_CONTENT);
+    }
 }
