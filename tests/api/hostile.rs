@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{EVERYONE, INDIVIDUALS, spawn_app};
+use crate::helpers::{EVERYONE, INDIVIDUALS, LEGAL, spawn_app};
 
 async fn assert_handled(app: &crate::helpers::TestApp, body: Vec<u8>, what: &str) {
     let response = app.create_raw(body, Some("application/json")).await;
@@ -137,25 +137,21 @@ const MARKER: &str = "<script>bkz</script>";
 #[tokio::test]
 async fn random_requests_to_every_route_never_give_a_5xx() {
     let app = spawn_app().await;
-    let (_, spec) = app.get("/__admin/openapi.json").await;
-    let mut routes: Vec<(String, String)> = Vec::new();
-    for (path, methods) in spec["paths"].as_object().expect("paths") {
-        for method in methods.as_object().expect("methods").keys() {
-            // Fault rules script 5xx answers on purpose (their own tests cover them).
-            if path != "/__admin/faults" || method == "get" {
-                routes.push((method.to_uppercase(), path.clone()));
-            }
-        }
-    }
+    let routes = listed_routes(&app).await;
     assert!(routes.len() > 20, "{routes:?}");
     let hostile = format!("\"'>{MARKER}\u{202e}%00\\../..;\r\n\u{0}😀");
     let mut values: Vec<String> = vec![
         String::new(),
         uuid::Uuid::new_v4().to_string(),
         EVERYONE.to_owned(),
+        INDIVIDUALS.to_owned(),
+        LEGAL.to_owned(),
         hostile,
         String::new(),
         "LDHP".into(),
+        "F2F".into(),
+        "ED".into(),
+        "DR".into(),
         "ldhp".into(),
         "-1".into(),
         "18446744073709551616".into(),
@@ -165,22 +161,15 @@ async fn random_requests_to_every_route_never_give_a_5xx() {
         "http://example.com/back".into(),
         "k".repeat(5_000),
     ];
-    let keys = ["session_id", "flow_api_key", "api_key", "locale", "redirect", "limit", "path", "seconds", "x"];
+    let keys =
+        ["session_id", "flow_api_key", "api_key", "technology", "locale", "redirect", "limit", "path", "seconds", "x"];
     // Redirects (the page's `redirect`) are answers here, not places to go.
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(26);
+    let (mut key, mut escaped) = (EVERYONE, 0);
     for i in 0..3_000 {
         if i % 25 == 0 {
-            // A fresh start now and then, since random calls reset the state and delete flows: a
-            // new session in values[0], finished half the time so results and reports exist.
-            assert_eq!(
-                app.client.post(app.url("/__admin/reset")).send().await.unwrap().status(),
-                StatusCode::NO_CONTENT
-            );
-            values[0] = app.create_ok(&json!({"api_key": EVERYONE})).await;
-            if rng.random() {
-                assert_eq!(app.complete(&values[0], None).await.0, StatusCode::OK);
-            }
+            (values[0], key) = fresh_session(&app, &mut rng).await;
         }
         let (listed, template) = &routes[rng.random_range(0..routes.len())];
         let method = if rng.random_ratio(1, 8) {
@@ -188,26 +177,23 @@ async fn random_requests_to_every_route_never_give_a_5xx() {
         } else {
             listed.as_str()
         };
-        let mut path = String::new();
-        for part in template.split_inclusive(['{', '}']) {
-            if part.ends_with('}') {
-                // The live session half the time, so that the handlers behind the lookup run.
-                let value = if rng.random() { values[0].clone() } else { any(&mut rng, &values) };
-                path.push_str(&percent_encoded(&value));
-            } else {
-                path.push_str(part.trim_end_matches('{'));
-            }
-        }
+        let path = filled(template, &mut rng, &values);
         let mut query: Vec<String> = Vec::new();
         if rng.random_ratio(2, 5) {
-            query.push(format!("session_id={}&flow_api_key={EVERYONE}", values[0]));
+            query.push(format!("session_id={}&flow_api_key={key}", values[0]));
         }
         for _ in 0..rng.random_range(0..3) {
             let key = keys[rng.random_range(0..keys.len())];
             query.push(format!("{key}={}", percent_encoded(&any(&mut rng, &values))));
         }
+        let (content_type, body) = if template.ends_with("/report/") && rng.random() {
+            // The report's real shape half the time: it needs both the query and the body.
+            query.push(format!("technology={}", ["LDHP", "F2F", "ED", "DR"][rng.random_range(0..4)]));
+            (Some("application/json"), json!({"api_key": key}).to_string().into_bytes())
+        } else {
+            random_body(&mut rng, &values)
+        };
         let url = if query.is_empty() { app.url(&path) } else { app.url(&format!("{path}?{}", query.join("&"))) };
-        let (content_type, body) = random_body(&mut rng, &values);
         let mut request =
             client.request(method.parse().unwrap(), &url).body(body.clone()).header("accept", "text/html");
         if let Some(content_type) = content_type {
@@ -218,10 +204,11 @@ async fn random_requests_to_every_route_never_give_a_5xx() {
         let status = response.status();
         let is_html = response.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
         let text = response.text().await.unwrap_or_default();
-
         assert!(!status.is_server_error(), "{what}: {status}: {text}");
         assert!(!(is_html && text.contains(MARKER)), "{what}: the page carries the hostile string unescaped");
+        escaped += usize::from(is_html && text.contains("bkz"));
     }
+    assert!(escaped > 20, "hostile strings reached the pages, escaped, only {escaped} times");
     assert_eq!(app.get("/__admin/health").await.0, StatusCode::OK, "still serving");
 }
 
@@ -239,7 +226,7 @@ fn any(rng: &mut ChaCha8Rng, values: &[String]) -> String {
 
 /// A body and its content type: none, JSON near the real shapes or mutated, a form, or bytes.
 fn random_body(rng: &mut ChaCha8Rng, values: &[String]) -> (Option<&'static str>, Vec<u8>) {
-    let json = match rng.random_range(0..7) {
+    let json = match rng.random_range(0..8) {
         0 => return (None, Vec::new()),
         1 => json!({"api_key": any(rng, values)}),
         2 if rng.random() => json!({"seconds": rng.random_range(0.0..1e13)}),
@@ -247,10 +234,11 @@ fn random_body(rng: &mut ChaCha8Rng, values: &[String]) -> (Option<&'static str>
         3 => json!({"scenario": any(rng, values), "outcome": any(rng, values), "technologies": [any(rng, values)]}),
         4 => json!({"name": any(rng, values), "technologies": [any(rng, values)], "webhook_url": any(rng, values)}),
         5 => {
-            let (name, code) = (percent_encoded(&any(rng, values)), percent_encoded(&any(rng, values)));
-            let form = format!("name={name}&technologies=F2F&code={code}&otp=1234");
-            return (Some("application/x-www-form-urlencoded"), form.into_bytes());
+            let form: Vec<String> =
+                form_fields(rng, values).iter().map(|(k, v)| format!("{k}={}", percent_encoded(v))).collect();
+            return (Some("application/x-www-form-urlencoded"), form.join("&").into_bytes());
         }
+        6 => return (Some("multipart/form-data; boundary=bkz-boundary"), multipart(rng, values)),
         _ => random_request(rng),
     };
     let mut bytes = serde_json::to_vec(&json).unwrap();
@@ -263,4 +251,117 @@ fn random_body(rng: &mut ChaCha8Rng, values: &[String]) -> (Option<&'static str>
         ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1"][rng.random_range(0..3)]
     };
     (Some(content_type), bytes)
+}
+
+/// The page's and the dashboard's form fields, each there half the time, real or hostile.
+fn form_fields(rng: &mut ChaCha8Rng, values: &[String]) -> Vec<(&'static str, String)> {
+    let mut choices: Vec<(&'static str, Vec<String>)> = vec![
+        ("action", vec!["passed".into(), "failed".into(), "scripted".into()]),
+        ("reason", vec!["FACE_NOT_FOUND".into(), "eyes_closed".into()]),
+        ("phase", vec!["input".into(), "otp".into()]),
+        ("iin", vec!["900101300017".into(), "900101300018".into()]),
+        ("phone", vec!["77011234567".into(), "+7 701 123 45 67".into()]),
+        ("otp", vec!["1234".into(), "000000".into()]),
+        ("name", vec!["Mine".into()]),
+        ("technologies", vec!["F2F".into(), "LDHP".into()]),
+        ("scenario", vec!["happy-path".into()]),
+    ];
+    choices.retain(|_| rng.random());
+    choices
+        .into_iter()
+        .map(|(name, mut real)| {
+            real.push(any(rng, values));
+            (name, real.swap_remove(rng.random_range(0..real.len())))
+        })
+        .collect()
+}
+
+/// A multipart form like the page's: some fields, and a photo or document whose bytes are an
+/// image's start, random bytes, or nothing.
+fn multipart(rng: &mut ChaCha8Rng, values: &[String]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in form_fields(rng, values) {
+        body.extend_from_slice(
+            format!("--bkz-boundary\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(value.as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    if rng.random() {
+        let field = ["photo", "document"][rng.random_range(0..2)];
+        let mut bytes: Vec<u8> = match rng.random_range(0..3) {
+            0 => b"\x89PNG\r\n\x1a\n".to_vec(),
+            1 => vec![0xFF, 0xD8, 0xFF, 0xE0],
+            _ => Vec::new(),
+        };
+        bytes.extend((0..rng.random_range(0..64)).map(|_| rng.random::<u8>()));
+        let file_name = percent_encoded(&any(rng, values));
+        body.extend_from_slice(
+            format!("--bkz-boundary\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(&bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    if rng.random_ratio(9, 10) {
+        body.extend_from_slice(b"--bkz-boundary--\r\n");
+    }
+    body
+}
+
+/// Every route and method the OpenAPI document lists, but adding fault rules (they script 5xx
+/// answers on purpose; their own tests cover them).
+async fn listed_routes(app: &crate::helpers::TestApp) -> Vec<(String, String)> {
+    let (_, spec) = app.get("/__admin/openapi.json").await;
+    let mut routes = Vec::new();
+    for (path, methods) in spec["paths"].as_object().expect("paths") {
+        for method in methods.as_object().expect("methods").keys() {
+            if path != "/__admin/faults" || method == "get" {
+                routes.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+/// A fresh start, since random calls reset the state and delete flows: a flow named with the
+/// hostile marker, a new session of a built-in flow and its key, with the client's IIN half the time (reports need it), finished
+/// half the time (so that results and reports exist).
+async fn fresh_session(app: &crate::helpers::TestApp, rng: &mut ChaCha8Rng) -> (String, &'static str) {
+    let reset = app.client.post(app.url("/__admin/reset")).send().await.unwrap();
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+    let key = [EVERYONE, INDIVIDUALS, LEGAL][rng.random_range(0..3)];
+    let body = if rng.random() {
+        json!({"api_key": key, "metadata": {"extra": {"iin": "900101300017"}}})
+    } else {
+        json!({"api_key": key})
+    };
+    let session = app.create_ok(&body).await;
+    // A flow whose name the dashboard must escape.
+    let name = percent_encoded(&format!("{MARKER} flow"));
+    let added = app.client.post(app.url("/dashboard/flows")).body(format!("name={name}&technologies=F2F"));
+    let added = added.header("content-type", "application/x-www-form-urlencoded").send().await.unwrap();
+    assert!(added.status().is_success() || added.status().is_redirection(), "{}", added.status());
+    if rng.random() {
+        assert_eq!(app.complete(&session, None).await.0, StatusCode::OK);
+    }
+    (session, key)
+}
+
+/// `template` with each `{parameter}` filled: the live session (`values[0]`) half the time, so
+/// that the handlers behind the lookup run; the page's `{code}` a technology code half the time.
+fn filled(template: &str, rng: &mut ChaCha8Rng, values: &[String]) -> String {
+    let mut path = String::new();
+    for part in template.split_inclusive(['{', '}']) {
+        if part.ends_with('}') {
+            let value = match (part, rng.random_range(0..4)) {
+                ("code}", 0..=1) => ["LDHP", "F2F", "ED", "DR"][rng.random_range(0..4)].to_owned(),
+                (_, 0..=1) => values[0].clone(),
+                _ => any(rng, values),
+            };
+            path.push_str(&percent_encoded(&value));
+        } else {
+            path.push_str(part.trim_end_matches('{'));
+        }
+    }
+    path
 }
