@@ -23,10 +23,6 @@ pub async fn create_flow(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
-    // serde would also fill the spec from an array, by position.
-    if !body.is_object() {
-        return Err(ApiError::field(&["non_field_errors"], crate::domain::metadata::drf::not_a_dict(&body)));
-    }
     let spec: FlowSpec =
         serde_json::from_value(body).map_err(|e| ApiError::field(&["non_field_errors"], e.to_string()))?;
     let mut generate = || state.generate_api_key();

@@ -8,8 +8,10 @@ use serde_json::Value;
 use super::ApiError;
 use crate::state::AppState;
 
-/// A JSON body, parsed **whatever the Content-Type**: the vendor's own JavaScript example sends
-/// none, and real clients follow it [doc]. An empty body is an empty object, as DRF reads it.
+/// A JSON object body, parsed **whatever the Content-Type**: the vendor's own JavaScript example
+/// sends none, and real clients follow it [doc]. An empty body is an empty object, as DRF reads
+/// it; any other JSON value is refused as DRF refuses it ("Invalid data. Expected a dictionary,
+/// but got list."), before a handler could read an array by position.
 pub struct JsonBody(pub Value);
 
 impl FromRequest<AppState> for JsonBody {
@@ -17,7 +19,10 @@ impl FromRequest<AppState> for JsonBody {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let BodyBytes(bytes) = BodyBytes::from_request(req, state).await?;
-        parse_json(&bytes).map(Self)
+        match parse_json(&bytes)? {
+            object @ Value::Object(_) => Ok(Self(object)),
+            other => Err(ApiError::field(&["non_field_errors"], crate::domain::metadata::drf::not_a_dict(&other))),
+        }
     }
 }
 

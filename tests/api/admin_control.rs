@@ -85,6 +85,10 @@ async fn admin_fault_rules_hit_any_session_for_the_next_n_calls() {
     assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::BAD_GATEWAY);
     assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::OK);
     assert_eq!(app.get("/__admin/faults").await.1[0]["calls"], 2);
+    // A rule sent as a list, its fields by position, is refused like any list body.
+    let (status, refusal) = post(&app, "/__admin/faults", json!(["create", 503, null, null, null, null])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refusal}");
+    assert_eq!(refusal, json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}));
     post(&app, "/__admin/faults", json!({"endpoint": "create", "status": 503})).await;
     assert_eq!(read(app.create(&json!({"api_key": EVERYONE})).await).await.0, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(read(app.create(&json!({"api_key": EVERYONE})).await).await.0, StatusCode::OK, "times defaults to 1");

@@ -168,6 +168,13 @@ async fn each_report_precondition_has_its_own_clear_400() {
             json!({"technology": ["\"ED\" is not a valid choice."]}),
         ),
         (&with_iin, Some("LDHP"), json!({}), StatusCode::BAD_REQUEST, json!({"api_key": ["This field is required."]})),
+        (
+            &with_iin,
+            Some("LDHP"),
+            json!([EVERYONE]),
+            StatusCode::BAD_REQUEST,
+            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
+        ),
         (&with_iin, Some("LDHP"), json!({"api_key": "x".repeat(48)}), StatusCode::FORBIDDEN, Value::Null),
         (
             &with_iin,
