@@ -400,3 +400,76 @@ async fn the_wrong_otp_scenario_fails_e_document_even_with_the_right_code() {
     let (_, r) = b.app.result(&sid, INDIVIDUALS).await;
     assert_eq!(r["flow_session_failure_reasons"][0]["type"], "WRONG_OTP", "{r}");
 }
+
+/// Scenario files the loader accepts, however odd their scripted values, make sessions whose
+/// result, done page and reports all answer without a 5xx. The shipped scenarios are mutated at
+/// random (a third of their strings made long, hostile, non-Latin or empty, their numbers
+/// extreme); those the loader still accepts each play a whole session.
+#[tokio::test]
+async fn odd_scripted_values_that_load_never_break_an_answer() {
+    use biometric_kz_mock::scenario::load::parse_scenario_file;
+    use rand::{Rng, SeedableRng};
+    let dir = scratch_dir("odd");
+    let shipped = shipped();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let mut accepted = Vec::new();
+    for i in 0..120 {
+        let mut scenario = shipped[rng.random_range(0..shipped.len())].clone();
+        odd_leaves(&mut scenario, &mut rng);
+        scenario["name"] = json!(format!("odd-{i}"));
+        // Matching by IIN is not what this tests (and two files may not claim one IIN), nor
+        // are scripted faults, which answer 5xx, delay or drop on purpose.
+        scenario.as_object_mut().unwrap().remove("match");
+        scenario.as_object_mut().unwrap().remove("faults");
+        let text = scenario.to_string();
+        if parse_scenario_file("odd.json", &text).is_ok() {
+            std::fs::write(dir.join(format!("odd-{i}.json")), text).unwrap();
+            accepted.push(scenario);
+        }
+    }
+    assert!(accepted.len() > 40, "only {} mutated scenarios loaded", accepted.len());
+    let app = spawn_with(Config { scenarios_dir: Some(dir), ..Config::default() }).await;
+    for scenario in &accepted {
+        let (name, key) = (scenario["name"].as_str().unwrap(), flow_for(scenario));
+        let sid = app.create_ok(&json!({"api_key": key, "metadata": {"extra": {"iin": "900101300017"}}})).await;
+        let (status, body) = app.complete(&sid, Some(json!({"scenario": name}))).await;
+        assert!(!status.is_server_error(), "{name}: complete {status}: {body}\n{scenario}");
+        let result =
+            app.client.get(app.url(&format!("/api/v1/flows/session/result/?session_id={sid}&flow_api_key={key}")));
+        let done = app.client.get(app.url(&format!("/flow/{sid}/done")));
+        let reports = ["LDHP", "F2F"].map(|technology| {
+            app.client
+                .post(app.url(&format!("/api/v1/flows/session/{sid}/report/?technology={technology}")))
+                .json(&json!({"api_key": key}))
+        });
+        for request in [result, done].into_iter().chain(reports) {
+            let response = request.send().await.unwrap_or_else(|e| panic!("{name}: no answer: {e:?}\n{scenario}"));
+            let (status, url) = (response.status(), response.url().clone());
+            let text = response.text().await.unwrap_or_default();
+            assert!(!status.is_server_error(), "{name}: {url} {status}: {text:.300}\n{scenario}");
+        }
+    }
+}
+
+/// Replaces about a third of the strings and numbers in `value` with odd ones.
+fn odd_leaves(value: &mut Value, rng: &mut rand_chacha::ChaCha8Rng) {
+    use rand::Rng;
+    match value {
+        Value::Object(map) => map.values_mut().for_each(|v| odd_leaves(v, rng)),
+        Value::Array(items) => items.iter_mut().for_each(|v| odd_leaves(v, rng)),
+        Value::String(text) if rng.random_ratio(1, 3) => {
+            *text = match rng.random_range(0..6) {
+                0 => String::new(),
+                1 => "Қазақстан Республикасы 😀 \u{202e}ǅ".to_owned(),
+                2 => "<script>bkz</script>\"'&".to_owned(),
+                3 => "W".repeat(20_000),
+                4 => "\u{0}\u{7}\t\r\n".to_owned(),
+                _ => format!("{}{text}", "0.".repeat(3)),
+            }
+        }
+        Value::Number(_) if rng.random_ratio(1, 3) => {
+            *value = [json!(0), json!(-1), json!(u64::MAX), json!(1e300), json!(0.5)][rng.random_range(0..5)].clone();
+        }
+        _ => {}
+    }
+}
