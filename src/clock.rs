@@ -13,8 +13,10 @@ pub struct Clock {
     offset_ms: AtomicI64,
 }
 
-/// The latest time the mock shows: its timestamps have four-digit years, as the vendor's do.
-pub const LATEST: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59.999999 UTC);
+/// The latest time the clock shows. Timestamps have four-digit years, as the vendor's do, and
+/// some dates are derived forward from the clock (a document issued today is valid for ten
+/// years): stopping here leaves them room below the year 9999.
+pub const LATEST: OffsetDateTime = time::macros::datetime!(9000-01-01 0:00 UTC);
 
 /// `t` moved on by `by`, stopping at `LATEST`: a delay or a lifetime that long means "never".
 pub fn after(t: OffsetDateTime, by: std::time::Duration) -> OffsetDateTime {
@@ -76,7 +78,7 @@ impl Timestamp {
         let (date, clock) = (t.date(), t.time());
         let mut out = *b"0000-00-00T00:00:00.000000Z";
         let put = crate::domain::zero_padded;
-        // Years outside 0..=9999 do not occur here (the clock only moves forward, by days).
+        // Years outside 0..=9999 do not occur here (the clock stops at `LATEST`).
         put(&mut out[0..4], u32::try_from(date.year()).unwrap_or(0).min(9999));
         put(&mut out[5..7], u32::from(u8::from(date.month())));
         put(&mut out[8..10], u32::from(date.day()));
@@ -132,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn the_clock_stops_short_of_the_last_four_digit_year() {
+    fn the_clock_stops_at_its_latest_time() {
         let clock = Clock::default();
         let ten_thousand_years = std::time::Duration::from_secs(10_000 * 366 * 86_400);
         assert_eq!(clock.advance(ten_thousand_years), Err(PastTheEnd));

@@ -250,9 +250,9 @@ async fn results_stay_empty_while_the_processing_delay_runs() {
     assert_eq!(admin["status"], "FINISHED", "the admin API shows the truth at once");
 }
 
-/// A delay too long for any date (u64::MAX ms) means the results never appear; nothing breaks.
+/// A delay too long for the clock (u64::MAX ms) means the results never appear; nothing breaks.
 #[tokio::test]
-async fn a_processing_delay_past_the_year_9999_keeps_results_pending() {
+async fn a_processing_delay_past_the_clocks_end_keeps_results_pending() {
     let dir = scratch_dir("forever");
     std::fs::write(
         dir.join("forever.json"),
