@@ -1,5 +1,6 @@
 //! Reliability under load and against generated input: many clients at once lose or mix up no
-//! session, and every generated create body gets exactly the answer its rules say.
+//! session, every generated create body gets exactly the answer its rules say, and a damaged
+//! state file is refused or served, never a crash.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{EVERYONE, INDIVIDUALS, photo_base64, read, spawn_with};
+use crate::helpers::{EVERYONE, INDIVIDUALS, LEGAL, TestApp, photo_base64, read, scratch_dir, spawn_with};
 use biometric_kz_mock::Config;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,4 +228,125 @@ async fn ten_thousand_generated_create_bodies_each_get_the_answer_their_rules_sa
         lists > 100 && plain_created > 100,
         "the generator covers lists ({lists}) and plain bodies ({plain_created})"
     );
+}
+
+/// A state file damaged in one or two places (a value made odd, null or extreme, a key removed,
+/// a session duplicated) either stops start-up with a message naming the file, or loads, and
+/// then every session in it answers on every endpoint without a 5xx.
+#[tokio::test]
+async fn a_damaged_state_file_is_refused_or_served_never_a_crash() {
+    use biometric_kz_mock::MockServer;
+    use rand::{Rng, SeedableRng};
+    let dir = scratch_dir("damaged");
+    let saved = dir.join("saved.json");
+    {
+        let app = spawn_with(Config { state_file: Some(saved.clone()), ..Config::default() }).await;
+        for (i, key) in [EVERYONE, INDIVIDUALS, LEGAL].into_iter().cycle().take(6).enumerate() {
+            let sid = app.create_ok(&json!({"api_key": key, "metadata": {"extra": {"iin": "900101300017"}}})).await;
+            if i < 3 {
+                assert_eq!(app.complete(&sid, None).await.0, StatusCode::OK);
+            }
+        }
+        // The state is written a quarter of a second after a change.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::fs::read_to_string(&saved).map_or(0, |t| t.matches("\"flow_name\"").count()) < 6 {
+            assert!(std::time::Instant::now() < deadline, "the state file was not written");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+    let (mut loaded, mut refused) = (0, 0);
+    for round in 0..150 {
+        let mut state = original.clone();
+        for _ in 0..rng.random_range(1..=2) {
+            damage(&mut state, &mut rng);
+        }
+        let file = dir.join(format!("damaged-{round}.json"));
+        std::fs::write(&file, state.to_string()).unwrap();
+        let config = Config { state_file: Some(file.clone()), ..Config::default() };
+        let server = match MockServer::builder().config(config).start().await {
+            Ok(server) => server,
+            Err(e) => {
+                assert!(e.to_string().contains(file.to_str().unwrap()), "round {round}: {e}");
+                refused += 1;
+                continue;
+            }
+        };
+        loaded += 1;
+        let app = TestApp { base: server.uri(), client: reqwest::Client::new(), server };
+        for session in state["sessions"].as_array().into_iter().flatten() {
+            let (Some(sid), Some(key)) = (session["id"].as_str(), session["api_key"].as_str()) else { continue };
+            let calls = [
+                ("GET", format!("/__admin/sessions/{sid}"), None),
+                ("GET", format!("/api/v1/flows/session/result/?session_id={sid}&flow_api_key={key}"), None),
+                ("GET", format!("/api/v1/liveness/video/download/?session_id={sid}&flow_api_key={key}"), None),
+                ("GET", format!("/flow/{sid}"), None),
+                ("GET", format!("/flow/{sid}/done"), None),
+                ("POST", format!("/api/v1/flows/session/{sid}/report/?technology=F2F"), Some(json!({"api_key": key}))),
+                ("POST", format!("/__admin/sessions/{sid}/complete"), None),
+                ("GET", "/".to_owned(), None),
+            ];
+            for (method, path, body) in calls {
+                let mut request = app.client.request(method.parse().unwrap(), app.url(&path));
+                if let Some(body) = body {
+                    request = request.json(&body);
+                }
+                let response = request.send().await.unwrap_or_else(|e| panic!("round {round}: {path}: {e}"));
+                let status = response.status();
+                let text = response.text().await.unwrap_or_default();
+                assert!(!status.is_server_error(), "round {round}: {method} {path}: {status}: {text:.300}");
+            }
+        }
+    }
+    assert!(loaded > 20 && refused > 50, "{loaded} damaged files loaded, {refused} refused");
+}
+
+/// Damages one place of `state`: a value made odd, null or extreme, a key removed, or a session
+/// appended twice.
+fn damage(state: &mut Value, rng: &mut rand_chacha::ChaCha8Rng) {
+    use rand::Rng;
+    if let Some(sessions) = state["sessions"].as_array_mut().filter(|s| !s.is_empty() && rng.random_ratio(1, 12)) {
+        let copy = sessions[rng.random_range(0..sessions.len())].clone();
+        sessions.push(copy);
+        return;
+    }
+    // A random walk down from the root to some value, as a JSON pointer.
+    let mut pointer = String::new();
+    let mut at = &*state;
+    loop {
+        let (step, next) = match at {
+            // The root stays an object: the walk always leaves it.
+            Value::Object(map) if !map.is_empty() && (pointer.is_empty() || rng.random_ratio(4, 5)) => {
+                let (key, next) = map.iter().nth(rng.random_range(0..map.len())).unwrap();
+                (key.replace('~', "~0").replace('/', "~1"), next)
+            }
+            Value::Array(items) if !items.is_empty() && rng.random_ratio(4, 5) => {
+                let i = rng.random_range(0..items.len());
+                (i.to_string(), &items[i])
+            }
+            _ => break,
+        };
+        pointer = format!("{pointer}/{step}");
+        at = next;
+    }
+    if rng.random_ratio(1, 6) && !pointer.is_empty() {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        if let Some(Value::Object(map)) = state.pointer_mut(parent) {
+            map.remove(&key.replace("~1", "/").replace("~0", "~"));
+            return;
+        }
+    }
+    let at = state.pointer_mut(&pointer).unwrap();
+    // Mostly a value of the same type, odd (these load and must then be served); sometimes
+    // anything (these are mostly refused).
+    let strings = [json!(""), json!("<script>bkz</script>"), json!("W".repeat(5_000)), json!("8999-12-31T23:59:59Z")];
+    let numbers = [json!(0), json!(-1), json!(u64::MAX), json!(1e300)];
+    let anything = [json!(null), json!([]), json!({}), json!("0001-01-01T00:00:00Z"), json!(7)];
+    *at = match at {
+        Value::String(_) if rng.random_ratio(3, 4) => strings[rng.random_range(0..strings.len())].clone(),
+        Value::Number(_) if rng.random_ratio(3, 4) => numbers[rng.random_range(0..numbers.len())].clone(),
+        Value::Bool(b) if rng.random_ratio(3, 4) => json!(!*b),
+        _ => anything[rng.random_range(0..anything.len())].clone(),
+    };
 }
