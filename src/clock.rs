@@ -20,7 +20,12 @@ pub const LATEST: OffsetDateTime = time::macros::datetime!(9000-01-01 0:00 UTC);
 
 /// `t` moved on by `by`, stopping at `LATEST`: a delay or a lifetime that long means "never".
 pub fn after(t: OffsetDateTime, by: std::time::Duration) -> OffsetDateTime {
-    Duration::try_from(by).ok().and_then(|by| t.checked_add(by)).map_or(LATEST, |t| t.min(LATEST))
+    capped(Duration::try_from(by).ok().and_then(|by| t.checked_add(by)))
+}
+
+/// A sum of times that may have overflowed, as the clock shows it: `LATEST` at most.
+fn capped(t: Option<OffsetDateTime>) -> OffsetDateTime {
+    t.map_or(LATEST, |t| t.min(LATEST))
 }
 
 /// Refused: the clock would go past `LATEST`.
@@ -33,7 +38,7 @@ impl Clock {
         let now = OffsetDateTime::now_utc();
         match self.offset_ms.load(Ordering::Relaxed) {
             0 => now,
-            _ => now.checked_add(self.offset()).map_or(LATEST, |t| t.min(LATEST)),
+            _ => capped(now.checked_add(self.offset())),
         }
     }
 

@@ -285,19 +285,13 @@ pub fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
         .map(|(i, record)| record.into_session().map_err(|reason| fail(format!("at sessions[{i}]: {reason}"))))
         .collect::<Result<Vec<_>, _>>()?;
     // Twice the same session or flow key would be held twice, or one silently dropped.
-    if let Some((i, j)) = first_repeat(sessions.iter().map(|s| s.id)) {
+    if let Some((i, j)) = crate::domain::first_repeat(sessions.iter().map(|s| s.id)) {
         return Err(fail(format!("at sessions[{j}]: the same id as sessions[{i}]")));
     }
-    if let Some((i, j)) = first_repeat(flows.iter().map(|f| &f.api_key)) {
+    if let Some((i, j)) = crate::domain::flow::repeated_api_key(&flows) {
         return Err(fail(format!("at flows[{j}].api_key: the same API key as flows[{i}]")));
     }
     Ok(Some(Loaded { flows, sessions }))
-}
-
-/// The positions of the first value that repeats an earlier one.
-fn first_repeat<T: std::hash::Hash + Eq>(values: impl Iterator<Item = T>) -> Option<(usize, usize)> {
-    let mut seen = HashMap::new();
-    values.enumerate().find_map(|(j, value)| seen.insert(value, j).map(|i| (i, j)))
 }
 
 /// The flows and sessions, as the file will hold them (built under the state's lock).

@@ -164,16 +164,21 @@ pub fn parse_flows_file(file: &str, text: &str) -> Result<Vec<Flow>, FlowFileErr
     if specs.is_empty() {
         return Err(fail("(root)".into(), "the file lists no flow; it needs at least one".into()));
     }
-    let mut flows: Vec<Flow> = Vec::with_capacity(specs.len());
-    for (i, spec) in specs.into_iter().enumerate() {
-        let at = format!("[{i}]");
-        let flow = spec.into_flow(&at, None).map_err(|e| fail(e.path, e.reason))?;
-        if let Some(j) = flows.iter().position(|f| f.api_key == flow.api_key) {
-            return Err(fail(format!("{at}.api_key"), format!("the same API key as flow [{j}]")));
-        }
-        flows.push(flow);
+    let flows = specs
+        .into_iter()
+        .enumerate()
+        .map(|(i, spec)| spec.into_flow(&format!("[{i}]"), None).map_err(|e| fail(e.path, e.reason)))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some((i, j)) = repeated_api_key(&flows) {
+        return Err(fail(format!("[{j}].api_key"), format!("the same API key as flow [{i}]")));
     }
     Ok(flows)
+}
+
+/// The positions of the first flow whose key an earlier one has: keys name flows, so each
+/// list of flows (a flows file, a state file) refuses a repeat.
+pub fn repeated_api_key(flows: &[Flow]) -> Option<(usize, usize)> {
+    super::first_repeat(flows.iter().map(|f| &f.api_key))
 }
 
 /// An absolute `http://` or `https://` URL with a host.

@@ -20,6 +20,12 @@ pub use phone::{Phone, PhoneError};
 pub use photo::{ImageFormat, Photo, PhotoError};
 pub use technology::{Family, TechnologyCode};
 
+/// The positions of the first value that repeats an earlier one, and of that earlier one.
+pub fn first_repeat<T: std::hash::Hash + Eq>(values: impl Iterator<Item = T>) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashMap::new();
+    values.enumerate().find_map(|(j, value)| seen.insert(value, j).map(|i| (i, j)))
+}
+
 /// Writes `value` into `out` as zero-padded decimal digits (ASCII), keeping its last
 /// `out.len()` digits. Generated ids, numbers and timestamps use it on every request instead of
 /// `format!`, whose padding machinery cost several times as much.
