@@ -138,9 +138,14 @@ pub struct ServeArgs {
     /// Protect /__admin and the dashboard: they then need `Authorization: Bearer <TOKEN>`.
     #[arg(long, env = "BKZ_MOCK_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
-    /// How many sessions are held at most; the oldest finished or expired ones make way.
+    /// How many sessions are held at most; when a new one needs room, the oldest expired or
+    /// finished one goes, else the oldest (a create is never refused).
     #[arg(long, env = "BKZ_MOCK_MAX_SESSIONS", value_name = "N", default_value_t = crate::config::DEFAULT_MAX_SESSIONS)]
     pub max_sessions: usize,
+    /// About how much memory the held sessions take at most (photos included); evicted the
+    /// same way: bytes, or with a KiB/MiB/GiB suffix.
+    #[arg(long, env = "BKZ_MOCK_MAX_STORE_BYTES", value_name = "SIZE", default_value = "512MiB", value_parser = parse_size)]
+    pub max_store_bytes: usize,
     /// How long a session lives, e.g. 30m or 24h (0: for ever); expired ones answer 404.
     #[arg(long, env = "BKZ_MOCK_SESSION_TTL", value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     pub session_ttl: std::time::Duration,
@@ -190,6 +195,7 @@ impl ServeArgs {
             journal_limit: self.journal_limit,
             admin_token: self.admin_token.filter(|t| !t.is_empty()),
             max_sessions: self.max_sessions.max(1),
+            max_store_bytes: self.max_store_bytes,
             session_ttl: Some(self.session_ttl).filter(|ttl| !ttl.is_zero()),
             max_connections: self.max_connections.max(1),
             header_timeout: self.header_timeout,

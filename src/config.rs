@@ -34,8 +34,11 @@ pub struct Config {
     pub journal_limit: usize,
     /// When set, `/__admin` and the dashboard need `Authorization: Bearer <token>`.
     pub admin_token: Option<String>,
-    /// How many sessions are held at most; the oldest finished or expired ones make way.
+    /// How many sessions are held at most; the oldest expired or finished ones make way, else
+    /// the oldest.
     pub max_sessions: usize,
+    /// About how many bytes the held sessions take at most; evicted the same way.
+    pub max_store_bytes: usize,
     /// How long a session lives (`None`: for ever).
     pub session_ttl: Option<Duration>,
     /// How many connections are served at once; more wait to be accepted.
@@ -47,6 +50,7 @@ pub struct Config {
 }
 
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
+pub const DEFAULT_MAX_STORE_BYTES: usize = 512 * 1024 * 1024;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -82,6 +86,7 @@ impl Default for Config {
             journal_limit: DEFAULT_JOURNAL_LIMIT,
             admin_token: None,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            max_store_bytes: DEFAULT_MAX_STORE_BYTES,
             session_ttl: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_timeout: DEFAULT_HEADER_TIMEOUT,

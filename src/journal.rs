@@ -48,6 +48,8 @@ pub struct Noted {
     pub session_id: Option<Uuid>,
     pub api_key: Option<String>,
     pub lint: Vec<Lint>,
+    /// Sessions the store let go to make room for the one this request created.
+    pub evicted: Vec<Uuid>,
 }
 
 impl Notes {
@@ -61,6 +63,10 @@ impl Notes {
 
     pub fn api_key(&self, key: &str) {
         self.with(|n| n.api_key = Some(key.to_owned()));
+    }
+
+    pub fn evicted(&self, ids: Vec<Uuid>) {
+        self.with(|n| n.evicted = ids);
     }
 
     pub fn lint(&self, lint: Lint) {
@@ -99,6 +105,10 @@ pub struct Entry {
     pub lint: Vec<String>,
     /// The same warnings, structured.
     pub lint_details: Vec<Lint>,
+    /// Sessions evicted to make room for the session this request created (`--max-sessions`,
+    /// `--max-store-bytes`); absent when none were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evicted: Vec<Uuid>,
 }
 
 /// Which entries `GET /__admin/requests` lists.
@@ -179,6 +189,7 @@ mod tests {
             api_key: None,
             lint: Vec::new(),
             lint_details: Vec::new(),
+            evicted: Vec::new(),
         }
     }
 

@@ -224,6 +224,8 @@ impl SessionRecord {
             .collect::<Result<Vec<_>, String>>()?;
         Ok(Session {
             id: self.id,
+            // The state gives it when it takes the session in (by the flow with its key).
+            flow_id: 0,
             flow_name: self.flow_name,
             api_key: ApiKey::parse(&self.api_key)?,
             technologies,

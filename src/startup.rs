@@ -57,6 +57,7 @@ impl Application {
                 journal_limit: config.journal_limit,
                 admin_token: config.admin_token,
                 max_sessions: config.max_sessions,
+                max_store_bytes: config.max_store_bytes,
                 session_ttl: config.session_ttl,
                 state_file: config.state_file.clone(),
                 seed: config.seed,

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::domain::{Family, Flow, Iin, Metadata, Phone, TechnologyCode};
 use crate::scenario::{Endpoint, Fault, Scenario, ScenarioSet, Source};
 use crate::session::results::reasons;
+use crate::session::store::{Eviction, Limits};
 use crate::session::{Event, FailureReason, Generator, OTP_ATTEMPTS, Outcome, Session, SessionStore, TransitionError};
 
 /// Cheap to clone: every clone is the same mock.
@@ -35,6 +36,18 @@ struct Shared {
     dirty: std::sync::atomic::AtomicBool,
     /// Turns to draw a PDF report (`AppState::report_slots`).
     report_slots: Arc<tokio::sync::Semaphore>,
+    /// The number the next registered flow gets (`Flow::id`).
+    next_flow_id: std::sync::atomic::AtomicU64,
+    /// When evictions were last logged, and how many since (`AppState::log_evictions`).
+    eviction_log: Mutex<EvictionLog>,
+}
+
+/// Evictions are logged at most once a second, with how many happened since: a store that is
+/// full under load lets thousands of sessions go each second.
+#[derive(Default)]
+struct EvictionLog {
+    last: Option<std::time::Instant>,
+    unlogged: u64,
 }
 
 /// What the state needs from the configuration.
@@ -52,8 +65,11 @@ pub struct StateConfig {
     pub journal_limit: usize,
     /// When set, `/__admin` and the dashboard need it as a bearer token.
     pub admin_token: Option<String>,
-    /// How many sessions are held; the oldest finished or expired ones make way.
+    /// How many sessions are held; the oldest expired or finished ones make way, else the oldest.
     pub max_sessions: usize,
+    /// About how many bytes the held sessions take at most (`Session::held_bytes`); evicted the
+    /// same way.
+    pub max_store_bytes: usize,
     /// How long a session lives (`None`: for ever).
     pub session_ttl: Option<std::time::Duration>,
     /// Where flows and sessions are kept across restarts.
@@ -71,12 +87,15 @@ struct Inner {
     create_fault_calls: HashMap<(String, usize), u32>,
     /// Fault rules added through the admin API, for any session, with the calls each has hit.
     faults: Vec<(Fault, u32)>,
+    /// Flows deleted (`Flow::id`): their sessions stay, but no key reaches them any more.
+    retired_flows: std::collections::HashSet<u64>,
 }
 
 /// What `AppState::create_call` met.
 #[derive(Debug)]
 pub enum CreateCall {
-    Created(Uuid),
+    /// The new session, and the sessions evicted to make room for it.
+    Created(Uuid, Vec<Uuid>),
     /// A fault rule to play first; then `AppState::insert_created` stores the session.
     Fault(Box<Fault>, Box<Session>),
 }
@@ -93,10 +112,8 @@ pub enum SessionError {
     UnknownScenario(String),
     #[error("the session expired at {}", crate::clock::timestamp(*.0))]
     Expired(time::OffsetDateTime),
-    #[error(
-        "the mock holds --max-sessions ({0}) sessions and none of them has finished or expired; finish some, reset, or raise --max-sessions"
-    )]
-    Full(usize),
+    #[error("the session {0}")]
+    Evicted(Eviction),
 }
 
 /// Why a flow could not be added at run time.
@@ -115,6 +132,8 @@ pub enum NotOwn {
     Missing,
     /// The session expired then (`--session-ttl`).
     Expired(time::OffsetDateTime),
+    /// The store let the session go to make room (`--max-sessions`, `--max-store-bytes`).
+    Evicted(Eviction),
 }
 
 /// What a call of the result endpoint found (`AppState::result_call`).
@@ -149,18 +168,31 @@ impl AppState {
 
     /// The state, with the flows and sessions of a state file when there was one.
     pub fn restored(config: StateConfig, restored: Option<crate::persist::Loaded>) -> Self {
-        let mut sessions = SessionStore::with_capacity(config.max_sessions);
+        let mut sessions = SessionStore::new(Limits { sessions: config.max_sessions, bytes: config.max_store_bytes });
+        let next_flow_id = std::sync::atomic::AtomicU64::new(1);
+        let mut retired_flows = std::collections::HashSet::new();
         let flows = match restored {
             Some(loaded) => {
-                for session in loaded.sessions {
+                let flows = register(loaded.flows, &next_flow_id);
+                for mut session in loaded.sessions {
+                    // A session belongs to the flow with its key, or, when none has it any more,
+                    // to a deleted one.
+                    session.flow_id = if let Some(flow) = flows.iter().find(|f| f.api_key == session.api_key) {
+                        flow.id
+                    } else {
+                        let id = next_flow_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        retired_flows.insert(id);
+                        id
+                    };
                     // A smaller --max-sessions than before keeps the newest.
-                    let _ = sessions.insert(Box::new(session), |_| true);
+                    let now = session.created_at;
+                    sessions.insert(Box::new(session), now, |_| true);
                 }
-                loaded.flows.into_iter().map(Arc::new).collect()
+                flows
             }
-            None => shared(&config.flows),
+            None => register(config.flows.clone(), &next_flow_id),
         };
-        let inner = Inner { sessions, create_fault_calls: HashMap::new(), faults: Vec::new() };
+        let inner = Inner { sessions, create_fault_calls: HashMap::new(), faults: Vec::new(), retired_flows };
         let generator = Generator::new(config.seed);
         let journal = crate::journal::Journal::new(config.journal_limit);
         let webhooks = crate::webhook::Webhooks::new(config.journal_limit);
@@ -179,6 +211,8 @@ impl AppState {
             webhooks,
             dirty,
             report_slots,
+            next_flow_id,
+            eviction_log: Mutex::default(),
         }))
     }
 
@@ -308,9 +342,20 @@ impl AppState {
         written
     }
 
-    /// Whether session `id` is there for the flow of `key` at `now`.
+    /// Whether session `id` is there for the flow of `key` at `now`: the flow that made it, not
+    /// since deleted. A session the store let go is reported as such to that flow's key only.
     fn own(&self, inner: &Inner, id: &Uuid, key: &str, now: time::OffsetDateTime) -> Result<(), NotOwn> {
-        let session = inner.sessions.get(id).filter(|s| s.api_key.as_str() == key).ok_or(NotOwn::Missing)?;
+        let live = |flow_id: &u64| inner.retired_flows.is_empty() || !inner.retired_flows.contains(flow_id);
+        let Some(session) = inner.sessions.get(id) else {
+            let evicted = inner.sessions.eviction(id).filter(|e| live(&e.flow_id));
+            return match evicted {
+                Some(e) if self.find_flow(key).is_some_and(|f| f.id == e.flow_id) => Err(NotOwn::Evicted(e)),
+                _ => Err(NotOwn::Missing),
+            };
+        };
+        if session.api_key.as_str() != key || !live(&session.flow_id) {
+            return Err(NotOwn::Missing);
+        }
         match session.expired_at(self.0.config.session_ttl, now) {
             Some(at) => Err(NotOwn::Expired(at)),
             None => Ok(()),
@@ -377,28 +422,50 @@ impl AppState {
     /// Creates a session of `flow` and returns its id, meeting no fault rule (the tests' way; the
     /// API's is `create_call`). A full store first lets its oldest finished or expired session go.
     #[cfg(test)]
-    pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Result<Uuid, SessionError> {
+    pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Uuid {
         let (session, _) = self.new_session(flow, metadata);
-        self.insert(&mut self.lock(), session)
+        self.insert(&mut self.lock(), session).0
     }
 
     /// A create call: the fault it meets (an admin rule, or one of the scenario its session would
     /// play, while it has calls left; the call is counted), or else its new session. The session
     /// is made up before the sessions' lock is taken, which every other create needs; after a
     /// fault has played, `insert_created` stores it.
-    pub fn create_call(&self, flow: &Flow, metadata: Metadata) -> Result<CreateCall, SessionError> {
+    pub fn create_call(&self, flow: &Flow, metadata: Metadata) -> CreateCall {
         let (session, scenario) = self.new_session(flow, metadata);
         let mut inner = self.lock();
         if let Some(fault) = Self::take_create_fault(&mut inner, scenario) {
-            return Ok(CreateCall::Fault(Box::new(fault), session));
+            return CreateCall::Fault(Box::new(fault), session);
         }
-        self.insert(&mut inner, session).map(CreateCall::Created)
+        let (id, evicted) = self.insert(&mut inner, session);
+        drop(inner);
+        self.log_evictions(&evicted);
+        CreateCall::Created(id, evicted)
     }
 
-    /// Stores the session of a create call whose fault has played, created now.
-    pub fn insert_created(&self, mut session: Box<Session>) -> Result<Uuid, SessionError> {
+    /// Stores the session of a create call whose fault has played, created now; returns its id
+    /// and the sessions evicted to make room for it.
+    pub fn insert_created(&self, mut session: Box<Session>) -> (Uuid, Vec<Uuid>) {
         session.created_at = self.0.clock.now();
-        self.insert(&mut self.lock(), session)
+        let (id, evicted) = self.insert(&mut self.lock(), session);
+        self.log_evictions(&evicted);
+        (id, evicted)
+    }
+
+    /// Logs evictions, at most one line a second (a full store under load evicts thousands).
+    fn log_evictions(&self, evicted: &[Uuid]) {
+        let Some(latest) = evicted.last() else { return };
+        let mut log = self.0.eviction_log.lock().unwrap_or_else(PoisonError::into_inner);
+        log.unlogged += evicted.len() as u64;
+        let now = std::time::Instant::now();
+        if log.last.is_some_and(|last| now.duration_since(last) < std::time::Duration::from_secs(1)) {
+            return;
+        }
+        let eviction = self.lock().sessions.eviction(latest);
+        let why = eviction.map_or_else(String::new, |e| format!(": session {latest} {e}"));
+        tracing::info!("the session store is full: {} session(s) evicted to make room{why}", log.unlogged);
+        log.last = Some(now);
+        log.unlogged = 0;
     }
 
     /// A new session of `flow` with `metadata`, and the scenario it plays.
@@ -413,12 +480,16 @@ impl AppState {
         (Box::new(session), scenario)
     }
 
-    fn insert(&self, inner: &mut Inner, session: Box<Session>) -> Result<Uuid, SessionError> {
+    fn insert(&self, inner: &mut Inner, session: Box<Session>) -> (Uuid, Vec<Uuid>) {
         let (ttl, now, id) = (self.0.config.session_ttl, session.created_at, session.id);
-        let evictable = |s: &Session| s.status().has_ended() || s.expired_at(ttl, now).is_some();
-        inner.sessions.insert(session, evictable).map_err(|full| SessionError::Full(full.capacity))?;
+        let evicted = inner.sessions.insert(session, now, |s: &Session| s.expired_at(ttl, now).is_some());
         self.changed();
-        Ok(id)
+        (id, evicted)
+    }
+
+    /// Why session `id` is gone, when the store let it go to make room.
+    pub fn eviction(&self, id: &Uuid) -> Option<Eviction> {
+        self.lock().sessions.eviction(id)
     }
 
     /// When session `id` expired, if it has.
@@ -434,6 +505,9 @@ impl AppState {
         id: &Uuid,
         now: time::OffsetDateTime,
     ) -> Result<&'s mut Session, SessionError> {
+        if sessions.get(id).is_none() {
+            return Err(sessions.eviction(id).map_or(SessionError::NotFound, SessionError::Evicted));
+        }
         let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
         match session.expired_at(self.0.config.session_ttl, now) {
             Some(at) => Err(SessionError::Expired(at)),
@@ -496,8 +570,8 @@ impl AppState {
         self.lock().faults.clone()
     }
 
-    /// Adds a flow; its API key must be new.
-    pub fn add_flow(&self, flow: Flow) -> Result<(), AddFlowError> {
+    /// Adds a flow; its API key must be new. Returns it as registered (with its `id`).
+    pub fn add_flow(&self, flow: Flow) -> Result<Flow, AddFlowError> {
         if let Some(name) = flow.scenario.as_deref().filter(|n| self.0.config.scenarios.get(n).is_none()) {
             return Err(AddFlowError::UnknownScenario {
                 name: name.to_owned(),
@@ -508,18 +582,21 @@ impl AppState {
         if flows.iter().any(|f| f.api_key == flow.api_key) {
             return Err(AddFlowError::DuplicateKey);
         }
-        flows.push(Arc::new(flow));
+        let flow = Flow { id: self.0.next_flow_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed), ..flow };
+        flows.push(Arc::new(flow.clone()));
         self.changed();
-        Ok(())
+        Ok(flow)
     }
 
     /// Removes the flow with this key; its sessions stay. False when there was none.
     pub fn delete_flow(&self, api_key: &str) -> bool {
+        let mut inner = self.lock();
         let mut flows = self.flows_mut();
-        let before = flows.len();
-        flows.retain(|f| f.api_key.as_str() != api_key);
+        let Some(at) = flows.iter().position(|f| f.api_key.as_str() == api_key) else { return false };
+        let gone = flows.remove(at);
+        inner.retired_flows.insert(gone.id);
         self.changed();
-        flows.len() != before
+        true
     }
 
     /// A key for a flow created without one.
@@ -534,7 +611,8 @@ impl AppState {
             inner.sessions.clear();
             inner.create_fault_calls.clear();
             inner.faults.clear();
-            *self.flows_mut() = shared(&self.0.config.flows);
+            inner.retired_flows.clear();
+            *self.flows_mut() = register(self.0.config.flows.clone(), &self.0.next_flow_id);
         }
         self.0.journal.clear();
         self.0.webhooks.clear();
@@ -590,6 +668,9 @@ impl AppState {
         let visible_at = crate::clock::after(now, scenario.processing(code));
         let events = session.end(code, outcome, result, visible_at, now)?;
         self.0.webhooks.emit(session, &events, now, || generator.session_id());
+        if session.status().has_ended() {
+            sessions.ended(id);
+        }
         self.changed();
         Ok(events)
     }
@@ -714,9 +795,12 @@ impl AppState {
     }
 }
 
-/// The start-up flows as the state holds them.
-fn shared(flows: &[Flow]) -> Vec<Arc<Flow>> {
-    flows.iter().cloned().map(Arc::new).collect()
+/// Flows as the state holds them, each numbered anew.
+fn register(flows: Vec<Flow>, next_id: &std::sync::atomic::AtomicU64) -> Vec<Arc<Flow>> {
+    flows
+        .into_iter()
+        .map(|flow| Arc::new(Flow { id: next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed), ..flow }))
+        .collect()
 }
 
 /// Whether `key` names a technology (`LDHP`) or a family (`liveness`) present in `codes`.
@@ -746,6 +830,7 @@ mod tests {
             journal_limit: 10,
             admin_token: None,
             max_sessions: 10,
+            max_store_bytes: usize::MAX,
             session_ttl: None,
             state_file: None,
             seed: Some(1),
@@ -758,7 +843,7 @@ mod tests {
     fn only_a_final_result_answer_is_kept_and_answered_again() {
         let state = state();
         let flow = state.flows()[0].clone();
-        let id = state.create_session(&flow, Metadata::default()).unwrap();
+        let id = state.create_session(&flow, Metadata::default());
         let mut writes = 0;
         let mut answer = |last: bool| {
             state
@@ -782,7 +867,7 @@ mod tests {
         let state = state();
         let flow = state.flows()[0].clone();
         let key = flow.api_key.as_str().to_owned();
-        let id = state.create_session(&flow, Metadata::default()).unwrap();
+        let id = state.create_session(&flow, Metadata::default());
         let write = |_: &Session, _| Ok::<_, ()>((bytes::Bytes::from_static(b"{}"), false));
         assert!(matches!(state.result_call(&id, "another flow's key", write), Err(NotOwn::Missing)));
         assert!(matches!(state.result_call(&Uuid::nil(), &key, write), Err(NotOwn::Missing)));

@@ -170,7 +170,15 @@ async fn list_sessions(State(state): State<AppState>) -> Json<Vec<SessionView>> 
 fn session_view(state: &AppState, id: &Uuid) -> Result<SessionView, ApiError> {
     state
         .with_session(id, |s| SessionView::of(s, state.public_url(), state.session_ttl()))
-        .ok_or_else(|| ApiError::not_found("Not found."))
+        .ok_or_else(|| missing(state, id))
+}
+
+/// The answer about a session that is not held: 404, saying so when the store let it go.
+fn missing(state: &AppState, id: &Uuid) -> ApiError {
+    match state.eviction(id) {
+        Some(eviction) => session_error(&SessionError::Evicted(eviction)),
+        None => ApiError::not_found("Not found."),
+    }
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
@@ -192,8 +200,7 @@ async fn complete_session(
     JsonBody(body): JsonBody,
 ) -> Result<Json<SessionView>, ApiError> {
     let id = parse_id(&id)?;
-    let technologies =
-        state.with_session(&id, |s| s.technologies.clone()).ok_or_else(|| ApiError::not_found("Not found."))?;
+    let technologies = state.with_session(&id, |s| s.technologies.clone()).ok_or_else(|| missing(&state, &id))?;
     let (scenario, outcomes) = parse_complete(body, &technologies, &state)?;
     state.complete(&id, scenario.as_deref(), &outcomes).map_err(|e| session_error(&e))?;
     session_view(&state, &id).map(Json)
@@ -206,7 +213,8 @@ fn session_error(e: &SessionError) -> ApiError {
             ApiError::conflict(format!("Cannot complete: {e}. A session is one-time."))
         }
         SessionError::UnknownScenario(_) => ApiError::field(&["scenario"], format!("{e}.")),
-        SessionError::Expired(_) | SessionError::Full(_) => ApiError::conflict(format!("Cannot complete: {e}.")),
+        SessionError::Evicted(eviction) => ApiError::not_found(format!("Not found. This session {eviction}.")),
+        SessionError::Expired(_) => ApiError::conflict(format!("Cannot complete: {e}.")),
         e @ (SessionError::Transition(_) | SessionError::NoOtp) => ApiError::conflict(format!("Cannot complete: {e}.")),
     }
 }

@@ -105,6 +105,7 @@ mod tests {
 
     fn flow() -> Flow {
         Flow {
+            id: 0,
             name: "everyone".into(),
             api_key: ApiKey::parse(KEY).unwrap(),
             technologies: vec![TechnologyCode::Ldhp, TechnologyCode::F2f],

@@ -44,6 +44,10 @@ impl fmt::Display for ApiKey {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flow {
+    /// The mock's number for this flow, given when it is registered (0 before): sessions belong
+    /// to a flow, not to its key, so a flow deleted and added again with the same key is another
+    /// flow and cannot read the first one's sessions.
+    pub id: u64,
     pub name: String,
     pub api_key: ApiKey,
     pub technologies: Vec<TechnologyCode>,
@@ -139,7 +143,14 @@ impl FlowSpec {
         {
             return Err(err("webhook_url", format!("{url:?} is not an absolute http(s) URL")));
         }
-        Ok(Flow { name: self.name, api_key, technologies, scenario: self.scenario, webhook_url: self.webhook_url })
+        Ok(Flow {
+            id: 0,
+            name: self.name,
+            api_key,
+            technologies,
+            scenario: self.scenario,
+            webhook_url: self.webhook_url,
+        })
     }
 }
 
@@ -242,6 +253,7 @@ mod tests {
     fn face2face_photo_applies_only_after_another_step() {
         use TechnologyCode::{Dr, Ed, F2f, Ldhp};
         let flow = |codes: &[TechnologyCode]| Flow {
+            id: 0,
             name: "x".into(),
             api_key: ApiKey::parse(KEY).unwrap(),
             technologies: codes.to_vec(),

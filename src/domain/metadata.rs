@@ -52,7 +52,15 @@ pub struct Metadata {
     pub unknown_keys: Vec<String>,
     /// The metadata as sent, with `photo1` replaced by a short summary: what the admin API shows.
     pub display: Value,
+    /// About how many bytes a session holds for this metadata: `display` written out, and the
+    /// photo's bytes (`Session::held_bytes`).
+    pub held_bytes: usize,
 }
+
+/// The most a session keeps of its metadata besides `face2face.photo1`, written out as JSON
+/// [mock]. The vendor's own keys take a few hundred bytes at most; the rest is keys the vendor
+/// does not define (integrators' own ids, which webhooks carry back), kept but not without end.
+pub const MAX_METADATA_BYTES: usize = 64 * 1024;
 
 impl Default for Metadata {
     /// No metadata: the flow runs by default [doc].
@@ -64,6 +72,7 @@ impl Default for Metadata {
             extra: None,
             unknown_keys: Vec::new(),
             display: Value::Object(Map::new()),
+            held_bytes: 0,
         }
     }
 }
@@ -112,7 +121,7 @@ impl Metadata {
     /// Parses the `metadata` value of a create-session request. `flow` is the technologies of
     /// the session's flow when it is known; `interchangeable_tech` must name some of them.
     pub fn parse(mut value: Value, flow: Option<&[TechnologyCode]>) -> Result<Self, FieldErrors> {
-        let mut p = Parser { errors: FieldErrors::new(), unknown: Vec::new() };
+        let mut p = Parser { errors: FieldErrors::new(), unknown: Vec::new(), unknown_sizes: Vec::new() };
         let mut metadata = Metadata::default();
         if let Some(root) = p.object(&value, &["metadata"]) {
             p.unknown_keys(root, &["face2face", "edocument", "general", "extra"], "metadata");
@@ -121,14 +130,31 @@ impl Metadata {
             metadata.general = root.get("general").and_then(|v| p.general(v, flow));
             metadata.extra = root.get("extra").and_then(|v| p.extra(v));
         }
-        let Parser { errors, unknown } = p;
+        let Parser { mut errors, unknown, mut unknown_sizes } = p;
         metadata.unknown_keys = unknown;
+        let mut photo_bytes = 0;
         if let Some(photo) = metadata.face2face.as_ref().and_then(|f| f.photo1.as_ref()) {
+            photo_bytes = photo.bytes().len();
             // Replace the (possibly megabytes of) base64 in place instead of cloning it.
             if let Some(slot) = value.pointer_mut("/face2face/photo1") {
                 *slot = Value::String(photo.summary());
             }
         }
+        let display_bytes = json_len(&value);
+        if display_bytes > MAX_METADATA_BYTES {
+            unknown_sizes.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
+            let largest: Vec<String> =
+                unknown_sizes.iter().take(3).map(|(key, bytes)| format!("{key} ({bytes} bytes)")).collect();
+            let which =
+                if largest.is_empty() { String::new() } else { format!(" The largest: {}.", largest.join(", ")) };
+            errors.push(
+                &["metadata"],
+                format!(
+                    "metadata takes {display_bytes} bytes besides face2face.photo1; the mock keeps at most {MAX_METADATA_BYTES} (keys the vendor does not define are kept for webhooks, but not without end).{which}"
+                ),
+            );
+        }
+        metadata.held_bytes = display_bytes + photo_bytes;
         metadata.display = value;
         errors.into_result(metadata)
     }
@@ -152,6 +178,26 @@ impl Metadata {
 struct Parser {
     errors: FieldErrors,
     unknown: Vec<String>,
+    /// Each unknown key's value written out, in bytes, for the size limit's message.
+    unknown_sizes: Vec<(String, usize)>,
+}
+
+/// How many bytes `value` takes written out as JSON, without writing it anywhere.
+fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail, and a `Value` always serializes.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// The `skip_input` preconditions [doc], each a message of its own when unmet.
@@ -317,7 +363,11 @@ impl Parser {
     }
 
     fn unknown_keys(&mut self, map: &Map<String, Value>, known: &[&str], at: &str) {
-        self.unknown.extend(map.keys().filter(|k| !known.contains(&k.as_str())).map(|k| format!("{at}.{k}")));
+        for (key, value) in map.iter().filter(|(k, _)| !known.contains(&k.as_str())) {
+            let path = format!("{at}.{key}");
+            self.unknown_sizes.push((path.clone(), key.len() + json_len(value)));
+            self.unknown.push(path);
+        }
     }
 }
 

@@ -70,17 +70,18 @@ pub(super) async fn create(
         notes.lint(lint);
     }
     refuse_if_strict(state, notes)?;
-    // Only a full store refuses a new session.
-    let full =
-        |e| ApiError::detail(axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("Cannot create a session: {e}."));
-    let session_id = match state.create_call(&request.flow, request.metadata).map_err(full)? {
-        CreateCall::Created(id) => id,
+    // A full store makes room: nothing refuses a new session.
+    let (session_id, evicted) = match state.create_call(&request.flow, request.metadata) {
+        CreateCall::Created(id, evicted) => (id, evicted),
         CreateCall::Fault(fault, session) => {
             super::fault::play(Some(*fault)).await?;
-            state.insert_created(session).map_err(full)?
+            state.insert_created(session)
         }
     };
     notes.session(session_id);
+    if !evicted.is_empty() {
+        notes.evicted(evicted);
+    }
     Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies.clone() }))
 }
 
@@ -185,6 +186,7 @@ pub fn not_own(e: NotOwn) -> ApiError {
             "Not found. This session expired at {} (sessions live --session-ttl).",
             crate::clock::timestamp(at)
         )),
+        NotOwn::Evicted(eviction) => ApiError::not_found(format!("Not found. This session {eviction}.")),
     }
 }
 

@@ -184,6 +184,7 @@ where
         api_key: answered.api_key,
         lint: texts,
         lint_details: answered.lint,
+        evicted: answered.evicted,
     });
     response
 }

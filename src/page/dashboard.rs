@@ -136,7 +136,7 @@ async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: 
         .map_err(|e| format!("{}: {}", e.path, e.reason))
         .and_then(|flow| state.add_flow(flow).map_err(|e| e.to_string()));
     match added {
-        Ok(()) => Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response(),
+        Ok(_) => Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response(),
         Err(e) => render(&state, raw.as_deref(), Some(&e)),
     }
 }

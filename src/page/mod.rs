@@ -83,7 +83,7 @@ impl PageQuery {
 async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
-    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return MessagePage::not_found(&q) };
+    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
     if state.expired_at(&id).is_some() {
         return MessagePage::expired(&q);
     }
@@ -116,7 +116,7 @@ fn render_step(
     error: Option<String>,
     typed: Option<(String, String)>,
 ) -> Response {
-    let Some(snapshot) = state.with_session(id, Snapshot::of) else { return MessagePage::not_found(q) };
+    let Some(snapshot) = state.with_session(id, Snapshot::of) else { return missing(state, id, q) };
     let scripted = state.scripted_outcome(id, code).unwrap_or(Outcome::Passed);
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let ctx = StepContext { snapshot: &snapshot, id, code, q, scripted: &scripted, error };
@@ -184,7 +184,7 @@ async fn submit(
         Ok(form) => form,
         Err(reason) => return MessagePage::bad_request(&q, reason),
     };
-    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return MessagePage::not_found(&q) };
+    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
     if state.expired_at(&id).is_some() {
         return MessagePage::expired(&q);
     }
@@ -278,7 +278,7 @@ fn after_step(state: &AppState, id: &Uuid, q: &PageQuery) -> Response {
 async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
-    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return MessagePage::not_found(&q) };
+    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
     if !snapshot.ended {
         return see_other(&format!("/flow/{id}{}", q.carry()));
     }
@@ -293,9 +293,18 @@ fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
 }
 
+/// The screen for a session that is not held: evicted to make room, or unknown.
+fn missing(state: &AppState, id: &Uuid, q: &PageQuery) -> Response {
+    match state.eviction(id) {
+        Some(eviction) => MessagePage::evicted(q, &eviction),
+        None => MessagePage::not_found(q),
+    }
+}
+
 fn session_error(q: &PageQuery, e: &SessionError) -> Response {
     match e {
         SessionError::NotFound => MessagePage::not_found(q),
+        SessionError::Evicted(eviction) => MessagePage::evicted(q, eviction),
         SessionError::Transition(crate::session::TransitionError::Ended(_)) => MessagePage::completed(q),
         SessionError::Expired(_) => MessagePage::expired(q),
         other => MessagePage::bad_request(q, other.to_string()),

@@ -262,6 +262,15 @@ impl MessagePage {
         Self::new(q, "error", "expired", t.expired_title, vec![t.expired_text.to_owned()]).respond(StatusCode::GONE)
     }
 
+    /// A session the store let go to make room (`--max-sessions`, `--max-store-bytes`); the
+    /// line for people running the mock says which limit, in the page's source and the journal.
+    pub fn evicted(q: &PageQuery, eviction: &crate::session::store::Eviction) -> Response {
+        let t = q.locale.texts();
+        let mut page = Self::new(q, "error", "evicted", t.evicted_title, vec![t.evicted_text.to_owned()]);
+        page.code = Some(format!("This session {eviction}."));
+        page.respond(StatusCode::NOT_FOUND)
+    }
+
     /// A finished session opened again: the id is one-time [doc].
     pub fn completed(q: &PageQuery) -> Response {
         let t = q.locale.texts();

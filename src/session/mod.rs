@@ -24,6 +24,9 @@ pub use store::SessionStore;
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id: Uuid,
+    /// The flow that made the session, as the state numbers flows: a session belongs to that
+    /// flow, not to its key (a flow deleted and added again with the same key is another flow).
+    pub flow_id: u64,
     pub flow_name: String,
     pub api_key: ApiKey,
     pub technologies: Vec<TechnologyCode>,
@@ -214,6 +217,7 @@ impl Session {
             .collect();
         Self {
             id,
+            flow_id: flow.id,
             flow_name: flow.name.clone(),
             api_key: flow.api_key.clone(),
             technologies: flow.technologies.clone(),
@@ -232,6 +236,17 @@ impl Session {
             events: Vec::new(),
             final_result: None,
         }
+    }
+
+    /// About how many bytes the store holds for this session (for `--max-store-bytes`): the
+    /// session and its steps, a typical result for each step, the metadata as kept.
+    pub fn held_bytes(&self) -> usize {
+        const RESULT: usize = 640;
+        std::mem::size_of::<Self>()
+            + self.steps.len() * (std::mem::size_of::<Step>() + RESULT)
+            + self.metadata.held_bytes
+            + self.flow_name.len()
+            + self.api_key.as_str().len()
     }
 
     /// Derived from the steps, never stored, so it cannot disagree with them.
@@ -391,6 +406,7 @@ mod tests {
 
     fn session(codes: &[TechnologyCode], metadata: serde_json::Value) -> (Session, Generator) {
         let flow = Flow {
+            id: 0,
             name: "test".into(),
             api_key: ApiKey::parse("k-0123456789012345678901234567890123456789012345").unwrap(),
             technologies: codes.to_vec(),

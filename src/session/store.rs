@@ -1,70 +1,211 @@
-//! The in-memory session store: sessions by id, their creation order for listing, and room for
-//! at most a given number of them (`--max-sessions`), the oldest finished ones making way.
+//! The in-memory session store: sessions by id, their creation order for listing, and limits
+//! without cliffs — at most `--max-sessions` sessions and about `--max-store-bytes` bytes. When a
+//! new session needs room, the oldest expired or finished session goes, else the oldest of any
+//! state, found in logarithmic time from the store's own indexes (never by scanning), so a full
+//! store creates as fast as an empty one and never refuses. The ids of evicted sessions are
+//! remembered (a bounded number of them), so that a request about one can say what happened.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::Session;
+use super::{Session, Status};
 
 pub struct SessionStore {
     /// Boxed: a session is large, and a growing map moves every entry when it rehashes — with
     /// sessions inline that stalled creates for tens of milliseconds at a few hundred thousand.
-    sessions: HashMap<Uuid, (u64, Box<Session>)>,
+    sessions: HashMap<Uuid, Held>,
     /// Creation sequence → id, so that listing and eviction go by age.
     order: BTreeMap<u64, Uuid>,
+    /// The creation sequences of the sessions that have ended (finished or failed): the first
+    /// ones to make way.
+    ended: BTreeSet<u64>,
+    evictions: Evictions,
     next: u64,
-    capacity: usize,
+    limits: Limits,
+    /// The sum of the held sessions' `Session::held_bytes`.
+    bytes: usize,
 }
 
-/// There is no room for another session: every one held is still in use.
+struct Held {
+    seq: u64,
+    bytes: usize,
+    session: Box<Session>,
+}
+
+/// How much the store holds at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Full {
-    pub capacity: usize,
+pub struct Limits {
+    /// Sessions (`--max-sessions`).
+    pub sessions: usize,
+    /// Bytes, as `Session::held_bytes` estimates them (`--max-store-bytes`).
+    pub bytes: usize,
+}
+
+impl Limits {
+    pub const UNLIMITED: Self = Self { sessions: usize::MAX, bytes: usize::MAX };
+}
+
+/// Which limit made a session go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// `--max-sessions`, with its value.
+    Sessions(usize),
+    /// `--max-store-bytes`, with its value.
+    Bytes(usize),
+}
+
+/// What the store remembers of a session it let go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eviction {
+    pub at: OffsetDateTime,
+    pub limit: Limit,
+    /// The session's status when it went.
+    pub status: Status,
+    /// The flow it belonged to (`Session::flow_id`): a key learns only of its own sessions.
+    pub flow_id: u64,
+}
+
+impl std::fmt::Display for Eviction {
+    /// `was evicted at T: the mock keeps ...` — the end of a sentence that starts with the session.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.status.has_ended() { "one of the oldest finished sessions" } else { "the oldest session" };
+        let at = crate::clock::timestamp(self.at);
+        match self.limit {
+            Limit::Sessions(n) => write!(
+                f,
+                "was evicted at {at}: the mock keeps the newest {n} sessions (--max-sessions), and this was {what} when a new one needed room. Raise --max-sessions, or reset the mock between test runs"
+            ),
+            Limit::Bytes(n) => write!(
+                f,
+                "was evicted at {at}: the mock keeps sessions up to {n} bytes in all (--max-store-bytes), and this was {what} when a new one needed room. Raise --max-store-bytes, send smaller photos, or reset the mock between test runs"
+            ),
+        }
+    }
+}
+
+/// How many evictions are remembered: the oldest are forgotten first (a request about one of
+/// those answers a plain 404).
+pub const REMEMBERED_EVICTIONS: usize = 100_000;
+
+#[derive(Default)]
+struct Evictions {
+    by_id: HashMap<Uuid, Eviction>,
+    order: VecDeque<Uuid>,
+}
+
+impl Evictions {
+    fn remember(&mut self, id: Uuid, eviction: Eviction) {
+        if self.order.len() >= REMEMBERED_EVICTIONS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.by_id.remove(&oldest);
+        }
+        self.by_id.insert(id, eviction);
+        self.order.push_back(id);
+    }
 }
 
 impl Default for SessionStore {
     fn default() -> Self {
-        Self::with_capacity(usize::MAX)
+        Self::new(Limits::UNLIMITED)
     }
 }
 
 impl SessionStore {
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self { sessions: HashMap::new(), order: BTreeMap::new(), next: 0, capacity: capacity.max(1) }
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            sessions: HashMap::new(),
+            order: BTreeMap::new(),
+            ended: BTreeSet::new(),
+            evictions: Evictions::default(),
+            next: 0,
+            limits: Limits { sessions: limits.sessions.max(1), bytes: limits.bytes },
+            bytes: 0,
+        }
     }
 
-    /// Adds a session, first removing the oldest one `evictable` allows when the store is full.
-    /// Boxed by the caller, so that it is allocated before the store's lock is taken.
-    pub fn insert(&mut self, session: Box<Session>, evictable: impl Fn(&Session) -> bool) -> Result<(), Full> {
-        if self.sessions.len() >= self.capacity {
-            let oldest = self
-                .order
-                .values()
-                .find(|id| self.sessions.get(*id).is_some_and(|(_, s)| evictable(s)))
-                .copied()
-                .ok_or(Full { capacity: self.capacity })?;
-            self.remove(&oldest);
+    /// Adds a session, first letting others go while a limit would be passed: the oldest one
+    /// when `expired` says it has expired, else the oldest that has ended, else the oldest of
+    /// any state. Never refuses: a session larger than the byte limit by itself is held alone.
+    /// Returns the ids let go. Boxed by the caller, so that it is allocated before the store's
+    /// lock is taken.
+    pub fn insert(
+        &mut self,
+        session: Box<Session>,
+        now: OffsetDateTime,
+        expired: impl Fn(&Session) -> bool,
+    ) -> Vec<Uuid> {
+        let bytes = session.held_bytes();
+        let mut evicted = Vec::new();
+        loop {
+            let limit = if self.sessions.len() >= self.limits.sessions {
+                Limit::Sessions(self.limits.sessions)
+            } else if self.bytes.saturating_add(bytes) > self.limits.bytes && !self.sessions.is_empty() {
+                Limit::Bytes(self.limits.bytes)
+            } else {
+                break;
+            };
+            let Some(victim) = self.victim(&expired) else { break };
+            if let Some(gone) = self.remove(&victim) {
+                let eviction = Eviction { at: now, limit, status: gone.status(), flow_id: gone.flow_id };
+                self.evictions.remember(victim, eviction);
+                evicted.push(victim);
+            }
         }
         let seq = self.next;
         self.next += 1;
+        if session.status().has_ended() {
+            self.ended.insert(seq);
+        }
         self.order.insert(seq, session.id);
-        self.sessions.insert(session.id, (seq, session));
-        Ok(())
+        self.bytes += bytes;
+        // A session restored or re-added under an id that was evicted before is no longer gone.
+        if !self.evictions.by_id.is_empty() {
+            self.evictions.by_id.remove(&session.id);
+        }
+        self.sessions.insert(session.id, Held { seq, bytes, session });
+        evicted
+    }
+
+    /// The session to let go next: the oldest when it has expired, else the oldest that has
+    /// ended, else the oldest.
+    fn victim(&self, expired: impl Fn(&Session) -> bool) -> Option<Uuid> {
+        let (_, &oldest) = self.order.first_key_value()?;
+        if self.sessions.get(&oldest).is_some_and(|h| expired(&h.session)) {
+            return Some(oldest);
+        }
+        let ended = self.ended.first().and_then(|seq| self.order.get(seq)).copied();
+        Some(ended.unwrap_or(oldest))
+    }
+
+    /// Notes that session `id` has ended, so that it makes way before unfinished ones.
+    pub fn ended(&mut self, id: &Uuid) {
+        if let Some(held) = self.sessions.get(id) {
+            self.ended.insert(held.seq);
+        }
     }
 
     pub fn remove(&mut self, id: &Uuid) -> Option<Session> {
-        let (seq, session) = self.sessions.remove(id)?;
-        self.order.remove(&seq);
-        Some(*session)
+        let held = self.sessions.remove(id)?;
+        self.order.remove(&held.seq);
+        self.ended.remove(&held.seq);
+        self.bytes -= held.bytes;
+        Some(*held.session)
     }
 
     pub fn get(&self, id: &Uuid) -> Option<&Session> {
-        self.sessions.get(id).map(|(_, s)| &**s)
+        self.sessions.get(id).map(|h| &*h.session)
     }
 
     pub fn get_mut(&mut self, id: &Uuid) -> Option<&mut Session> {
-        self.sessions.get_mut(id).map(|(_, s)| &mut **s)
+        self.sessions.get_mut(id).map(|h| &mut *h.session)
+    }
+
+    /// Why session `id` is no longer held, if the store let it go (and still remembers it).
+    pub fn eviction(&self, id: &Uuid) -> Option<Eviction> {
+        self.evictions.by_id.get(id).copied()
     }
 
     /// Newest first.
@@ -80,8 +221,114 @@ impl SessionStore {
         self.sessions.is_empty()
     }
 
+    /// The held sessions' estimated size (`Session::held_bytes`).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     pub fn clear(&mut self) {
         self.sessions.clear();
         self.order.clear();
+        self.ended.clear();
+        self.evictions = Evictions::default();
+        self.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ApiKey, Flow, Metadata, TechnologyCode};
+    use crate::scenario::Source;
+    use crate::session::{Generator, Outcome};
+
+    const T0: OffsetDateTime = OffsetDateTime::UNIX_EPOCH;
+
+    fn session(n: u128) -> Box<Session> {
+        let flow = Flow {
+            id: 7,
+            name: "test".into(),
+            api_key: ApiKey::parse("k-0123456789012345678901234567890123456789012345").unwrap(),
+            technologies: vec![TechnologyCode::Ldhp],
+            scenario: None,
+            webhook_url: None,
+        };
+        let subject = Generator::new(Some(1)).subject(&Metadata::default(), T0.date());
+        let scenario = ("happy-path".to_owned(), Source::Server);
+        Box::new(Session::new(Uuid::from_u128(n), &flow, Metadata::default(), subject, T0, scenario))
+    }
+
+    fn finish(store: &mut SessionStore, n: u128) {
+        let id = Uuid::from_u128(n);
+        let s = store.get_mut(&id).unwrap();
+        s.end(TechnologyCode::Ldhp, Outcome::Passed, serde_json::json!({}), T0, T0).unwrap();
+        store.ended(&id);
+    }
+
+    fn held(store: &SessionStore) -> Vec<u128> {
+        let mut ids: Vec<u128> = store.iter_newest_first().map(|s| s.id.as_u128()).collect();
+        ids.reverse();
+        ids
+    }
+
+    /// Each case: the store's limit, which sessions of 1..=3 have finished, which have expired,
+    /// and the sessions held after a fourth arrives, with the one that went and why.
+    #[test]
+    fn a_full_store_lets_the_oldest_expired_then_finished_then_any_session_go() {
+        type Case = (&'static str, &'static [u128], &'static [u128], [u128; 3], u128);
+        let cases: [Case; 4] = [
+            ("nothing finished: the oldest goes", &[], &[], [2, 3, 4], 1),
+            ("a finished one goes before older unfinished ones", &[2], &[], [1, 3, 4], 2),
+            ("the oldest finished one goes first", &[3, 2], &[], [1, 3, 4], 2),
+            ("an expired oldest goes before a finished one", &[3], &[1], [2, 3, 4], 1),
+        ];
+        for (case, finished, expired, after, gone) in cases {
+            let mut store = SessionStore::new(Limits { sessions: 3, bytes: usize::MAX });
+            for n in 1..=3 {
+                assert!(store.insert(session(n), T0, |_| false).is_empty(), "{case}: room for three");
+            }
+            for n in finished {
+                finish(&mut store, *n);
+            }
+            let evicted = store.insert(session(4), T0, |s| expired.contains(&s.id.as_u128()));
+            assert_eq!(evicted, [Uuid::from_u128(gone)], "{case}");
+            assert_eq!(held(&store), after, "{case}");
+            let eviction = store.eviction(&Uuid::from_u128(gone)).expect("an eviction is remembered");
+            assert_eq!(eviction.limit, Limit::Sessions(3), "{case}");
+            assert_eq!(eviction.flow_id, 7, "{case}");
+            assert_eq!(eviction.status.has_ended(), finished.contains(&gone), "{case}");
+        }
+    }
+
+    #[test]
+    fn the_byte_limit_evicts_until_the_new_session_fits_and_never_refuses_one() {
+        let each = session(0).held_bytes();
+        let mut store = SessionStore::new(Limits { sessions: 100, bytes: each * 3 });
+        for n in 1..=3 {
+            store.insert(session(n), T0, |_| false);
+        }
+        assert_eq!(store.bytes(), each * 3);
+        let evicted = store.insert(session(4), T0, |_| false);
+        assert_eq!(evicted, [Uuid::from_u128(1)], "one session's room is made");
+        assert_eq!(store.eviction(&evicted[0]).unwrap().limit, Limit::Bytes(each * 3));
+        assert_eq!(store.bytes(), each * 3, "the sum follows removals");
+
+        let mut tiny = SessionStore::new(Limits { sessions: 100, bytes: each / 2 });
+        tiny.insert(session(1), T0, |_| false);
+        let evicted = tiny.insert(session(2), T0, |_| false);
+        assert_eq!((evicted.len(), tiny.len()), (1, 1), "a session larger than the limit is held alone");
+    }
+
+    #[test]
+    fn evictions_are_forgotten_when_the_id_comes_back_or_the_store_is_cleared() {
+        let mut store = SessionStore::new(Limits { sessions: 1, bytes: usize::MAX });
+        store.insert(session(1), T0, |_| false);
+        store.insert(session(2), T0, |_| false);
+        assert!(store.eviction(&Uuid::from_u128(1)).is_some());
+        store.insert(session(1), T0, |_| false);
+        assert!(store.eviction(&Uuid::from_u128(1)).is_none(), "held again, so not evicted");
+        assert!(store.eviction(&Uuid::from_u128(2)).is_some());
+        store.clear();
+        assert!(store.eviction(&Uuid::from_u128(2)).is_none() && store.is_empty() && store.bytes() == 0);
     }
 }

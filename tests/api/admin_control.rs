@@ -58,6 +58,19 @@ async fn flows_are_created_listed_and_deleted_at_run_time() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(read(app.create(&json!({"api_key": key})).await).await.0, StatusCode::FORBIDDEN, "the key is gone");
     assert_eq!(app.get(&format!("/__admin/sessions/{sid}")).await.0, StatusCode::OK, "its sessions stay");
+    assert_eq!(app.result(&sid, &key).await.0, StatusCode::NOT_FOUND, "no key reaches a deleted flow's sessions");
+
+    // The same key again is another flow: the first one's sessions stay out of its reach.
+    let (status, _) =
+        post(&app, "/__admin/flows", json!({"name": "Reborn", "technologies": ["F2F"], "api_key": key})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = app.result(&sid, &key).await;
+    assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({"detail": "Not found."})), "the old session is not its");
+    let report = app.client.post(app.url(&format!("/api/v1/flows/session/{sid}/report/?technology=LDHP")));
+    let status = report.json(&json!({"api_key": key})).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::NOT_FOUND, "nor its report");
+    let new = app.create_ok(&json!({"api_key": key})).await;
+    assert_eq!(app.result(&new, &key).await.0, StatusCode::OK, "its own sessions are");
 }
 
 #[tokio::test]

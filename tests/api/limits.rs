@@ -61,7 +61,7 @@ async fn expired_sessions_answer_404_saying_so_on_the_api_and_the_page() {
 }
 
 #[tokio::test]
-async fn the_session_cap_lets_the_oldest_finished_session_go_and_refuses_when_none_can() {
+async fn the_session_cap_lets_the_oldest_finished_session_go_first() {
     let app = spawn_with(Config { max_sessions: 3, ..Config::default() }).await;
     let ids: Vec<String> = futures_ids(&app, 3).await;
     app.complete(&ids[1], None).await;
@@ -74,9 +74,79 @@ async fn the_session_cap_lets_the_oldest_finished_session_go_and_refuses_when_no
     for id in [&ids[0], &ids[2], &fourth] {
         assert_eq!(app.get(&format!("/__admin/sessions/{id}")).await.0, StatusCode::OK, "unfinished sessions stay");
     }
-    let (status, body) = read(app.create(&json!({"api_key": EVERYONE})).await).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(body["detail"].as_str().unwrap().contains("--max-sessions (3)"), "{body}");
+}
+
+/// SPEC section 15: a store full of sessions nobody finished still creates (200), letting the
+/// oldest go; every front then says that session was evicted and why.
+#[tokio::test]
+async fn a_full_store_of_unfinished_sessions_still_creates_and_says_the_oldest_was_evicted() {
+    let app = spawn_with(Config { max_sessions: 3, ..Config::default() }).await;
+    let with_iin = json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101300017"}}});
+    let oldest = app.create_ok(&with_iin).await;
+    assert_eq!(app.complete(&oldest, None).await.0, StatusCode::OK);
+    // The finished one goes first; then the store holds three unfinished ones.
+    let ids = futures_ids(&app, 3).await;
+    let (status, body) = app.get(&format!("/__admin/sessions/{oldest}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    for _ in 0..5 {
+        let response = app.create(&json!({"api_key": EVERYONE})).await;
+        assert_eq!(response.status(), StatusCode::OK, "a full store never refuses a create");
+    }
+    // Five more creates: the three unfinished ones went, oldest first, and two of the new ones.
+    for id in &ids {
+        let (status, body) = app.get(&format!("/__admin/sessions/{id}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        let detail = body["detail"].as_str().expect("a detail");
+        assert!(
+            detail.contains("was evicted at") && detail.contains("newest 3 sessions (--max-sessions)"),
+            "the admin API says why: {detail}"
+        );
+    }
+    let (_, sessions) = app.get("/__admin/sessions").await;
+    assert_eq!(sessions.as_array().map(Vec::len), Some(3), "{sessions}");
+
+    // The emulated API: result, video and report all say so, to the flow's key only.
+    let (status, body) = app.result(&oldest, EVERYONE).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["detail"].as_str().unwrap().starts_with("Not found. This session was evicted at"), "{body}");
+    let (status, body) = app.result(&oldest, crate::helpers::INDIVIDUALS).await;
+    assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({"detail": "Not found."})), "another key learns nothing");
+    let video = app
+        .client
+        .get(app.url("/api/v1/liveness/video/download/"))
+        .query(&[("session_id", oldest.as_str()), ("flow_api_key", EVERYONE)])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(video).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["detail"].as_str().unwrap().contains("was evicted"), "{body}");
+    let report = app.client.post(app.url(&format!("/api/v1/flows/session/{oldest}/report/?technology=LDHP")));
+    let (status, body) = read(report.json(&json!({"api_key": EVERYONE})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["detail"].as_str().unwrap().contains("was evicted"), "{body}");
+    let (status, body) = app.complete(&ids[0], None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["detail"].as_str().unwrap().contains("was evicted"), "{body}");
+
+    // The page shows a clear screen.
+    let page = app.client.get(app.url(&format!("/flow/{}?locale=en", ids[0]))).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("data-reason=\"evicted\"") && html.contains("Session removed"), "{html}");
+
+    // The journal names what each create evicted.
+    let (_, journal) = app.get("/__admin/requests?path=/create/").await;
+    let evicted: Vec<String> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["evicted"].as_array().cloned().unwrap_or_default())
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    for id in ids.iter().chain([&oldest]) {
+        assert!(evicted.contains(id), "the journal records the eviction of {id}: {journal}");
+    }
 }
 
 async fn futures_ids(app: &TestApp, n: usize) -> Vec<String> {
