@@ -1,7 +1,7 @@
 //! The request journal and lint: every request to the emulated API and the page, with what it
-//! concerned and how it departs from the vendor's docs. Bounded (`--journal-limit`): the oldest
-//! entries go first, so a long-running mock never grows without end. No HTTP types here; the
-//! front in `http` (`http/lint.rs`) fills it.
+//! concerned and how it departs from the vendor's docs. Bounded by entries (`--journal-limit`)
+//! and by bytes (`MAX_BYTES`): the oldest entries go first, so a long-running mock never grows
+//! without end. No HTTP types here; the front in `http` (`http/lint.rs`) fills it.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -118,58 +118,92 @@ pub struct Filter {
     pub path: Option<String>,
     pub session_id: Option<Uuid>,
     pub api_key: Option<String>,
-    pub limit: Option<usize>,
 }
+
+/// The most the journal holds in bytes (its entries' text), beside `--journal-limit` entries:
+/// a request can carry a long query and many warnings.
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 pub struct Journal {
     entries: Mutex<Entries>,
     limit: usize,
+    max_bytes: usize,
 }
 
 struct Entries {
     held: VecDeque<Entry>,
+    /// The text the held entries carry (`Entry::bytes`).
+    bytes: usize,
     /// The id of the next entry: ids keep counting when old entries go.
     next_id: u64,
 }
 
+impl Entry {
+    /// About how many bytes the entry holds beyond its fixed size.
+    fn bytes(&self) -> usize {
+        let owned = |text: &Cow<'static, str>| if let Cow::Owned(t) = text { t.len() } else { 0 };
+        owned(&self.method)
+            + owned(&self.path)
+            + self.query.len()
+            + self.api_key.as_ref().map_or(0, String::len)
+            + self.lint.iter().map(|l| 2 * l.len()).sum::<usize>()
+            + self.evicted.len() * 16
+    }
+}
+
 impl Journal {
     pub fn new(limit: usize) -> Self {
-        Self { entries: Mutex::new(Entries { held: VecDeque::new(), next_id: 1 }), limit }
+        Self::bounded(limit, MAX_BYTES)
+    }
+
+    pub fn bounded(limit: usize, max_bytes: usize) -> Self {
+        Self { entries: Mutex::new(Entries { held: VecDeque::new(), bytes: 0, next_id: 1 }), limit, max_bytes }
     }
 
     pub fn record(&self, mut entry: Entry) {
         if self.limit == 0 {
             return;
         }
-        let dropped = {
+        let bytes = entry.bytes();
+        let mut dropped = Vec::new();
+        {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             entry.id = entries.next_id;
             entries.next_id += 1;
-            let dropped = (entries.held.len() >= self.limit).then(|| entries.held.pop_front()).flatten();
+            while !entries.held.is_empty()
+                && (entries.held.len() >= self.limit || entries.bytes + bytes > self.max_bytes)
+                && let Some(old) = entries.held.pop_front()
+            {
+                entries.bytes -= old.bytes();
+                dropped.push(old);
+            }
+            entries.bytes += bytes;
             entries.held.push_back(entry);
-            dropped
-        };
+        }
         // Freed outside the lock, which every request takes.
         drop(dropped);
     }
 
-    /// Newest first.
-    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
+    /// The entries `filter` selects, newest first: `offset` of them skipped, at most `limit`
+    /// (`GET /__admin/requests` pages), and how many it selects in all.
+    pub fn list(&self, filter: &Filter, offset: usize, limit: usize) -> (Vec<Entry>, usize) {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries
-            .held
-            .iter()
-            .rev()
-            .filter(|e| filter.path.as_deref().is_none_or(|p| e.path.contains(p)))
-            .filter(|e| filter.session_id.is_none_or(|s| e.session_id == Some(s)))
-            .filter(|e| filter.api_key.as_deref().is_none_or(|k| e.api_key.as_deref() == Some(k)))
-            .take(filter.limit.unwrap_or(usize::MAX))
-            .cloned()
-            .collect()
+        let selected = || {
+            entries
+                .held
+                .iter()
+                .rev()
+                .filter(|e| filter.path.as_deref().is_none_or(|p| e.path.contains(p)))
+                .filter(|e| filter.session_id.is_none_or(|s| e.session_id == Some(s)))
+                .filter(|e| filter.api_key.as_deref().is_none_or(|k| e.api_key.as_deref() == Some(k)))
+        };
+        (selected().skip(offset).take(limit).cloned().collect(), selected().count())
     }
 
     pub fn clear(&self) {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner).held.clear();
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.held.clear();
+        entries.bytes = 0;
     }
 }
 
@@ -199,9 +233,26 @@ mod tests {
         for i in 0..5 {
             journal.record(entry(&format!("/p{i}")));
         }
-        let paths: Vec<String> = journal.list(&Filter::default()).into_iter().map(|e| e.path.into_owned()).collect();
+        let all = || journal.list(&Filter::default(), 0, usize::MAX).0;
+        let paths: Vec<String> = all().into_iter().map(|e| e.path.into_owned()).collect();
         assert_eq!(paths, ["/p4", "/p3", "/p2"], "newest first, the oldest dropped");
-        let ids: Vec<u64> = journal.list(&Filter::default()).into_iter().map(|e| e.id).collect();
+        let ids: Vec<u64> = all().into_iter().map(|e| e.id).collect();
         assert_eq!(ids, [5, 4, 3], "ids keep counting");
+        let (page, total) = journal.list(&Filter::default(), 1, 1);
+        assert_eq!((page[0].id, total), (4, 3), "a page, and how many there are");
+    }
+
+    #[test]
+    fn the_journal_keeps_its_bytes_under_its_byte_limit() {
+        let journal = Journal::bounded(1000, 10_000);
+        for i in 0..100 {
+            let mut e = entry("/p");
+            e.query = format!("{i:04}{}", "x".repeat(996));
+            journal.record(e);
+        }
+        let (held, total) = journal.list(&Filter::default(), 0, usize::MAX);
+        // Each entry holds its 1,000-byte query and its 2-byte path.
+        assert_eq!(total, 9, "nine entries of 1,002 bytes fit in ten thousand");
+        assert!(held[0].query.starts_with("0099") && held[8].query.starts_with("0091"), "the newest are kept");
     }
 }

@@ -153,7 +153,7 @@ impl MockServer {
     /// Every request the code under test sent to the emulated API and the page, oldest first,
     /// with its lint warnings.
     pub fn received_requests(&self) -> Vec<Entry> {
-        let mut entries = self.state.journal().list(&Filter::default());
+        let (mut entries, _) = self.state.journal().list(&Filter::default(), 0, usize::MAX);
         entries.reverse();
         entries
     }

@@ -653,6 +653,13 @@ impl AppState {
         self.lock().sessions.iter_newest_first().map(f).collect()
     }
 
+    /// Runs `f` on one page of the sessions, newest first (`offset` skipped, at most `limit`),
+    /// under the lock; also returns how many sessions there are.
+    pub fn page_of_sessions<R>(&self, offset: usize, limit: usize, f: impl FnMut(&Session) -> R) -> (Vec<R>, usize) {
+        let inner = self.lock();
+        (inner.sessions.iter_newest_first().skip(offset).take(limit).map(f).collect(), inner.sessions.len())
+    }
+
     /// Ends one technology of a session with `outcome`, generating its result: the single
     /// transition every front goes through.
     pub fn end_step(&self, id: &Uuid, code: TechnologyCode, outcome: Outcome) -> Result<Vec<Event>, SessionError> {

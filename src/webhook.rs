@@ -2,7 +2,8 @@
 //! `technology.start`, `technology.end` and `flow.end` as POSTs with the vendor's envelope. Each
 //! session has its own delivery queue, so events arrive in order per session; a failed delivery
 //! is retried with backoff; nothing here ever blocks a request. Every attempt is recorded for
-//! `GET /__admin/webhooks`.
+//! `GET /__admin/webhooks`, the attempts of one event sharing one copy of its envelope, and the
+//! list bounded by entries and by bytes.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,6 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -42,9 +44,9 @@ pub struct Attempt {
     pub status: Option<u16>,
     pub error: Option<String>,
     pub delivered: bool,
-    /// The envelope sent.
+    /// The envelope sent: one copy, shared by every attempt of the event.
     #[schema(value_type = Object)]
-    pub payload: Value,
+    pub payload: Arc<RawValue>,
 }
 
 struct Envelope {
@@ -52,31 +54,50 @@ struct Envelope {
     event: &'static str,
     session_id: Uuid,
     url: String,
-    payload: Value,
+    payload: Arc<RawValue>,
 }
+
+/// The most the attempt list holds of envelopes, in bytes, beside its count limit.
+pub const MAX_ATTEMPT_BYTES: usize = 32 * 1024 * 1024;
 
 pub struct Webhooks {
     client: Client<HttpConnector, Full<Bytes>>,
-    attempts: Mutex<VecDeque<Attempt>>,
+    attempts: Mutex<Attempts>,
     limit: usize,
+    max_bytes: usize,
     queues: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Envelope>>>,
+}
+
+#[derive(Default)]
+struct Attempts {
+    held: VecDeque<Attempt>,
+    /// The envelopes' bytes, counted for each attempt (an upper bound: attempts share them).
+    bytes: usize,
 }
 
 impl Webhooks {
     pub fn new(limit: usize) -> Arc<Self> {
+        Self::bounded(limit, MAX_ATTEMPT_BYTES)
+    }
+
+    /// Keeps at most `limit` attempts and `max_bytes` of their envelopes.
+    pub fn bounded(limit: usize, max_bytes: usize) -> Arc<Self> {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(TIMEOUT));
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Arc::new(Self { client, attempts: Mutex::new(VecDeque::new()), limit: limit.max(1), queues: Mutex::default() })
+        Arc::new(Self { client, attempts: Mutex::default(), limit: limit.max(1), max_bytes, queues: Mutex::default() })
     }
 
-    /// Every attempt so far, oldest first.
-    pub fn attempts(&self) -> Vec<Attempt> {
-        self.attempts.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect()
+    /// The attempts held, oldest first: `offset` skipped, at most `limit`; and how many are held.
+    pub fn attempts(&self, offset: usize, limit: usize) -> (Vec<Attempt>, usize) {
+        let attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        (attempts.held.iter().skip(offset).take(limit).cloned().collect(), attempts.held.len())
     }
 
     pub fn clear(&self) {
-        self.attempts.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        let mut attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        attempts.held.clear();
+        attempts.bytes = 0;
     }
 
     /// Queues the envelopes of `events` that just happened to `session` (called under the state's
@@ -136,7 +157,7 @@ impl Webhooks {
                     .into(),
             );
         }
-        let body = serde_json::to_vec(&envelope.payload).map_err(|e| e.to_string())?;
+        let body = envelope.payload.get().as_bytes().to_vec();
         let request = hyper::Request::post(&envelope.url)
             .header("content-type", "application/json")
             .header("user-agent", concat!("biometric-kz-mock/", env!("CARGO_PKG_VERSION")))
@@ -154,11 +175,18 @@ impl Webhooks {
             Ok(status) => (Some(status), (!delivered).then(|| format!("the receiver answered {status}"))),
             Err(e) => (None, Some(e)),
         };
+        // Each attempt counts its envelope's bytes, though they share one copy: the bound holds
+        // however the attempts of different events interleave.
+        let bytes = envelope.payload.get().len();
         let mut attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
-        while attempts.len() >= self.limit {
-            attempts.pop_front();
+        while !attempts.held.is_empty()
+            && (attempts.held.len() >= self.limit || attempts.bytes + bytes > self.max_bytes)
+            && let Some(old) = attempts.held.pop_front()
+        {
+            attempts.bytes -= old.payload.get().len();
         }
-        attempts.push_back(Attempt {
+        attempts.bytes += bytes;
+        attempts.held.push_back(Attempt {
             id: envelope.id,
             event: envelope.event,
             session_id: envelope.session_id,
@@ -168,14 +196,14 @@ impl Webhooks {
             status,
             error,
             delivered,
-            payload: envelope.payload.clone(),
+            payload: Arc::clone(&envelope.payload),
         });
     }
 }
 
 /// The vendor's envelope: `{"id", "event", "session_id", "created", "success", "flow_name",
 /// "metadata", "data"}`, with `data` as the vendor's webhooks page shows per event.
-fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (&'static str, Value) {
+fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (&'static str, Arc<RawValue>) {
     let tech = |code: crate::domain::TechnologyCode| json!({"technology_code": code, "technology_name": code.name()});
     let (name, success, data) = match event {
         Event::FlowStarted => ("flow.start", true, json!({"technologies": session.technologies})),
@@ -201,5 +229,39 @@ fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (
         "metadata": session.metadata.display,
         "data": data,
     });
-    (name, payload)
+    let raw = serde_json::value::to_raw_value(&payload).expect("a JSON value writes out");
+    (name, Arc::from(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(n: u128, bytes: usize) -> Envelope {
+        let payload = serde_json::value::to_raw_value(&json!({"pad": "x".repeat(bytes - 10)})).unwrap();
+        Envelope {
+            id: Uuid::from_u128(n),
+            event: "flow.start",
+            session_id: Uuid::nil(),
+            url: "http://x".into(),
+            payload: Arc::from(payload),
+        }
+    }
+
+    #[test]
+    fn attempts_share_their_envelope_and_stay_under_the_byte_limit() {
+        let webhooks = Webhooks::bounded(1000, 10_000);
+        for n in 0..20 {
+            let e = envelope(n, 1000);
+            for attempt in 1..=3 {
+                webhooks.record(&e, attempt, Ok(500), false);
+            }
+        }
+        let (held, total) = webhooks.attempts(0, usize::MAX);
+        assert_eq!(total, 10, "ten attempts of a thousand bytes fit in ten thousand, each counted");
+        assert_eq!((held[0].id, held[0].attempt), (Uuid::from_u128(16), 3), "the oldest went first");
+        assert!(Arc::ptr_eq(&held[1].payload, &held[2].payload), "one copy per envelope");
+        let (page, _) = webhooks.attempts(8, 5);
+        assert_eq!(page.len(), 2);
+    }
 }

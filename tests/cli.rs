@@ -217,6 +217,7 @@ fn body_of(response: &str) -> serde_json::Value {
 }
 
 const EVERYONE: &str = "TTpme201NiUMBA_mock-flow-for-everyone-0000000000";
+const INDIVIDUALS: &str = "Efy202XKbVAWRu_mock-flow-for-individuals-0000000";
 
 fn scratch_file(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("bkz-cli-{name}-{}", std::process::id()));
@@ -313,4 +314,59 @@ fn a_process_killed_while_saving_leaves_a_file_that_loads() {
 fn base64_photo() -> String {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/photos/face.jpg")).unwrap();
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+}
+
+/// Resident memory of a process, in MiB (Linux).
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    kib / 1024
+}
+
+/// Issue 15: huge metadata is refused, and sessions with large photos are held only up to
+/// `--max-store-bytes`, so a stream of large creates cannot grow the server without end; nor
+/// can the lists that show them.
+#[test]
+fn memory_stays_bounded_under_huge_metadata_and_large_photos() {
+    if !std::path::Path::new("/proc/self/status").exists() {
+        eprintln!("SKIPPED: needs /proc to read resident memory");
+        return;
+    }
+    let (mut child, addr) = start(&["--port", "0", "--max-store-bytes", "64MiB"], &[]);
+    let pad = "x".repeat(15 * 1024 * 1024);
+    let huge = format!(r#"{{"api_key":"{EVERYONE}","metadata":{{"extra":{{"pad":"{pad}"}}}}}}"#);
+    for _ in 0..10 {
+        let response = http_post(&addr, "/api/v1/flows/session/create/", &huge);
+        assert!(response.starts_with("HTTP/1.1 400"), "{}", &response[..response.len().min(300)]);
+        let detail = body_of(&response)["metadata"][0].as_str().unwrap().to_owned();
+        assert!(detail.contains("at most 65536") && detail.contains("metadata.extra.pad"), "{detail}");
+    }
+    drop(pad);
+    // A 10 MB "photo" (JPEG magic bytes, then filler: the mock checks only the format).
+    let mut photo = b"\xff\xd8\xff\xe0".to_vec();
+    photo.resize(10 * 1024 * 1024, 0x55);
+    let photo = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &photo);
+    let create = format!(r#"{{"api_key":"{INDIVIDUALS}","metadata":{{"face2face":{{"photo1":"{photo}"}}}}}}"#);
+    let mut ids = Vec::new();
+    for _ in 0..30 {
+        let response = http_post(&addr, "/api/v1/flows/session/create/", &create);
+        assert!(response.starts_with("HTTP/1.1 200"), "{}", &response[..response.len().min(300)]);
+        ids.push(body_of(&response)["session_id"].as_str().unwrap().to_owned());
+    }
+    let rss = rss_mib(child.id());
+    let listed = http_get(&addr, "/__admin/sessions?limit=10000");
+    let held = body_of(&listed).as_array().unwrap().len();
+    assert!((4..=7).contains(&held), "about 64 MiB of 10 MiB photos are held: {held}");
+    assert!(listed.len() < 1024 * 1024, "the list shows photos as summaries: {} bytes", listed.len());
+    let evicted = http_get(&addr, &format!("/__admin/sessions/{}", ids[0]));
+    assert!(evicted.contains("--max-store-bytes"), "{evicted}");
+    eprintln!("resident memory after 30 creates of 10 MiB photos: {rss} MiB");
+    // 30 sessions of 10 MiB held in full would be over 300 MiB, beside what parsing them takes.
+    assert!(rss < 250, "resident memory stays bounded: {rss} MiB");
+    terminate(&child);
+    wait_exit(&mut child, Duration::from_secs(5));
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::FlowView;
+use super::paging::{self, Page};
 use crate::domain::flow::FlowSpec;
 use crate::http::ApiError;
 use crate::http::extract::{JsonBody, QueryMap};
@@ -46,27 +47,28 @@ pub async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>)
     if state.delete_flow(&key) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("Not found.")) }
 }
 
-/// `GET /__admin/requests?path=&session_id=&api_key=&limit=`, newest first.
-#[utoipa::path(get, path = "/requests", tag = "admin", params(("path" = Option<String>, Query, description = "A part of the path"), ("session_id" = Option<String>, Query), ("api_key" = Option<String>, Query), ("limit" = Option<usize>, Query)),
-    responses((status = 200, description = "Newest first", body = Vec<Entry>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
-pub async fn list_requests(State(state): State<AppState>, query: QueryMap) -> Result<Json<Vec<Entry>>, ApiError> {
+/// `GET /__admin/requests?path=&session_id=&api_key=&limit=&offset=`, newest first.
+#[utoipa::path(get, path = "/requests", tag = "admin", params(("path" = Option<String>, Query, description = "A part of the path"), ("session_id" = Option<String>, Query), ("api_key" = Option<String>, Query), ("limit" = Option<usize>, Query, description = "At most this many (default: every entry held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the newest")),
+    responses((status = 200, description = "Newest first; X-Total-Count has how many match, Link the next page", body = Vec<Entry>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+pub async fn list_requests(
+    State(state): State<AppState>,
+    query: QueryMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> Result<axum::response::Response, ApiError> {
     let session_id = match query.get("session_id").filter(|s| !s.is_empty()) {
         Some(text) => {
             Some(Uuid::parse_str(text).map_err(|_| ApiError::field(&["session_id"], "Must be a valid UUID."))?)
         }
         None => None,
     };
-    let limit = match query.get("limit").filter(|s| !s.is_empty()) {
-        Some(text) => Some(text.parse().map_err(|_| ApiError::field(&["limit"], "A valid integer is required."))?),
-        None => None,
-    };
+    let page = Page::parse(&query, paging::MAX_LIMIT)?;
     let filter = Filter {
         path: query.get("path").filter(|s| !s.is_empty()).map(str::to_owned),
         session_id,
         api_key: query.get("api_key").filter(|s| !s.is_empty()).map(str::to_owned),
-        limit,
     };
-    Ok(Json(state.journal().list(&filter)))
+    let (entries, total) = state.journal().list(&filter, page.offset, page.limit);
+    Ok(page.respond(entries, total, &uri.to_string()))
 }
 
 #[utoipa::path(delete, path = "/requests", tag = "admin", responses((status = 204, description = "Cleared")))]
@@ -114,10 +116,18 @@ pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
     )
 }
 
-/// `GET /__admin/webhooks`: every delivery attempt, oldest first.
-#[utoipa::path(get, path = "/webhooks", tag = "admin", responses((status = 200, description = "Every delivery attempt, oldest first", body = Vec<crate::webhook::Attempt>)))]
-pub async fn list_webhooks(State(state): State<AppState>) -> Json<Vec<crate::webhook::Attempt>> {
-    Json(state.webhooks().attempts())
+/// `GET /__admin/webhooks?limit=&offset=`: the delivery attempts held, oldest first.
+#[utoipa::path(get, path = "/webhooks", tag = "admin",
+    params(("limit" = Option<usize>, Query, description = "At most this many (default: every attempt held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the oldest")),
+    responses((status = 200, description = "Delivery attempts, oldest first; X-Total-Count has how many are held, Link the next page", body = Vec<crate::webhook::Attempt>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    query: QueryMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> Result<axum::response::Response, ApiError> {
+    let page = Page::parse(&query, paging::MAX_LIMIT)?;
+    let (attempts, total) = state.webhooks().attempts(page.offset, page.limit);
+    Ok(page.respond(attempts, total, &uri.to_string()))
 }
 
 /// The virtual clock: its time and how far it runs ahead of the real one.

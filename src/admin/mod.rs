@@ -19,6 +19,7 @@ use crate::session::{FailureReason, Session, TransitionError};
 use crate::state::{AppState, OutcomeChoice, SessionError, selector_help, selects_any};
 
 pub mod control;
+pub mod paging;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -160,11 +161,22 @@ impl SessionView {
     }
 }
 
-#[utoipa::path(get, path = "/sessions", tag = "admin", responses((status = 200, description = "Newest first", body = Vec<SessionView>)))]
-async fn list_sessions(State(state): State<AppState>) -> Json<Vec<SessionView>> {
+/// How many sessions a page of `GET /__admin/sessions` holds when the query does not say.
+pub const SESSIONS_PAGE: usize = 100;
+
+#[utoipa::path(get, path = "/sessions", tag = "admin",
+    params(("limit" = Option<usize>, Query, description = "At most this many (default 100, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the newest")),
+    responses((status = 200, description = "Newest first, one page; X-Total-Count has how many there are, Link the next page", body = Vec<SessionView>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    query: crate::http::extract::QueryMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+) -> Result<axum::response::Response, ApiError> {
+    let page = paging::Page::parse(&query, SESSIONS_PAGE)?;
     let public_url = state.public_url().to_owned();
     let ttl = state.session_ttl();
-    Json(state.map_sessions(|s| SessionView::of(s, &public_url, ttl)))
+    let (views, total) = state.page_of_sessions(page.offset, page.limit, |s| SessionView::of(s, &public_url, ttl));
+    Ok(page.respond(views, total, &uri.to_string()))
 }
 
 fn session_view(state: &AppState, id: &Uuid) -> Result<SessionView, ApiError> {

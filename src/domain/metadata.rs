@@ -409,6 +409,31 @@ mod tests {
     }
 
     #[test]
+    fn metadata_besides_the_photo_is_kept_up_to_64_kib_and_refused_past_it() {
+        let near = "x".repeat(MAX_METADATA_BYTES - 100);
+        let kept = Metadata::parse(json!({"extra": {"iin": "900101300017"}, "my_id": near}), Some(FLOW)).unwrap();
+        assert!(kept.held_bytes > MAX_METADATA_BYTES - 100 && kept.held_bytes <= MAX_METADATA_BYTES);
+        let got = messages(json!({"a": "x".repeat(40_000), "b": {"c": "y".repeat(30_000)}, "d": 1}));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "metadata");
+        assert!(
+            got[0].1.starts_with("metadata takes 70")
+                && got[0].1.contains("at most 65536")
+                && got[0]
+                    .1
+                    .contains("The largest: metadata.a (40003 bytes), metadata.b (30009 bytes), metadata.d (2 bytes)."),
+            "{}",
+            got[0].1
+        );
+        let png = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            [b"\x89PNG\r\n\x1a\n".as_slice(), &vec![0; 100_000]].concat(),
+        );
+        let photo = Metadata::parse(json!({"face2face": {"photo1": png}}), Some(FLOW)).unwrap();
+        assert!(photo.held_bytes > 100_000, "the photo is counted in what is held, not in the limit");
+    }
+
+    #[test]
     fn skip_input_lists_every_unmet_precondition() {
         let got = messages(json!({"edocument": {"skip_input": true}}));
         let path = "metadata.edocument.skip_input".to_owned();

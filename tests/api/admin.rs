@@ -122,6 +122,56 @@ async fn sessions_are_listed_newest_first() {
     assert_eq!(ids, vec![second.as_str(), first.as_str()]);
 }
 
+/// Lists answer a page at a time, with the total and a link to the next page.
+#[tokio::test]
+async fn admin_lists_answer_pages_with_the_total_and_a_link_to_the_next() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for _ in 0..105 {
+        ids.push(app.create_ok(&json!({"api_key": EVERYONE})).await);
+    }
+    ids.reverse();
+    let page = |query: &'static str| {
+        let app = &app;
+        async move {
+            let response = app.client.get(app.url(&format!("/__admin/sessions{query}"))).send().await.unwrap();
+            let total = response.headers()["x-total-count"].to_str().unwrap().to_owned();
+            let link = response.headers().get("link").map(|l| l.to_str().unwrap().to_owned());
+            let list: Vec<String> = response
+                .json::<Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["session_id"].as_str().unwrap().to_owned())
+                .collect();
+            (list, total, link)
+        }
+    };
+    let (first, total, link) = page("").await;
+    assert_eq!((first.len(), total.as_str()), (100, "105"), "a default page of 100, newest first");
+    assert_eq!(first, ids[..100]);
+    assert_eq!(link.as_deref(), Some("</__admin/sessions?limit=100&offset=100>; rel=\"next\""));
+    let (rest, _, link) = page("?limit=100&offset=100").await;
+    assert_eq!((rest, link), (ids[100..].to_vec(), None), "the last page has no next");
+    let (two, _, link) = page("?limit=2&offset=3").await;
+    assert_eq!(two, ids[3..5]);
+    assert_eq!(link.as_deref(), Some("</__admin/sessions?limit=2&offset=5>; rel=\"next\""));
+    for bad in ["?limit=-1", "?limit=x", "?offset=1.5", "?limit=10001"] {
+        let (status, body) = app.get(&format!("/__admin/sessions{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+
+    let response = app.client.get(app.url("/__admin/requests?limit=3&offset=1&path=/create/")).send().await.unwrap();
+    assert_eq!(response.headers()["x-total-count"], "105");
+    let link = response.headers()["link"].to_str().unwrap().to_owned();
+    assert_eq!(link, "</__admin/requests?path=%2Fcreate%2F&limit=3&offset=4>; rel=\"next\"");
+    let entries: Value = response.json().await.unwrap();
+    let sessions: Vec<&str> = entries.as_array().unwrap().iter().map(|e| e["session_id"].as_str().unwrap()).collect();
+    assert_eq!(sessions, ids[1..4], "the journal pages newest first too");
+}
+
 #[tokio::test]
 async fn a_session_is_one_time_completing_it_twice_is_a_conflict() {
     let app = spawn_app().await;
