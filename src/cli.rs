@@ -152,9 +152,14 @@ pub struct ServeArgs {
     /// How many connections are served at once; more wait to be accepted.
     #[arg(long, env = "BKZ_MOCK_MAX_CONNECTIONS", value_name = "N", default_value_t = crate::config::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
-    /// How long a client may take to send a request's headers, e.g. 10s.
+    /// How long a client may take to send a request's headers, e.g. 10s; a connection that
+    /// sends nothing for this long is closed.
     #[arg(long, env = "BKZ_MOCK_HEADER_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: std::time::Duration,
+    /// How long a client may take to send a request's body once its headers are in, e.g. 10s;
+    /// later, the request is answered 408.
+    #[arg(long, env = "BKZ_MOCK_BODY_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub body_timeout: std::time::Duration,
     /// Keep flows and sessions in this JSON file across restarts (written atomically, loaded at
     /// start-up; a file that does not load stops start-up).
     #[arg(long, env = "BKZ_MOCK_STATE_FILE", value_name = "FILE")]
@@ -199,6 +204,7 @@ impl ServeArgs {
             session_ttl: Some(self.session_ttl).filter(|ttl| !ttl.is_zero()),
             max_connections: self.max_connections.max(1),
             header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
             state_file: self.state_file,
         }
     }

@@ -43,8 +43,10 @@ pub struct Config {
     pub session_ttl: Option<Duration>,
     /// How many connections are served at once; more wait to be accepted.
     pub max_connections: usize,
-    /// How long a client may take to send a request's headers.
+    /// How long a client may take to send a request's headers (or its first byte).
     pub header_timeout: Duration,
+    /// How long a client may take to send a request's body, after its headers.
+    pub body_timeout: Duration,
     /// Where flows and sessions are kept across restarts.
     pub state_file: Option<PathBuf>,
 }
@@ -53,6 +55,7 @@ pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 pub const DEFAULT_MAX_STORE_BYTES: usize = 512 * 1024 * 1024;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub const DEFAULT_JOURNAL_LIMIT: usize = 1000;
 
@@ -90,6 +93,7 @@ impl Default for Config {
             session_ttl: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             state_file: None,
         }
     }

@@ -33,6 +33,7 @@ pub mod page;
 pub mod persist;
 pub mod report;
 pub mod scenario;
+pub mod server;
 pub mod session;
 pub mod startup;
 pub mod state;

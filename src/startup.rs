@@ -7,14 +7,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
-use crate::http::DropConnection;
 use crate::state::{AppState, StateConfig};
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    max_connections: usize,
-    header_timeout: Duration,
+    limits: crate::server::Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +64,12 @@ impl Application {
             },
             restored,
         );
-        Ok(Self { listener, state, max_connections: config.max_connections, header_timeout: config.header_timeout })
+        let limits = crate::server::Limits {
+            max_connections: config.max_connections,
+            header_timeout: config.header_timeout,
+            body_timeout: config.body_timeout,
+        };
+        Ok(Self { listener, state, limits })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -82,72 +85,12 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
-    /// (for at most ten seconds).
-    ///
-    /// The accept loop is our own rather than `axum::serve` so that a scripted fault can drop a
-    /// connection without answering: a response marked `DropConnection` turns into a service
-    /// error, and hyper closes the connection instead of writing it.
+    /// (for at most ten seconds), then writes the state file a last time.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        use hyper_util::rt::{TokioExecutor, TokioIo};
-
         let state = self.state.clone();
         let saver = state.has_state_file().then(|| tokio::spawn(save_periodically(state.clone())));
         let app = crate::http::app(self.state);
-        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-        // A client that never finishes its headers gives up its connection after this long.
-        builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(self.header_timeout);
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        // At most this many connections at once; the next waits to be accepted, so slow or
-        // idle clients cannot take every file descriptor.
-        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(self.max_connections));
-        tokio::pin!(shutdown);
-        loop {
-            let slot = tokio::select! {
-                slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-                () = &mut shutdown => break,
-            };
-            let stream = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait instead of spinning.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            stream.set_nodelay(true).ok();
-            // One handle per connection, cloned for each of its requests: its count is written
-            // by the core serving the connection only, where cloning the shared `App` on every
-            // request had both cores write the same counters.
-            let app = std::sync::Arc::new(app.clone());
-            let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                let app = std::sync::Arc::clone(&app);
-                async move {
-                    let answer = app.handle(request.map(axum::body::Body::new));
-                    let response = crate::http::answer_even_if_panicking(answer).await;
-                    if response.extensions().get::<DropConnection>().is_some() {
-                        return Err(DroppedByFault);
-                    }
-                    Ok(response)
-                }
-            });
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-            let connection = graceful.watch(connection);
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!("connection ended: {e}");
-                }
-                drop(slot);
-            });
-        }
-        drop(self.listener);
-        tokio::select! {
-            () = graceful.shutdown() => {}
-            () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("in-flight requests did not finish in 10 s"),
-        }
+        crate::server::serve(self.listener, app, self.limits, shutdown).await;
         if let Some(saver) = saver {
             saver.abort();
             // The last word: everything the finished requests changed.
@@ -174,18 +117,6 @@ async fn save_periodically(state: AppState) {
         }
     }
 }
-
-/// The service error that makes hyper close a connection without answering.
-#[derive(Debug)]
-struct DroppedByFault;
-
-impl std::fmt::Display for DroppedByFault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped by a scripted fault")
-    }
-}
-
-impl std::error::Error for DroppedByFault {}
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends). The handlers are installed when
 /// this is called, not when the future is first polled: a SIGTERM that arrives right after

@@ -370,3 +370,33 @@ fn memory_stays_bounded_under_huge_metadata_and_large_photos() {
     terminate(&child);
     wait_exit(&mut child, Duration::from_secs(5));
 }
+
+/// Issue 15: a client that sends a whole create and then shuts its side down
+/// (`shutdown(SHUT_WR)`) got no answer about half the time, and no session was made. Against the
+/// binary: in-process, the race did not show.
+#[test]
+fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
+    use std::io::{Read, Write};
+    let (mut child, addr) = start(&["--port", "0"], &[]);
+    let host = addr.strip_prefix("http://").unwrap();
+    let body = format!(r#"{{"api_key":"{EVERYONE}"}}"#);
+    let mut answered = 0;
+    for _ in 0..40 {
+        let mut socket = std::net::TcpStream::connect(host).unwrap();
+        socket.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let request = format!(
+            "POST /api/v1/flows/session/create/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(request.as_bytes()).unwrap();
+        socket.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        let _ = socket.read_to_string(&mut answer);
+        answered += usize::from(answer.starts_with("HTTP/1.1 200"));
+    }
+    let listed = http_get(&addr, "/__admin/sessions?limit=1");
+    terminate(&child);
+    wait_exit(&mut child, Duration::from_secs(5));
+    assert_eq!(answered, 40, "every half-closed client got its answer");
+    assert!(listed.to_ascii_lowercase().contains("x-total-count: 40"), "every create made its session: {listed}");
+}

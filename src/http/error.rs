@@ -52,6 +52,15 @@ impl ApiError {
         )
     }
 
+    /// A request body that could not be read: too slow (408, and the connection closes), or
+    /// broken off.
+    pub fn body_unread(error: &(dyn std::error::Error + 'static)) -> Self {
+        match super::deadline::timed_out(error) {
+            Some(timed_out) => Self::detail(StatusCode::REQUEST_TIMEOUT, format!("Request timeout: {timed_out}.")),
+            None => Self::bad_request(format!("Could not read the request body: {error}")),
+        }
+    }
+
     /// One field error at `path`.
     pub fn field(path: &[&str], message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::new();
@@ -87,6 +96,12 @@ impl IntoResponse for ApiError {
         let mut response = (self.status(), Json(self.body())).into_response();
         if matches!(self, Self::Dropped) {
             response.extensions_mut().insert(DropConnection);
+        }
+        if self.status() == StatusCode::REQUEST_TIMEOUT {
+            // The rest of a slow body is not waited for.
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
         }
         response
     }

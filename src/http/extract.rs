@@ -40,7 +40,7 @@ impl FromRequest<AppState> for BodyBytes {
         match http_body_util::BodyExt::collect(limited).await {
             Ok(collected) => Ok(Self(collected.to_bytes())),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::payload_too_large(state.max_body())),
-            Err(e) => Err(ApiError::bad_request(format!("Could not read the request body: {e}"))),
+            Err(e) => Err(ApiError::body_unread(&*e)),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! place (with `admin/`) that knows status codes and JSON wire shapes.
 
 pub mod api;
+pub mod deadline;
 pub mod error;
 pub mod extract;
 pub mod fault;

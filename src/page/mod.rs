@@ -135,7 +135,20 @@ impl Form {
         self.fields.get(name).map_or("", String::as_str)
     }
 
-    async fn read(request: Request, state: &AppState) -> Result<Self, String> {
+    /// Reads the form; a body that cannot be read is refused with its status: 413 over
+    /// `--max-body`, 408 past `--body-timeout`, 400 otherwise.
+    async fn read(request: Request, state: &AppState) -> Result<Self, (StatusCode, String)> {
+        fn refused(
+            error: &(dyn std::error::Error + 'static),
+            status: StatusCode,
+            text: String,
+        ) -> (StatusCode, String) {
+            match crate::http::deadline::timed_out(error) {
+                Some(timed_out) => (StatusCode::REQUEST_TIMEOUT, timed_out.to_string()),
+                None if status == StatusCode::PAYLOAD_TOO_LARGE => (status, text),
+                None => (StatusCode::BAD_REQUEST, text),
+            }
+        }
         let is_multipart = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -143,15 +156,17 @@ impl Form {
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         let mut form = Self { fields: HashMap::new(), files: HashMap::new() };
         if !is_multipart {
-            let bytes = Bytes::from_request(request, state).await.map_err(|e| e.body_text())?;
+            let bytes =
+                Bytes::from_request(request, state).await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
             form.fields = url::form_urlencoded::parse(&bytes).into_owned().collect();
             return Ok(form);
         }
-        let mut multipart = Multipart::from_request(request, state).await.map_err(|e| e.body_text())?;
-        while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+        let mut multipart =
+            Multipart::from_request(request, state).await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| refused(&e, e.status(), e.body_text()))? {
             let name = field.name().unwrap_or_default().to_owned();
             let is_file = field.file_name().is_some();
-            let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+            let bytes = field.bytes().await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
             if is_file {
                 // A file input left empty still sends a part, with no bytes.
                 if !bytes.is_empty() {
@@ -182,7 +197,7 @@ async fn submit(
     };
     let form = match Form::read(request, &state).await {
         Ok(form) => form,
-        Err(reason) => return MessagePage::bad_request(&q, reason),
+        Err((status, reason)) => return MessagePage::refused(&q, status, reason),
     };
     let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
     if state.expired_at(&id).is_some() {

@@ -279,8 +279,19 @@ impl MessagePage {
     }
 
     pub fn bad_request(q: &PageQuery, reason: String) -> Response {
+        Self::refused(q, StatusCode::BAD_REQUEST, reason)
+    }
+
+    /// A request the page cannot take (a form too large, too slow, or broken), with its status.
+    pub fn refused(q: &PageQuery, status: StatusCode, reason: String) -> Response {
         let t = q.locale.texts();
-        Self::new(q, "error", "bad-request", t.bad_request_title, vec![reason]).respond(StatusCode::BAD_REQUEST)
+        let mut response = Self::new(q, "error", "bad-request", t.bad_request_title, vec![reason]).respond(status);
+        if status == StatusCode::REQUEST_TIMEOUT {
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+        }
+        response
     }
 
     pub fn bad_redirect(q: &PageQuery, redirect: &str) -> Response {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{EVERYONE, TestApp, read, spawn_app, spawn_with};
 use biometric_kz_mock::Config;
@@ -175,11 +175,11 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_and_blocks_nobody()
 async fn connections_beyond_the_cap_wait_instead_of_failing() {
     let app = spawn_with(Config { max_connections: 2, ..Config::default() }).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
-    let held =
-        (tokio::net::TcpStream::connect(&addr).await.unwrap(), tokio::net::TcpStream::connect(&addr).await.unwrap());
+    // Two connections in the middle of their headers (silent ones would give way).
+    let held = hold_sockets(&addr, 2, b"GET /__admin/health HTTP/1.1\r\n").await;
     let waiting =
         tokio::time::timeout(Duration::from_millis(300), app.client.get(app.url("/__admin/health")).send()).await;
-    assert!(waiting.is_err(), "a third connection waits while two are held");
+    assert!(waiting.is_err(), "a third connection waits while two are busy");
     drop(held);
     let (status, _) = app.get("/__admin/health").await;
     assert_eq!(status, StatusCode::OK, "and is served once one is free");
@@ -224,4 +224,90 @@ async fn the_clock_stops_at_the_year_9000_and_everything_still_works_there() {
     let report = app.client.post(app.url(&format!("/api/v1/flows/session/{late}/report/?technology=F2F")));
     let (status, body) = read(report.json(&json!({"api_key": EVERYONE})).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Opens `n` sockets to `addr`, each sending `first` (nothing when empty), and keeps them open.
+async fn hold_sockets(addr: &str, n: usize, first: &[u8]) -> Vec<tokio::net::TcpStream> {
+    // Each socket is two descriptors in this process (ours and the server's end).
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let mut socket = tokio::net::TcpStream::connect(addr).await.expect("the backlog takes it");
+        if !first.is_empty() {
+            socket.write_all(first).await.unwrap();
+        }
+        held.push(socket);
+    }
+    held
+}
+
+async fn health_within(app: &TestApp, within: Duration) -> Duration {
+    let start = std::time::Instant::now();
+    let answer = tokio::time::timeout(within, app.client.get(app.url("/__admin/health")).send()).await;
+    let status = answer.expect("health answered in time").expect("health answered").status();
+    assert_eq!(status, StatusCode::OK);
+    start.elapsed()
+}
+
+/// Issue 15: 1,200 sockets that connect and send nothing (more than the 1,024-connection cap
+/// and the listener's backlog) once locked everyone out. Now the one silent longest gives way
+/// to each newcomer, and all of them are closed after the header timeout.
+#[tokio::test]
+async fn twelve_hundred_silent_sockets_cannot_lock_anyone_out() {
+    let app = spawn_with(Config { header_timeout: Duration::from_secs(2), ..Config::default() }).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut silent = hold_sockets(&addr, 1200, b"").await;
+    let took = health_within(&app, Duration::from_secs(3)).await;
+    assert!(took < Duration::from_secs(1), "a silent socket gave way at once: {took:?}");
+    // And each silent socket is closed by the header timeout.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut closed = 0;
+    for socket in &mut silent {
+        let mut byte = [0u8; 1];
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(10), socket.read(&mut byte)).await {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, silent.len(), "every silent socket is closed");
+}
+
+/// Issue 15: 1,200 clients that send headers announcing a body and then nothing more hold their
+/// connections only until the body timeout; the cap's newcomers are served after that.
+#[tokio::test]
+async fn twelve_hundred_slow_bodies_are_cut_off_by_the_body_timeout() {
+    let timeouts =
+        Config { header_timeout: Duration::from_secs(2), body_timeout: Duration::from_secs(2), ..Config::default() };
+    let app = spawn_with(timeouts).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let head = b"POST /api/v1/flows/session/create/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{";
+    let mut slow = hold_sockets(&addr, 1200, head).await;
+    health_within(&app, Duration::from_secs(3)).await;
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(3), slow[0].read_to_string(&mut answer)).await.unwrap().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("--body-timeout"), "the detail names the flag: {answer}");
+}
+
+#[tokio::test]
+async fn a_slow_page_upload_is_answered_408_and_an_oversized_one_413() {
+    let config = Config { body_timeout: Duration::from_millis(300), max_body: 1024, ..Config::default() };
+    let app = spawn_with(config).await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /flow/{sid}/LDHP HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 500\r\n\r\n--b\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(3), socket.read_to_string(&mut answer)).await.unwrap().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("data-testid=\"error\""), "the page's own error screen: {answer}");
+
+    let big = reqwest::multipart::Form::new().text("action", "passed").text("pad", "x".repeat(4096));
+    let response = app.client.post(app.url(&format!("/flow/{sid}/LDHP"))).multipart(big).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let form = [("action", "passed"), ("pad", &"x".repeat(4096))];
+    let response = app.client.post(app.url(&format!("/flow/{sid}/LDHP"))).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "URL-encoded too");
 }
