@@ -29,6 +29,8 @@ use crate::session::{Event, Session};
 const ATTEMPTS: u32 = 5;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const TIMEOUT: Duration = Duration::from_secs(5);
+/// How many dead kept-alive connections one attempt may meet before it counts (`Webhooks::post`).
+const STALE_RETRIES: usize = 8;
 
 /// One delivery attempt, as `GET /__admin/webhooks` lists it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -61,7 +63,7 @@ struct Envelope {
 pub const MAX_ATTEMPT_BYTES: usize = 32 * 1024 * 1024;
 
 pub struct Webhooks {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<TrackingConnector, Full<Bytes>>,
     attempts: Mutex<Attempts>,
     limit: usize,
     max_bytes: usize,
@@ -82,9 +84,9 @@ impl Webhooks {
 
     /// Keeps at most `limit` attempts and `max_bytes` of their envelopes.
     pub fn bounded(limit: usize, max_bytes: usize) -> Arc<Self> {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(TIMEOUT));
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(TIMEOUT));
+        let client = Client::builder(TokioExecutor::new()).build(TrackingConnector(http));
         Arc::new(Self { client, attempts: Mutex::default(), limit: limit.max(1), max_bytes, queues: Mutex::default() })
     }
 
@@ -150,23 +152,58 @@ impl Webhooks {
         }
     }
 
+    /// One attempt. A request that fails on a kept-alive connection (one that has carried an
+    /// answered request before), which the receiver closed meanwhile without saying so, is sent
+    /// again at once: the pool has dropped the dead connection, so the second try opens a fresh
+    /// one. Not counted as an attempt: the receiver never answered the first.
     async fn post(&self, envelope: &Envelope) -> Result<u16, String> {
+        // The pool may hold several such connections; each failure drops one. A fresh connection
+        // is tried at the latest once they are gone.
+        for _ in 0..STALE_RETRIES {
+            match self.post_once(envelope).await {
+                Err(PostError::Reused(e)) => {
+                    tracing::debug!(
+                        "webhook to {} failed on a reused connection ({e}); sending it again",
+                        envelope.url
+                    );
+                }
+                other => return other.map_err(|e| e.to_string()),
+            }
+        }
+        self.post_once(envelope).await.map_err(|e| e.to_string())
+    }
+
+    async fn post_once(&self, envelope: &Envelope) -> Result<u16, PostError> {
         if envelope.url.starts_with("https://") {
-            return Err(
+            return Err(PostError::Other(
                 "https webhook URLs are not supported by the mock's sender (it has no TLS); use an http:// receiver"
                     .into(),
-            );
+            ));
         }
         let body = envelope.payload.get().as_bytes().to_vec();
-        let request = hyper::Request::post(&envelope.url)
+        let mut request = hyper::Request::post(&envelope.url)
             .header("content-type", "application/json")
             .header("user-agent", concat!("biometric-kz-mock/", env!("CARGO_PKG_VERSION")))
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| PostError::Other(e.to_string()))?;
+        let connection = hyper_util::client::legacy::connect::capture_connection(&mut request);
+        let used = || {
+            let mut extras = hyper::http::Extensions::new();
+            if let Some(connected) = connection.connection_metadata().as_ref() {
+                connected.get_extras(&mut extras);
+            }
+            extras.remove::<Used>()
+        };
         match tokio::time::timeout(TIMEOUT, self.client.request(request)).await {
-            Ok(Ok(response)) => Ok(response.status().as_u16()),
-            Ok(Err(e)) => Err(format!("request failed: {e}")),
-            Err(_) => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
+            Ok(Ok(response)) => {
+                if let Some(used) = response.extensions().get::<Used>() {
+                    used.set();
+                }
+                Ok(response.status().as_u16())
+            }
+            Ok(Err(e)) if !e.is_connect() && used().is_some_and(|u| u.get()) => Err(PostError::Reused(e)),
+            Ok(Err(e)) => Err(PostError::Request(e)),
+            Err(_) => Err(PostError::Other(format!("no answer within {} s", TIMEOUT.as_secs()))),
         }
     }
 
@@ -198,6 +235,117 @@ impl Webhooks {
             delivered,
             payload: Arc::clone(&envelope.payload),
         });
+    }
+}
+
+/// Why one attempt failed.
+enum PostError {
+    /// The HTTP client's error (connecting, sending, reading the answer).
+    Request(hyper_util::client::legacy::Error),
+    /// The same, on a connection that had carried an answered request before.
+    Reused(hyper_util::client::legacy::Error),
+    Other(String),
+}
+
+impl std::fmt::Display for PostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Request(e) | Self::Reused(e) => write!(f, "request failed: {e}"),
+            Self::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+/// The HTTP connector, marking each connection it opens with a flag that says whether the
+/// connection has carried an answered request yet: a request that fails on a connection that
+/// has, failed on a kept-alive one (`Webhooks::post`).
+#[derive(Clone)]
+struct TrackingConnector(HttpConnector);
+
+/// Whether a connection has carried an answered request (a `Connected` extra).
+#[derive(Clone, Default)]
+struct Used(Arc<std::sync::atomic::AtomicBool>);
+
+impl Used {
+    fn get(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A connection of `TrackingConnector`.
+struct Tracked {
+    io: hyper_util::rt::TokioIo<tokio::net::TcpStream>,
+    used: Used,
+}
+
+impl tower::Service<hyper::Uri> for TrackingConnector {
+    type Response = Tracked;
+    type Error = <HttpConnector as tower::Service<hyper::Uri>>::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Tracked, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: hyper::Uri) -> Self::Future {
+        let connecting = self.0.call(uri);
+        Box::pin(async move { Ok(Tracked { io: connecting.await?, used: Used::default() }) })
+    }
+}
+
+impl hyper_util::client::legacy::connect::Connection for Tracked {
+    fn connected(&self) -> hyper_util::client::legacy::connect::Connected {
+        self.io.connected().extra(self.used.clone())
+    }
+}
+
+impl hyper::rt::Read for Tracked {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Tracked {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
 }
 

@@ -192,10 +192,19 @@ pub fn repeated_api_key(flows: &[Flow]) -> Option<(usize, usize)> {
     super::first_repeat(flows.iter().map(|f| &f.api_key))
 }
 
-/// An absolute `http://` or `https://` URL with a host.
+/// An absolute `http://` or `https://` URL with a host, written as it will be sent: no control
+/// characters (which the URL parser would quietly drop, but which a `Location` header cannot
+/// carry) and no spaces.
 pub fn is_http_url(s: &str) -> bool {
-    url::Url::parse(s)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
+    !has_control_or_space(s)
+        && url::Url::parse(s)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
+/// Whether `s` holds a control character (CR, LF, NUL, DEL, ...) or a space: what no URL sent
+/// in a header may hold.
+pub fn has_control_or_space(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
 #[cfg(test)]
@@ -203,6 +212,26 @@ mod tests {
     use super::*;
 
     const KEY: &str = "k-0123456789012345678901234567890123456789012345";
+
+    #[test]
+    fn http_urls_are_absolute_with_a_host_and_nothing_a_header_cannot_carry() {
+        for good in ["https://ok.example/x?a=1", "http://127.0.0.1:8080/back"] {
+            assert!(is_http_url(good), "{good}");
+        }
+        for bad in [
+            "/relative",
+            "javascript:alert(1)",
+            "https://",
+            "https://ok.example/x\r\nX-Evil: 1",
+            "https://ok.example/\nx",
+            "https://ok.example/\0",
+            "https://ok.example/\u{7f}",
+            "https://ok.example/a b",
+            "\thttps://ok.example/",
+        ] {
+            assert!(!is_http_url(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn the_built_in_flows_file_is_valid() {

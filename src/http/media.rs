@@ -61,31 +61,105 @@ async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap)
     let disposition = format!("attachment; filename=\"liveness-{id}.{}\"", video.extension);
     response_headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).expect("ASCII"));
 
-    // A Range header that does not parse is ignored, as RFC 9110 says; several ranges are
-    // answered with the whole file, which the RFC allows (no multipart/byteranges here).
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| http_range_header::parse_range_header(v).ok())
-        .filter(|parsed| parsed.ranges.len() == 1);
-    let Some(range) = range else {
-        return Ok((StatusCode::OK, response_headers, Body::from(video.bytes)).into_response());
-    };
-    match range.validate(total) {
-        Ok(ranges) if !ranges.is_empty() && total > 0 => {
-            let (start, end) = (*ranges[0].start(), *ranges[0].end());
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).map_or(Range::Whole, |v| byte_range(v, total));
+    match range {
+        Range::Whole => Ok((StatusCode::OK, response_headers, Body::from(video.bytes)).into_response()),
+        Range::Part(start, end) => {
             let content_range = format!("bytes {start}-{end}/{total}");
             response_headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&content_range).expect("ASCII"));
             let part = video.bytes.slice(usize::try_from(start).unwrap_or(0)..=usize::try_from(end).unwrap_or(0));
             Ok((StatusCode::PARTIAL_CONTENT, response_headers, Body::from(part)).into_response())
         }
-        _ => {
+        Range::Unsatisfiable => {
             let content_range = format!("bytes */{total}");
             response_headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&content_range).expect("ASCII"));
             response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             let body = json!({"detail": format!("The requested range is outside the video's {total} bytes.")});
             Ok((StatusCode::RANGE_NOT_SATISFIABLE, response_headers, Json(body)).into_response())
         }
+    }
+}
+
+/// What a `Range` header asks of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Range {
+    /// No single byte range (another unit, a syntax error, several ranges: RFC 9110 lets a
+    /// server ignore those): the whole file, 200.
+    Whole,
+    /// The first and the last byte: 206.
+    Part(u64, u64),
+    /// Nothing of the file: 416.
+    Unsatisfiable,
+}
+
+/// The one byte range a `Range` header asks of a `total`-byte file (RFC 9110, 14.1.2). A suffix
+/// longer than the file is the whole file; the unit is case-insensitive.
+fn byte_range(header: &str, total: u64) -> Range {
+    single_range(header, total).unwrap_or(Range::Whole)
+}
+
+fn single_range(header: &str, total: u64) -> Option<Range> {
+    let (unit, spec) = header.trim().split_once('=')?;
+    if !unit.trim().eq_ignore_ascii_case("bytes") || spec.contains(',') {
+        return None;
+    }
+    let (first, last) = spec.trim().split_once('-')?;
+    let number = |text: &str| -> Option<Option<u64>> {
+        let text = text.trim();
+        if text.is_empty() {
+            Some(None)
+        } else if text.bytes().all(|b| b.is_ascii_digit()) {
+            // More digits than a u64 holds: past any file's end.
+            Some(Some(text.parse().unwrap_or(u64::MAX)))
+        } else {
+            None
+        }
+    };
+    let part = match (number(first)?, number(last)?) {
+        (None, None) => return None,
+        // `-N`: the last N bytes; `-0` asks for nothing.
+        (None, Some(0)) => None,
+        (None, Some(suffix)) => (total > 0).then(|| (total.saturating_sub(suffix), total - 1)),
+        (Some(start), last) => {
+            if last.is_some_and(|last| last < start) {
+                return None;
+            }
+            (start < total).then(|| (start, last.map_or(total - 1, |last| last.min(total - 1))))
+        }
+    };
+    Some(part.map_or(Range::Unsatisfiable, |(start, end)| Range::Part(start, end)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Range, byte_range};
+
+    #[test]
+    fn byte_ranges_follow_rfc_9110() {
+        let cases: [(&str, Range); 17] = [
+            ("bytes=0-99", Range::Part(0, 99)),
+            ("bytes=100-", Range::Part(100, 999)),
+            ("bytes=-10", Range::Part(990, 999)),
+            ("bytes=-99999999", Range::Part(0, 999)),
+            ("bytes=-0", Range::Unsatisfiable),
+            ("bytes=5-5000", Range::Part(5, 999)),
+            ("bytes=999-999", Range::Part(999, 999)),
+            ("bytes=1000-", Range::Unsatisfiable),
+            ("bytes=99999999999999999999999-", Range::Unsatisfiable),
+            ("Bytes=0-1", Range::Part(0, 1)),
+            ("BYTES = 0-1", Range::Part(0, 1)),
+            ("bytes=5-4", Range::Whole),
+            ("bytes=0-5,10-20", Range::Whole),
+            ("items=0-5", Range::Whole),
+            ("bytes=x-y", Range::Whole),
+            ("bytes=-", Range::Whole),
+            ("bytes", Range::Whole),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(byte_range(header, 1000), expected, "{header}");
+        }
+        assert_eq!(byte_range("bytes=0-", 0), Range::Unsatisfiable, "nothing of an empty file");
+        assert_eq!(byte_range("bytes=-5", 0), Range::Unsatisfiable);
     }
 }
 

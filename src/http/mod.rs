@@ -135,10 +135,17 @@ fn admin_auth(state: &AppState, request: &Request<Body>) -> Option<Response> {
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.into_owned());
     match bearer.or(query_token) {
-        Some(given) if given == expected => None,
+        Some(given) if same_secret(given.as_bytes(), expected.as_bytes()) => None,
         Some(_) => Some(unauthorized("Invalid token.")),
         None => Some(unauthorized("Authentication credentials were not provided.")),
     }
+}
+
+/// Whether two secrets are equal, in a time that does not depend on where they first differ
+/// (only on their lengths), so that timing answers does not reveal the token a byte at a time.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    bool::from(given.ct_eq(expected))
 }
 
 /// `answer`'s response, or, if it panics (a bug of ours), a 500 in the vendor's shape that says
@@ -234,6 +241,14 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(n == 0, "boom at {n}");
         StatusCode::NO_CONTENT.into_response()
+    }
+
+    #[test]
+    fn secrets_compare_equal_only_when_every_byte_is() {
+        assert!(same_secret(b"s3cret", b"s3cret"));
+        for other in [&b"s3creT"[..], b"S3cret", b"s3cre", b"s3crett", b""] {
+            assert!(!same_secret(other, b"s3cret"), "{other:?}");
+        }
     }
 
     #[tokio::test]

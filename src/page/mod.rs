@@ -14,7 +14,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -55,6 +55,13 @@ impl PageQuery {
         }
     }
 
+    /// A `redirect` that no `Location` header could carry (CR, LF, NUL, DEL, spaces): refused with
+    /// the bad-redirect screen before anything changes, on every page request that carries it.
+    fn unsendable_redirect(&self) -> Option<Response> {
+        let redirect = self.redirect.as_deref().filter(|r| crate::domain::flow::has_control_or_space(r))?;
+        Some(MessagePage::bad_redirect(self, redirect))
+    }
+
     /// The query to carry to the next screen (`?redirect=…&locale=…`), or an empty string.
     pub fn carry(&self) -> String {
         let mut out = url::form_urlencoded::Serializer::new(String::new());
@@ -82,6 +89,9 @@ impl PageQuery {
     responses((status = 200, description = "The current step's screen", content_type = "text/html"), (status = 404, description = "Unknown session", content_type = "text/html"), (status = 410, description = "Already completed", content_type = "text/html")))]
 async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
+    if let Some(refusal) = q.unsendable_redirect() {
+        return refusal;
+    }
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
     let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
     if state.expired_at(&id).is_some() {
@@ -192,6 +202,9 @@ async fn submit(
     request: Request,
 ) -> Response {
     let q = PageQuery::parse(raw.as_deref());
+    if let Some(refusal) = q.unsendable_redirect() {
+        return refusal;
+    }
     let (Ok(id), Ok(code)) = (Uuid::parse_str(&id), code.parse::<TechnologyCode>()) else {
         return MessagePage::not_found(&q);
     };
@@ -218,10 +231,15 @@ async fn submit(
             FailureReason::known(code.family(), form.text("reason"))
                 .unwrap_or_else(|| FailureReason::default_for(code.family())),
         ),
-        _ => match state.scripted_outcome(&id, code) {
+        // A form sent without a button (Enter in a field) continues as scripted.
+        "scripted" | "" => match state.scripted_outcome(&id, code) {
             Ok(outcome) => outcome,
             Err(e) => return session_error(&q, &e),
         },
+        other => {
+            let reason = format!("Unknown action {other:?}: the page's buttons send scripted, passed or failed.");
+            return MessagePage::bad_request(&q, reason);
+        }
     };
     let needs_file = |field: &str| -> Result<(), String> {
         if action == "failed" {
@@ -289,23 +307,32 @@ fn after_step(state: &AppState, id: &Uuid, q: &PageQuery) -> Response {
 /// `GET /flow/{id}/done`: the final screen, or an error screen when `redirect` cannot be followed.
 #[utoipa::path(get, path = "/flow/{id}/done", tag = "end-user page",
     params(("id" = String, Path), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query)),
-    responses((status = 200, description = "The final screen", content_type = "text/html"), (status = 303, description = "To the redirect, or back to the current step"), (status = 400, description = "The redirect is not an absolute http(s) URL", content_type = "text/html")))]
+    responses((status = 200, description = "The final screen", content_type = "text/html"), (status = 303, description = "Back to the current step of a session not yet finished"), (status = 400, description = "The redirect is not an absolute http(s) URL", content_type = "text/html"), (status = 410, description = "Finished with a redirect: the user was sent there when the flow ended", content_type = "text/html")))]
 async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
+    if let Some(refusal) = q.unsendable_redirect() {
+        return refusal;
+    }
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
     let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
     if !snapshot.ended {
         return see_other(&format!("/flow/{id}{}", q.carry()));
     }
     match &q.redirect {
-        Some(redirect) if is_http_url(redirect) => see_other(redirect),
+        // The user was sent to the redirect when the flow ended; the session is one-time [doc].
+        Some(redirect) if is_http_url(redirect) => MessagePage::completed(&q),
         Some(redirect) => MessagePage::bad_redirect(&q, redirect),
         None => MessagePage::done(&q, snapshot.passed),
     }
 }
 
+/// 303 to `location`. Every location here is checked (`is_http_url`) or made by the page itself;
+/// one a header cannot carry would still answer an error screen, never a failure.
 fn see_other(location: &str) -> Response {
-    Redirect::to(location).into_response()
+    match axum::http::HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => MessagePage::bad_redirect(&PageQuery::default(), location),
+    }
 }
 
 /// The screen for a session that is not held: evicted to make room, or unknown.

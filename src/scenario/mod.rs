@@ -104,6 +104,10 @@ fn one() -> u32 {
     1
 }
 
+/// The longest a fault may hold a call, in milliseconds (an hour) [mock]: longer than any client
+/// timeout worth testing, and a bound on how long a scripted delay holds a connection.
+pub const MAX_FAULT_DELAY_MS: u64 = 3_600_000;
+
 impl Fault {
     /// The problems of a fault definition, as `(field, reason)`.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
@@ -118,6 +122,12 @@ impl Fault {
         }
         if self.status.is_none() && self.delay_ms == 0 && !self.drop_connection {
             out.push(("status", "a fault needs a status, a delay_ms or drop_connection".into()));
+        }
+        if self.delay_ms > MAX_FAULT_DELAY_MS {
+            out.push((
+                "delay_ms",
+                format!("a fault's delay_ms is at most {MAX_FAULT_DELAY_MS} (an hour); got {}", self.delay_ms),
+            ));
         }
         if self.times == 0 {
             out.push(("times", "times must be 1 or more".into()));

@@ -132,6 +132,8 @@ async fn admin_fault_rules_hit_any_session_for_the_next_n_calls() {
         (json!({"endpoint": "result", "status": 200}), "status"),
         (json!({"endpoint": "result"}), "status"),
         (json!({"endpoint": "video", "status": 500, "times": 0}), "times"),
+        (json!({"endpoint": "video", "delay_ms": u64::MAX}), "delay_ms"),
+        (json!({"endpoint": "video", "delay_ms": 3_600_001}), "delay_ms"),
         (json!({"status": 500}), "non_field_errors"),
     ] {
         let (status, errors) = post(&app, "/__admin/faults", body.clone()).await;

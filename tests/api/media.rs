@@ -55,6 +55,9 @@ async fn byte_ranges_are_served_as_a_video_player_asks_for_them() {
         ("bytes=100-", 100, total - 1),
         ("bytes=-10", total - 10, total - 1),
         (&format!("bytes=5-{}", total + 50) as &str, 5, total - 1),
+        // RFC 9110: a suffix longer than the file is the whole file; the unit is case-insensitive.
+        ("bytes=-99999999", 0, total - 1),
+        ("Bytes=0-9", 0, 9),
     ] {
         let response = video(&app, &sid, EVERYONE, Some(range)).await;
         assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT, "{range}");
@@ -62,9 +65,11 @@ async fn byte_ranges_are_served_as_a_video_player_asks_for_them() {
         assert_eq!(header(&response, "content-length"), (end - start + 1).to_string(), "{range}");
         assert_eq!(&response.bytes().await.unwrap()[..], &FIXTURE[start..=end], "{range}");
     }
-    let response = video(&app, &sid, EVERYONE, Some(&format!("bytes={}-", total + 1))).await;
-    assert_eq!(response.status(), StatusCode::RANGE_NOT_SATISFIABLE);
-    assert_eq!(header(&response, "content-range"), format!("bytes */{total}"));
+    for unsatisfiable in [format!("bytes={}-", total + 1), "bytes=-0".to_owned()] {
+        let response = video(&app, &sid, EVERYONE, Some(&unsatisfiable)).await;
+        assert_eq!(response.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{unsatisfiable}");
+        assert_eq!(header(&response, "content-range"), format!("bytes */{total}"));
+    }
     for ignored in ["items=0-5", "bytes=0-5,10-20", "bytes=x-y"] {
         let response = video(&app, &sid, EVERYONE, Some(ignored)).await;
         assert_eq!(response.status(), StatusCode::OK, "{ignored} is answered with the whole file");

@@ -233,6 +233,66 @@ async fn a_redirect_that_is_not_absolute_http_shows_an_error_screen() {
     }
 }
 
+/// Issue 15: a `redirect` with CR, LF, NUL or DEL answered 500 after the session had already
+/// changed. It is refused with the bad-redirect screen before anything changes, on every page.
+#[tokio::test]
+async fn a_redirect_no_header_could_carry_is_refused_before_anything_changes() {
+    let b = Browser::new().await;
+    for redirect in [
+        "https://ok.example/x\r\nX-Evil: 1",
+        "https://ok.example/\nx",
+        "https://ok.example/\0",
+        "https://ok.example/\u{7f}",
+    ] {
+        let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+        let query = format!("?redirect={}&locale=en", url_encode(redirect));
+        let (status, html) = b.get(&format!("/flow/{sid}{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{redirect:?}");
+        assert!(reason_of(&html) == "bad-redirect", "{html}");
+        let (status, _, html) = b.post(&format!("/flow/{sid}/LDHP{query}"), Form::new().text("action", "passed")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{redirect:?}: {html}");
+        assert!(reason_of(&html) == "bad-redirect", "{html}");
+        let (_, view) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
+        assert_eq!(view["status"], "CREATED", "nothing changed: {view}");
+
+        b.walk(&sid, "?locale=en").await;
+        let (status, html) = b.get(&format!("/flow/{sid}/done{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "the done screen refuses it too: {redirect:?}");
+        assert!(reason_of(&html) == "bad-redirect" && !html.contains("X-Evil: 1\r"), "{html}");
+    }
+}
+
+/// A finished session's done screen with a redirect: the user was sent there when the flow
+/// ended; afterwards the session is one-time, as the page itself says.
+#[tokio::test]
+async fn the_done_screen_of_a_finished_session_does_not_redirect_again() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let end = b.walk(&sid, "?redirect=https%3A%2F%2Fok.example%2Fback&locale=en").await;
+    assert_eq!(end, "https://ok.example/back", "the flow's end goes to the redirect");
+    let (status, html) = b.get(&format!("/flow/{sid}/done?redirect=https%3A%2F%2Fok.example%2Fback")).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(reason_of(&html), "completed");
+}
+
+#[tokio::test]
+async fn an_unknown_action_is_refused_and_a_form_without_one_continues_as_scripted() {
+    let b = Browser::new().await;
+    let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let (status, _, html) = b.post(&format!("/flow/{sid}/LDHP?locale=en"), Form::new().text("action", "skip")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("Unknown action &#34;skip&#34;") || html.contains("Unknown action &quot;skip&quot;"),
+        "{html}"
+    );
+    let (_, view) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!(view["steps"][0]["state"], "pending", "nothing changed: {view}");
+    let (status, _, _) = b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("reason", "x")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "no action: the scripted outcome");
+    let (_, view) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
+    assert_eq!(view["steps"][0]["state"], "passed");
+}
+
 fn url_encode(s: &str) -> String {
     url_form(&[("x", s)]).trim_start_matches("x=").to_owned()
 }

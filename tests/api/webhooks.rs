@@ -176,3 +176,80 @@ async fn an_unreachable_receiver_is_recorded_not_fatal() {
     }
     assert_eq!(app.result(&sid, &key).await.1["status"], "FINISHED");
 }
+
+/// A receiver that answers each request and then closes the connection without saying so (no
+/// `Connection: close`), as some servers do with idle keep-alive connections.
+async fn start_closing_receiver() -> (String, Arc<Mutex<usize>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let received = Arc::new(Mutex::new(0));
+    let count = Arc::clone(&received);
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let count = Arc::clone(&count);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Read the head and the body its Content-Length announces.
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                            })
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break;
+                        }
+                    }
+                }
+                *count.lock().unwrap() += 1;
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+                // Closed a moment later, with nothing said, as an idle keep-alive timeout does.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            });
+        }
+    });
+    (url, received)
+}
+
+/// Issue 15: after a receiver closed its connection without saying so, the next delivery's
+/// first attempt failed on the stale pooled connection and succeeded only 200 ms later. Now it
+/// is sent again at once on a fresh connection, and not counted as an attempt.
+#[tokio::test]
+async fn a_delivery_on_a_connection_the_receiver_closed_is_sent_again_at_once() {
+    let app = spawn_app().await;
+    let (url, received) = start_closing_receiver().await;
+    let key = flow_with_webhook(&app, &url).await;
+    for _ in 0..3 {
+        let sid = app.create_ok(&json!({"api_key": key})).await;
+        app.complete(&sid, None).await;
+        // Let the receiver's close arrive before the next session's events.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let start = Instant::now();
+    while *received.lock().unwrap() < 18 {
+        assert!(start.elapsed() < Duration::from_secs(10), "18 events arrive");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_, attempts) = app.get("/__admin/webhooks").await;
+    let failed: Vec<(&Value, &Value)> = attempts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["delivered"] != true)
+        .map(|a| (&a["event"], &a["error"]))
+        .collect();
+    assert!(failed.is_empty(), "no attempt failed: {failed:?}");
+    assert_eq!(attempts.as_array().unwrap().len(), 18, "one attempt per event");
+}
