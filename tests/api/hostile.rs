@@ -365,3 +365,40 @@ fn filled(template: &str, rng: &mut ChaCha8Rng, values: &[String]) -> String {
     }
     path
 }
+
+/// Requests hyper refuses before any handler runs (a raw `<` or a byte over 0x7F in the path,
+/// over 100 headers, a header line without a colon) once got empty bodies; every refusal of
+/// ours answers the vendor's JSON shape.
+#[tokio::test]
+async fn requests_that_are_not_valid_http_get_a_json_detail_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let many_headers = "X-Many: y\r\n".repeat(120);
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "a raw < in the path (a pasted <session_id>)",
+            b"POST /__admin/sessions/<session_id>/complete HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            "400",
+        ),
+        ("a byte over 0x7F in the path", b"GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), "400"),
+        ("120 headers", format!("GET / HTTP/1.1\r\n{many_headers}\r\n").into_bytes(), "431"),
+        ("a header of 500 KB", format!("GET / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(500_000)).into_bytes(), "431"),
+        ("a header line without a colon", b"GET / HTTP/1.1\r\nBad Header\r\n\r\n".to_vec(), "400"),
+    ];
+    for (what, request, status) in cases {
+        let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        socket.write_all(&request).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(std::time::Duration::from_secs(3), socket.read_to_end(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status} ")), "{what}: {answer}");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+        assert!(head.contains("content-type: application/json"), "{what}: {head}");
+        let json: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{what}: {e}: {body:?}"));
+        assert!(json["detail"].as_str().is_some_and(|d| !d.is_empty()), "{what}: {json}");
+    }
+}

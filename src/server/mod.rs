@@ -14,6 +14,8 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::http::{App, DropConnection};
 
+mod refusals;
+
 /// How connections are served.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -151,7 +153,8 @@ pub async fn serve(listener: TcpListener, app: App, limits: Limits, shutdown: im
             if !first_byte(&stream, &silent, header_timeout).await {
                 return;
             }
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            let stream = TokioIo::new(refusals::Refusals::new(stream));
+            let connection = builder.serve_connection_with_upgrades(stream, service).into_owned();
             if let Err(e) = watcher.watch(connection).await {
                 tracing::debug!("connection ended: {e}");
             }
