@@ -49,6 +49,8 @@ pub struct Config {
     pub body_timeout: Duration,
     /// Where flows and sessions are kept across restarts.
     pub state_file: Option<PathBuf>,
+    /// Write the state file before answering each change, instead of a quarter second later.
+    pub state_sync: bool,
 }
 
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
@@ -95,6 +97,7 @@ impl Default for Config {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             state_file: None,
+            state_sync: false,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `--state-file`: flows and sessions kept across restarts. The file is JSON, written atomically
 //! (a temporary file beside it, fsync, rename, fsync of the directory), so a crash at any moment
-//! leaves either the previous file or the new one, never half of one. A file that does not load
-//! stops start-up with its path and the reason; it is never silently replaced.
+//! leaves either the previous file or the new one, never half of one; a write that fails leaves
+//! no temporary file behind. A symbolic link is written through, to its target. A file that does
+//! not load stops start-up with its path and the reason; it is never silently replaced.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -310,29 +311,105 @@ impl Snapshot {
         })
     }
 
-    /// Writes the snapshot atomically: temporary file, fsync, rename, fsync of the directory.
+    /// Writes the snapshot atomically: a temporary file beside the target, fsync, rename, fsync
+    /// of the directory. The temporary file goes whatever fails (a full disk, a read-only
+    /// directory). A symbolic link is followed, so the link stays and its target is replaced.
     pub fn write(&self, path: &Path) -> Result<(), StateFileError> {
         let fail = |what: &str, e: std::io::Error| StateFileError {
             file: path.display().to_string(),
             reason: format!("cannot {what}: {e}"),
         };
-        let temporary: PathBuf = {
-            let mut name = path.file_name().unwrap_or_default().to_os_string();
-            name.push(format!(".tmp-{}", std::process::id()));
-            path.with_file_name(name)
+        let target = through_links(path).map_err(|e| fail("follow the symbolic link", e))?;
+        let dir = match target.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
         };
         let bytes = serde_json::to_vec(&self.0).map_err(|e| fail("serialize", std::io::Error::other(e)))?;
-        let mut file = std::fs::File::create(&temporary).map_err(|e| fail("create the temporary file", e))?;
+        let mut name = target.file_name().unwrap_or_default().to_os_string();
+        name.push(".tmp-");
+        let mut file = tempfile::Builder::new()
+            .prefix(&name)
+            .tempfile_in(&dir)
+            .map_err(|e| fail("create the temporary file", plain(e)))?;
         file.write_all(&bytes).map_err(|e| fail("write the temporary file", e))?;
-        file.sync_all().map_err(|e| fail("sync the temporary file", e))?;
-        drop(file);
-        std::fs::rename(&temporary, path).map_err(|e| fail("rename the temporary file", e))?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // The rename itself is durable only once the directory is.
-            if let Ok(dir) = std::fs::File::open(dir) {
-                let _ = dir.sync_all();
-            }
+        file.as_file().sync_all().map_err(|e| fail("sync the temporary file", e))?;
+        file.persist(&target).map_err(|e| fail("rename the temporary file", plain(e.error)))?;
+        // The rename itself is durable only once the directory is.
+        if let Ok(dir) = std::fs::File::open(&dir) {
+            let _ = dir.sync_all();
         }
         Ok(())
+    }
+}
+
+/// The system's error without the temporary file's random name that `tempfile` adds, so that
+/// the same failure reads the same each time (it is logged once, not on every try).
+fn plain(e: std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    match text.split_once(" at path \"") {
+        Some((plain, _)) => std::io::Error::new(e.kind(), plain.to_owned()),
+        None => e,
+    }
+}
+
+/// `path` with its symbolic links followed (a link to a file not yet there is followed too).
+fn through_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> Snapshot {
+        Snapshot::of(std::iter::empty(), std::iter::empty())
+    }
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the file should be: the final rename fails.
+        let path = dir.path().join("state.json");
+        std::fs::create_dir(&path).unwrap();
+        let error = snapshot().write(&path).unwrap_err();
+        assert!(error.reason.starts_with("cannot rename the temporary file"), "{error}");
+        assert_eq!(files_in(dir.path()), ["state.json"], "no temporary file is left");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_written_through_to_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        let target = dir.path().join("real/state.json");
+        let link = dir.path().join("state.json");
+        std::os::unix::fs::symlink("real/state.json", &link).unwrap();
+        snapshot().write(&link).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
+        assert!(std::fs::read_to_string(&target).unwrap().contains(FORMAT), "its target holds the state");
+        snapshot().write(&link).unwrap();
+        assert_eq!(files_in(&dir.path().join("real")), ["state.json"]);
     }
 }

@@ -25,6 +25,10 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("--public-url {0:?} is not an absolute http(s) URL")]
     PublicUrl(String),
+    #[error("cannot write the state file {0} (the mock would lose every change; fix the path or its directory)")]
+    StateUnwritable(crate::persist::StateFileError),
+    #[error("the last save of the state file failed at shutdown: {0}")]
+    FinalSave(crate::persist::StateFileError),
 }
 
 impl Application {
@@ -58,12 +62,16 @@ impl Application {
                 max_store_bytes: config.max_store_bytes,
                 session_ttl: config.session_ttl,
                 state_file: config.state_file.clone(),
+                state_sync: config.state_sync,
                 seed: config.seed,
                 max_body: config.max_body,
                 public_url,
             },
             restored,
         );
+        // A state file that cannot be written would lose every change in silence: find out now.
+        // (Blocking, but before the server answers anything.)
+        state.save(true).map_err(StartupError::StateUnwritable)?;
         let limits = crate::server::Limits {
             max_connections: config.max_connections,
             header_timeout: config.header_timeout,
@@ -86,7 +94,11 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
     /// (for at most ten seconds), then writes the state file a last time.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    /// A last save that fails is an error: the process then exits non-zero.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         let state = self.state.clone();
         let saver = state.has_state_file().then(|| tokio::spawn(save_periodically(state.clone())));
         let app = crate::http::app(self.state);
@@ -94,26 +106,34 @@ impl Application {
         if let Some(saver) = saver {
             saver.abort();
             // The last word: everything the finished requests changed.
-            match tokio::task::spawn_blocking(move || state.save(true)).await {
+            let saving = state.clone();
+            match tokio::task::spawn_blocking(move || saving.save(true)).await {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!("cannot save the state file: {e}"),
-                Err(e) => tracing::error!("saving the state file failed: {e}"),
+                Ok(Err(e)) => return Err(StartupError::FinalSave(e)),
+                Err(e) => {
+                    let reason = format!("the saving thread failed: {e}");
+                    let file = state_file_name(&state);
+                    return Err(StartupError::FinalSave(crate::persist::StateFileError { file, reason }));
+                }
             }
         }
         Ok(())
     }
 }
 
+fn state_file_name(state: &AppState) -> String {
+    state.save_status().map(|(path, _)| path.display().to_string()).unwrap_or_default()
+}
+
 /// Writes the state file a quarter of a second after anything changed, off the async threads,
-/// so that even a killed process loses at most that much.
+/// so that even a killed process loses at most that much. (`AppState::save` logs failures and
+/// keeps them for `/__admin/health`.)
 async fn save_periodically(state: AppState) {
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let state = state.clone();
-        match tokio::task::spawn_blocking(move || state.save(false)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!("cannot save the state file: {e}"),
-            Err(e) => tracing::error!("saving the state file failed: {e}"),
+        if let Err(e) = tokio::task::spawn_blocking(move || state.save(false)).await {
+            tracing::error!("saving the state file failed: {e}");
         }
     }
 }

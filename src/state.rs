@@ -34,12 +34,24 @@ struct Shared {
     webhooks: Arc<crate::webhook::Webhooks>,
     /// Something changed since the state file was last written.
     dirty: std::sync::atomic::AtomicBool,
+    /// How the state file's last write went; held while one is written, so that writes of
+    /// snapshots taken one after the other land in that order.
+    saves: Mutex<SaveStatus>,
     /// Turns to draw a PDF report (`AppState::report_slots`).
     report_slots: Arc<tokio::sync::Semaphore>,
     /// The number the next registered flow gets (`Flow::id`).
     next_flow_id: std::sync::atomic::AtomicU64,
     /// When evictions were last logged, and how many since (`AppState::log_evictions`).
     eviction_log: Mutex<EvictionLog>,
+}
+
+/// How the state file's writes have gone, as `/__admin/health` and the dashboard show it.
+#[derive(Debug, Clone, Default)]
+pub struct SaveStatus {
+    /// When the file was last written.
+    pub last_saved: Option<time::OffsetDateTime>,
+    /// The last write's failure, while writes fail: when, and why.
+    pub failing: Option<(time::OffsetDateTime, String)>,
 }
 
 /// Evictions are logged at most once a second, with how many happened since: a store that is
@@ -74,6 +86,8 @@ pub struct StateConfig {
     pub session_ttl: Option<std::time::Duration>,
     /// Where flows and sessions are kept across restarts.
     pub state_file: Option<std::path::PathBuf>,
+    /// Write the state file before answering each change (`--state-sync`).
+    pub state_sync: bool,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
@@ -210,6 +224,7 @@ impl AppState {
             journal,
             webhooks,
             dirty,
+            saves: Mutex::default(),
             report_slots,
             next_flow_id,
             eviction_log: Mutex::default(),
@@ -236,10 +251,12 @@ impl AppState {
         }
     }
 
-    /// Writes the state file now if anything changed since the last write (or `always`).
-    /// Blocking I/O: call it off the async threads.
+    /// Writes the state file now if anything changed since the last write (or `always`), and
+    /// notes how it went (`save_status`); a failure is logged when writes start failing and when
+    /// they work again, not on every try. Blocking I/O: call it off the async threads.
     pub fn save(&self, always: bool) -> Result<(), crate::persist::StateFileError> {
         let Some(path) = self.0.config.state_file.as_deref() else { return Ok(()) };
+        let mut status = self.0.saves.lock().unwrap_or_else(PoisonError::into_inner);
         if !self.0.dirty.swap(false, std::sync::atomic::Ordering::Relaxed) && !always {
             return Ok(());
         }
@@ -249,7 +266,41 @@ impl AppState {
             let flows = self.flows_held();
             crate::persist::Snapshot::of(flows.iter().map(|f| &**f), oldest_first.into_iter().rev())
         };
-        snapshot.write(path).inspect_err(|_| self.changed())
+        let written = snapshot.write(path);
+        let now = self.0.clock.now();
+        match &written {
+            Ok(()) => {
+                if status.failing.take().is_some() {
+                    tracing::info!("the state file is written again: {}", path.display());
+                }
+                status.last_saved = Some(now);
+            }
+            Err(e) => {
+                self.changed();
+                let reason = e.to_string();
+                if status.failing.as_ref().is_none_or(|(_, before)| *before != reason) {
+                    tracing::error!("cannot save the state file: {reason}");
+                }
+                status.failing = Some((now, reason));
+            }
+        }
+        written
+    }
+
+    /// How the state file's writes have gone; `None` without `--state-file`.
+    pub fn save_status(&self) -> Option<(&std::path::Path, SaveStatus)> {
+        let path = self.0.config.state_file.as_deref()?;
+        Some((path, self.0.saves.lock().unwrap_or_else(PoisonError::into_inner).clone()))
+    }
+
+    /// `--state-sync`: every change is written before it is answered.
+    pub fn state_sync(&self) -> bool {
+        self.0.config.state_sync && self.0.config.state_file.is_some()
+    }
+
+    /// Whether something changed since the state file was last written.
+    pub fn has_unsaved_changes(&self) -> bool {
+        self.0.dirty.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn has_state_file(&self) -> bool {
@@ -648,11 +699,6 @@ impl AppState {
         self.lock().sessions.get(id).map(f)
     }
 
-    /// Runs `f` on every session, newest first, under the lock.
-    pub fn map_sessions<R>(&self, f: impl FnMut(&Session) -> R) -> Vec<R> {
-        self.lock().sessions.iter_newest_first().map(f).collect()
-    }
-
     /// Runs `f` on one page of the sessions, newest first (`offset` skipped, at most `limit`),
     /// under the lock; also returns how many sessions there are.
     pub fn page_of_sessions<R>(&self, offset: usize, limit: usize, f: impl FnMut(&Session) -> R) -> (Vec<R>, usize) {
@@ -840,6 +886,7 @@ mod tests {
             max_store_bytes: usize::MAX,
             session_ttl: None,
             state_file: None,
+            state_sync: false,
             seed: Some(1),
             max_body: 1 << 20,
             public_url: "http://mock.test".into(),

@@ -400,3 +400,85 @@ fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
     assert_eq!(answered, 40, "every half-closed client got its answer");
     assert!(listed.to_ascii_lowercase().contains("x-total-count: 40"), "every create made its session: {listed}");
 }
+
+/// Issue 15: a state file that cannot be written is refused at start-up, with the reason,
+/// instead of answering every create while losing it.
+#[test]
+fn a_state_file_that_cannot_be_written_stops_start_up() {
+    let dir = scratch_file("unwritable").parent().unwrap().to_path_buf();
+    let missing_dir = dir.join("no-such-directory").join("state.json");
+    let a_directory = dir.join("a-directory");
+    std::fs::create_dir_all(&a_directory).unwrap();
+    for (path, why) in [(missing_dir, "cannot write the state file"), (a_directory, "Is a directory")] {
+        let out = output(&["serve", "--port", "0", "--state-file", path.to_str().unwrap()]);
+        assert!(!out.status.success(), "{} is refused", path.display());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(why) && stderr.contains(path.to_str().unwrap()), "{stderr}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(leftovers.iter().all(|n| !n.to_string_lossy().contains(".tmp-")), "no temporary file left: {leftovers:?}");
+}
+
+/// Issue 15: when writes start failing while the server runs, the health check and the
+/// dashboard say so, the server keeps answering, and a shutdown whose last save fails exits
+/// non-zero.
+#[test]
+fn failing_saves_are_reported_and_a_failed_last_save_exits_non_zero() {
+    let dir = scratch_file("vanishing").parent().unwrap().join("vanishing-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0", "--state-file", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let health = body_of(&http_get(&addr, "/__admin/health"));
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["state_file"]["ok"], true, "{health}");
+    assert!(health["state_file"]["last_saved"].is_string(), "written at start-up: {health}");
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    http_post(&addr, "/api/v1/flows/session/create/", &format!(r#"{{"api_key": "{EVERYONE}"}}"#));
+    let start = Instant::now();
+    let health = loop {
+        let health = body_of(&http_get(&addr, "/__admin/health"));
+        if health["state_file"]["ok"] == false {
+            break health;
+        }
+        assert!(start.elapsed() < Duration::from_secs(3), "the failure shows on the health check: {health}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(health["status"], "ok", "the server itself is fine");
+    assert!(health["state_file"]["error"].as_str().unwrap().contains("cannot create the temporary file"), "{health}");
+    assert!(http_get(&addr, "/").contains("data-testid=\"state-file-error\""), "the dashboard says so");
+
+    terminate(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(5));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "a failed last save is a failure: {stderr}");
+    assert!(stderr.contains("the last save of the state file failed at shutdown"), "{stderr}");
+    let errors = stderr.matches("cannot save the state file").count();
+    assert_eq!(errors, 1, "the failure is logged once, not every quarter second: {stderr}");
+}
+
+/// `--state-sync`: a change is in the file before its answer arrives.
+#[test]
+fn with_state_sync_a_change_is_written_before_it_is_answered() {
+    let file = scratch_file("sync");
+    let (mut child, addr) = start(&["--port", "0", "--state-file", file.to_str().unwrap(), "--state-sync"], &[]);
+    for _ in 0..5 {
+        let created =
+            body_of(&http_post(&addr, "/api/v1/flows/session/create/", &format!(r#"{{"api_key": "{EVERYONE}"}}"#)));
+        let id = created["session_id"].as_str().unwrap();
+        assert!(std::fs::read_to_string(&file).unwrap().contains(id), "{id} is in the file already");
+    }
+    terminate(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(5)).success());
+    let out = output(&["serve", "--state-sync"]);
+    assert!(!out.status.success(), "--state-sync needs --state-file");
+}

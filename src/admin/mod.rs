@@ -47,9 +47,21 @@ async fn signing_certificate() -> impl axum::response::IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/x-pem-file")], crate::report::sign::CERTIFICATE_PEM)
 }
 
-#[utoipa::path(get, path = "/health", tag = "admin", responses((status = 200, description = "OK", body = crate::http::openapi::Health)))]
-async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// `{"status": "ok"}`; with `--state-file`, also how its writes go, so that a failing disk is
+/// seen (the server still answers: 200).
+#[utoipa::path(get, path = "/health", tag = "admin", responses((status = 200, description = "OK; `state_file` only with --state-file", body = crate::http::openapi::Health)))]
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    let mut body = json!({"status": "ok"});
+    if let Some((path, saves)) = state.save_status() {
+        body["state_file"] = json!({
+            "path": path.display().to_string(),
+            "ok": saves.failing.is_none(),
+            "last_saved": saves.last_saved.map(timestamp),
+            "error": saves.failing.as_ref().map(|(_, why)| why),
+            "failing_since": saves.failing.as_ref().map(|(at, _)| timestamp(*at)),
+        });
+    }
+    Json(body)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -75,7 +75,7 @@ impl App {
         if let Some(refusal) = admin_auth(&self.state, &request) {
             return refusal;
         }
-        lint::journal(&self.state, request, |mut request, journaled| async move {
+        let response = lint::journal(&self.state, request, |mut request, journaled| async move {
             let method = request.method().clone();
             let hot = match (&method, request.uri().path()) {
                 (&Method::POST, CREATE_PATH) => Some(Hot::Create),
@@ -102,8 +102,26 @@ impl App {
             };
             json_framework_errors(&method, response).await
         })
-        .await
+        .await;
+        if self.state.state_sync() && self.state.has_unsaved_changes() {
+            return synced(&self.state, response).await;
+        }
+        response
     }
+}
+
+/// `--state-sync`: the response to a request that changed something goes out once the state
+/// file holds the change; if it cannot be written, the client learns so (503) instead.
+async fn synced(state: &AppState, response: Response) -> Response {
+    let saving = state.clone();
+    let written = tokio::task::spawn_blocking(move || saving.save(false)).await;
+    let why = match written {
+        Ok(Ok(())) => return response,
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => format!("the saving thread failed: {e}"),
+    };
+    let detail = format!("The change was made, but --state-sync could not write it to the state file: {why}");
+    ApiError::detail(StatusCode::SERVICE_UNAVAILABLE, detail).into_response()
 }
 
 /// The endpoints `App::handle` answers without the router.

@@ -171,4 +171,19 @@ pub struct FlowBody {
 #[allow(dead_code)]
 pub struct Health {
     status: String,
+    /// With `--state-file` only.
+    state_file: Option<StateFileHealth>,
+}
+
+/// How the state file's writes go.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct StateFileHealth {
+    path: String,
+    /// Whether the last write worked.
+    ok: bool,
+    last_saved: Option<String>,
+    /// Why the last write failed, while writes fail.
+    error: Option<String>,
+    failing_since: Option<String>,
 }

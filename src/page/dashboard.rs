@@ -52,6 +52,8 @@ struct Dashboard {
     scenarios: Vec<ScenarioRow>,
     codes: Vec<&'static str>,
     error: Option<String>,
+    /// Why the state file cannot be written, while it cannot.
+    state_file_error: Option<String>,
 }
 
 /// How many sessions the dashboard lists.
@@ -66,7 +68,7 @@ fn token_query(raw: Option<&str>) -> String {
 }
 
 fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response {
-    let sessions = state.map_sessions(|s| SessionRow {
+    let (sessions, session_count) = state.page_of_sessions(0, RECENT, |s| SessionRow {
         id: s.id.to_string(),
         flow_name: s.flow_name.clone(),
         status: s.status().as_str(),
@@ -88,8 +90,11 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
                 webhook_url: f.webhook_url.unwrap_or_default(),
             })
             .collect(),
-        session_count: sessions.len(),
-        sessions: sessions.into_iter().take(RECENT).collect(),
+        session_count,
+        sessions,
+        state_file_error: state
+            .save_status()
+            .and_then(|(path, saves)| Some(format!("{} — {}", path.display(), saves.failing?.1))),
         scenarios: state
             .scenarios()
             .iter()
