@@ -17,7 +17,12 @@ const ROUNDS: u32 = 200_000;
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async {
-        let config = biometric_kz_mock::Config { port: 0, max_sessions: 10_000_000, ..Default::default() };
+        let config = biometric_kz_mock::Config {
+            port: 0,
+            max_sessions: 10_000_000,
+            max_store_bytes: usize::MAX,
+            ..Default::default()
+        };
         let application = biometric_kz_mock::startup::Application::build(config).await.expect("the server builds");
         let state = application.state().clone();
         let app = biometric_kz_mock::http::app(state.clone());

@@ -1,12 +1,20 @@
 //! The load benchmark (`cargo bench --bench load`; needs `wrk`, Debian's package).
 //!
-//! In one run it starts the release server and, beside it, a bare hyper server of our own that
-//! answers the create-session JSON with no work at all: the machine's ceiling. wrk drives both
-//! and the table compares them: requests/s, p50 and p99 per endpoint (create and result polling
-//! take turns with the bare server for `BKZ_BENCH_ROUNDS` rounds, default 3, each from an empty
-//! server, compared by median). It also measures the time
+//! In one run it starts the release server and, beside it, two reference servers of our own: a
+//! bare hyper server that answers the create-session JSON with no work at all (the machine's
+//! ceiling), and a stateful one — the same, but it keeps each session in a `HashMap` behind one
+//! `Mutex`, appends every request to a bounded journal ring, and answers result polling with a
+//! body of our result's size cached at the first poll: the least a stateful mock must do. wrk
+//! drives all three and the table compares them: requests/s, p50 and p99 per endpoint (create
+//! and result polling take turns with the references for `BKZ_BENCH_ROUNDS` rounds, default 3,
+//! each from an empty server, compared by median). Beside them: create into a store already full
+//! of unfinished sessions (`--max-sessions`, so every create evicts), and create with
+//! `--state-sync`. It also measures the time
 //! from start to the first answered health check, and resident memory idle and after 100,000
 //! sessions. Figures go to BENCHMARKS.md with the date and the machine.
+//!
+//! `BKZ_BENCH_ONLY=create` or `BKZ_BENCH_ONLY=result` runs only that endpoint's rounds against
+//! its references (for quick before/after comparisons; the other rows are skipped).
 //!
 //! `BKZ_BENCH_WRK_BATCH=1` runs wrk as a batch job (`chrt --batch 0`, util-linux): the kernel
 //! then lets the server finish its time slice instead of handing the core to wrk each time an
@@ -39,15 +47,26 @@ struct Cost {
     switches: f64,
 }
 
+// The rows, in the order they run, read best as one list.
+#[allow(clippy::too_many_lines)]
 fn main() {
     let seconds = std::env::var("BKZ_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
     let rounds = std::env::var("BKZ_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3usize).max(1);
+    let only = std::env::var("BKZ_BENCH_ONLY").ok().filter(|o| o == "create" || o == "result");
     let scratch = std::env::temp_dir().join(format!("bkz-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     check_load_generator();
 
     let ceiling_addr = start_bare_server();
-    let (start_ms, mut server, base) = start_server(&["--max-sessions", "10000000", "--journal-limit", "1000"]);
+    let (stateful, stateful_create, stateful_result) = stateful_urls();
+    // A second server whose store is full of sessions nobody finished: each create evicts one.
+    let (_, mut full_server, full_base) = start_server(&["--max-sessions", &FULL_STORE.to_string()]);
+    fill(&full_base, FULL_STORE + 1000);
+    let full_pid = full_server.id();
+    let full_create = format!("{full_base}/api/v1/flows/session/create/");
+    // Room for every session the rounds create: the rows compare the request path, not eviction.
+    let (start_ms, mut server, base) =
+        start_server(&["--max-sessions", "10000000", "--max-store-bytes", "64GiB", "--journal-limit", "1000"]);
     let pid = server.id();
     let idle_rss = rss_kib(pid);
     println!("start to first answered health check: {start_ms:.1} ms");
@@ -74,8 +93,14 @@ fn main() {
 
     let mut rows: Vec<(String, Load, Cost)> = Vec::new();
     let mut run = |name: &str, connections: u32, url: &str, script: Option<&str>| {
-        // The bare server runs in this process.
-        let answering = if url.starts_with(&bare_url) { std::process::id() } else { pid };
+        // The reference servers run in this process; the full-store server is its own.
+        let answering = if url.starts_with(&bare_url) || url.starts_with(&stateful) {
+            std::process::id()
+        } else if url.starts_with(&full_base) {
+            full_pid
+        } else {
+            pid
+        };
         let before = Usage::of(answering);
         let load = wrk(url, connections, seconds, script);
         let cost = Usage::of(answering).cost_since(&before, load.requests);
@@ -99,11 +124,26 @@ fn main() {
     for _ in 0..rounds {
         let (done, _) = fresh_sessions(&base);
         let result_url = format!("{base}/api/v1/flows/session/result/?session_id={done}&flow_api_key={EVERYONE}");
-        run("bare hyper server, POST create JSON (ceiling)", 64, &bare_url, Some(&create_plain));
-        run(READING_BARE, 64, &format!("{bare_url}read-body"), Some(&create_plain));
-        run("session create, no metadata", 64, &create_url, Some(&create_plain));
-        run("bare hyper server, GET (ceiling)", 64, &bare_url, None);
-        run("result polling", 64, &result_url, None);
+        if only.as_deref() != Some("result") {
+            run("bare hyper server, POST create JSON (ceiling)", 64, &bare_url, Some(&create_plain));
+            run(READING_BARE, 64, &format!("{bare_url}read-body"), Some(&create_plain));
+            run(STATEFUL_CREATE, 64, &stateful_create, Some(&create_plain));
+            run("session create, no metadata", 64, &create_url, Some(&create_plain));
+            run(FULL_CREATE, 64, &full_create, Some(&create_plain));
+        }
+        if only.as_deref() != Some("create") {
+            run("bare hyper server, GET (ceiling)", 64, &bare_url, None);
+            run(STATEFUL_RESULT, 64, &stateful_result, None);
+            run("result polling", 64, &result_url, None);
+        }
+    }
+    let _ = full_server.kill();
+    let _ = full_server.wait();
+    if only.is_some() {
+        compare(&rows, rounds);
+        let _ = server.kill();
+        let _ = server.wait();
+        return;
     }
     fresh_sessions(&base);
     run("session create, photo1 + edocument + extra", 64, &create_url, Some(&create_meta));
@@ -134,7 +174,37 @@ fn main() {
     let _ = server.kill();
     let _ = server.wait();
 
-    // Resident memory after 100,000 sessions, on a fresh server.
+    state_sync_row(&scratch, &create_plain, seconds);
+    memory_after_fill();
+    let _ = std::fs::remove_dir_all(scratch);
+}
+
+/// The stateful ceiling's base URL, its create URL and the URL polling one session it made.
+fn stateful_urls() -> (String, String, String) {
+    let stateful = format!("http://{}", start_stateful_server());
+    let session = create(&stateful, EVERYONE, "");
+    let create_url = format!("{stateful}/api/v1/flows/session/create/");
+    let result_url = format!("{stateful}/api/v1/flows/session/result/?session_id={session}&flow_api_key={EVERYONE}");
+    (stateful, create_url, result_url)
+}
+
+/// `--state-sync`: every create waits for a write of the whole file, which grows with the
+/// sessions; a few seconds, the file holding at most 1,000 sessions.
+fn state_sync_row(scratch: &std::path::Path, create_plain: &str, seconds: u64) {
+    let state_file = scratch.join("state.json");
+    let (_, mut synced, synced_base) =
+        start_server(&["--state-file", state_file.to_str().unwrap(), "--state-sync", "--max-sessions", "1000"]);
+    let load = wrk(&format!("{synced_base}/api/v1/flows/session/create/"), 64, seconds.min(5), Some(create_plain));
+    println!(
+        "session create with --state-sync (at most 1,000 sessions in the file): {:.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+        load.rps, load.p50_ms, load.p99_ms, load.errors
+    );
+    let _ = synced.kill();
+    let _ = synced.wait();
+}
+
+/// Resident memory after 100,000 sessions, on a fresh server.
+fn memory_after_fill() {
     let (_, mut server, base) = start_server(&[]);
     let start = Instant::now();
     fill(&base, 100_000);
@@ -145,7 +215,6 @@ fn main() {
     );
     let _ = server.kill();
     let _ = server.wait();
-    let _ = std::fs::remove_dir_all(scratch);
 }
 
 /// The targets: create and result polling against the bare server, by the median of each row's
@@ -154,13 +223,33 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
     let median = |name: &str, value: fn(&Load, &Cost) -> f64| {
         let mut values: Vec<f64> = rows.iter().filter(|(n, ..)| n == name).map(|(_, l, c)| value(l, c)).collect();
         values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
+        values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
     };
     let rps = |l: &Load, _: &Cost| l.rps;
     let p99 = |l: &Load, _: &Cost| l.p99_ms;
     let cpu = |_: &Load, c: &Cost| c.user_us + c.system_us;
     let switches = |_: &Load, c: &Cost| c.switches;
     println!();
+    for (name, stateful, target) in
+        [("session create, no metadata", STATEFUL_CREATE, 80.0), ("result polling", STATEFUL_RESULT, 90.0)]
+    {
+        let (ours, theirs) = (median(name, rps), median(stateful, rps));
+        println!(
+            "{name}: {ours:.0} req/s, {:.0}% of the stateful ceiling's {theirs:.0} (target >= {target:.0}%); p99 {:.2} ms, {:.1}x its (target <= 2x); server CPU {:.1} us/req against {:.1}",
+            100.0 * ours / theirs,
+            median(name, p99),
+            median(name, p99) / median(stateful, p99),
+            median(name, cpu),
+            median(stateful, cpu),
+        );
+    }
+    let (full, empty) = (median(FULL_CREATE, rps), median("session create, no metadata", rps));
+    println!(
+        "create with a full store ({FULL_STORE} unfinished sessions, each create evicts): {full:.0} req/s, {:.0}% of create with an empty store (target >= 90%); p99 {:.2} ms, {:.1}x (target <= 2x)",
+        100.0 * full / empty,
+        median(FULL_CREATE, p99),
+        median(FULL_CREATE, p99) / median("session create, no metadata", p99),
+    );
     for (name, bare) in [
         ("session create, no metadata", "bare hyper server, POST create JSON (ceiling)"),
         ("result polling", "bare hyper server, GET (ceiling)"),
@@ -185,6 +274,14 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
         100.0 * ours / reading
     );
 }
+
+/// The stateful ceiling's rows (`start_stateful_server`).
+const STATEFUL_CREATE: &str = "stateful ceiling, POST create";
+const STATEFUL_RESULT: &str = "stateful ceiling, GET result (cached body)";
+
+/// Create into a store full of unfinished sessions.
+const FULL_CREATE: &str = "session create, store full (every create evicts)";
+const FULL_STORE: usize = 20_000;
 
 /// The row whose p50 is the report target: one client, so the figure is one report's time.
 const REPORT_ALONE: &str = "PDF report generation, 1 client";
@@ -454,6 +551,109 @@ fn start_bare_server() -> std::net::SocketAddr {
     });
     addr
 }
+
+/// The stateful ceiling: the bare server, plus what a stateful mock cannot do without. A create
+/// reads its body, draws an id, stores the session in a `HashMap` behind one `Mutex` and answers
+/// it; a result poll finds the session by the query's id and answers a body of our result's
+/// size, made at the first poll and kept; every request is appended to a journal ring of 1,000
+/// entries behind its own `Mutex`.
+fn start_stateful_server() -> std::net::SocketAddr {
+    use std::collections::{HashMap, VecDeque};
+    use std::sync::{Arc, Mutex};
+
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    struct Journaled {
+        _method: hyper::Method,
+        _path: String,
+        _query: Option<String>,
+        _status: u16,
+    }
+    #[derive(Default)]
+    struct Store {
+        sessions: Mutex<HashMap<u128, Option<Bytes>>>,
+        journal: Mutex<VecDeque<Journaled>>,
+    }
+    let store = Arc::new(Store::default());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                stream.set_nodelay(true).ok();
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        let store = Arc::clone(&store);
+                        async move {
+                            let (parts, body) = request.into_parts();
+                            let body = if parts.method == hyper::Method::POST {
+                                // The session id of a create.
+                                let _ = http_body_util::BodyExt::collect(body).await;
+                                let id: u128 = rand::random();
+                                store.sessions.lock().unwrap().insert(id, None);
+                                let uuid = uuid::Uuid::from_u128(id);
+                                Bytes::from(format!(r#"{{"session_id":"{uuid}","technologies":["LDHP","F2F"]}}"#))
+                            } else {
+                                let id = parts
+                                    .uri
+                                    .query()
+                                    .unwrap_or_default()
+                                    .split('&')
+                                    .find_map(|pair| pair.strip_prefix("session_id="))
+                                    .and_then(|id| uuid::Uuid::parse_str(id).ok())
+                                    .map_or(0, |id| id.as_u128());
+                                let mut sessions = store.sessions.lock().unwrap();
+                                match sessions.get_mut(&id) {
+                                    Some(cached) => cached
+                                        .get_or_insert_with(|| {
+                                            Bytes::from(format!(
+                                                "{{\"id\":\"{}\",{}}}",
+                                                uuid::Uuid::from_u128(id),
+                                                "x".repeat(RESULT_BYTES)
+                                            ))
+                                        })
+                                        .clone(),
+                                    None => Bytes::from_static(b"{\"detail\":\"Not found.\"}"),
+                                }
+                            };
+                            {
+                                let mut journal = store.journal.lock().unwrap();
+                                if journal.len() >= 1000 {
+                                    journal.pop_front();
+                                }
+                                journal.push_back(Journaled {
+                                    _method: parts.method.clone(),
+                                    _path: parts.uri.path().to_owned(),
+                                    _query: parts.uri.query().map(str::to_owned),
+                                    _status: 200,
+                                });
+                            }
+                            let response = hyper::Response::builder()
+                                .header("content-type", "application/json")
+                                .body(Full::new(body))
+                                .unwrap();
+                            Ok::<_, std::convert::Infallible>(response)
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    addr
+}
+
+/// About the size of our result body for a finished session of the built-in "everyone" flow.
+const RESULT_BYTES: usize = 625;
 
 fn base64(bytes: &[u8]) -> String {
     use base64::Engine as _;

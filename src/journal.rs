@@ -97,11 +97,13 @@ pub struct Entry {
     pub method: Cow<'static, str>,
     #[schema(value_type = String)]
     pub path: Cow<'static, str>,
-    pub query: String,
+    #[schema(value_type = String)]
+    pub query: Arc<str>,
     pub status: u16,
     pub session_id: Option<Uuid>,
     pub api_key: Option<String>,
-    /// Each warning as one line (`code: message (vendor docs: section)`).
+    /// Each warning as one line (`code: message (vendor docs: section)`): written from
+    /// `lint_details` when the journal is read (`Journal::list`), not for every request.
     pub lint: Vec<String>,
     /// The same warnings, structured.
     pub lint_details: Vec<Lint>,
@@ -146,7 +148,7 @@ impl Entry {
             + owned(&self.path)
             + self.query.len()
             + self.api_key.as_ref().map_or(0, String::len)
-            + self.lint.iter().map(|l| 2 * l.len()).sum::<usize>()
+            + self.lint_details.iter().map(|l| 2 * l.message.len()).sum::<usize>()
             + self.evicted.len() * 16
     }
 }
@@ -197,7 +199,12 @@ impl Journal {
                 .filter(|e| filter.session_id.is_none_or(|s| e.session_id == Some(s)))
                 .filter(|e| filter.api_key.as_deref().is_none_or(|k| e.api_key.as_deref() == Some(k)))
         };
-        (selected().skip(offset).take(limit).cloned().collect(), selected().count())
+        let page = selected()
+            .skip(offset)
+            .take(limit)
+            .map(|e| Entry { lint: e.lint_details.iter().map(Lint::text).collect(), ..e.clone() })
+            .collect();
+        (page, selected().count())
     }
 
     pub fn clear(&self) {
@@ -217,7 +224,7 @@ mod tests {
             at: Timestamp(time::OffsetDateTime::UNIX_EPOCH),
             method: "GET".into(),
             path: path.to_owned().into(),
-            query: String::new(),
+            query: "".into(),
             status: 200,
             session_id: None,
             api_key: None,
@@ -247,7 +254,7 @@ mod tests {
         let journal = Journal::bounded(1000, 10_000);
         for i in 0..100 {
             let mut e = entry("/p");
-            e.query = format!("{i:04}{}", "x".repeat(996));
+            e.query = format!("{i:04}{}", "x".repeat(996)).into();
             journal.record(e);
         }
         let (held, total) = journal.list(&Filter::default(), 0, usize::MAX);

@@ -59,8 +59,9 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
 /// are a handful of pairs, and this is on every polling request.
 #[derive(Clone)]
 pub struct QueryMap {
-    /// The query as it came; parts with nothing to decode are read from it.
-    raw: Box<str>,
+    /// The query as it came; parts with nothing to decode are read from it. Shared with the
+    /// journal's entry for the request.
+    raw: std::sync::Arc<str>,
     pairs: Vec<(Part, Part)>,
 }
 
@@ -86,6 +87,11 @@ impl QueryMap {
     /// nothing to decode (the usual `session_id=...&flow_api_key=...`) are kept as ranges of one
     /// copy of the query: this is on every polling request.
     pub fn parse(query: &str) -> Self {
+        Self::parse_shared(query.into())
+    }
+
+    /// `parse` of a query already held in an `Arc`, without copying it.
+    pub fn parse_shared(query: std::sync::Arc<str>) -> Self {
         let capacity = if query.is_empty() { 0 } else { query.bytes().filter(|b| *b == b'&').count() + 1 };
         let mut pairs = Vec::with_capacity(capacity);
         let mut start = 0;
@@ -103,7 +109,7 @@ impl QueryMap {
             }
             start = end + 1;
         }
-        Self { raw: query.into(), pairs }
+        Self { raw: query, pairs }
     }
 
     fn text<'a>(&'a self, part: &'a Part) -> &'a str {

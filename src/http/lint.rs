@@ -151,10 +151,10 @@ where
     let at = Timestamp(state.now());
     let path = known_path(path).map_or_else(|| Cow::Owned(path.to_owned()), Cow::Borrowed);
     let method = known_method(request.method()).map_or_else(|| Cow::Owned(request.method().to_string()), Cow::Borrowed);
-    let query = request.uri().query().unwrap_or_default().to_owned();
+    // One copy of the query, shared by the journal entry and the parsed pairs handlers read.
+    let query: std::sync::Arc<str> = request.uri().query().unwrap_or_default().into();
     let notes = Notes::default();
-    // Parsed once: handlers that read the query take this one.
-    let pairs = QueryMap::parse(&query);
+    let pairs = QueryMap::parse_shared(std::sync::Arc::clone(&query));
     request_subject(&path, &pairs, &notes);
     for lint in request_lints(&request, &pairs) {
         notes.lint(lint);
@@ -167,9 +167,10 @@ where
         response = strict_refusal(&notes);
     }
     let answered = notes.taken();
-    let texts: Vec<String> = answered.lint.iter().map(Lint::text).collect();
-    for text in &texts {
-        if let Some(value) = header_value(text) {
+    // Each warning's line goes into its header without a copy; the journal keeps the warnings
+    // themselves, and writes their lines only when it is read.
+    for lint in &answered.lint {
+        if let Some(value) = header_value(lint.text()) {
             response.headers_mut().append(X_MOCK_LINT, value);
         }
     }
@@ -182,7 +183,7 @@ where
         status: response.status().as_u16(),
         session_id: answered.session_id,
         api_key: answered.api_key,
-        lint: texts,
+        lint: Vec::new(),
         lint_details: answered.lint,
         evicted: answered.evicted,
     });
@@ -208,12 +209,12 @@ fn known_method(method: &Method) -> Option<&'static str> {
 }
 
 /// A lint line as a header value: visible ASCII; anything else in a message is shown as '?'.
-fn header_value(text: &str) -> Option<HeaderValue> {
+fn header_value(text: String) -> Option<HeaderValue> {
     if text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
-        return HeaderValue::from_str(text).ok();
+        return HeaderValue::try_from(text).ok();
     }
     let text: String = text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).collect();
-    HeaderValue::from_str(&text).ok()
+    HeaderValue::try_from(text).ok()
 }
 
 /// `--strict`: a request with warnings is refused, in the vendor's error shape.
