@@ -245,6 +245,7 @@ impl SessionRecord {
             webhook_url: self.webhook_url,
             events,
             final_result: None,
+            final_polls: 0,
         })
     }
 }

@@ -41,8 +41,9 @@ struct Shared {
     report_slots: Arc<tokio::sync::Semaphore>,
     /// The number the next registered flow gets (`Flow::id`).
     next_flow_id: std::sync::atomic::AtomicU64,
-    /// When evictions were last logged, and how many since (`AppState::log_evictions`).
-    eviction_log: Mutex<EvictionLog>,
+    /// When evictions may next be logged, and how many had been when they last were
+    /// (`AppState::log_evictions`): atomics, read by every create that evicts.
+    eviction_log: EvictionLog,
 }
 
 /// How the state file's writes have gone, as `/__admin/health` and the dashboard show it.
@@ -56,10 +57,21 @@ pub struct SaveStatus {
 
 /// Evictions are logged at most once a second, with how many happened since: a store that is
 /// full under load lets thousands of sessions go each second.
-#[derive(Default)]
 struct EvictionLog {
-    last: Option<std::time::Instant>,
-    unlogged: u64,
+    /// The process's clock at start-up; times below are milliseconds since.
+    since: std::time::Instant,
+    next_ms: std::sync::atomic::AtomicU64,
+    logged_total: std::sync::atomic::AtomicU64,
+}
+
+impl Default for EvictionLog {
+    fn default() -> Self {
+        Self {
+            since: std::time::Instant::now(),
+            next_ms: std::sync::atomic::AtomicU64::new(0),
+            logged_total: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
 }
 
 /// What the state needs from the configuration.
@@ -154,6 +166,9 @@ pub enum NotOwn {
 pub struct ResultCall<E> {
     /// The time since the session's result was last asked for.
     pub since_last_poll: Option<std::time::Duration>,
+    /// How many earlier polls were answered the session's final result, and its status then
+    /// (`FINISHED` or `FAILED`): for the polled-after-final lint.
+    pub earlier_final_polls: (u32, &'static str),
     /// The answer, or the fault rule the call met instead.
     pub answer: Result<Result<(bytes::Bytes, bool), E>, Fault>,
 }
@@ -227,7 +242,7 @@ impl AppState {
             saves: Mutex::default(),
             report_slots,
             next_flow_id,
-            eviction_log: Mutex::default(),
+            eviction_log: EvictionLog::default(),
         }))
     }
 
@@ -354,11 +369,12 @@ impl AppState {
         let session = inner.sessions.get_mut(id).ok_or(NotOwn::Missing)?;
         let since_last_poll =
             session.last_result_poll.replace(now).and_then(|previous| (now - previous).try_into().ok());
+        let earlier_final_polls = (session.final_polls, session.status().as_str());
         let answer = match fault {
             Some(fault) => Err(fault),
             None => Ok(Self::answer(session, now, write)),
         };
-        Ok(ResultCall { since_last_poll, answer })
+        Ok(ResultCall { since_last_poll, earlier_final_polls, answer })
     }
 
     /// The result endpoint's answer about session `id` (after a fault's delay); `None`: no such
@@ -384,11 +400,13 @@ impl AppState {
         write: impl FnOnce(&Session, time::OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
     ) -> Result<(bytes::Bytes, bool), E> {
         if let Some(kept) = &session.final_result {
+            session.final_polls = session.final_polls.saturating_add(1);
             return Ok((kept.clone(), true));
         }
         let written = write(session, now);
         if let Ok((body, true)) = &written {
             session.final_result = Some(body.clone());
+            session.final_polls = 1;
         }
         written
     }
@@ -475,7 +493,9 @@ impl AppState {
     #[cfg(test)]
     pub fn create_session(&self, flow: &Flow, metadata: Metadata) -> Uuid {
         let (session, _) = self.new_session(flow, metadata);
-        self.insert(&mut self.lock(), session).0
+        let (id, evicted, _) = self.insert(&mut self.lock(), session);
+        drop(evicted);
+        id
     }
 
     /// A create call: the fault it meets (an admin rule, or one of the scenario its session would
@@ -488,35 +508,45 @@ impl AppState {
         if let Some(fault) = Self::take_create_fault(&mut inner, scenario) {
             return CreateCall::Fault(Box::new(fault), session);
         }
-        let (id, evicted) = self.insert(&mut inner, session);
+        let (id, evicted, total) = self.insert(&mut inner, session);
         drop(inner);
-        self.log_evictions(&evicted);
-        CreateCall::Created(id, evicted)
+        CreateCall::Created(id, self.evicted(evicted, total))
     }
 
     /// Stores the session of a create call whose fault has played, created now; returns its id
     /// and the sessions evicted to make room for it.
     pub fn insert_created(&self, mut session: Box<Session>) -> (Uuid, Vec<Uuid>) {
         session.created_at = self.0.clock.now();
-        let (id, evicted) = self.insert(&mut self.lock(), session);
-        self.log_evictions(&evicted);
-        (id, evicted)
+        let (id, evicted, total) = self.insert(&mut self.lock(), session);
+        (id, self.evicted(evicted, total))
     }
 
-    /// Logs evictions, at most one line a second (a full store under load evicts thousands).
-    fn log_evictions(&self, evicted: &[Uuid]) {
-        let Some(latest) = evicted.last() else { return };
-        let mut log = self.0.eviction_log.lock().unwrap_or_else(PoisonError::into_inner);
-        log.unlogged += evicted.len() as u64;
-        let now = std::time::Instant::now();
-        if log.last.is_some_and(|last| now.duration_since(last) < std::time::Duration::from_secs(1)) {
+    /// The ids of sessions just evicted, which are freed here, out of the lock; logs them (at
+    /// most once a second) with `total`, the store's count of evictions so far.
+    // Boxed as the store holds them: unboxing would copy each session out under the lock.
+    #[allow(clippy::vec_box)]
+    fn evicted(&self, sessions: Vec<Box<Session>>, total: u64) -> Vec<Uuid> {
+        let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
+        drop(sessions);
+        if let Some(latest) = ids.last() {
+            self.log_evictions(latest, total);
+        }
+        ids
+    }
+
+    /// Logs evictions, at most one line a second (a full store under load evicts thousands):
+    /// an atomic read on every evicting create, a line when a second has passed.
+    fn log_evictions(&self, latest: &Uuid, total: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let log = &self.0.eviction_log;
+        let now = u64::try_from(log.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let next = log.next_ms.load(Relaxed);
+        if now < next || log.next_ms.compare_exchange(next, now + 1000, Relaxed, Relaxed).is_err() {
             return;
         }
-        let eviction = self.lock().sessions.eviction(latest);
-        let why = eviction.map_or_else(String::new, |e| format!(": session {latest} {e}"));
-        tracing::info!("the session store is full: {} session(s) evicted to make room{why}", log.unlogged);
-        log.last = Some(now);
-        log.unlogged = 0;
+        let since_last = total.saturating_sub(log.logged_total.swap(total, Relaxed));
+        let why = self.eviction(latest).map_or_else(String::new, |e| format!(": session {latest} {e}"));
+        tracing::info!("the session store is full: {since_last} session(s) evicted to make room{why}");
     }
 
     /// A new session of `flow` with `metadata`, and the scenario it plays.
@@ -531,11 +561,23 @@ impl AppState {
         (Box::new(session), scenario)
     }
 
-    fn insert(&self, inner: &mut Inner, session: Box<Session>) -> (Uuid, Vec<Uuid>) {
+    /// Stores a session; returns its id, the sessions evicted for it (to be freed out of the
+    /// lock) and the store's count of evictions so far.
+    #[allow(clippy::vec_box)]
+    fn insert(&self, inner: &mut Inner, session: Box<Session>) -> (Uuid, Vec<Box<Session>>, u64) {
         let (ttl, now, id) = (self.0.config.session_ttl, session.created_at, session.id);
         let evicted = inner.sessions.insert(session, now, |s: &Session| s.expired_at(ttl, now).is_some());
         self.changed();
-        (id, evicted)
+        (id, evicted, inner.sessions.evicted_total())
+    }
+
+    /// The name of the flow that made session `id`, when the session is held but `key` is not
+    /// that flow's (or that flow was deleted): for the other-flow-key lint.
+    pub fn other_flows_session(&self, id: &Uuid, key: &str) -> Option<String> {
+        let inner = self.lock();
+        let session = inner.sessions.get(id)?;
+        let retired = inner.retired_flows.contains(&session.flow_id);
+        (session.api_key.as_str() != key || retired).then(|| session.flow_name.clone())
     }
 
     /// Why session `id` is gone, when the store let it go to make room.

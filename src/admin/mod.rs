@@ -103,6 +103,9 @@ pub struct SessionView {
     /// Why the session plays it: `admin`, `match`, `flow` or `server`.
     pub scenario_source: &'static str,
     pub steps: Vec<StepView>,
+    /// Why the session failed, structured: what the result endpoint writes as one line each
+    /// (`flow_session_failure_reasons`).
+    pub failure_reasons: Vec<FailureView>,
     pub otp: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Value,
@@ -122,6 +125,14 @@ pub struct StepView {
     pub code: TechnologyCode,
     pub state: &'static str,
     pub failure_reason: Option<FailureReason>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FailureView {
+    #[schema(value_type = crate::http::openapi::Code)]
+    pub technology: TechnologyCode,
+    #[serde(flatten)]
+    pub reason: FailureReason,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -153,6 +164,14 @@ impl SessionView {
                     code: st.code,
                     state: st.state.as_str(),
                     failure_reason: st.failure_reason.as_deref().cloned(),
+                })
+                .collect(),
+            failure_reasons: s
+                .steps
+                .iter()
+                .filter_map(|st| {
+                    let reason = st.failure_reason.as_deref()?.clone();
+                    Some(FailureView { technology: st.code, reason })
                 })
                 .collect(),
             otp: s.otp.clone(),

@@ -111,8 +111,12 @@ fn ignored_metadata(flow: &Flow, metadata: &Metadata) -> Vec<Lint> {
         ));
     }
     for key in &metadata.unknown_keys {
-        let at = if key.starts_with("metadata.") { key.clone() } else { format!("{key} (in the body)") };
-        lints.push(Lint::new("unknown-key", doc::METADATA, format!("unknown key {at} is ignored")));
+        let (at, section) = if key.starts_with("metadata.") {
+            (key.clone(), doc::METADATA)
+        } else {
+            (format!("{key} (in the body)"), doc::SESSION_CREATION)
+        };
+        lints.push(Lint::new("unknown-key", section, format!("unknown key {at} is ignored")));
     }
     lints
 }
@@ -141,7 +145,23 @@ pub(super) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
         let last = result.status != "PROGRESS";
         serde_json::to_vec(&result).map(|body| (body.into(), last))
     };
-    let call = state.result_call(&id, key, write).map_err(not_own)?;
+    let call = state.result_call(&id, key, write).map_err(|e| {
+        if let Some(owner) = state.other_flows_session(&id, key) {
+            notes.lint(Lint::new(
+                "other-flow-key",
+                doc::RESULT,
+                format!("session {id} exists, but it belongs to flow {owner:?}, not to the flow of this flow_api_key; the vendor answers \"Not found.\" (send the key of the flow that created the session)"),
+            ));
+        }
+        not_own(e)
+    })?;
+    if let (earlier @ 2.., status) = call.earlier_final_polls {
+        notes.lint(Lint::new(
+            "polled-after-final",
+            doc::RESULT,
+            format!("this session has been {status} for {earlier} earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails"),
+        ));
+    }
     if let Some(gap) = call.since_last_poll.filter(|gap| *gap < std::time::Duration::from_secs(1)) {
         notes.lint(Lint::new(
             "polling-too-fast",
@@ -204,6 +224,9 @@ pub struct SessionResult<'a> {
     pub technologies: Vec<TechnologyInfo>,
     /// `null` until the session ends, then whether it succeeded [mock].
     pub flow_session_result: Option<bool>,
+    /// One line per failed technology, `"LDHP: CALC_RESULT: Low overall prediction"`
+    /// (technology, type, detail) [seen: clients join them as strings; the format is mock].
+    #[schema(value_type = Vec<String>)]
     pub flow_session_failure_reasons: Vec<SessionFailure<'a>>,
     #[schema(value_type = Option<String>)]
     pub validated_at: Option<Timestamp>,
@@ -248,13 +271,24 @@ pub struct TechnologyInfo {
     pub description: &'static str,
 }
 
-/// One entry of `flow_session_failure_reasons` [mock]: the failure reason and its technology.
-#[derive(Serialize, utoipa::ToSchema)]
+/// One entry of `flow_session_failure_reasons`: a string, as real clients read them [seen] (a
+/// NestJS client types them `string[]` and joins them into its message), in a format of ours
+/// [mock]: `"<technology>: <type>: <detail>"`. The admin API keeps them structured.
 pub struct SessionFailure<'a> {
-    #[schema(value_type = crate::http::openapi::Code)]
     pub technology: TechnologyCode,
-    #[serde(flatten)]
     pub reason: &'a FailureReason,
+}
+
+impl std::fmt::Display for SessionFailure<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.technology, self.reason.kind, self.reason.detail)
+    }
+}
+
+impl Serialize for SessionFailure<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 impl<'a> SessionResult<'a> {

@@ -19,10 +19,15 @@ impl FromRequest<AppState> for JsonBody {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let BodyBytes(bytes) = BodyBytes::from_request(req, state).await?;
-        match parse_json(&bytes)? {
-            object @ Value::Object(_) => Ok(Self(object)),
-            other => Err(ApiError::field(&["non_field_errors"], crate::domain::metadata::drf::not_a_dict(&other))),
-        }
+        json_object(&bytes).map(Self)
+    }
+}
+
+/// A body as `JsonBody` takes it: a JSON object (or nothing), else DRF's refusal.
+pub fn json_object(bytes: &[u8]) -> Result<Value, ApiError> {
+    match parse_json(bytes)? {
+        object @ Value::Object(_) => Ok(object),
+        other => Err(ApiError::field(&["non_field_errors"], crate::domain::metadata::drf::not_a_dict(&other))),
     }
 }
 
@@ -51,7 +56,26 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("JSON parse error - {e}")))
+    serde_json::from_slice(bytes).map_err(|e| {
+        let detail = if looks_form_encoded(bytes) {
+            "JSON parse error - the body must be JSON, such as {\"api_key\": \"...\"}; this one looks form-encoded (name=value&...), as `curl -d` sends it. Send JSON, with Content-Type: application/json.".to_owned()
+        } else {
+            format!("JSON parse error - {e}")
+        };
+        ApiError::bad_request(detail)
+    })
+}
+
+/// Whether a body that is not JSON reads like `name=value&name=value` (an HTML form's or
+/// `curl -d`'s encoding).
+fn looks_form_encoded(bytes: &[u8]) -> bool {
+    let text = bytes.trim_ascii();
+    let first = text.split(|b| *b == b'&').next().unwrap_or_default();
+    let Some(equals) = first.iter().position(|b| *b == b'=') else { return false };
+    let name = &first[..equals];
+    !name.is_empty()
+        && name.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'%' | b'[' | b']'))
+        && text.iter().all(u8::is_ascii_graphic)
 }
 
 /// Query parameters; a repeated parameter keeps its last value, as Django's `QueryDict.get`

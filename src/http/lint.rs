@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::extract::QueryMap;
-use super::{ApiError, CREATE_PATH, FIXED_PATHS, is_report_path, missing_slash};
+use super::{ApiError, CREATE_PATH, FIXED_PATHS, RESULT_PATH, VIDEO_PATH, is_report_path, missing_slash};
 use crate::clock::Timestamp;
 use crate::domain::flow::is_http_url;
 use crate::journal::{Entry, Lint, Notes};
@@ -30,7 +30,22 @@ pub mod doc {
     pub const EDOCUMENT: &str = "3.2. Metadata for E-Document";
     pub const REDIRECTION: &str = "4. End user redirection";
     pub const RESULT: &str = "5. Getting the result";
+    pub const VIDEO: &str = "6. Getting liveness video";
     pub const REPORT: &str = "7. Getting PDF Report";
+
+    /// The section that documents one of the vendor's paths (with or without its slash).
+    pub fn of_path(path: &str) -> &'static str {
+        let path = path.trim_end_matches('/');
+        if path == super::CREATE_PATH.trim_end_matches('/') {
+            SESSION_CREATION
+        } else if path == super::RESULT_PATH.trim_end_matches('/') {
+            RESULT
+        } else if path == super::VIDEO_PATH.trim_end_matches('/') {
+            VIDEO
+        } else {
+            REPORT
+        }
+    }
 }
 
 /// The lints a request shows before any handler looks at it; `query` is its parsed query.
@@ -40,7 +55,7 @@ fn request_lints(request: &Request, query: &QueryMap) -> Vec<Lint> {
     if let Some(with_slash) = missing_slash(path) {
         lints.push(Lint::new(
             "trailing-slash",
-            doc::SESSION_CREATION,
+            doc::of_path(path),
             format!("refused: the vendor's paths end with a slash, this one does not; use {with_slash}"),
         ));
     }

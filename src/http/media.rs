@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::api::{not_own, session_in_query};
-use super::extract::{JsonBody, QueryMap};
+use super::extract::{BodyBytes, QueryMap, json_object};
 use crate::clock::timestamp;
 use crate::domain::metadata::drf;
 use crate::domain::{Family, TechnologyCode};
@@ -178,8 +178,12 @@ pub async fn session_report(
     Extension(notes): Extension<crate::journal::Notes>,
     Path(session_id): Path<String>,
     query: QueryMap,
-    JsonBody(body): JsonBody,
+    BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
+    // Django's <uuid:session_id> route would not match anything else: 404 before any other
+    // check, the body's included.
+    let id = Uuid::parse_str(&session_id).map_err(|_| ApiError::not_found("Not found."))?;
+    let body = json_object(&body)?;
     if let Some(key) = body.get("api_key").and_then(Value::as_str) {
         notes.api_key(key);
     }
@@ -202,8 +206,6 @@ pub async fn session_report(
             "No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).",
         ));
     }
-    // Django's <uuid:session_id> route would not match anything else.
-    let id = Uuid::parse_str(&session_id).map_err(|_| ApiError::not_found("Not found."))?;
     super::fault::play(state.call_about(Endpoint::Report, &id, &key).map_err(not_own)?).await?;
     let now = state.now();
     let data =

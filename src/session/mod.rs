@@ -55,6 +55,9 @@ pub struct Session {
     /// The result endpoint's answer, kept once it is final (`AppState::result_answer`). Derived,
     /// so never persisted.
     pub final_result: Option<bytes::Bytes>,
+    /// How many result polls have been answered `final_result` (for the polled-after-final
+    /// lint). Not persisted.
+    pub final_polls: u32,
 }
 
 /// A session's metadata as held: nothing when there was none (most sessions), boxed
@@ -235,6 +238,7 @@ impl Session {
             webhook_url: flow.webhook_url.clone(),
             events: Vec::new(),
             final_result: None,
+            final_polls: 0,
         }
     }
 

@@ -26,6 +26,8 @@ pub struct SessionStore {
     limits: Limits,
     /// The sum of the held sessions' `Session::held_bytes`.
     bytes: usize,
+    /// Sessions evicted since the store was made (for the log).
+    evicted_total: u64,
 }
 
 struct Held {
@@ -123,20 +125,23 @@ impl SessionStore {
             next: 0,
             limits: Limits { sessions: limits.sessions.max(1), bytes: limits.bytes },
             bytes: 0,
+            evicted_total: 0,
         }
     }
 
     /// Adds a session, first letting others go while a limit would be passed: the oldest one
     /// when `expired` says it has expired, else the oldest that has ended, else the oldest of
     /// any state. Never refuses: a session larger than the byte limit by itself is held alone.
-    /// Returns the ids let go. Boxed by the caller, so that it is allocated before the store's
-    /// lock is taken.
+    /// Returns the sessions let go, for the caller to drop once it has let go of the store's lock
+    /// (freeing a session is not free). Boxed by the caller, so that it is allocated before the
+    /// store's lock is taken.
+    #[allow(clippy::vec_box)]
     pub fn insert(
         &mut self,
         session: Box<Session>,
         now: OffsetDateTime,
         expired: impl Fn(&Session) -> bool,
-    ) -> Vec<Uuid> {
+    ) -> Vec<Box<Session>> {
         let bytes = session.held_bytes();
         let mut evicted = Vec::new();
         loop {
@@ -148,10 +153,11 @@ impl SessionStore {
                 break;
             };
             let Some(victim) = self.victim(&expired) else { break };
-            if let Some(gone) = self.remove(&victim) {
+            if let Some(gone) = self.take(&victim) {
                 let eviction = Eviction { at: now, limit, status: gone.status(), flow_id: gone.flow_id };
                 self.evictions.remember(victim, eviction);
-                evicted.push(victim);
+                self.evicted_total += 1;
+                evicted.push(gone);
             }
         }
         let seq = self.next;
@@ -188,11 +194,20 @@ impl SessionStore {
     }
 
     pub fn remove(&mut self, id: &Uuid) -> Option<Session> {
+        self.take(id).map(|session| *session)
+    }
+
+    fn take(&mut self, id: &Uuid) -> Option<Box<Session>> {
         let held = self.sessions.remove(id)?;
         self.order.remove(&held.seq);
         self.ended.remove(&held.seq);
         self.bytes -= held.bytes;
-        Some(*held.session)
+        Some(held.session)
+    }
+
+    /// How many sessions the store has evicted since it was made.
+    pub fn evicted_total(&self) -> u64 {
+        self.evicted_total
     }
 
     pub fn get(&self, id: &Uuid) -> Option<&Session> {
@@ -265,6 +280,10 @@ mod tests {
         store.ended(&id);
     }
 
+    fn ids(sessions: impl IntoIterator<Item = Box<Session>>) -> Vec<Uuid> {
+        sessions.into_iter().map(|s| s.id).collect()
+    }
+
     fn held(store: &SessionStore) -> Vec<u128> {
         let mut ids: Vec<u128> = store.iter_newest_first().map(|s| s.id.as_u128()).collect();
         ids.reverse();
@@ -290,7 +309,7 @@ mod tests {
             for n in finished {
                 finish(&mut store, *n);
             }
-            let evicted = store.insert(session(4), T0, |s| expired.contains(&s.id.as_u128()));
+            let evicted = ids(store.insert(session(4), T0, |s| expired.contains(&s.id.as_u128())));
             assert_eq!(evicted, [Uuid::from_u128(gone)], "{case}");
             assert_eq!(held(&store), after, "{case}");
             let eviction = store.eviction(&Uuid::from_u128(gone)).expect("an eviction is remembered");
@@ -308,7 +327,7 @@ mod tests {
             store.insert(session(n), T0, |_| false);
         }
         assert_eq!(store.bytes(), each * 3);
-        let evicted = store.insert(session(4), T0, |_| false);
+        let evicted = ids(store.insert(session(4), T0, |_| false));
         assert_eq!(evicted, [Uuid::from_u128(1)], "one session's room is made");
         assert_eq!(store.eviction(&evicted[0]).unwrap().limit, Limit::Bytes(each * 3));
         assert_eq!(store.bytes(), each * 3, "the sum follows removals");

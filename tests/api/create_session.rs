@@ -115,6 +115,25 @@ async fn malformed_json_is_a_400_parse_error() {
     }
 }
 
+/// Issue 16: `curl -d "api_key=..."` (as a public Android client tried) sends a form-encoded
+/// body; the parse error says plainly that the body must be JSON and that this one is not.
+#[tokio::test]
+async fn a_form_encoded_body_is_told_it_must_be_json() {
+    let app = spawn_app().await;
+    for (body, content_type) in [
+        (format!("api_key={EVERYONE}"), Some("application/x-www-form-urlencoded")),
+        (format!("api_key={EVERYONE}&metadata=x"), None),
+    ] {
+        let (status, json) = read(app.create_raw(body.clone(), content_type).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let detail = json["detail"].as_str().unwrap();
+        assert!(detail.starts_with("JSON parse error - the body must be JSON"), "{detail}");
+        assert!(detail.contains("looks form-encoded"), "{detail}");
+    }
+    let (_, json) = read(app.create_raw("{bad", None).await).await;
+    assert!(!json["detail"].as_str().unwrap().contains("form-encoded"), "broken JSON is not called a form: {json}");
+}
+
 #[tokio::test]
 async fn an_empty_body_reads_as_an_empty_object() {
     let app = spawn_app().await;

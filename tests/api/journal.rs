@@ -133,9 +133,144 @@ async fn result_polling_before_the_end_and_too_often_is_a_warning() {
     app.result(&sid, EVERYONE).await;
     assert_eq!(lint_codes(&journal(&app, "?limit=1").await[0]), ["polling-too-fast", "result-before-finish"]);
     app.complete(&sid, None).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1050)).await;
+    advance(&app, 1.05).await;
     app.result(&sid, EVERYONE).await;
     assert!(lint_codes(&journal(&app, "?limit=1").await[0]).is_empty(), "a finished session polled slowly is fine");
+}
+
+/// Moves the virtual clock, so that polling gaps pass without sleeping.
+async fn advance(app: &TestApp, seconds: f64) {
+    let response = app.client.post(app.url("/__admin/clock/advance")).json(&json!({"seconds": seconds})).send().await;
+    assert_eq!(response.unwrap().status(), StatusCode::OK, "the clock moves");
+}
+
+/// Issue 16: a client that treats only FINISHED as final polls a FAILED session until it gives
+/// up. From the third poll of a final result on, the journal says why that is a mistake.
+#[tokio::test]
+async fn polling_a_session_that_has_been_final_for_a_while_is_a_warning() {
+    let app = spawn_app().await;
+    for (outcome, status) in [("failed", "FAILED"), ("passed", "FINISHED")] {
+        let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+        app.complete(&sid, Some(json!({"outcomes": {"LDHP": outcome}}))).await;
+        for poll in 1..=4 {
+            advance(&app, 2.0).await;
+            let (_, result) = app.result(&sid, EVERYONE).await;
+            assert_eq!(result["status"], status);
+            let entry = &journal(&app, "?limit=1").await[0];
+            if poll <= 2 {
+                assert!(lint_codes(entry).is_empty(), "{status}, poll {poll}: {entry}");
+            } else {
+                assert_eq!(lint_codes(entry), ["polled-after-final"], "{status}, poll {poll}");
+                let message = entry["lint_details"][0]["message"].as_str().unwrap();
+                assert!(message.contains(&format!("has been {status} for {} earlier polls", poll - 1)), "{message}");
+                assert!(message.contains("a client that waits for FINISHED alone polls for ever"), "{message}");
+                assert_eq!(entry["lint_details"][0]["doc"], "5. Getting the result");
+            }
+        }
+    }
+}
+
+/// Issue 16: a poll with another flow's key gets the vendor's plain 404, and the journal says
+/// the session exists under another flow.
+#[tokio::test]
+async fn a_result_poll_with_another_flows_key_is_a_warning_that_names_the_owner() {
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let (status, body) = app.result(&sid, INDIVIDUALS).await;
+    assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({"detail": "Not found."})), "as the vendor answers");
+    let entry = &journal(&app, "?limit=1").await[0];
+    assert_eq!(lint_codes(entry), ["other-flow-key"]);
+    assert!(entry["lint_details"][0]["message"].as_str().unwrap().contains("belongs to flow \"Flow for everyone\""));
+    app.result("3fa85f64-5717-4562-b3fc-2c963f66afa6", INDIVIDUALS).await;
+    assert!(lint_codes(&journal(&app, "?limit=1").await[0]).is_empty(), "an unknown session: nothing to hint");
+}
+
+/// Issue 16: every warning cites the section of the vendor's page that documents what it is
+/// about (the trailing-slash warning once cited "2. Session Creation" for every path).
+#[tokio::test]
+async fn every_lint_cites_the_section_of_the_docs_it_is_about() {
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": IIN}}})).await;
+    let result = format!("session_id={sid}&flow_api_key={EVERYONE}");
+    let cases: Vec<(&str, String, Option<Value>, &str, &str)> = vec![
+        (
+            "POST",
+            "/api/v1/flows/session/create".into(),
+            Some(json!({"api_key": EVERYONE})),
+            "trailing-slash",
+            "2. Session Creation",
+        ),
+        ("GET", format!("/api/v1/flows/session/result?{result}"), None, "trailing-slash", "5. Getting the result"),
+        (
+            "GET",
+            format!("/api/v1/liveness/video/download?{result}"),
+            None,
+            "trailing-slash",
+            "6. Getting liveness video",
+        ),
+        (
+            "POST",
+            format!("/api/v1/flows/session/{sid}/report?technology=LDHP"),
+            Some(json!({"api_key": EVERYONE})),
+            "trailing-slash",
+            "7. Getting PDF Report",
+        ),
+        (
+            "POST",
+            format!("/api/v1/flows/session/create/?api_key={EVERYONE}"),
+            Some(json!({"api_key": EVERYONE})),
+            "api-key-in-query",
+            "2. Session Creation",
+        ),
+        (
+            "POST",
+            "/api/v1/flows/session/create/".into(),
+            Some(json!({"api_key": EVERYONE, "x": 1})),
+            "unknown-key",
+            "2. Session Creation",
+        ),
+        (
+            "POST",
+            "/api/v1/flows/session/create/".into(),
+            Some(json!({"api_key": EVERYONE, "metadata": {"x": 1}})),
+            "unknown-key",
+            "3. Session Metadata",
+        ),
+        (
+            "POST",
+            "/api/v1/flows/session/create/".into(),
+            Some(json!({"api_key": EVERYONE, "metadata": {"edocument": {}}})),
+            "ignored-edocument",
+            "3.2. Metadata for E-Document",
+        ),
+        (
+            "GET",
+            format!("/api/v1/flows/session/result/?{result}"),
+            None,
+            "result-before-finish",
+            "5. Getting the result",
+        ),
+        ("GET", format!("/flow/{sid}?locale=de"), None, "locale", "4. End user redirection"),
+        ("GET", format!("/flow/{sid}?redirect=x"), None, "redirect", "4. End user redirection"),
+        (
+            "GET",
+            format!("/flow/{sid}?redirect=http://x.example/"),
+            None,
+            "redirect-not-https",
+            "4. End user redirection",
+        ),
+    ];
+    for (method, path, body, code, section) in cases {
+        let mut request = app.client.request(method.parse().unwrap(), app.url(&path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap();
+        let entry = &journal(&app, "?limit=1").await[0];
+        let lint = entry["lint_details"].as_array().unwrap().iter().find(|l| l["code"] == code);
+        let lint = lint.unwrap_or_else(|| panic!("{method} {path}: {code} in {entry}"));
+        assert_eq!(lint["doc"], section, "{method} {path}: {code}");
+    }
 }
 
 #[tokio::test]

@@ -196,6 +196,15 @@ async fn each_report_precondition_has_its_own_clear_400() {
             json!({"detail": "Not found."}),
         ),
         ("not-a-uuid", Some("LDHP"), key.clone(), StatusCode::NOT_FOUND, json!({"detail": "Not found."})),
+        // A non-UUID id is a route Django would not match: 404 before the key or anything else.
+        (
+            "not-a-uuid",
+            Some("LDHP"),
+            json!({"api_key": "x".repeat(48)}),
+            StatusCode::NOT_FOUND,
+            json!({"detail": "Not found."}),
+        ),
+        ("not-a-uuid", None, json!([1]), StatusCode::NOT_FOUND, json!({"detail": "Not found."})),
         (
             &with_iin,
             Some("LDD"),

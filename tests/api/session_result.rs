@@ -150,7 +150,14 @@ async fn a_failed_technology_fails_the_session_and_later_ones_have_no_result() {
     assert_str_matches(&live["prediction"], r"^0\.[0-4]\d{3}$", "a low prediction");
     assert_eq!(
         json["flow_session_failure_reasons"],
-        json!([{"technology": "LDHP", "type": "CALC_RESULT", "detail": "Low overall prediction"}])
+        json!(["LDHP: CALC_RESULT: Low overall prediction"]),
+        "one string per failed technology, as real clients join them"
+    );
+    let (_, view) = app.get(&format!("/__admin/sessions/{id}")).await;
+    assert_eq!(
+        view["failure_reasons"],
+        json!([{"technology": "LDHP", "type": "CALC_RESULT", "detail": "Low overall prediction"}]),
+        "the admin API keeps them structured"
     );
     assert!(json.get("face2face_result").is_none(), "F2F never ran: {json}");
 }
