@@ -174,6 +174,7 @@ fn main() {
     let _ = server.kill();
     let _ = server.wait();
 
+    log_rows(&scratch, seconds);
     state_sync_row(&scratch, &create_plain, seconds);
     memory_after_fill();
     let _ = std::fs::remove_dir_all(scratch);
@@ -186,6 +187,41 @@ fn stateful_urls() -> (String, String, String) {
     let create_url = format!("{stateful}/api/v1/flows/session/create/");
     let result_url = format!("{stateful}/api/v1/flows/session/result/?session_id={session}&flow_api_key={EVERYONE}");
     (stateful, create_url, result_url)
+}
+
+/// `--log-requests`: result polling with the request log on and off, taking turns, stderr to a
+/// file (as a CI job's log); the ratio decides whether it may be on by default (under 5 %).
+fn log_rows(scratch: &std::path::Path, seconds: u64) {
+    let mut ratios = Vec::new();
+    for _ in 0..3 {
+        let mut rps = [0.0; 2];
+        for (i, logging) in [false, true].into_iter().enumerate() {
+            let log = std::fs::File::create(scratch.join("requests.log")).unwrap();
+            let mut child = Command::new(BIN)
+                .args(["serve", "--port", "0"])
+                .args(if logging { &["--log-requests"][..] } else { &[][..] })
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::piped())
+                .stderr(log)
+                .spawn()
+                .expect("the server starts");
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+            let base = line.trim().trim_start_matches("listening on ").to_owned();
+            let (done, _) = fresh_sessions(&base);
+            let url = format!("{base}/api/v1/flows/session/result/?session_id={done}&flow_api_key={EVERYONE}");
+            rps[i] = wrk(&url, 64, seconds.min(5), None).rps;
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        println!("result polling, request log off / on (stderr to a file): {:.0} / {:.0} req/s", rps[0], rps[1]);
+        ratios.push(rps[1] / rps[0]);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "--log-requests costs result polling {:.0}% of its throughput (median of 3; on by default only under 5%)",
+        100.0 * (1.0 - ratios[1])
+    );
 }
 
 /// `--state-sync`: every create waits for a write of the whole file, which grows with the

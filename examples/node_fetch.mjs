@@ -1,7 +1,8 @@
 // The vendor docs' JavaScript examples with Node 20's built-in fetch, run against the mock.
 // BKZ_MOCK_URL is the mock's base URL (default http://127.0.0.1:8080). The docs' first example
-// sends no Content-Type; the vendor (and the mock) read the body as JSON anyway, and the mock's
-// journal notes the departure. The docs' E-Document case 1 is wrapped in a stray ```js fence;
+// sets no Content-Type, so fetch labels its string body text/plain;charset=UTF-8; the vendor (and
+// the mock) read the body as JSON anyway, the mock's journal notes the departure, and --strict
+// refuses it. The docs' E-Document case 1 is wrapped in a stray ```js fence;
 // it is plain code here. Run: node examples/node_fetch.mjs
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,14 +14,19 @@ const individualsKey = 'Efy202XKbVAWRu_mock-flow-for-individuals-0000000';
 const outDir = process.env.OUT_DIR || mkdtempSync(join(tmpdir(), 'bkz-'));
 const assert = (ok, what) => { if (!ok) { console.error('FAILED:', what); process.exit(1); } };
 
-// 2. Session creation, exactly as the docs write it: no Content-Type.
+// 2. Session creation, exactly as the docs write it: no Content-Type header set, so fetch sends
+// text/plain;charset=UTF-8.
 const created = await fetch(`${BASE}/api/v1/flows/session/create/`, {
   method: 'POST',
   body: JSON.stringify({ api_key: apiKey }),
 }).then(response => response.json());
 const { session_id, technologies } = created;
-console.log('created without Content-Type:', session_id, technologies);
+console.log('created with fetch\'s own Content-Type (text/plain;charset=UTF-8):', session_id, technologies);
 assert(session_id && technologies, 'session_id and technologies');
+// What the mock's journal saw: the Content-Type fetch chose.
+const [entry] = await fetch(`${BASE}/__admin/requests?session_id=${session_id}&limit=1`).then(r => r.json());
+console.log('journal:', entry.lint);
+assert(entry.lint.some(line => line.includes('text/plain;charset=UTF-8')), 'fetch sent text/plain;charset=UTF-8');
 
 // 3.1. Face2Face metadata.
 const imageBase64 = readFileSync(new URL('../fixtures/photos/face.jpg', import.meta.url), { encoding: 'base64' });

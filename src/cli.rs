@@ -132,6 +132,10 @@ pub struct ServeArgs {
     /// journal and the X-Mock-Lint header.
     #[arg(long, env = "BKZ_MOCK_STRICT")]
     pub strict: bool,
+    /// Log a line per request at info level: method, path, status, time, lint codes. Off by
+    /// default: it costs 15-30 % of the throughput (BENCHMARKS.md).
+    #[arg(long, env = "BKZ_MOCK_LOG_REQUESTS")]
+    pub log_requests: bool,
     /// How many requests the journal keeps; the oldest go first.
     #[arg(long, env = "BKZ_MOCK_JOURNAL_LIMIT", value_name = "N", default_value_t = crate::config::DEFAULT_JOURNAL_LIMIT)]
     pub journal_limit: usize,
@@ -201,6 +205,7 @@ impl ServeArgs {
             default_scenario: self.scenario,
             video_file: self.video,
             strict: self.strict,
+            log_requests: self.log_requests,
             journal_limit: self.journal_limit,
             admin_token: self.admin_token.filter(|t| !t.is_empty()),
             max_sessions: self.max_sessions.max(1),

@@ -30,6 +30,8 @@ pub struct Config {
     pub video_file: Option<PathBuf>,
     /// Refuse (400) requests that depart from the vendor's docs instead of warning.
     pub strict: bool,
+    /// Log one line per request at info level (`--log-requests`).
+    pub log_requests: bool,
     /// How many requests the journal keeps (the oldest go first).
     pub journal_limit: usize,
     /// When set, `/__admin` and the dashboard need `Authorization: Bearer <token>`.
@@ -88,6 +90,7 @@ impl Default for Config {
             default_scenario: DEFAULT_SCENARIO.to_owned(),
             video_file: None,
             strict: false,
+            log_requests: false,
             journal_limit: DEFAULT_JOURNAL_LIMIT,
             admin_token: None,
             max_sessions: DEFAULT_MAX_SESSIONS,

@@ -56,6 +56,7 @@ impl Application {
                 default_scenario: config.default_scenario,
                 video,
                 strict: config.strict,
+                log_requests: config.log_requests,
                 journal_limit: config.journal_limit,
                 admin_token: config.admin_token,
                 max_sessions: config.max_sessions,

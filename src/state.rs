@@ -85,6 +85,8 @@ pub struct StateConfig {
     pub video: crate::video::Video,
     /// Refuse requests that depart from the vendor's docs instead of warning.
     pub strict: bool,
+    /// Log one line per request.
+    pub log_requests: bool,
     /// How many requests the journal keeps.
     pub journal_limit: usize,
     /// When set, `/__admin` and the dashboard need it as a bearer token.
@@ -324,6 +326,10 @@ impl AppState {
 
     pub fn strict(&self) -> bool {
         self.0.config.strict
+    }
+
+    pub fn log_requests(&self) -> bool {
+        self.0.config.log_requests
     }
 
     pub fn journal(&self) -> &crate::journal::Journal {
@@ -922,6 +928,7 @@ mod tests {
             default_scenario: config.default_scenario.clone(),
             video: config.load_video().unwrap(),
             strict: false,
+            log_requests: false,
             journal_limit: 10,
             admin_token: None,
             max_sessions: 10,

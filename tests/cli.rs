@@ -482,3 +482,34 @@ fn with_state_sync_a_change_is_written_before_it_is_answered() {
     let out = output(&["serve", "--state-sync"]);
     assert!(!out.status.success(), "--state-sync needs --state-file");
 }
+
+/// Issue 16: the server logged nothing per request. With `--log-requests` it logs one line each:
+/// method, path, status, time and lint codes; without it, none (it costs throughput).
+#[test]
+fn log_requests_logs_a_line_per_request_with_its_lint_codes() {
+    for logging in [true, false] {
+        let mut command = Command::new(BIN);
+        command.args(["serve", "--port", "0"]).env_remove("RUST_LOG");
+        if logging {
+            command.arg("--log-requests");
+        }
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+        http_get(&addr, "/__admin/health");
+        http_get(&addr, "/api/v1/flows/session/result?session_id=x&flow_api_key=y");
+        terminate(&child);
+        wait_exit(&mut child, Duration::from_secs(5));
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        let health = stderr.lines().find(|l| l.contains("GET /__admin/health 200 "));
+        let refused = stderr.lines().find(|l| l.contains("GET /api/v1/flows/session/result 404 "));
+        if logging {
+            assert!(health.is_some_and(|l| l.contains(" ms")), "{stderr}");
+            assert!(refused.is_some_and(|l| l.ends_with("lint: trailing-slash")), "{stderr}");
+        } else {
+            assert!(health.is_none() && refused.is_none(), "off by default: {stderr}");
+        }
+    }
+}

@@ -72,6 +72,20 @@ pub struct App {
 
 impl App {
     pub async fn handle(&self, request: Request<Body>) -> Response {
+        // Nothing is paid for the line when nobody asked for it, or nobody reads it (RUST_LOG=warn).
+        if !(self.state.log_requests() && tracing::enabled!(target: "biometric_kz_mock::request", tracing::Level::INFO))
+        {
+            return self.answer(request).await;
+        }
+        let started = std::time::Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let response = self.answer(request).await;
+        log_request(&method, &path, &response, started.elapsed());
+        response
+    }
+
+    async fn answer(&self, request: Request<Body>) -> Response {
         if let Some(refusal) = admin_auth(&self.state, &request) {
             return refusal;
         }
@@ -107,6 +121,24 @@ impl App {
             return synced(&self.state, response).await;
         }
         response
+    }
+}
+
+/// One line per request (`--log-requests`): method, path, status, time, and the codes of its
+/// lint warnings (read from its `X-Mock-Lint` headers, so every front's are there).
+fn log_request(method: &Method, path: &str, response: &Response, took: std::time::Duration) {
+    let lint: Vec<&str> = response
+        .headers()
+        .get_all(lint::X_MOCK_LINT)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(':').next())
+        .collect();
+    let status = response.status().as_u16();
+    let ms = took.as_secs_f64() * 1000.0;
+    if lint.is_empty() {
+        tracing::info!(target: "biometric_kz_mock::request", "{method} {path} {status} {ms:.3} ms");
+    } else {
+        tracing::info!(target: "biometric_kz_mock::request", "{method} {path} {status} {ms:.3} ms lint: {}", lint.join(", "));
     }
 }
 

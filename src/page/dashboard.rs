@@ -32,13 +32,16 @@ struct SessionRow {
     status: &'static str,
     steps: String,
     scenario: String,
+    /// In full (RFC 3339, microseconds), for the `datetime` attribute.
     created_at: String,
+    /// To the second, as a person reads it.
+    created_at_shown: String,
 }
 
 struct ScenarioRow {
     name: String,
     description: String,
-    iins: String,
+    iins: Vec<String>,
 }
 
 #[derive(Template)]
@@ -75,6 +78,8 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
         steps: s.steps.iter().map(|st| format!("{} {}", st.code, st.state.as_str())).collect::<Vec<_>>().join(", "),
         scenario: s.scenario.clone(),
         created_at: crate::clock::timestamp(s.created_at),
+        // "2026-11-29T07:09:54.123456Z" -> "2026-11-29 07:09:54".
+        created_at_shown: crate::clock::timestamp(s.created_at)[..19].replace('T', " "),
     });
     let page = Dashboard {
         base: state.public_url().to_owned(),
@@ -101,7 +106,7 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
             .map(|s| ScenarioRow {
                 name: s.name.clone(),
                 description: s.description.clone(),
-                iins: s.match_iins.iter().map(crate::domain::Iin::as_str).collect::<Vec<_>>().join(", "),
+                iins: s.match_iins.iter().map(|i| i.as_str().to_owned()).collect(),
             })
             .collect(),
         codes: TechnologyCode::ALL.iter().map(|c| c.as_str()).collect(),

@@ -96,8 +96,6 @@ pub struct Texts {
     pub bad_request_title: &'static str,
     pub bad_image: &'static str,
     pub file_missing: &'static str,
-    pub invalid_iin: &'static str,
-    pub invalid_phone: &'static str,
 }
 
 pub const RU: Texts = Texts {
@@ -152,8 +150,6 @@ pub const RU: Texts = Texts {
     bad_request_title: "Ошибка",
     bad_image: "Файл должен быть изображением JPEG или PNG.",
     file_missing: "Выберите файл.",
-    invalid_iin: "Неверный ИИН.",
-    invalid_phone: "Неверный номер телефона.",
 };
 
 pub const EN: Texts = Texts {
@@ -208,8 +204,6 @@ pub const EN: Texts = Texts {
     bad_request_title: "Error",
     bad_image: "The file must be a JPEG or PNG image.",
     file_missing: "Choose a file.",
-    invalid_iin: "Invalid IIN.",
-    invalid_phone: "Invalid phone number.",
 };
 
 pub const KZ: Texts = Texts {
@@ -264,6 +258,113 @@ pub const KZ: Texts = Texts {
     bad_request_title: "Қате",
     bad_image: "Файл JPEG немесе PNG суреті болуы керек.",
     file_missing: "Файлды таңдаңыз.",
-    invalid_iin: "ЖСН қате.",
-    invalid_phone: "Телефон нөмірі қате.",
 };
+
+/// Validation messages, in the page's locale: the API answers the vendor's (English) wording,
+/// the page speaks the user's language throughout.
+impl Locale {
+    pub fn iin_error(self, e: &crate::domain::IinError) -> String {
+        use crate::domain::IinError as E;
+        match (self, e) {
+            (Self::Ru, E::NotTwelveDigits(got)) => format!("ИИН должен состоять ровно из 12 цифр, введено: «{got}»."),
+            (Self::En, E::NotTwelveDigits(got)) => format!("The IIN must be exactly 12 digits; you entered {got:?}."),
+            (Self::Kz, E::NotTwelveDigits(got)) => format!("ЖСН дәл 12 цифрдан тұруы керек, енгізілгені: «{got}»."),
+            (Self::Ru, E::BadCentury(c)) => format!("7-я цифра ИИН (век и пол) должна быть от 1 до 6, а не {c}."),
+            (Self::En, E::BadCentury(c)) => {
+                format!("The IIN's 7th digit (century and gender) must be 1 to 6, not {c}.")
+            }
+            (Self::Kz, E::BadCentury(c)) => {
+                format!("ЖСН-ның 7-цифры (ғасыр мен жыныс) 1-ден 6-ға дейін болуы керек, {c} емес.")
+            }
+            (Self::Ru, E::BadBirthDate(d)) => format!("Первые 6 цифр ИИН — дата рождения ГГММДД, а {d} — не дата."),
+            (Self::En, E::BadBirthDate(d)) => {
+                format!("The IIN's first 6 digits are a birth date YYMMDD, and {d} is not a date.")
+            }
+            (Self::Kz, E::BadBirthDate(d)) => format!("ЖСН-ның алғашқы 6 цифры — туған күн ЖЖААКК, ал {d} күн емес."),
+            (Self::Ru, E::NoCheckDigit) => "ИИН недействителен: для первых 11 цифр нет контрольной цифры.".to_owned(),
+            (Self::En, E::NoCheckDigit) => "The IIN is invalid: its first 11 digits have no check digit.".to_owned(),
+            (Self::Kz, E::NoCheckDigit) => "ЖСН жарамсыз: алғашқы 11 цифр үшін бақылау цифры жоқ.".to_owned(),
+            (Self::Ru, E::CheckDigitMismatch { expected, found }) => {
+                format!("Неверная контрольная цифра ИИН: последняя цифра должна быть {expected}, а не {found}.")
+            }
+            (Self::En, E::CheckDigitMismatch { expected, found }) => {
+                format!("The IIN's check digit is wrong: the last digit should be {expected}, not {found}.")
+            }
+            (Self::Kz, E::CheckDigitMismatch { expected, found }) => {
+                format!("ЖСН-ның бақылау цифры қате: соңғы цифр {found} емес, {expected} болуы керек.")
+            }
+        }
+    }
+
+    pub fn phone_error(self, e: &crate::domain::PhoneError) -> String {
+        let got = &e.0;
+        match self {
+            Self::Ru => {
+                format!("Номер телефона — 11 цифр в формате 77XXXXXXXXX (без +, пробелов и дефисов), введено: «{got}».")
+            }
+            Self::En => format!(
+                "The phone number is 11 digits in the format 77XXXXXXXXX (no +, spaces or dashes); you entered {got:?}."
+            ),
+            Self::Kz => format!(
+                "Телефон нөмірі — 77XXXXXXXXX форматындағы 11 цифр (+, бос орын, сызықшасыз), енгізілгені: «{got}»."
+            ),
+        }
+    }
+
+    /// A failure reason's detail in this locale, for the reasons the mock knows; `None` for
+    /// others (a scenario's own wording is shown as written).
+    pub fn reason_detail(self, kind: &str) -> Option<&'static str> {
+        use crate::session::results::reasons as r;
+        let (ru, en, kz) = match kind {
+            r::CALC_RESULT => ("Низкая общая оценка", "Low overall prediction", "Жалпы баға төмен"),
+            r::EYES_CLOSED => ("Глаза закрыты", "Eyes are closed", "Көздер жұмылған"),
+            r::FACE_NOT_CENTERED => {
+                ("Лицо не в центре кадра", "Face is not in the center of the frame", "Бет кадрдың ортасында емес")
+            }
+            r::WRONG_HEAD_POSITION => (
+                "Положение головы не соответствует подсказке",
+                "Head position does not match the instruction",
+                "Бастың қалпы нұсқауға сәйкес емес",
+            ),
+            r::FACES_MISMATCH => (
+                "Лица на фотографиях не совпадают",
+                "The faces on the photos do not match",
+                "Фотосуреттердегі беттер сәйкес емес",
+            ),
+            r::SUBJECT_NOT_FOUND => (
+                "Субъект не найден в базе граждан",
+                "The subject was not found in the citizens' database",
+                "Субъект азаматтар базасынан табылмады",
+            ),
+            r::WRONG_OTP => (
+                "Неверный SMS-код введён 3 раза",
+                "A wrong SMS code was entered 3 times",
+                "Қате SMS-код 3 рет енгізілді",
+            ),
+            r::DOCUMENT_UNREADABLE => (
+                "Документ на изображении не удалось прочитать",
+                "The document on the image could not be read",
+                "Суреттегі құжатты оқу мүмкін болмады",
+            ),
+            _ => return None,
+        };
+        Some(match self {
+            Self::Ru => ru,
+            Self::En => en,
+            Self::Kz => kz,
+        })
+    }
+
+    /// A form sent with an action the page's buttons do not send.
+    pub fn unknown_action(self, action: &str) -> String {
+        match self {
+            Self::Ru => {
+                format!("Неизвестное действие «{action}»: кнопки страницы отправляют scripted, passed или failed.")
+            }
+            Self::En => format!("Unknown action {action:?}: the page's buttons send scripted, passed or failed."),
+            Self::Kz => {
+                format!("Белгісіз әрекет «{action}»: беттің батырмалары scripted, passed немесе failed жібереді.")
+            }
+        }
+    }
+}

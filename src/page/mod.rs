@@ -237,8 +237,7 @@ async fn submit(
             Err(e) => return session_error(&q, &e),
         },
         other => {
-            let reason = format!("Unknown action {other:?}: the page's buttons send scripted, passed or failed.");
-            return MessagePage::bad_request(&q, reason);
+            return MessagePage::bad_request(&q, q.locale.unknown_action(other));
         }
     };
     let needs_file = |field: &str| -> Result<(), String> {
@@ -276,11 +275,10 @@ async fn submit(
 /// The E-Document form: the IIN and phone (the metadata's where they are not changeable), then
 /// the SMS code is sent and the OTP screen follows.
 fn edocument_input(state: &AppState, id: &Uuid, q: &PageQuery, snapshot: &Snapshot, form: &Form) -> Response {
-    let t = q.locale.texts();
     let iin_text = snapshot.fixed_iin.clone().unwrap_or_else(|| form.text("iin").trim().to_owned());
     let phone_text = snapshot.fixed_phone.clone().unwrap_or_else(|| form.text("phone").trim().to_owned());
-    let iin = Iin::parse(&iin_text).map_err(|e| format!("{} {e}", t.invalid_iin));
-    let phone = Phone::parse(&phone_text).map_err(|e| format!("{} {e}", t.invalid_phone));
+    let iin = Iin::parse(&iin_text).map_err(|e| q.locale.iin_error(&e));
+    let phone = Phone::parse(&phone_text).map_err(|e| q.locale.phone_error(&e));
     match (iin, phone) {
         (Ok(iin), Ok(phone)) => match state.begin_otp(id, iin, phone) {
             Ok(_) => see_other(&format!("/flow/{id}{}", q.carry())),

@@ -170,14 +170,20 @@ impl StepContext<'_> {
             scripted_class: if scripted_reason.is_some() { "failed" } else { "passed" },
             scripted_label: match scripted_reason {
                 None => t.passed.to_owned(),
-                Some(r) => format!("{} ({}: {})", t.failed, r.kind, r.detail),
+                Some(r) => {
+                    // The mock's own wording is shown in the page's locale; a scenario's own, as
+                    // it wrote it.
+                    let own = reasons::of(code.family()).iter().any(|(k, d)| *k == r.kind && *d == r.detail);
+                    let detail = if own { self.q.locale.reason_detail(&r.kind) } else { None };
+                    format!("{} ({}: {})", t.failed, r.kind, detail.unwrap_or(&r.detail))
+                }
             },
             reasons: reasons::of(code.family())
                 .iter()
                 .enumerate()
                 .map(|(i, (kind, detail))| ReasonOption {
                     kind,
-                    detail,
+                    detail: self.q.locale.reason_detail(kind).unwrap_or(detail),
                     selected: scripted_reason.map_or(i == 0, |r| r.kind == *kind),
                 })
                 .collect(),

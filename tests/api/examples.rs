@@ -60,7 +60,8 @@ async fn the_node_fetch_recipe_runs() {
     let Some(out) = run_example("node", "nodejs", &["{root}/examples/node_fetch.mjs"], None, false).await else {
         return;
     };
-    assert!(out.contains("created without Content-Type:") && out.contains("status: FINISHED"), "{out}");
+    assert!(out.contains("created with fetch's own Content-Type (text/plain;charset=UTF-8):"), "{out}");
+    assert!(out.contains("status: FINISHED"), "{out}");
 }
 
 #[tokio::test]
@@ -77,4 +78,50 @@ async fn the_pytest_recipe_runs_against_the_binary() {
         return;
     };
     assert!(out.contains("3 passed"), "{out}");
+}
+
+/// Issue 16: from a fresh clone the pytest recipe failed with `FileNotFoundError:
+/// 'biometric-kz-mock'`. Without the binary, the fixture says how to get it.
+#[tokio::test]
+async fn the_pytest_recipe_says_how_to_get_the_binary_when_it_is_missing() {
+    let Some(python) = python_with(&["pytest", "requests"]) else { return };
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (name, value) in [("BKZ_MOCK_BIN", "/nonexistent/biometric-kz-mock"), ("PATH", "/usr/bin:/bin")] {
+        let mut command = tokio::process::Command::new(&python);
+        command.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "examples/pytest"]).current_dir(root);
+        command.env_remove("BKZ_MOCK_URL").env_remove("BKZ_MOCK_BIN").env(name, value);
+        let output = command.output().await.unwrap();
+        let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name}: the suite fails: {text}");
+        assert!(
+            text.contains("biometric-kz-mock was not found")
+                && text.contains("cargo install --path .")
+                && text.contains("BKZ_MOCK_URL"),
+            "{name}: the failure says how to get the binary: {text}"
+        );
+        assert!(!text.contains("FileNotFoundError"), "{name}: {text}");
+    }
+}
+
+/// Issue 16: the README's quick start could not be pasted (`<session_id>` in a URL is refused
+/// before any handler). Its block runs as it is, with only the server's address changed, and
+/// prints what the README says it prints.
+#[tokio::test]
+async fn the_readme_quick_start_pastes_as_it_is() {
+    let Some(bash) = tool("BKZ_MOCK_BASH", &["bash"], "bash") else { return };
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("```sh\nKEY=").expect("the quick start's block") + "```sh\n".len();
+    let block = &readme[start..start + readme[start..].find("```").unwrap()];
+    let app = spawn_app().await;
+    let script = block.replace("http://127.0.0.1:8080", &app.base);
+    let output = tokio::process::Command::new(bash).args(["-euo", "pipefail", "-c", &script]).output().await.unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "three lines, as the README shows: {text}");
+    assert!(uuid::Uuid::parse_str(lines[0]).is_ok(), "the session id: {}", lines[0]);
+    let done: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(done["status"], "FINISHED", "{done}");
+    let result: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!((result["id"].as_str(), result["status"].as_str()), (Some(lines[0]), Some("FINISHED")), "{result}");
 }

@@ -297,10 +297,13 @@ async fn page_parameters_and_missing_slashes_are_warnings() {
 #[tokio::test]
 async fn strict_mode_refuses_what_would_only_be_warned_about() {
     let app = spawn_with(Config { strict: true, ..Config::default() }).await;
-    let response = app.create_raw(json!({"api_key": EVERYONE}).to_string(), None).await;
-    let (status, body) = read(response).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["detail"].as_str().unwrap().starts_with("Refused by --strict: content-type: "), "{body}");
+    // No Content-Type (curl without -H), and what Node's fetch sends for a string body.
+    for content_type in [None, Some("text/plain;charset=UTF-8")] {
+        let response = app.create_raw(json!({"api_key": EVERYONE}).to_string(), content_type).await;
+        let (status, body) = read(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{content_type:?}");
+        assert!(body["detail"].as_str().unwrap().starts_with("Refused by --strict: content-type: "), "{body}");
+    }
     let (status, body) = read(app.create(&json!({"api_key": EVERYONE, "metadata": {"edocument": {}}})).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (_, sessions) = app.get("/__admin/sessions").await;

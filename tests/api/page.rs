@@ -481,7 +481,11 @@ async fn the_entered_iin_and_phone_are_the_ones_reported() {
     let bad = Form::new().text("phase", "input").text("iin", "900101300018").text("phone", "87011234567");
     let (status, _, html) = b.post(&format!("/flow/{sid}/ED?locale=en"), bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(html.contains("Invalid IIN.") && html.contains("Invalid phone number."), "{html}");
+    assert!(
+        html.contains("The IIN&#39;s check digit is wrong: the last digit should be 7, not 8.")
+            && html.contains("The phone number is 11 digits in the format 77XXXXXXXXX"),
+        "{html}"
+    );
     assert!(input_tag(&html, "iin-input").contains("value=\"900101300018\""), "what was typed is kept");
     let form = Form::new().text("phase", "input").text("iin", "880315400010").text("phone", "77770001122");
     b.post(&format!("/flow/{sid}/ED"), form).await;
@@ -574,4 +578,31 @@ async fn forms_work_url_encoded_too() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a broken multipart body is a 400 page");
     assert!(response.text().await.unwrap().contains("data-testid=\"error\""));
+}
+
+/// Issue 16: with `locale=ru` a bad phone once showed "Неверный номер телефона. Phone must be 11
+/// digits ..." (half English), and the failure reasons were English in ru and kz. Every message
+/// the page shows is in its locale.
+#[tokio::test]
+async fn validation_messages_and_failure_reasons_are_in_the_pages_locale() {
+    let b = Browser::new().await;
+    let cases = [
+        ("ru", "Номер телефона — 11 цифр", "Неверная контрольная цифра ИИН", "Низкая общая оценка"),
+        ("kz", "Телефон нөмірі — 77XXXXXXXXX", "ЖСН-ның бақылау цифры қате", "Жалпы баға төмен"),
+        ("en", "The phone number is 11 digits", "The IIN&#39;s check digit is wrong", "Low overall prediction"),
+    ];
+    for (locale, phone, iin, reason) in cases {
+        let sid = b.app.create_ok(&json!({"api_key": INDIVIDUALS})).await;
+        let (_, html) = b.get(&format!("/flow/{sid}?locale={locale}")).await;
+        assert!(html.contains(reason), "{locale}: the reasons to choose from: {html}");
+        assert!(!html.contains("Low overall prediction") || locale == "en", "{locale}: no English reason");
+        b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
+        let bad = Form::new().text("phase", "input").text("iin", "900101300018").text("phone", "8701");
+        let (status, _, html) = b.post(&format!("/flow/{sid}/ED?locale={locale}"), bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains(phone) && html.contains(iin), "{locale}: {html}");
+        if locale != "en" {
+            assert!(!html.contains("Phone must be") && !html.contains("check digit"), "{locale}: no English: {html}");
+        }
+    }
 }
