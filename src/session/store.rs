@@ -12,10 +12,15 @@ use uuid::Uuid;
 
 use super::{Session, Status};
 
+/// The maps' hasher: foldhash rather than the standard SipHash, which took a visible share of a
+/// create that evicts (four lookups of random 16-byte keys). The keys are ids the mock drew
+/// itself, so there is no hash flooding to resist.
+type Ids<V> = HashMap<Uuid, V, foldhash::fast::RandomState>;
+
 pub struct SessionStore {
     /// Boxed: a session is large, and a growing map moves every entry when it rehashes — with
     /// sessions inline that stalled creates for tens of milliseconds at a few hundred thousand.
-    sessions: HashMap<Uuid, Held>,
+    sessions: Ids<Held>,
     /// Creation sequence → id, so that listing and eviction go by age.
     order: BTreeMap<u64, Uuid>,
     /// The creation sequences of the sessions that have ended (finished or failed): the first
@@ -91,21 +96,27 @@ impl std::fmt::Display for Eviction {
 /// those answers a plain 404).
 pub const REMEMBERED_EVICTIONS: usize = 100_000;
 
+/// The evictions remembered, each with the number of its remembering: an id evicted twice (a
+/// session restored under it, say) is forgotten only when its last eviction is.
 #[derive(Default)]
 struct Evictions {
-    by_id: HashMap<Uuid, Eviction>,
-    order: VecDeque<Uuid>,
+    by_id: Ids<(u64, Eviction)>,
+    order: VecDeque<(Uuid, u64)>,
+    next: u64,
 }
 
 impl Evictions {
     fn remember(&mut self, id: Uuid, eviction: Eviction) {
         if self.order.len() >= REMEMBERED_EVICTIONS
-            && let Some(oldest) = self.order.pop_front()
+            && let Some((oldest, number)) = self.order.pop_front()
+            && let std::collections::hash_map::Entry::Occupied(entry) = self.by_id.entry(oldest)
+            && entry.get().0 == number
         {
-            self.by_id.remove(&oldest);
+            entry.remove();
         }
-        self.by_id.insert(id, eviction);
-        self.order.push_back(id);
+        self.next += 1;
+        self.by_id.insert(id, (self.next, eviction));
+        self.order.push_back((id, self.next));
     }
 }
 
@@ -118,7 +129,7 @@ impl Default for SessionStore {
 impl SessionStore {
     pub fn new(limits: Limits) -> Self {
         Self {
-            sessions: HashMap::new(),
+            sessions: Ids::default(),
             order: BTreeMap::new(),
             ended: BTreeSet::new(),
             evictions: Evictions::default(),
@@ -167,10 +178,8 @@ impl SessionStore {
         }
         self.order.insert(seq, session.id);
         self.bytes += bytes;
-        // A session restored or re-added under an id that was evicted before is no longer gone.
-        if !self.evictions.by_id.is_empty() {
-            self.evictions.by_id.remove(&session.id);
-        }
+        // A held session's eviction record, if it has one (an id restored after it was
+        // evicted), is never read: `eviction` answers only for sessions not held.
         self.sessions.insert(session.id, Held { seq, bytes, session });
         evicted
     }
@@ -220,7 +229,10 @@ impl SessionStore {
 
     /// Why session `id` is no longer held, if the store let it go (and still remembers it).
     pub fn eviction(&self, id: &Uuid) -> Option<Eviction> {
-        self.evictions.by_id.get(id).copied()
+        if self.sessions.contains_key(id) {
+            return None;
+        }
+        self.evictions.by_id.get(id).map(|(_, eviction)| *eviction)
     }
 
     /// Newest first.
