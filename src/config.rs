@@ -63,6 +63,12 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub const DEFAULT_JOURNAL_LIMIT: usize = 1000;
 
+/// Parses one scenario file as the server would load it (its overrides checked against the
+/// generated results).
+pub fn parse_scenario_file(file: &str, text: &str) -> Result<crate::scenario::Scenario, ScenarioFileError> {
+    crate::scenario::load::parse_scenario_file(file, text, &crate::session::generate::sample_result)
+}
+
 /// Why the flows and scenarios cannot be used: the same message from `check` and `serve`.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -110,7 +116,7 @@ impl Config {
     /// names must exist.
     pub fn load(&self) -> Result<(Vec<Flow>, ScenarioSet), ConfigError> {
         let flows = self.load_flows()?;
-        let scenarios = load_scenarios(self.scenarios_dir.as_deref())?;
+        let scenarios = load_scenarios(self.scenarios_dir.as_deref(), &crate::session::generate::sample_result)?;
         if scenarios.get(&self.default_scenario).is_none() {
             return Err(ConfigError::Reference(format!(
                 "--scenario {:?} names no scenario; the scenarios are {}",
@@ -155,5 +161,43 @@ impl Config {
                 parse_flows_file(&name, &text)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::load::{BUILT_IN, load_scenarios};
+    use std::path::Path;
+
+    #[test]
+    fn every_file_in_the_scenarios_directory_is_built_in_and_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut built_in: Vec<String> = BUILT_IN.iter().map(|(f, _)| (*f).to_owned()).collect();
+        built_in.sort();
+        assert_eq!(on_disk, built_in, "scenarios/ and BUILT_IN list the same files");
+        let set =
+            load_scenarios(None, &crate::session::generate::sample_result).expect("the shipped scenarios are valid");
+        for (file, _) in BUILT_IN {
+            let name = file.trim_end_matches(".json");
+            assert!(set.get(name).is_some(), "{file} is named after its scenario");
+        }
+    }
+
+    #[test]
+    fn magic_iins_are_unique() {
+        let set = load_scenarios(None, &crate::session::generate::sample_result).unwrap();
+        let mut iins: Vec<&str> =
+            set.iter().flat_map(|s| s.match_iins.iter().map(crate::domain::Iin::as_str)).collect();
+        let count = iins.len();
+        iins.sort_unstable();
+        iins.dedup();
+        assert_eq!(iins.len(), count, "no IIN selects two scenarios");
     }
 }

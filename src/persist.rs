@@ -15,10 +15,11 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::domain::FailureReason;
 use crate::domain::flow::FlowSpec;
+use crate::domain::scripting::{Endpoint, Source};
 use crate::domain::{ApiKey, Flow, Iin, Metadata, Phone, TechnologyCode};
-use crate::scenario::{Endpoint, Source};
-use crate::session::{Event, FailureReason, RecordedEvent, Session, Step, StepState, Subject};
+use crate::session::{Event, RecordedEvent, Session, Step, StepState, Subject};
 
 const FORMAT: &str = "biometric-kz-mock state";
 const VERSION: u32 = 1;

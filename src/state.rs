@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::domain::outcome::reasons;
+use crate::domain::{FailureReason, Outcome};
 use crate::domain::{Family, Flow, Iin, Metadata, Phone, TechnologyCode};
 use crate::scenario::{Endpoint, Fault, Scenario, ScenarioSet, Source};
-use crate::session::results::reasons;
 use crate::session::store::{Eviction, Limits};
-use crate::session::{Event, FailureReason, Generator, OTP_ATTEMPTS, Outcome, Session, SessionStore, TransitionError};
+use crate::session::{Event, Generator, OTP_ATTEMPTS, Session, SessionStore, TransitionError};
 
 /// Cheap to clone: every clone is the same mock.
 #[derive(Clone)]

@@ -85,7 +85,7 @@ pub async fn reset(State(state): State<AppState>) -> StatusCode {
 }
 
 /// `POST /__admin/faults` with `{"endpoint", "status"?, "detail"?, "delay_ms"?, "drop_connection"?, "times"}`.
-#[utoipa::path(post, path = "/faults", tag = "admin", request_body = Fault, responses((status = 201, description = "Created", body = Fault), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+#[utoipa::path(post, path = "/faults", tag = "admin", request_body = crate::http::openapi::Fault, responses((status = 201, description = "Created", body = crate::http::openapi::Fault), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
 pub async fn add_fault(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<impl IntoResponse, ApiError> {
     let de = serde_path_to_error::deserialize::<_, Fault>(body);
     let fault = de.map_err(|e| {
@@ -101,7 +101,7 @@ pub async fn add_fault(State(state): State<AppState>, JsonBody(body): JsonBody) 
 }
 
 /// `GET /__admin/faults`: the admin rules and the calls each has hit.
-#[utoipa::path(get, path = "/faults", tag = "admin", responses((status = 200, description = "The rules with their `calls`", body = Vec<Fault>)))]
+#[utoipa::path(get, path = "/faults", tag = "admin", responses((status = 200, description = "The rules with their `calls`", body = Vec<crate::http::openapi::Fault>)))]
 pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
     Json(
         state

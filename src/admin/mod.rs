@@ -12,10 +12,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::clock::timestamp;
+use crate::domain::FailureReason;
 use crate::domain::{Flow, TechnologyCode};
 use crate::http::ApiError;
 use crate::http::extract::JsonBody;
-use crate::session::{FailureReason, Session, TransitionError};
+use crate::session::{Session, TransitionError};
 use crate::state::{AppState, OutcomeChoice, SessionError, selector_help, selects_any};
 
 pub mod control;
@@ -124,6 +125,7 @@ pub struct StepView {
     #[schema(value_type = crate::http::openapi::Code)]
     pub code: TechnologyCode,
     pub state: &'static str,
+    #[schema(value_type = Option<crate::http::openapi::FailureReason>)]
     pub failure_reason: Option<FailureReason>,
 }
 
@@ -132,6 +134,7 @@ pub struct FailureView {
     #[schema(value_type = crate::http::openapi::Code)]
     pub technology: TechnologyCode,
     #[serde(flatten)]
+    #[schema(value_type = crate::http::openapi::FailureReason)]
     pub reason: FailureReason,
 }
 

@@ -8,14 +8,17 @@ pub mod field_error;
 pub mod flow;
 pub mod iin;
 pub mod metadata;
+pub mod outcome;
 pub mod phone;
 pub mod photo;
+pub mod scripting;
 pub mod technology;
 
 pub use field_error::{FieldError, FieldErrors};
 pub use flow::{ApiKey, Flow, FlowFileError};
 pub use iin::{Gender, Iin, IinError};
 pub use metadata::Metadata;
+pub use outcome::{FailureReason, Outcome};
 pub use phone::{Phone, PhoneError};
 pub use photo::{ImageFormat, Photo, PhotoError};
 pub use technology::{Family, TechnologyCode};

@@ -12,10 +12,11 @@ use super::ApiError;
 use super::extract::{BodyBytes, QueryMap, parse_json};
 use super::lint::{doc, refuse_if_strict};
 use crate::clock::Timestamp;
+use crate::domain::FailureReason;
 use crate::domain::create::{CreateError, parse_create_request, parse_plain_create_request};
 use crate::domain::{Family, Flow, Metadata, TechnologyCode};
 use crate::journal::{Lint, Notes};
-use crate::session::{FailureReason, Session, Status, StepState};
+use crate::session::{Session, Status, StepState};
 use crate::state::{AppState, CreateCall, NotOwn};
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -187,3 +187,49 @@ pub struct StateFileHealth {
     error: Option<String>,
     failing_since: Option<String>,
 }
+
+// The schemas of types that live below the HTTP layer (`domain`, `scenario`), which must not know
+// utoipa: each mirrors its type field for field, under the same name and description.
+
+/// Why a technology failed, as the vendor writes it: `{"type": "CALC_RESULT", "detail": "..."}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FailureReason {
+    #[schema(rename = "type")]
+    kind: String,
+    detail: String,
+}
+
+/// An emulated endpoint a fault can hit.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum Endpoint {
+    Create,
+    Result,
+    Video,
+    Report,
+}
+
+/// A fault: the next `times` calls of `endpoint` are delayed, answered with an error status, or
+/// have their connection dropped.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Fault {
+    endpoint: Endpoint,
+    /// An error status (400-599) answered with `{"detail": ...}`.
+    #[serde(default)]
+    status: Option<u16>,
+    /// The `detail` of that answer; a default wording per status otherwise.
+    #[serde(default)]
+    detail: Option<String>,
+    /// Wait this long before answering (or dropping).
+    #[serde(default)]
+    delay_ms: u64,
+    /// Close the connection without answering.
+    #[serde(default)]
+    drop_connection: bool,
+    #[serde(default)]
+    times: u32,
+}

@@ -314,7 +314,7 @@ impl Locale {
     /// A failure reason's detail in this locale, for the reasons the mock knows; `None` for
     /// others (a scenario's own wording is shown as written).
     pub fn reason_detail(self, kind: &str) -> Option<&'static str> {
-        use crate::session::results::reasons as r;
+        use crate::domain::outcome::reasons as r;
         let (ru, en, kz) = match kind {
             r::CALC_RESULT => ("Низкая общая оценка", "Low overall prediction", "Жалпы баға төмен"),
             r::EYES_CLOSED => ("Глаза закрыты", "Eyes are closed", "Көздер жұмылған"),

@@ -20,8 +20,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::domain::flow::is_http_url;
+use crate::domain::{FailureReason, Outcome};
 use crate::domain::{Family, Iin, ImageFormat, Phone, TechnologyCode};
-use crate::session::{FailureReason, Outcome};
 use crate::state::{AppState, OtpCheck, SessionError};
 pub use i18n::Locale;
 use views::{Frame, MessagePage, Snapshot, StepContext};

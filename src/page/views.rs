@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use super::i18n::Texts;
 use super::{PageQuery, html};
+use crate::domain::Outcome;
+use crate::domain::outcome::reasons;
 use crate::domain::{Family, Iin, Phone, TechnologyCode};
-use crate::session::results::reasons;
-use crate::session::{Outcome, Session, Status};
+use crate::session::{Session, Status};
 
 /// What every page needs: the words and the layout.
 pub struct Frame {

@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::domain::{Family, Iin, TechnologyCode};
-use crate::session::{FailureReason, Outcome};
+pub use crate::domain::scripting::{Endpoint, Source};
+use crate::domain::{FailureReason, Family, Iin, Outcome, TechnologyCode};
 
 /// The scenario a session plays when nothing else chooses one.
 pub const DEFAULT_SCENARIO: &str = "happy-path";
@@ -57,30 +57,9 @@ pub struct TechScript {
     pub processing: Option<Duration>,
 }
 
-/// An emulated endpoint a fault can hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Endpoint {
-    Create,
-    Result,
-    Video,
-    Report,
-}
-
-impl Endpoint {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Result => "result",
-            Self::Video => "video",
-            Self::Report => "report",
-        }
-    }
-}
-
 /// A fault: the next `times` calls of `endpoint` are delayed, answered with an error status, or
 /// have their connection dropped.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
     pub endpoint: Endpoint,
@@ -398,34 +377,6 @@ impl ScenarioSet {
     /// The first scenario whose `match` lists one of these IINs.
     pub fn matching(&self, iins: &[&Iin]) -> Option<&Scenario> {
         self.scenarios.iter().find(|s| s.matches(iins))
-    }
-}
-
-/// Why a session plays its scenario, highest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// `PUT /__admin/sessions/{id}/scenario` or the `complete` call.
-    Admin,
-    /// A `match` lists an IIN of the session's metadata.
-    Match,
-    /// The flow's default scenario.
-    Flow,
-    /// The server's `--scenario`.
-    Server,
-}
-
-impl Source {
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::Admin, Self::Match, Self::Flow, Self::Server].into_iter().find(|s| s.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Match => "match",
-            Self::Flow => "flow",
-            Self::Server => "server",
-        }
     }
 }
 

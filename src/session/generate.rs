@@ -9,11 +9,11 @@ use time::{Date, Duration};
 use uuid::Uuid;
 
 use super::Outcome;
-use super::results::reasons::{EYES_CLOSED, FACE_NOT_CENTERED, WRONG_HEAD_POSITION};
 use super::results::{
     DocIssuer, DocOwner, DocumentRecognitionResult, EdocumentCommon, EdocumentExtra, EdocumentJson, EdocumentResult,
     Face2FaceResult, LivenessResult, TechResult,
 };
+use crate::domain::outcome::reasons::{EYES_CLOSED, FACE_NOT_CENTERED, WRONG_HEAD_POSITION};
 use crate::domain::{ApiKey, Family, Gender, Iin, Metadata, Phone, TechnologyCode};
 
 pub struct Generator {
@@ -216,6 +216,16 @@ fn dotted(d: Date) -> String {
 /// `2000-01-01` [mock].
 fn iso(d: Date) -> String {
     format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// A generated result of `family`: the shape scenario overrides are checked against
+/// (`scenario::load::Samples`).
+pub fn sample_result(family: Family) -> serde_json::Value {
+    use crate::domain::{Metadata, TechnologyCode};
+    let code = TechnologyCode::ALL.into_iter().find(|c| c.family() == family).expect("every family has a code");
+    let mut generator = Generator::new(Some(0));
+    let subject = generator.subject(&Metadata::default(), time::macros::date!(2026 - 01 - 01));
+    serde_json::to_value(generator.result(code, &Outcome::Passed, &subject)).expect("results serialize")
 }
 
 #[cfg(test)]

@@ -15,10 +15,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::domain::{ApiKey, Metadata, TechnologyCode};
-use crate::scenario::{Endpoint, Source};
+use crate::domain::scripting::{Endpoint, Source};
+use crate::domain::{ApiKey, FailureReason, Metadata, Outcome, TechnologyCode};
 pub use generate::{Generator, Subject};
-pub use results::{FailureReason, TechResult};
+pub use results::TechResult;
 pub use store::SessionStore;
 
 #[derive(Debug, Clone)]
@@ -115,12 +115,6 @@ pub enum Status {
     Progress,
     Finished,
     Failed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Passed,
-    Failed(FailureReason),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

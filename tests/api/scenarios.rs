@@ -412,7 +412,7 @@ async fn the_wrong_otp_scenario_fails_e_document_even_with_the_right_code() {
 /// extreme); those the loader still accepts each play a whole session.
 #[tokio::test]
 async fn odd_scripted_values_that_load_never_break_an_answer() {
-    use biometric_kz_mock::scenario::load::parse_scenario_file;
+    use biometric_kz_mock::config::parse_scenario_file;
     use rand::{Rng, SeedableRng};
     let dir = scratch_dir("odd");
     let shipped = shipped();
