@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use axum::body::Body;
-use biometric_kz_mock::http::App;
+use biometric_kz_mock::app::App;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -25,7 +25,7 @@ fn main() {
         };
         let application = biometric_kz_mock::startup::Application::build(config).await.expect("the server builds");
         let state = application.state().clone();
-        let app = biometric_kz_mock::http::app(state.clone());
+        let app = biometric_kz_mock::app::app(state.clone());
 
         let created = answer(&app, create()).await;
         let created: serde_json::Value = serde_json::from_slice(&created).expect("JSON");

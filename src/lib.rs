@@ -22,9 +22,11 @@
 #![allow(rustdoc::broken_intra_doc_links)]
 
 pub mod admin;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deadline;
 pub mod domain;
 pub mod http;
 pub mod journal;
@@ -39,6 +41,7 @@ pub mod startup;
 pub mod state;
 pub mod video;
 pub mod webhook;
+pub mod wire;
 
 pub use config::Config;
 pub use mock_server::{Complete, CompleteError, MockServer, MockServerBuilder};

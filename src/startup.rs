@@ -102,7 +102,7 @@ impl Application {
     ) -> Result<(), StartupError> {
         let state = self.state.clone();
         let saver = state.has_state_file().then(|| tokio::spawn(save_periodically(state.clone())));
-        let app = crate::http::app(self.state);
+        let app = crate::app::app(self.state);
         crate::server::serve(self.listener, app, self.limits, shutdown).await;
         if let Some(saver) = saver {
             saver.abort();

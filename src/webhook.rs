@@ -22,8 +22,8 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::clock::timestamp;
-use crate::http::api::SessionResult;
 use crate::session::{Event, Session};
+use crate::wire::SessionResult;
 
 /// Tries per event, and the wait before the first retry (doubling after each) [mock].
 const ATTEMPTS: u32 = 5;

@@ -5,19 +5,17 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use serde::Serialize;
 use serde_json::Value;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::ApiError;
 use super::extract::{BodyBytes, QueryMap, parse_json};
 use super::lint::{doc, refuse_if_strict};
-use crate::clock::Timestamp;
-use crate::domain::FailureReason;
 use crate::domain::create::{CreateError, parse_create_request, parse_plain_create_request};
-use crate::domain::{Family, Flow, Metadata, TechnologyCode};
+use crate::domain::{Flow, Metadata, TechnologyCode};
 use crate::journal::{Lint, Notes};
-use crate::session::{Session, Status, StepState};
+use crate::session::Session;
 use crate::state::{AppState, CreateCall, NotOwn};
+use crate::wire::SessionResult;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CreateSessionResponse {
@@ -45,7 +43,7 @@ pub async fn create_session(
 
 /// `create_session` on borrowed state and notes, as `App::handle` calls it: the shared state's
 /// reference count is not touched on every request.
-pub(super) async fn create(
+pub(crate) async fn create(
     state: &AppState,
     notes: &Notes,
     BodyBytes(body): BodyBytes,
@@ -139,7 +137,7 @@ pub async fn session_result(
 }
 
 /// `session_result` on borrowed state and notes, as `App::handle` calls it.
-pub(super) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) -> Result<Response, ApiError> {
+pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) -> Result<Response, ApiError> {
     let (id, key) = session_in_query(query)?;
     let write = |s: &Session, now| {
         let result = SessionResult::of(s, now);
@@ -214,131 +212,4 @@ pub fn not_own(e: NotOwn) -> ApiError {
 /// A session id in a query: a UUID, in DRF's wording when it is not.
 pub fn parse_session_id(text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text.trim()).map_err(|_| ApiError::field(&["session_id"], "Must be a valid UUID."))
-}
-
-/// The body of the result endpoint [doc + seen + mock]. It borrows the session, so that the
-/// endpoint writes it out under the state's lock without copying any result.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionResult<'a> {
-    pub id: Uuid,
-    pub status: &'static str,
-    pub technologies: Vec<TechnologyInfo>,
-    /// `null` until the session ends, then whether it succeeded [mock].
-    pub flow_session_result: Option<bool>,
-    /// One line per failed technology, `"LDHP: CALC_RESULT: Low overall prediction"`
-    /// (technology, type, detail) [seen: clients join them as strings; the format is mock].
-    #[schema(value_type = Vec<String>)]
-    pub flow_session_failure_reasons: Vec<SessionFailure<'a>>,
-    #[schema(value_type = Option<String>)]
-    pub validated_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>)]
-    pub finished_at: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub liveness_result: Option<Shown<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub face2face_result: Option<Shown<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub edocument_result: Option<Shown<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub document_recognition_result: Option<Shown<'a>>,
-}
-
-/// A technology's result as the result endpoint shows it.
-#[derive(Clone, Copy)]
-pub enum Shown<'a> {
-    /// Still in its scenario's processing delay: `{}` [seen].
-    Processing,
-    Result(&'a Value),
-}
-
-impl Serialize for Shown<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Processing => serde::ser::SerializeMap::end(serializer.serialize_map(Some(0))?),
-            Self::Result(value) => value.serialize(serializer),
-        }
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TechnologyInfo {
-    #[schema(value_type = crate::http::openapi::Code)]
-    pub code: TechnologyCode,
-    pub name: &'static str,
-    pub description: &'static str,
-}
-
-/// One entry of `flow_session_failure_reasons`: a string, as real clients read them [seen] (a
-/// NestJS client types them `string[]` and joins them into its message), in a format of ours
-/// [mock]: `"<technology>: <type>: <detail>"`. The admin API keeps them structured.
-pub struct SessionFailure<'a> {
-    pub technology: TechnologyCode,
-    pub reason: &'a FailureReason,
-}
-
-impl std::fmt::Display for SessionFailure<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}: {}", self.technology, self.reason.kind, self.reason.detail)
-    }
-}
-
-impl Serialize for SessionFailure<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'a> SessionResult<'a> {
-    /// The session as the result endpoint shows it at `now`: a result still in its scenario's
-    /// processing delay is `{}` [seen], and the session is in progress until every result is out.
-    pub fn of(s: &'a Session, now: OffsetDateTime) -> Self {
-        let processing = s.steps.iter().any(|st| st.visible_at.is_some_and(|at| at > now));
-        let status = if processing { Status::Progress } else { s.status() };
-        let finished_at = if processing { None } else { s.finished_at().map(Timestamp) };
-        // A technology's result appears once the user has gone through it, passed or failed;
-        // pending and skipped technologies have none [doc].
-        let result_of = |family: Family| {
-            s.steps
-                .iter()
-                .rev()
-                .filter(|st| st.code.family() == family && matches!(st.state, StepState::Passed | StepState::Failed))
-                .find_map(|st| match st.visible_at {
-                    Some(at) if at > now => Some(Shown::Processing),
-                    _ => st.result.as_deref().map(Shown::Result),
-                })
-        };
-        Self {
-            id: s.id,
-            status: match status {
-                // The vendor has no "created": a session nobody has opened yet is in progress.
-                Status::Created | Status::Progress => "PROGRESS",
-                Status::Finished => "FINISHED",
-                Status::Failed => "FAILED",
-            },
-            technologies: s
-                .technologies
-                .iter()
-                .map(|&code| TechnologyInfo { code, name: code.name(), description: code.description() })
-                .collect(),
-            flow_session_result: status.has_ended().then_some(status == Status::Finished),
-            flow_session_failure_reasons: s
-                .steps
-                .iter()
-                .filter(|_| !processing)
-                .filter_map(|st| {
-                    st.failure_reason.as_ref().map(|reason| SessionFailure { technology: st.code, reason })
-                })
-                .collect(),
-            validated_at: finished_at,
-            finished_at,
-            liveness_result: result_of(Family::Liveness),
-            face2face_result: result_of(Family::Face2Face),
-            edocument_result: result_of(Family::Edocument),
-            document_recognition_result: result_of(Family::DocumentRecognition),
-        }
-    }
 }

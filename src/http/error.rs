@@ -55,7 +55,7 @@ impl ApiError {
     /// A request body that could not be read: too slow (408, and the connection closes), or
     /// broken off.
     pub fn body_unread(error: &(dyn std::error::Error + 'static)) -> Self {
-        match super::deadline::timed_out(error) {
+        match crate::deadline::timed_out(error) {
             Some(timed_out) => Self::detail(StatusCode::REQUEST_TIMEOUT, format!("Request timeout: {timed_out}.")),
             None => Self::bad_request(format!("Could not read the request body: {error}")),
         }

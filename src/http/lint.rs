@@ -13,9 +13,9 @@ use uuid::Uuid;
 use super::extract::QueryMap;
 use super::{ApiError, CREATE_PATH, FIXED_PATHS, RESULT_PATH, VIDEO_PATH, is_report_path, missing_slash};
 use crate::clock::Timestamp;
+use crate::domain::Locale;
 use crate::domain::flow::is_http_url;
 use crate::journal::{Entry, Lint, Notes};
-use crate::page::Locale;
 use crate::state::AppState;
 
 /// The header that carries each warning (a constant: a name given as text is checked and copied

@@ -1,8 +1,8 @@
-//! The HTTP front: routes of the emulated vendor API, its error shapes and extractors. The only
-//! place (with `admin/`) that knows status codes and JSON wire shapes.
+//! The emulated vendor API (kyc.biometric.kz): its handlers, error shapes, extractors, lint and
+//! the OpenAPI schemas of bodies read as raw JSON. With `admin/` and `page/`, the only place that
+//! knows status codes; the router of every route is assembled in `app`, not here.
 
 pub mod api;
-pub mod deadline;
 pub mod error;
 pub mod extract;
 pub mod fault;
@@ -10,21 +10,11 @@ pub mod lint;
 pub mod media;
 pub mod openapi;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::DefaultBodyLimit;
-use axum::extract::FromRequest as _;
-use axum::http::{Method, Request, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
-use tower::ServiceExt as _;
-use utoipa::OpenApi as _;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use axum::http::header;
+use axum::response::Response;
 
 pub use error::{ApiError, DropConnection};
-use extract::BodyBytes;
-
-use crate::state::AppState;
 
 /// The vendor's paths this mock serves. Every one ends with a slash [doc].
 pub const CREATE_PATH: &str = "/api/v1/flows/session/create/";
@@ -34,197 +24,10 @@ pub const REPORT_PATH: &str = "/api/v1/flows/session/{session_id}/report/";
 /// The vendor's paths with nothing variable in them.
 pub const FIXED_PATHS: [&str; 3] = [CREATE_PATH, RESULT_PATH, VIDEO_PATH];
 
-/// Every route the server serves, each with its OpenAPI description: the emulated API, the
-/// end-user page, the dashboard and `/__admin`. Routes are added here only through `routes!`, so
-/// the document (`openapi::document`) and the router cannot disagree.
-pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(api::create_session))
-        .routes(routes!(api::session_result))
-        .routes(routes!(media::liveness_video))
-        .routes(routes!(media::session_report))
-        .nest("/__admin", crate::admin::routes())
-        .merge(crate::page::routes())
-        .merge(crate::page::dashboard::routes())
-}
-
-/// The whole application: every route behind the one front layer. Built by a plain function so
-/// tests and the in-process handle can use it without a socket.
-pub fn app(state: AppState) -> App {
-    let (documented, _) = routes().split_for_parts();
-    let router =
-        documented.fallback(not_found).layer(DefaultBodyLimit::max(state.max_body())).with_state(state.clone());
-    App { state, router }
-}
-
-/// The router with what every request goes through first, outermost first: `--admin-token`, the
-/// journal and lint (which must see the status the client gets), the vendor's JSON shape for the
-/// framework's own errors.
-///
-/// One plain function rather than a `from_fn` layer each: `Router::layer` wraps every route, and
-/// each layer cloned and boxed the whole stack below it on every request — measurably slower on
-/// the hot vendor endpoints (BENCHMARKS.md).
-#[derive(Clone)]
-pub struct App {
-    state: AppState,
-    router: Router,
-}
-
-impl App {
-    pub async fn handle(&self, request: Request<Body>) -> Response {
-        // Nothing is paid for the line when nobody asked for it, or nobody reads it (RUST_LOG=warn).
-        if !(self.state.log_requests() && tracing::enabled!(target: "biometric_kz_mock::request", tracing::Level::INFO))
-        {
-            return self.answer(request).await;
-        }
-        let started = std::time::Instant::now();
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let response = self.answer(request).await;
-        log_request(&method, &path, &response, started.elapsed());
-        response
-    }
-
-    async fn answer(&self, request: Request<Body>) -> Response {
-        if let Some(refusal) = admin_auth(&self.state, &request) {
-            return refusal;
-        }
-        let response = lint::journal(&self.state, request, |mut request, journaled| async move {
-            let method = request.method().clone();
-            let hot = match (&method, request.uri().path()) {
-                (&Method::POST, CREATE_PATH) => Some(Hot::Create),
-                (&Method::GET, RESULT_PATH) => Some(Hot::Result),
-                _ => None,
-            };
-            let response = match (hot, journaled) {
-                // The two endpoints client suites hammer go straight to the handlers `routes()`
-                // registers and documents for them, with the query and notes the journal already
-                // has, skipping the router's matching and the extractors.
-                (Some(Hot::Create), Some(journaled)) => match BodyBytes::from_request(request, &self.state).await {
-                    Ok(body) => api::create(&self.state, &journaled.notes, body).await.into_response(),
-                    Err(refusal) => refusal.into_response(),
-                },
-                (Some(Hot::Result), Some(journaled)) => {
-                    api::result(&self.state, &journaled.notes, &journaled.query).await.into_response()
-                }
-                (_, journaled) => {
-                    if let Some(journaled) = journaled {
-                        journaled.into_extensions(&mut request);
-                    }
-                    self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {})
-                }
-            };
-            json_framework_errors(&method, response).await
-        })
-        .await;
-        if self.state.state_sync() && self.state.has_unsaved_changes() {
-            return synced(&self.state, response).await;
-        }
-        response
-    }
-}
-
-/// One line per request (`--log-requests`): method, path, status, time, and the codes of its
-/// lint warnings (read from its `X-Mock-Lint` headers, so every front's are there).
-fn log_request(method: &Method, path: &str, response: &Response, took: std::time::Duration) {
-    let lint: Vec<&str> = response
-        .headers()
-        .get_all(lint::X_MOCK_LINT)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(':').next())
-        .collect();
-    let status = response.status().as_u16();
-    let ms = took.as_secs_f64() * 1000.0;
-    if lint.is_empty() {
-        tracing::info!(target: "biometric_kz_mock::request", "{method} {path} {status} {ms:.3} ms");
-    } else {
-        tracing::info!(target: "biometric_kz_mock::request", "{method} {path} {status} {ms:.3} ms lint: {}", lint.join(", "));
-    }
-}
-
-/// `--state-sync`: the response to a request that changed something goes out once the state
-/// file holds the change; if it cannot be written, the client learns so (503) instead.
-async fn synced(state: &AppState, response: Response) -> Response {
-    let saving = state.clone();
-    let written = tokio::task::spawn_blocking(move || saving.save(false)).await;
-    let why = match written {
-        Ok(Ok(())) => return response,
-        Ok(Err(e)) => e.to_string(),
-        Err(e) => format!("the saving thread failed: {e}"),
-    };
-    let detail = format!("The change was made, but --state-sync could not write it to the state file: {why}");
-    ApiError::detail(StatusCode::SERVICE_UNAVAILABLE, detail).into_response()
-}
-
-/// The endpoints `App::handle` answers without the router.
-#[derive(Clone, Copy)]
-enum Hot {
-    Create,
-    Result,
-}
-
-/// `--admin-token`: `/__admin` and the dashboard need `Authorization: Bearer <token>` (or, for a
-/// browser, `?token=`). The emulated API stays open, as the vendor's is; so does
-/// `/__admin/health`, which container health checks call without credentials. The refusal, if
-/// any.
-fn admin_auth(state: &AppState, request: &Request<Body>) -> Option<Response> {
-    let expected = state.admin_token()?;
-    let path = request.uri().path();
-    let guarded =
-        (path.starts_with("/__admin") && path != "/__admin/health") || path == "/" || path.starts_with("/dashboard/");
-    if !guarded {
-        return None;
-    }
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let query_token = url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned());
-    match bearer.or(query_token) {
-        Some(given) if same_secret(given.as_bytes(), expected.as_bytes()) => None,
-        Some(_) => Some(unauthorized("Invalid token.")),
-        None => Some(unauthorized("Authentication credentials were not provided.")),
-    }
-}
-
-/// Whether two secrets are equal, in a time that does not depend on where they first differ
-/// (only on their lengths), so that timing answers does not reveal the token a byte at a time.
-fn same_secret(given: &[u8], expected: &[u8]) -> bool {
-    use subtle::ConstantTimeEq as _;
-    bool::from(given.ct_eq(expected))
-}
-
-/// `answer`'s response, or, if it panics (a bug of ours), a 500 in the vendor's shape that says
-/// so: the client gets an answer instead of a closed connection, and the log says what happened.
-pub async fn answer_even_if_panicking(answer: impl Future<Output = Response>) -> Response {
-    use futures_util::FutureExt as _;
-    std::panic::AssertUnwindSafe(answer).catch_unwind().await.unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(no message)");
-        tracing::error!("a request handler panicked: {what}");
-        let detail =
-            format!("The mock failed while answering this request (a bug: please report it with the request): {what}");
-        ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, detail).into_response()
-    })
-}
-
 /// A JSON body already written out (a kept result, a report) as a response.
 pub fn json_bytes(body: impl Into<Body>) -> Response {
     let mut response = Response::new(body.into());
     response.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
-    response
-}
-
-fn unauthorized(detail: &str) -> Response {
-    let mut response = ApiError::detail(StatusCode::UNAUTHORIZED, detail).into_response();
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
     response
 }
 
@@ -242,72 +45,4 @@ pub fn missing_slash(path: &str) -> Option<String> {
     let with_slash = format!("{path}/");
     let vendor = FIXED_PATHS.contains(&with_slash.as_str()) || is_report_path(path);
     vendor.then_some(with_slash)
-}
-
-/// Unknown paths answer DRF's 404; a vendor path without its trailing slash says which path
-/// was meant, because the vendor (Django) would not serve it either.
-async fn not_found(uri: Uri) -> ApiError {
-    match missing_slash(uri.path()) {
-        Some(meant) => ApiError::not_found(format!("Not found. The vendor's paths end with a slash: use {meant}")),
-        None => ApiError::not_found("Not found."),
-    }
-}
-
-/// The framework answers some requests itself (405 for a known path with another method, for
-/// one) with an empty or plain-text body; give those the vendor's JSON shape, keeping headers
-/// such as `Allow`.
-async fn json_framework_errors(method: &Method, response: Response) -> Response {
-    let status = response.status();
-    // JSON bodies are already in shape; the end-user page answers its own errors in HTML.
-    let shaped = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html"));
-    if !status.is_client_error() || shaped {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let detail = if status == StatusCode::METHOD_NOT_ALLOWED {
-        format!("Method \"{method}\" not allowed.")
-    } else {
-        let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
-        let text = String::from_utf8_lossy(&text).trim().to_owned();
-        if text.is_empty() { status.canonical_reason().unwrap_or("Error").to_owned() } else { text }
-    };
-    parts.headers.remove(header::CONTENT_LENGTH);
-    let mut fresh = ApiError::detail(status, detail).into_response();
-    let headers = std::mem::take(fresh.headers_mut());
-    parts.headers.extend(headers);
-    let body = if method == Method::HEAD { Body::empty() } else { fresh.into_body() };
-    Response::from_parts(parts, body)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An answer that panics, after a first poll that yields, unless `n` is 0.
-    async fn answer(n: u32) -> Response {
-        tokio::task::yield_now().await;
-        assert!(n == 0, "boom at {n}");
-        StatusCode::NO_CONTENT.into_response()
-    }
-
-    #[test]
-    fn secrets_compare_equal_only_when_every_byte_is() {
-        assert!(same_secret(b"s3cret", b"s3cret"));
-        for other in [&b"s3creT"[..], b"S3cret", b"s3cre", b"s3crett", b""] {
-            assert!(!same_secret(other, b"s3cret"), "{other:?}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_panicking_handler_still_answers_500_in_the_vendor_shape() {
-        let response = answer_even_if_panicking(answer(7)).await;
-        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert!(json["detail"].as_str().unwrap().ends_with("): boom at 7"), "{json}");
-        assert_eq!(answer_even_if_panicking(answer(0)).await.status(), StatusCode::NO_CONTENT);
-    }
 }

@@ -25,10 +25,17 @@ use utoipa::{OpenApi, ToSchema};
 )]
 pub struct ApiDoc;
 
-/// The document, built once from the same routers the server serves.
+/// The document of the routes the server serves, published by `app` when it assembles them.
+static DOCUMENT: OnceLock<Document> = OnceLock::new();
+
+/// Keeps the document of the assembled routes (the first; every assembly makes the same).
+pub fn publish(document: Document) {
+    let _ = DOCUMENT.set(document);
+}
+
+/// The published document (empty only if no router was assembled, which serving requires).
 pub fn document() -> &'static Document {
-    static DOCUMENT: OnceLock<Document> = OnceLock::new();
-    DOCUMENT.get_or_init(|| super::routes().split_for_parts().1)
+    DOCUMENT.get_or_init(ApiDoc::openapi)
 }
 
 /// This document.
@@ -37,18 +44,8 @@ pub async fn openapi_json() -> Json<&'static Document> {
     Json(document())
 }
 
-/// A technology code.
-#[derive(ToSchema)]
-#[allow(dead_code, clippy::upper_case_acronyms)]
-pub enum Code {
-    LDHP,
-    LDD,
-    LDD2,
-    LDPM,
-    F2F,
-    ED,
-    DR,
-}
+/// A technology code (its schema lives with the wire shapes that name it).
+pub use crate::wire::Code;
 
 /// `{"detail": "message"}`.
 #[derive(ToSchema)]

@@ -1,38 +1,10 @@
 //! The page's words in the three locales the vendor's page speaks: `ru` (the default), `en`
 //! [doc] and `kz` [seen]. One table per locale, so a missing word is a compile error.
 
-/// A locale of the end-user page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Locale {
-    #[default]
-    Ru,
-    En,
-    Kz,
-}
+use crate::domain::Locale;
 
+/// The page's words in a locale.
 impl Locale {
-    /// The `locale` query parameter; anything else (or nothing) is Russian, the vendor's default.
-    pub fn parse(value: Option<&str>) -> Self {
-        match value.map(str::trim) {
-            Some("en") => Self::En,
-            Some("kz") => Self::Kz,
-            _ => Self::Ru,
-        }
-    }
-
-    /// Whether `value` is one of the locales the page knows.
-    pub fn is_known(value: &str) -> bool {
-        matches!(value, "ru" | "en" | "kz")
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ru => "ru",
-            Self::En => "en",
-            Self::Kz => "kz",
-        }
-    }
-
     pub fn texts(self) -> &'static Texts {
         match self {
             Self::Ru => &RU,

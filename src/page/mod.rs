@@ -19,11 +19,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+pub use crate::domain::Locale;
 use crate::domain::flow::is_http_url;
 use crate::domain::{FailureReason, Outcome};
 use crate::domain::{Family, Iin, ImageFormat, Phone, TechnologyCode};
 use crate::state::{AppState, OtpCheck, SessionError};
-pub use i18n::Locale;
 use views::{Frame, MessagePage, Snapshot, StepContext};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -153,7 +153,7 @@ impl Form {
             status: StatusCode,
             text: String,
         ) -> (StatusCode, String) {
-            match crate::http::deadline::timed_out(error) {
+            match crate::deadline::timed_out(error) {
                 Some(timed_out) => (StatusCode::REQUEST_TIMEOUT, timed_out.to_string()),
                 None if status == StatusCode::PAYLOAD_TOO_LARGE => (status, text),
                 None => (StatusCode::BAD_REQUEST, text),

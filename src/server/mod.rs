@@ -12,7 +12,8 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use crate::http::{App, DropConnection};
+use crate::app::App;
+use crate::http::DropConnection;
 
 mod refusals;
 
@@ -135,9 +136,8 @@ pub async fn serve(listener: TcpListener, app: App, limits: Limits, shutdown: im
         let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
             let app = Arc::clone(&app);
             async move {
-                let request =
-                    request.map(|body| axum::body::Body::new(crate::http::deadline::Body::new(body, body_timeout)));
-                let response = crate::http::answer_even_if_panicking(app.handle(request)).await;
+                let request = request.map(|body| axum::body::Body::new(crate::deadline::Body::new(body, body_timeout)));
+                let response = crate::app::answer_even_if_panicking(app.handle(request)).await;
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
                 }
