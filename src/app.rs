@@ -18,6 +18,8 @@ use utoipa_axum::routes;
 use crate::http::extract::BodyBytes;
 use crate::http::{ApiError, CREATE_PATH, RESULT_PATH, api, lint, media, missing_slash, openapi};
 use crate::state::AppState;
+use crate::webhook::Webhooks;
+use std::sync::Arc;
 
 /// Every route the server serves, each with its OpenAPI description: the emulated API, the
 /// end-user page, the dashboard and `/__admin`. Routes are added here only through `routes!`, so
@@ -35,11 +37,15 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
 
 /// The whole application: every route behind the one front layer. Built by a plain function so
 /// tests and the in-process handle can use it without a socket.
-pub fn app(state: AppState) -> App {
+pub fn app(state: AppState, webhooks: Arc<Webhooks>) -> App {
     let (documented, document) = routes().split_for_parts();
     openapi::publish(document);
-    let router =
-        documented.fallback(not_found).layer(DefaultBodyLimit::max(state.max_body())).with_state(state.clone());
+    let router = documented
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.max_body()))
+        // The admin API lists and clears the webhook attempts.
+        .layer(axum::Extension(webhooks))
+        .with_state(state.clone());
     App { state, router }
 }
 

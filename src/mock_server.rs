@@ -12,8 +12,9 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::domain::Flow;
 use crate::journal::{Entry, Filter};
+use crate::session::{Choice, Command};
 use crate::startup::{Application, StartupError};
-use crate::state::{AppState, OutcomeChoice, SessionError, selects_any};
+use crate::state::{AppState, SessionError, selects_any};
 
 /// A running mock server, alive as long as this handle.
 ///
@@ -50,6 +51,7 @@ use crate::state::{AppState, OutcomeChoice, SessionError, selects_any};
 pub struct MockServer {
     addr: SocketAddr,
     state: AppState,
+    webhooks: std::sync::Arc<crate::webhook::Webhooks>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -63,7 +65,7 @@ pub struct MockServerBuilder {
 #[derive(Debug, Clone, Default)]
 pub struct Complete {
     scenario: Option<String>,
-    outcomes: HashMap<String, OutcomeChoice>,
+    outcomes: HashMap<String, Choice<'static>>,
 }
 
 impl Complete {
@@ -80,14 +82,14 @@ impl Complete {
     /// This technology (a code such as `F2F`, or a family such as `liveness`) passes.
     #[must_use]
     pub fn pass(mut self, technology: &str) -> Self {
-        self.outcomes.insert(technology.to_owned(), OutcomeChoice::Passed);
+        self.outcomes.insert(technology.to_owned(), Choice::Pass);
         self
     }
 
     /// This technology fails (with the scenario's reason, or the family's usual one).
     #[must_use]
     pub fn fail(mut self, technology: &str) -> Self {
-        self.outcomes.insert(technology.to_owned(), OutcomeChoice::Failed);
+        self.outcomes.insert(technology.to_owned(), Choice::Fail(None));
         self
     }
 }
@@ -142,11 +144,11 @@ impl MockServer {
     #[allow(clippy::needless_pass_by_value)]
     pub fn complete_session(&self, session_id: &str, how: Complete) -> Result<(), CompleteError> {
         let id = Uuid::parse_str(session_id).map_err(|_| CompleteError::BadId(session_id.to_owned()))?;
-        let technologies = self.state.with_session(&id, |s| s.technologies.clone()).ok_or(SessionError::NotFound)?;
+        let technologies = self.state.with_session(&id, |s| s.technologies().to_vec()).ok_or(SessionError::NotFound)?;
         if let Some(key) = how.outcomes.keys().find(|k| !selects_any(k, &technologies)) {
             return Err(CompleteError::UnknownTechnology(key.clone()));
         }
-        self.state.complete(&id, how.scenario.as_deref(), &how.outcomes)?;
+        self.state.apply(&id, Command::Complete { scenario: how.scenario.as_deref(), outcomes: &how.outcomes })?;
         Ok(())
     }
 
@@ -161,6 +163,7 @@ impl MockServer {
     /// Back to the start: no sessions, no journal, no faults, the start-up flows.
     pub fn reset(&self) {
         self.state.reset();
+        self.webhooks.clear();
     }
 }
 
@@ -221,10 +224,11 @@ impl MockServerBuilder {
         let app = Application::build(self.config).await?;
         let addr = app.local_addr();
         let state = app.state().clone();
+        let webhooks = std::sync::Arc::clone(app.webhooks());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
-        Ok(MockServer { addr, state, stop: Some(stop) })
+        Ok(MockServer { addr, state, webhooks, stop: Some(stop) })
     }
 }

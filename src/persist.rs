@@ -19,7 +19,7 @@ use crate::domain::FailureReason;
 use crate::domain::flow::FlowSpec;
 use crate::domain::scripting::{Endpoint, Source};
 use crate::domain::{ApiKey, Flow, Iin, Metadata, Phone, TechnologyCode};
-use crate::session::{Event, RecordedEvent, Session, Step, StepState, Subject};
+use crate::session::{Event, Parts, RecordedEvent, Session, Step, StepState, Subject};
 
 const FORMAT: &str = "biometric-kz-mock state";
 const VERSION: u32 = 1;
@@ -117,29 +117,29 @@ fn parse_code(text: &str) -> Result<TechnologyCode, String> {
 
 impl SessionRecord {
     fn of(s: &Session) -> Self {
-        let mut metadata = s.metadata.display.clone();
-        if let (Some(photo), Some(slot)) = (s.metadata.photo1(), metadata.pointer_mut("/face2face/photo1")) {
+        let mut metadata = s.metadata().display.clone();
+        if let (Some(photo), Some(slot)) = (s.metadata().photo1(), metadata.pointer_mut("/face2face/photo1")) {
             *slot = Value::String(base64::engine::general_purpose::STANDARD.encode(&**photo.bytes()));
         }
         Self {
-            id: s.id,
-            flow_name: s.flow_name.clone(),
-            api_key: s.api_key.as_str().to_owned(),
-            technologies: s.technologies.iter().map(|c| c.as_str().to_owned()).collect(),
+            id: s.id(),
+            flow_name: s.flow_name().to_owned(),
+            api_key: s.api_key().as_str().to_owned(),
+            technologies: s.technologies().iter().map(|c| c.as_str().to_owned()).collect(),
             metadata,
             subject: SubjectRecord {
-                first_name: s.subject.first_name.clone(),
-                last_name: s.subject.last_name.clone(),
-                middle_name: s.subject.middle_name.clone(),
-                iin: s.subject.iin.as_str().to_owned(),
-                phone: s.subject.phone.as_str().to_owned(),
-                doc_number: s.subject.doc_number.clone(),
-                doc_issued: date_text(s.subject.doc_issued),
-                doc_expires: date_text(s.subject.doc_expires),
+                first_name: s.subject().first_name.clone(),
+                last_name: s.subject().last_name.clone(),
+                middle_name: s.subject().middle_name.clone(),
+                iin: s.subject().iin.as_str().to_owned(),
+                phone: s.subject().phone.as_str().to_owned(),
+                doc_number: s.subject().doc_number.clone(),
+                doc_issued: date_text(s.subject().doc_issued),
+                doc_expires: date_text(s.subject().doc_expires),
             },
-            created_at: time_text(s.created_at),
+            created_at: time_text(s.created_at()),
             steps: s
-                .steps
+                .steps()
                 .iter()
                 .map(|st| StepRecord {
                     code: st.code.as_str().to_owned(),
@@ -151,16 +151,16 @@ impl SessionRecord {
                     failure_reason: st.failure_reason.clone(),
                 })
                 .collect(),
-            otp: s.otp.clone(),
-            otp_wrong: s.otp_wrong,
-            uses_photo1: s.uses_photo1,
-            scenario: s.scenario.clone(),
-            scenario_source: s.scenario_source.as_str().to_owned(),
-            fault_calls: s.fault_calls.iter().map(|((e, i), n)| (*e, *i, *n)).collect(),
-            last_result_poll: s.last_result_poll.map(time_text),
-            webhook_url: s.webhook_url.clone(),
+            otp: s.otp().map(str::to_owned),
+            otp_wrong: s.otp_wrong(),
+            uses_photo1: s.uses_photo1(),
+            scenario: s.scenario().to_owned(),
+            scenario_source: s.scenario_source().as_str().to_owned(),
+            fault_calls: s.fault_calls().iter().map(|((e, i), n)| (*e, *i, *n)).collect(),
+            last_result_poll: s.last_result_poll().map(time_text),
+            webhook_url: s.webhook_url().map(str::to_owned),
             events: s
-                .events
+                .events()
                 .iter()
                 .map(|e| {
                     let (event, technology, success) = e.event.parts();
@@ -175,7 +175,8 @@ impl SessionRecord {
         }
     }
 
-    fn into_session(self) -> Result<Session, String> {
+    /// The session's parts, and its flow as the record names it (numbered by the state).
+    fn into_parts(self) -> Result<(Parts, Flow), String> {
         let technologies = self.technologies.iter().map(|c| parse_code(c)).collect::<Result<Vec<_>, _>>()?;
         let metadata = Metadata::parse(self.metadata, Some(&technologies)).map_err(|e| {
             let first = e.iter().next().map(|e| format!("{}: {}", e.path.join("."), e.message)).unwrap_or_default();
@@ -224,14 +225,18 @@ impl SessionRecord {
                 Ok(RecordedEvent { at: parse_time(&e.at)?, event })
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Session {
-            id: self.id,
-            // The state gives it when it takes the session in (by the flow with its key).
-            flow_id: 0,
-            flow_name: self.flow_name,
+        let flow = Flow {
+            // The state numbers it when it takes the session in (by the flow with its key).
+            id: 0,
+            name: self.flow_name,
             api_key: ApiKey::parse(&self.api_key)?,
             technologies,
-            metadata: metadata.into(),
+            scenario: None,
+            webhook_url: self.webhook_url,
+        };
+        let parts = Parts {
+            id: self.id,
+            metadata,
             subject,
             created_at: parse_time(&self.created_at)?,
             steps,
@@ -243,18 +248,17 @@ impl SessionRecord {
                 .ok_or_else(|| format!("{:?} is not a scenario source", self.scenario_source))?,
             fault_calls: self.fault_calls.into_iter().map(|(e, i, n)| ((e, i), n)).collect::<HashMap<_, _>>(),
             last_result_poll: optional_time(self.last_result_poll)?,
-            webhook_url: self.webhook_url,
             events,
-            final_result: None,
-            final_polls: 0,
-        })
+        };
+        Ok((parts, flow))
     }
 }
 
-/// What a state file holds, ready to use.
+/// What a state file holds, ready to use: the flows, and each session with its own flow as the
+/// file names it (which the state matches to the live flow with that key).
 pub struct Loaded {
     pub flows: Vec<Flow>,
-    pub sessions: Vec<Session>,
+    pub sessions: Vec<(Parts, Flow)>,
 }
 
 /// Reads a state file; `Ok(None)` when there is none yet.
@@ -287,10 +291,10 @@ pub fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
         .sessions
         .into_iter()
         .enumerate()
-        .map(|(i, record)| record.into_session().map_err(|reason| fail(format!("at sessions[{i}]: {reason}"))))
+        .map(|(i, record)| record.into_parts().map_err(|reason| fail(format!("at sessions[{i}]: {reason}"))))
         .collect::<Result<Vec<_>, _>>()?;
     // Twice the same session or flow key would be held twice, or one silently dropped.
-    if let Some((i, j)) = crate::domain::first_repeat(sessions.iter().map(|s| s.id)) {
+    if let Some((i, j)) = crate::domain::first_repeat(sessions.iter().map(|(s, _)| s.id)) {
         return Err(fail(format!("at sessions[{j}]: the same id as sessions[{i}]")));
     }
     if let Some((i, j)) = crate::domain::flow::repeated_api_key(&flows) {

@@ -8,10 +8,13 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
 use crate::state::{AppState, StateConfig};
+use crate::webhook::Webhooks;
+use std::sync::Arc;
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    webhooks: Arc<Webhooks>,
     limits: crate::server::Limits,
 }
 
@@ -49,6 +52,7 @@ impl Application {
             Some(url) => return Err(StartupError::PublicUrl(url)),
             None => format!("http://{local}"),
         };
+        let webhooks = Webhooks::new(config.journal_limit);
         let state = AppState::restored(
             StateConfig {
                 flows,
@@ -69,6 +73,8 @@ impl Application {
                 public_url,
             },
             restored,
+            // Sessions' events go to the webhook sender, which the state does not know.
+            Arc::clone(&webhooks) as Arc<dyn crate::session::EventSink>,
         );
         // A state file that cannot be written would lose every change in silence: find out now.
         // (Blocking, but before the server answers anything.)
@@ -78,7 +84,7 @@ impl Application {
             header_timeout: config.header_timeout,
             body_timeout: config.body_timeout,
         };
-        Ok(Self { listener, state, limits })
+        Ok(Self { listener, state, webhooks, limits })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -93,6 +99,11 @@ impl Application {
         &self.state
     }
 
+    /// The webhook sender and its attempts.
+    pub fn webhooks(&self) -> &Arc<Webhooks> {
+        &self.webhooks
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish
     /// (for at most ten seconds), then writes the state file a last time.
     /// A last save that fails is an error: the process then exits non-zero.
@@ -102,7 +113,7 @@ impl Application {
     ) -> Result<(), StartupError> {
         let state = self.state.clone();
         let saver = state.has_state_file().then(|| tokio::spawn(save_periodically(state.clone())));
-        let app = crate::app::app(self.state);
+        let app = crate::app::app(self.state, self.webhooks);
         crate::server::serve(self.listener, app, self.limits, shutdown).await;
         if let Some(saver) = saver {
             saver.abort();

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::clock::timestamp;
-use crate::session::{Event, Session};
+use crate::session::{Event, EventSink, Session};
 use crate::wire::SessionResult;
 
 /// Tries per event, and the wait before the first retry (doubling after each) [mock].
@@ -68,6 +68,8 @@ pub struct Webhooks {
     limit: usize,
     max_bytes: usize,
     queues: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Envelope>>>,
+    /// Itself, for the delivery workers it starts from `emit` (which has only `&self`).
+    me: std::sync::Weak<Self>,
 }
 
 #[derive(Default)]
@@ -87,7 +89,14 @@ impl Webhooks {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(TIMEOUT));
         let client = Client::builder(TokioExecutor::new()).build(TrackingConnector(http));
-        Arc::new(Self { client, attempts: Mutex::default(), limit: limit.max(1), max_bytes, queues: Mutex::default() })
+        Arc::new_cyclic(|me| Self {
+            client,
+            attempts: Mutex::default(),
+            limit: limit.max(1),
+            max_bytes,
+            queues: Mutex::default(),
+            me: me.clone(),
+        })
     }
 
     /// The attempts held, oldest first: `offset` skipped, at most `limit`; and how many are held.
@@ -101,40 +110,39 @@ impl Webhooks {
         attempts.held.clear();
         attempts.bytes = 0;
     }
+}
 
+impl EventSink for Webhooks {
     /// Queues the envelopes of `events` that just happened to `session` (called under the state's
     /// lock: builds JSON and sends on a channel, no I/O). Envelope ids come from `new_id`, the
     /// state's generator, so that a `--seed` run sends the same ids every time.
-    pub fn emit(
-        self: &Arc<Self>,
-        session: &Session,
-        events: &[Event],
-        at: OffsetDateTime,
-        mut new_id: impl FnMut() -> Uuid,
-    ) {
-        let Some(url) = session.webhook_url.clone() else { return };
+    fn emit(&self, session: &Session, events: &[Event], at: OffsetDateTime, new_id: &mut dyn FnMut() -> Uuid) {
+        let Some(url) = session.webhook_url().map(str::to_owned) else { return };
         if events.is_empty() || tokio::runtime::Handle::try_current().is_err() {
             return;
         }
+        let Some(me) = self.me.upgrade() else { return };
         let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-        let sender = queues.entry(session.id).or_insert_with(|| {
+        let sender = queues.entry(session.id()).or_insert_with(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(Arc::clone(self).deliver_in_order(receiver));
+            tokio::spawn(me.deliver_in_order(receiver));
             sender
         });
         for event in events {
             let id = new_id();
             let (event, payload) = envelope(session, event, at, id);
-            let envelope = Envelope { id, event, session_id: session.id, url: url.clone(), payload };
+            let envelope = Envelope { id, event, session_id: session.id(), url: url.clone(), payload };
             // The worker only stops once this sender is gone, so the send cannot fail.
             let _ = sender.send(envelope);
         }
         if events.iter().any(|e| matches!(e, Event::FlowEnded { .. })) {
             // The flow is over: dropping the sender lets the worker finish the queue and stop.
-            queues.remove(&session.id);
+            queues.remove(&session.id());
         }
     }
+}
 
+impl Webhooks {
     async fn deliver_in_order(self: Arc<Self>, mut queue: mpsc::UnboundedReceiver<Envelope>) {
         while let Some(envelope) = queue.recv().await {
             let mut backoff = FIRST_BACKOFF;
@@ -354,7 +362,7 @@ impl hyper::rt::Write for Tracked {
 fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (&'static str, Arc<RawValue>) {
     let tech = |code: crate::domain::TechnologyCode| json!({"technology_code": code, "technology_name": code.name()});
     let (name, success, data) = match event {
-        Event::FlowStarted => ("flow.start", true, json!({"technologies": session.technologies})),
+        Event::FlowStarted => ("flow.start", true, json!({"technologies": session.technologies()})),
         Event::TechnologyStarted(code) => ("technology.start", true, tech(*code)),
         Event::TechnologyEnded { code, success } => {
             let mut data = tech(*code);
@@ -370,11 +378,11 @@ fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (
     let payload = json!({
         "id": id,
         "event": name,
-        "session_id": session.id,
+        "session_id": session.id(),
         "created": at.unix_timestamp(),
         "success": success,
-        "flow_name": session.flow_name,
-        "metadata": session.metadata.display,
+        "flow_name": session.flow_name(),
+        "metadata": session.metadata().display,
         "data": data,
     });
     let raw = serde_json::value::to_raw_value(&payload).expect("a JSON value writes out");

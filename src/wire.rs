@@ -91,13 +91,13 @@ impl<'a> SessionResult<'a> {
     /// The session as the result endpoint shows it at `now`: a result still in its scenario's
     /// processing delay is `{}` [seen], and the session is in progress until every result is out.
     pub fn of(s: &'a Session, now: OffsetDateTime) -> Self {
-        let processing = s.steps.iter().any(|st| st.visible_at.is_some_and(|at| at > now));
+        let processing = s.steps().iter().any(|st| st.visible_at.is_some_and(|at| at > now));
         let status = if processing { Status::Progress } else { s.status() };
         let finished_at = if processing { None } else { s.finished_at().map(Timestamp) };
         // A technology's result appears once the user has gone through it, passed or failed;
         // pending and skipped technologies have none [doc].
         let result_of = |family: Family| {
-            s.steps
+            s.steps()
                 .iter()
                 .rev()
                 .filter(|st| st.code.family() == family && matches!(st.state, StepState::Passed | StepState::Failed))
@@ -107,7 +107,7 @@ impl<'a> SessionResult<'a> {
                 })
         };
         Self {
-            id: s.id,
+            id: s.id(),
             status: match status {
                 // The vendor has no "created": a session nobody has opened yet is in progress.
                 Status::Created | Status::Progress => "PROGRESS",
@@ -115,13 +115,13 @@ impl<'a> SessionResult<'a> {
                 Status::Failed => "FAILED",
             },
             technologies: s
-                .technologies
+                .technologies()
                 .iter()
                 .map(|&code| TechnologyInfo { code, name: code.name(), description: code.description() })
                 .collect(),
             flow_session_result: status.has_ended().then_some(status == Status::Finished),
             flow_session_failure_reasons: s
-                .steps
+                .steps()
                 .iter()
                 .filter(|_| !processing)
                 .filter_map(|st| {

@@ -16,6 +16,9 @@ use crate::http::extract::{JsonBody, QueryMap};
 use crate::journal::{Entry, Filter};
 use crate::scenario::Fault;
 use crate::state::{AddFlowError, AppState};
+use crate::webhook::Webhooks;
+use axum::Extension;
+use std::sync::Arc;
 
 /// `POST /__admin/flows` with `{"name", "technologies", "api_key"?, "scenario"?, "webhook_url"?}`.
 #[utoipa::path(post, path = "/flows", tag = "admin", request_body = crate::http::openapi::FlowBody,
@@ -79,8 +82,9 @@ pub async fn clear_requests(State(state): State<AppState>) -> StatusCode {
 
 /// `POST /__admin/reset`: sessions, journal and faults cleared, flows back to the start-up set.
 #[utoipa::path(post, path = "/reset", tag = "admin", responses((status = 204, description = "Sessions, journal, faults and webhook attempts cleared; flows back to the start-up set")))]
-pub async fn reset(State(state): State<AppState>) -> StatusCode {
+pub async fn reset(State(state): State<AppState>, Extension(webhooks): Extension<Arc<Webhooks>>) -> StatusCode {
     state.reset();
+    webhooks.clear();
     StatusCode::NO_CONTENT
 }
 
@@ -121,12 +125,12 @@ pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
     params(("limit" = Option<usize>, Query, description = "At most this many (default: every attempt held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the oldest")),
     responses((status = 200, description = "Delivery attempts, oldest first; X-Total-Count has how many are held, Link the next page", body = Vec<crate::webhook::Attempt>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
 pub async fn list_webhooks(
-    State(state): State<AppState>,
+    Extension(webhooks): Extension<Arc<Webhooks>>,
     query: QueryMap,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> Result<axum::response::Response, ApiError> {
     let page = Page::parse(&query, paging::MAX_LIMIT)?;
-    let (attempts, total) = state.webhooks().attempts(page.offset, page.limit);
+    let (attempts, total) = webhooks.attempts(page.offset, page.limit);
     Ok(page.respond(attempts, total, &uri.to_string()))
 }
 

@@ -16,8 +16,8 @@ use crate::domain::FailureReason;
 use crate::domain::{Flow, TechnologyCode};
 use crate::http::ApiError;
 use crate::http::extract::JsonBody;
-use crate::session::{Session, TransitionError};
-use crate::state::{AppState, OutcomeChoice, SessionError, selector_help, selects_any};
+use crate::session::{Choice, Command, Session, TransitionError};
+use crate::state::{AppState, SessionError, selector_help, selects_any};
 
 pub mod control;
 pub mod paging;
@@ -153,15 +153,15 @@ pub struct EventView {
 impl SessionView {
     pub fn of(s: &Session, public_url: &str, ttl: Option<std::time::Duration>) -> Self {
         Self {
-            session_id: s.id,
-            flow_name: s.flow_name.clone(),
-            api_key: s.api_key.as_str().to_owned(),
-            technologies: s.technologies.clone(),
+            session_id: s.id(),
+            flow_name: s.flow_name().to_owned(),
+            api_key: s.api_key().as_str().to_owned(),
+            technologies: s.technologies().to_vec(),
             status: s.status().as_str(),
-            scenario: s.scenario.clone(),
-            scenario_source: s.scenario_source.as_str(),
+            scenario: s.scenario().to_owned(),
+            scenario_source: s.scenario_source().as_str(),
             steps: s
-                .steps
+                .steps()
                 .iter()
                 .map(|st| StepView {
                     code: st.code,
@@ -170,21 +170,21 @@ impl SessionView {
                 })
                 .collect(),
             failure_reasons: s
-                .steps
+                .steps()
                 .iter()
                 .filter_map(|st| {
                     let reason = st.failure_reason.as_deref()?.clone();
                     Some(FailureView { technology: st.code, reason })
                 })
                 .collect(),
-            otp: s.otp.clone(),
-            metadata: s.metadata.display.clone(),
-            created_at: timestamp(s.created_at),
+            otp: s.otp().map(str::to_owned),
+            metadata: s.metadata().display.clone(),
+            created_at: timestamp(s.created_at()),
             finished_at: s.finished_at().map(timestamp),
             expires_at: s.expires_at(ttl).map(timestamp),
-            page_url: format!("{public_url}/flow/{}", s.id),
+            page_url: format!("{public_url}/flow/{}", s.id()),
             events: s
-                .events
+                .events()
                 .iter()
                 .map(|e| {
                     let (event, technology, success) = e.event.parts();
@@ -246,10 +246,12 @@ async fn complete_session(
     JsonBody(body): JsonBody,
 ) -> Result<Json<SessionView>, ApiError> {
     let id = parse_id(&id)?;
-    let technologies = state.with_session(&id, |s| s.technologies.clone()).ok_or_else(|| missing(&state, &id))?;
+    let technologies = state.with_session(&id, |s| s.technologies().to_vec()).ok_or_else(|| missing(&state, &id))?;
     let (scenario, outcomes) = parse_complete(body, &technologies, &state)?;
-    state.complete(&id, scenario.as_deref(), &outcomes).map_err(|e| session_error(&e))?;
-    session_view(&state, &id).map(Json)
+    let complete = Command::Complete { scenario: scenario.as_deref(), outcomes: &outcomes };
+    let view = |s: &Session, _: &_| SessionView::of(s, state.public_url(), state.session_ttl());
+    let (_, view) = state.apply_and_view(&id, complete, view).map_err(|e| session_error(&e))?;
+    Ok(Json(view))
 }
 
 fn session_error(e: &SessionError) -> ApiError {
@@ -258,10 +260,12 @@ fn session_error(e: &SessionError) -> ApiError {
         SessionError::Transition(e @ TransitionError::Ended(_)) => {
             ApiError::conflict(format!("Cannot complete: {e}. A session is one-time."))
         }
-        SessionError::UnknownScenario(_) => ApiError::field(&["scenario"], format!("{e}.")),
+        SessionError::Transition(e @ TransitionError::UnknownScenario(_)) => {
+            ApiError::field(&["scenario"], format!("{e}."))
+        }
         SessionError::Evicted(eviction) => ApiError::not_found(format!("Not found. This session {eviction}.")),
         SessionError::Expired(_) => ApiError::conflict(format!("Cannot complete: {e}.")),
-        e @ (SessionError::Transition(_) | SessionError::NoOtp) => ApiError::conflict(format!("Cannot complete: {e}.")),
+        e @ SessionError::Transition(_) => ApiError::conflict(format!("Cannot complete: {e}.")),
     }
 }
 
@@ -280,14 +284,15 @@ async fn set_session_scenario(
         Some(_) => return Err(ApiError::field(&["scenario"], "Not a valid string.")),
         None => return Err(ApiError::field(&["scenario"], "This field is required.")),
     };
-    state.set_scenario(&id, &name).map_err(|e| match e {
-        SessionError::UnknownScenario(_) => ApiError::field(
+    let view = |s: &Session, _: &_| SessionView::of(s, state.public_url(), state.session_ttl());
+    let (_, view) = state.apply_and_view(&id, Command::SetScenario { name: &name }, view).map_err(|e| match e {
+        SessionError::Transition(TransitionError::UnknownScenario(_)) => ApiError::field(
             &["scenario"],
             format!("{e}; the scenarios are {} (GET /__admin/scenarios).", state.scenarios().names()),
         ),
         other => session_error(&other),
     })?;
-    session_view(&state, &id).map(Json)
+    Ok(Json(view))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -319,7 +324,7 @@ fn parse_complete(
     body: Value,
     technologies: &[TechnologyCode],
     state: &AppState,
-) -> Result<(Option<String>, HashMap<String, OutcomeChoice>), ApiError> {
+) -> Result<(Option<String>, HashMap<String, Choice<'static>>), ApiError> {
     let Value::Object(mut body) = body else {
         return Err(ApiError::field(
             &["non_field_errors"],
@@ -346,7 +351,7 @@ fn parse_complete(
 fn parse_outcomes(
     given: Option<Value>,
     technologies: &[TechnologyCode],
-) -> Result<HashMap<String, OutcomeChoice>, ApiError> {
+) -> Result<HashMap<String, Choice<'static>>, ApiError> {
     let mut outcomes = HashMap::new();
     let Some(given) = given else { return Ok(outcomes) };
     let Value::Object(given) = given else {
@@ -358,8 +363,8 @@ fn parse_outcomes(
     let mut errors = crate::domain::FieldErrors::new();
     for (key, value) in given {
         let choice = match value.as_str() {
-            Some("passed") => Some(OutcomeChoice::Passed),
-            Some("failed") => Some(OutcomeChoice::Failed),
+            Some("passed") => Some(Choice::Pass),
+            Some("failed") => Some(Choice::Fail(None)),
             _ => {
                 errors.push(&["outcomes", &key], format!("Expected \"passed\" or \"failed\", got {value}."));
                 None

@@ -43,7 +43,7 @@ async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap)
     super::fault::play(state.call_about(Endpoint::Video, &id, key).map_err(not_own)?).await?;
     let recorded = state
         .with_session(&id, |s| {
-            s.steps.iter().any(|st| {
+            s.steps().iter().any(|st| {
                 st.code.family() == Family::Liveness && matches!(st.state, StepState::Passed | StepState::Failed)
             })
         })
@@ -237,10 +237,10 @@ fn report_data(s: &Session, code: TechnologyCode, now: time::OffsetDateTime) -> 
     let Some(step) = s.step(code) else {
         return Err(ApiError::field(
             &["technology"],
-            format!("{code} is not a technology of this session ({}).", TechnologyCode::list(&s.technologies)),
+            format!("{code} is not a technology of this session ({}).", TechnologyCode::list(s.technologies())),
         ));
     };
-    let Some(iin) = s.metadata.extra.as_ref().and_then(|e| e.iin.as_ref()) else {
+    let Some(iin) = s.metadata().extra.as_ref().and_then(|e| e.iin.as_ref()) else {
         return Err(ApiError::bad_request(
             "This session has no metadata.extra.iin: reports need the client's IIN, passed in metadata.extra.iin when the session is created.",
         ));
@@ -258,8 +258,8 @@ fn report_data(s: &Session, code: TechnologyCode, now: time::OffsetDateTime) -> 
     }
     let field = |name: &str| step.result.as_ref().and_then(|r| r.get(name)).and_then(Value::as_str).map(str::to_owned);
     Ok(ReportData {
-        session_id: s.id.to_string(),
-        flow_name: s.flow_name.clone(),
+        session_id: s.id().to_string(),
+        flow_name: s.flow_name().to_owned(),
         iin: iin.as_str().to_owned(),
         technology_code: code.as_str().to_owned(),
         technology_name: code.name().to_owned(),
@@ -268,7 +268,7 @@ fn report_data(s: &Session, code: TechnologyCode, now: time::OffsetDateTime) -> 
         score: field("prediction"),
         score_percent: field("prediction_percent"),
         failure_reason: step.failure_reason.as_ref().map(|r| format!("{}: {}", r.kind, r.detail)),
-        created_at: timestamp(s.created_at),
+        created_at: timestamp(s.created_at()),
         finished_at: s.finished_at().or(step.ended_at).map(timestamp).unwrap_or_default(),
         generated_at: timestamp(now),
     })

@@ -72,14 +72,14 @@ fn token_query(raw: Option<&str>) -> String {
 
 fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response {
     let (sessions, session_count) = state.page_of_sessions(0, RECENT, |s| SessionRow {
-        id: s.id.to_string(),
-        flow_name: s.flow_name.clone(),
+        id: s.id().to_string(),
+        flow_name: s.flow_name().to_owned(),
         status: s.status().as_str(),
-        steps: s.steps.iter().map(|st| format!("{} {}", st.code, st.state.as_str())).collect::<Vec<_>>().join(", "),
-        scenario: s.scenario.clone(),
-        created_at: crate::clock::timestamp(s.created_at),
+        steps: s.steps().iter().map(|st| format!("{} {}", st.code, st.state.as_str())).collect::<Vec<_>>().join(", "),
+        scenario: s.scenario().to_owned(),
+        created_at: crate::clock::timestamp(s.created_at()),
         // "2026-11-29T07:09:54.123456Z" -> "2026-11-29 07:09:54".
-        created_at_shown: crate::clock::timestamp(s.created_at)[..19].replace('T', " "),
+        created_at_shown: crate::clock::timestamp(s.created_at())[..19].replace('T', " "),
     });
     let page = Dashboard {
         base: state.public_url().to_owned(),

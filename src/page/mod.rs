@@ -21,9 +21,9 @@ use uuid::Uuid;
 
 pub use crate::domain::Locale;
 use crate::domain::flow::is_http_url;
-use crate::domain::{FailureReason, Outcome};
 use crate::domain::{Family, Iin, ImageFormat, Phone, TechnologyCode};
-use crate::state::{AppState, OtpCheck, SessionError};
+use crate::session::{Applied, Choice, Command, Found};
+use crate::state::{AppState, SessionError};
 use views::{Frame, MessagePage, Snapshot, StepContext};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -93,43 +93,33 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(ra
         return refusal;
     }
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
-    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
-    if state.expired_at(&id).is_some() {
-        return MessagePage::expired(&q);
-    }
-    if snapshot.ended {
-        return MessagePage::completed(&q);
-    }
     let chosen = q.step.as_deref().and_then(|s| s.parse::<TechnologyCode>().ok());
-    let code = chosen.filter(|c| snapshot.runnable.contains(c)).unwrap_or(snapshot.runnable[0]);
-    if let Err(e) = state.start_step(&id, code) {
-        return session_error(&q, &e);
+    // One command, one lock: the step opens (with `skip_input`, its SMS code is sent).
+    match state.apply_and_view(&id, Command::Open { chosen }, Snapshot::of) {
+        Ok((applied, snapshot)) => {
+            let code = match applied.found {
+                Found::Opened(code) => code,
+                _ => TechnologyCode::Ed,
+            };
+            render_step(&snapshot, &id, code, &q, None, None)
+        }
+        Err(e) => session_error(&state, &id, &q, &e),
     }
-    // skip_input [doc]: straight to the SMS code, for the subject the metadata names.
-    if code == TechnologyCode::Ed
-        && snapshot.otp.is_none()
-        && let Some((iin, phone)) = snapshot.skip_input.clone()
-        && let Err(e) = state.begin_otp(&id, iin, phone)
-    {
-        return session_error(&q, &e);
-    }
-    render_step(&state, &id, code, &q, None, None)
 }
 
-/// Renders `code`'s screen as the session now stands, with an error to show and the user's
-/// E-Document input to keep, when a form was refused.
+/// Renders `code`'s screen as the session stands in `snapshot`, with an error to show and the
+/// user's E-Document input to keep, when a form was refused.
 fn render_step(
-    state: &AppState,
+    snapshot: &Snapshot,
     id: &Uuid,
     code: TechnologyCode,
     q: &PageQuery,
     error: Option<String>,
     typed: Option<(String, String)>,
 ) -> Response {
-    let Some(snapshot) = state.with_session(id, Snapshot::of) else { return missing(state, id, q) };
-    let scripted = state.scripted_outcome(id, code).unwrap_or(Outcome::Passed);
+    let scripted = snapshot.scripted(code);
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let ctx = StepContext { snapshot: &snapshot, id, code, q, scripted: &scripted, error };
+    let ctx = StepContext { snapshot, id, code, q, scripted: &scripted, error };
     let html = ctx.render(typed);
     (status, html).into_response()
 }
@@ -212,10 +202,10 @@ async fn submit(
         Ok(form) => form,
         Err((status, reason)) => return MessagePage::refused(&q, status, reason),
     };
-    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
-    if state.expired_at(&id).is_some() {
-        return MessagePage::expired(&q);
-    }
+    let snapshot = match state.view_live(&id, Snapshot::of) {
+        Ok(snapshot) => snapshot,
+        Err(e) => return session_error(&state, &id, &q, &e),
+    };
     if snapshot.ended {
         return MessagePage::completed(&q);
     }
@@ -225,21 +215,15 @@ async fn submit(
     }
     let t = q.locale.texts();
     let action = form.text("action");
-    let outcome = match action {
-        "passed" => Outcome::Passed,
-        "failed" => Outcome::Failed(
-            FailureReason::known(code.family(), form.text("reason"))
-                .unwrap_or_else(|| FailureReason::default_for(code.family())),
-        ),
+    let choice = match action {
+        "passed" => Choice::Pass,
+        "failed" => Choice::Fail(Some(form.text("reason"))),
         // A form sent without a button (Enter in a field) continues as scripted.
-        "scripted" | "" => match state.scripted_outcome(&id, code) {
-            Ok(outcome) => outcome,
-            Err(e) => return session_error(&q, &e),
-        },
-        other => {
-            return MessagePage::bad_request(&q, q.locale.unknown_action(other));
-        }
+        "scripted" | "" => Choice::Scripted,
+        other => return MessagePage::bad_request(&q, q.locale.unknown_action(other)),
     };
+    // What the page checks of the form before the session hears of it: Pass and Continue need
+    // the upload the step asks for; Fail needs nothing.
     let needs_file = |field: &str| -> Result<(), String> {
         if action == "failed" {
             return Ok(());
@@ -248,28 +232,25 @@ async fn submit(
         ImageFormat::sniff(bytes).map(|_| ()).map_err(|_| t.bad_image.to_owned())
     };
     let checked = match code.family() {
-        Family::Liveness => Ok(()),
+        Family::Liveness | Family::Edocument => Ok(()),
         Family::Face2Face if snapshot.uses_photo1 => Ok(()),
         Family::Face2Face => needs_file("photo"),
         Family::DocumentRecognition => needs_file("document"),
-        Family::Edocument if form.text("phase") == "input" => {
-            return edocument_input(&state, &id, &q, &snapshot, &form);
-        }
-        Family::Edocument if action == "failed" => Ok(()),
-        Family::Edocument => match state.check_otp(&id, form.text("otp")) {
-            Ok(OtpCheck::Correct) => Ok(()),
-            Ok(OtpCheck::Wrong(left)) => Err(format!("{} {left}", t.otp_wrong)),
-            Ok(OtpCheck::Exhausted(_)) => return after_step(&state, &id, &q),
-            Err(e) => return session_error(&q, &e),
-        },
     };
     if let Err(message) = checked {
-        return render_step(&state, &id, code, &q, Some(message), None);
+        return render_step(&snapshot, &id, code, &q, Some(message), None);
     }
-    if let Err(e) = state.end_step(&id, code, outcome).and_then(|_| state.run_automatic_steps(&id)) {
-        return session_error(&q, &e);
+    if code == TechnologyCode::Ed && form.text("phase") == "input" {
+        return edocument_input(&state, &id, &q, &snapshot, &form);
     }
-    after_step(&state, &id, &q)
+    let otp = (code == TechnologyCode::Ed).then(|| form.text("otp"));
+    match state.apply_and_view(&id, Command::Submit { code, choice, otp }, Snapshot::of) {
+        Ok((Applied { found: Found::OtpWrong { left }, .. }, snapshot)) => {
+            render_step(&snapshot, &id, code, &q, Some(format!("{} {left}", t.otp_wrong)), None)
+        }
+        Ok((_, snapshot)) => after_step(&id, &q, snapshot.ended),
+        Err(e) => session_error(&state, &id, &q, &e),
+    }
 }
 
 /// The E-Document form: the IIN and phone (the metadata's where they are not changeable), then
@@ -280,21 +261,20 @@ fn edocument_input(state: &AppState, id: &Uuid, q: &PageQuery, snapshot: &Snapsh
     let iin = Iin::parse(&iin_text).map_err(|e| q.locale.iin_error(&e));
     let phone = Phone::parse(&phone_text).map_err(|e| q.locale.phone_error(&e));
     match (iin, phone) {
-        (Ok(iin), Ok(phone)) => match state.begin_otp(id, iin, phone) {
+        (Ok(iin), Ok(phone)) => match state.apply(id, Command::SendOtp { iin, phone }) {
             Ok(_) => see_other(&format!("/flow/{id}{}", q.carry())),
-            Err(e) => session_error(q, &e),
+            Err(e) => session_error(state, id, q, &e),
         },
         (iin, phone) => {
             let message = [iin.err(), phone.err()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-            render_step(state, id, TechnologyCode::Ed, q, Some(message), Some((iin_text, phone_text)))
+            render_step(snapshot, id, TechnologyCode::Ed, q, Some(message), Some((iin_text, phone_text)))
         }
     }
 }
 
-/// Where the user goes once a step has ended: the next screen, or, at the end, the integrator's
-/// `redirect` (absolute http(s) only) or the done screen.
-fn after_step(state: &AppState, id: &Uuid, q: &PageQuery) -> Response {
-    let ended = state.with_session(id, |s| s.status().has_ended()).unwrap_or(false);
+/// Where the user goes once a step has ended: the next screen, or, at the end (`ended`), the
+/// integrator's `redirect` (absolute http(s) only) or the done screen.
+fn after_step(id: &Uuid, q: &PageQuery, ended: bool) -> Response {
     match &q.redirect {
         Some(redirect) if ended && is_http_url(redirect) => see_other(redirect),
         _ if ended => see_other(&format!("/flow/{id}/done{}", q.carry())),
@@ -312,7 +292,7 @@ async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(ra
         return refusal;
     }
     let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
-    let Some(snapshot) = state.with_session(&id, Snapshot::of) else { return missing(&state, &id, &q) };
+    let Some(snapshot) = state.view(&id, Snapshot::of) else { return missing(&state, &id, &q) };
     if !snapshot.ended {
         return see_other(&format!("/flow/{id}{}", q.carry()));
     }
@@ -341,13 +321,13 @@ fn missing(state: &AppState, id: &Uuid, q: &PageQuery) -> Response {
     }
 }
 
-fn session_error(q: &PageQuery, e: &SessionError) -> Response {
+fn session_error(state: &AppState, id: &Uuid, q: &PageQuery, e: &SessionError) -> Response {
     match e {
-        SessionError::NotFound => MessagePage::not_found(q),
+        SessionError::NotFound => missing(state, id, q),
         SessionError::Evicted(eviction) => MessagePage::evicted(q, eviction),
         SessionError::Transition(crate::session::TransitionError::Ended(_)) => MessagePage::completed(q),
         SessionError::Expired(_) => MessagePage::expired(q),
-        other => MessagePage::bad_request(q, other.to_string()),
+        other @ SessionError::Transition(_) => MessagePage::bad_request(q, other.to_string()),
     }
 }
 

@@ -12,6 +12,7 @@ use super::{PageQuery, html};
 use crate::domain::Outcome;
 use crate::domain::outcome::reasons;
 use crate::domain::{Family, Iin, Phone, TechnologyCode};
+use crate::scenario::Scenario;
 use crate::session::{Session, Status};
 
 /// What every page needs: the words and the layout.
@@ -30,19 +31,20 @@ pub struct Snapshot {
     pub uses_photo1: bool,
     pub otp: Option<String>,
     pub phone: String,
-    /// The metadata's IIN and phone when `skip_input` holds.
-    pub skip_input: Option<(Iin, Phone)>,
     pub prefill_iin: String,
     pub prefill_phone: String,
     /// The metadata's values the user may not change (`changeable: false`).
     pub fixed_iin: Option<String>,
     pub fixed_phone: Option<String>,
+    /// The outcome the session's scenario scripts for each technology.
+    pub scripted: Vec<(TechnologyCode, Outcome)>,
 }
 
 impl Snapshot {
-    pub fn of(s: &Session) -> Self {
+    /// What `s`, playing `scenario`, shows.
+    pub fn of(s: &Session, scenario: &Scenario) -> Self {
         let status = s.status();
-        let edoc = s.metadata.edocument.as_ref();
+        let edoc = s.metadata().edocument.as_ref();
         let iin = edoc.and_then(|e| e.iin.as_ref());
         let phone = edoc.and_then(|e| e.phone.as_ref());
         let value = |v: Option<&str>| v.unwrap_or_default().to_owned();
@@ -51,17 +53,22 @@ impl Snapshot {
         Self {
             ended: status.has_ended(),
             passed: status == Status::Finished,
-            technologies: s.technologies.clone(),
+            technologies: s.technologies().to_vec(),
             runnable: s.runnable(),
-            uses_photo1: s.uses_photo1,
-            otp: s.otp.clone(),
-            phone: s.subject.phone.as_str().to_owned(),
-            skip_input: edoc.filter(|e| e.skip_input).and_then(|_| Some((iin?.value.clone()?, phone?.value.clone()?))),
+            uses_photo1: s.uses_photo1(),
+            otp: s.otp().map(str::to_owned),
+            phone: s.subject().phone.as_str().to_owned(),
             prefill_iin: value(iin_value),
             prefill_phone: value(phone_value),
             fixed_iin: iin.filter(|p| !p.changeable).and(iin_value).map(str::to_owned),
             fixed_phone: phone.filter(|p| !p.changeable).and(phone_value).map(str::to_owned),
+            scripted: s.technologies().iter().map(|&code| (code, scenario.outcome(code))).collect(),
         }
+    }
+
+    /// The outcome the scenario scripts for `code`: what a person who just goes on gets.
+    pub fn scripted(&self, code: TechnologyCode) -> Outcome {
+        self.scripted.iter().find(|(c, _)| *c == code).map_or(Outcome::Passed, |(_, o)| o.clone())
     }
 }
 

@@ -8,11 +8,11 @@ use rand_chacha::ChaCha20Rng;
 use time::{Date, Duration};
 use uuid::Uuid;
 
-use super::Outcome;
 use super::results::{
     DocIssuer, DocOwner, DocumentRecognitionResult, EdocumentCommon, EdocumentExtra, EdocumentJson, EdocumentResult,
     Face2FaceResult, LivenessResult, TechResult,
 };
+use crate::domain::Outcome;
 use crate::domain::outcome::reasons::{EYES_CLOSED, FACE_NOT_CENTERED, WRONG_HEAD_POSITION};
 use crate::domain::{ApiKey, Family, Gender, Iin, Metadata, Phone, TechnologyCode};
 

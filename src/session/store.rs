@@ -165,7 +165,7 @@ impl SessionStore {
             };
             let Some(victim) = self.victim(&expired) else { break };
             if let Some(gone) = self.take(&victim) {
-                let eviction = Eviction { at: now, limit, status: gone.status(), flow_id: gone.flow_id };
+                let eviction = Eviction { at: now, limit, status: gone.status(), flow_id: gone.flow_id() };
                 self.evictions.remember(victim, eviction);
                 self.evicted_total += 1;
                 evicted.push(gone);
@@ -176,11 +176,11 @@ impl SessionStore {
         if session.status().has_ended() {
             self.ended.insert(seq);
         }
-        self.order.insert(seq, session.id);
+        self.order.insert(seq, session.id());
         self.bytes += bytes;
         // A held session's eviction record, if it has one (an id restored after it was
         // evicted), is never read: `eviction` answers only for sessions not held.
-        self.sessions.insert(session.id, Held { seq, bytes, session });
+        self.sessions.insert(session.id(), Held { seq, bytes, session });
         evicted
     }
 
@@ -267,7 +267,7 @@ mod tests {
     use super::*;
     use crate::domain::{ApiKey, Flow, Metadata, TechnologyCode};
     use crate::scenario::Source;
-    use crate::session::{Generator, Outcome};
+    use crate::session::{Command, Context, Generator};
 
     const T0: OffsetDateTime = OffsetDateTime::UNIX_EPOCH;
 
@@ -282,22 +282,27 @@ mod tests {
         };
         let subject = Generator::new(Some(1)).subject(&Metadata::default(), T0.date());
         let scenario = ("happy-path".to_owned(), Source::Server);
-        Box::new(Session::new(Uuid::from_u128(n), &flow, Metadata::default(), subject, T0, scenario))
+        let flow = std::sync::Arc::new(flow);
+        Box::new(Session::new(Uuid::from_u128(n), flow, Metadata::default(), subject, T0, scenario))
     }
 
     fn finish(store: &mut SessionStore, n: u128) {
         let id = Uuid::from_u128(n);
-        let s = store.get_mut(&id).unwrap();
-        s.end(TechnologyCode::Ldhp, Outcome::Passed, serde_json::json!({}), T0, T0).unwrap();
+        let (_, scenarios) = crate::Config::default().load().unwrap();
+        let generator = std::sync::Mutex::new(Generator::new(Some(1)));
+        let fallback = scenarios.get("happy-path").unwrap();
+        let ctx = Context { now: T0, generator: &generator, scenarios: &scenarios, fallback };
+        let outcomes = HashMap::new();
+        store.get_mut(&id).unwrap().apply(Command::Complete { scenario: None, outcomes: &outcomes }, &ctx).unwrap();
         store.ended(&id);
     }
 
     fn ids(sessions: impl IntoIterator<Item = Box<Session>>) -> Vec<Uuid> {
-        sessions.into_iter().map(|s| s.id).collect()
+        sessions.into_iter().map(|s| s.id()).collect()
     }
 
     fn held(store: &SessionStore) -> Vec<u128> {
-        let mut ids: Vec<u128> = store.iter_newest_first().map(|s| s.id.as_u128()).collect();
+        let mut ids: Vec<u128> = store.iter_newest_first().map(|s| s.id().as_u128()).collect();
         ids.reverse();
         ids
     }
@@ -321,7 +326,7 @@ mod tests {
             for n in finished {
                 finish(&mut store, *n);
             }
-            let evicted = ids(store.insert(session(4), T0, |s| expired.contains(&s.id.as_u128())));
+            let evicted = ids(store.insert(session(4), T0, |s| expired.contains(&s.id().as_u128())));
             assert_eq!(evicted, [Uuid::from_u128(gone)], "{case}");
             assert_eq!(held(&store), after, "{case}");
             let eviction = store.eviction(&Uuid::from_u128(gone)).expect("an eviction is remembered");

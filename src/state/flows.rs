@@ -1,0 +1,77 @@
+//! The flows registry: the flows the mock serves, each numbered (`Flow::id`) when registered, so
+//! that a session belongs to the flow that made it, not to its key. Behind its own lock: every
+//! create looks its flow up and must not wait for another create to store its session.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+
+use crate::domain::Flow;
+
+pub(crate) struct Flows {
+    held: RwLock<Vec<Arc<Flow>>>,
+    /// The number the next registered flow gets.
+    next_id: AtomicU64,
+}
+
+/// Why a flow could not be added at run time.
+#[derive(Debug, thiserror::Error)]
+pub enum AddFlowError {
+    #[error("A flow with this api_key already exists.")]
+    DuplicateKey,
+    #[error("No scenario is named {name:?}; the scenarios are {known}.")]
+    UnknownScenario { name: String, known: String },
+}
+
+impl Flows {
+    pub(crate) fn new(flows: Vec<Flow>) -> Self {
+        let registry = Self { held: RwLock::new(Vec::new()), next_id: AtomicU64::new(1) };
+        registry.replace(flows);
+        registry
+    }
+
+    /// A number no flow has had (for sessions of flows that are gone).
+    pub(crate) fn fresh_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn numbered(&self, flow: Flow) -> Arc<Flow> {
+        Arc::new(Flow { id: self.fresh_id(), ..flow })
+    }
+
+    fn held(&self) -> RwLockReadGuard<'_, Vec<Arc<Flow>>> {
+        self.held.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every flow, in the order they were added.
+    pub(crate) fn all(&self) -> Vec<Arc<Flow>> {
+        self.held().clone()
+    }
+
+    pub(crate) fn find(&self, api_key: &str) -> Option<Arc<Flow>> {
+        self.held().iter().find(|f| f.api_key.as_str() == api_key).cloned()
+    }
+
+    /// Adds a flow, numbered; its API key must be new.
+    pub(crate) fn add(&self, flow: Flow) -> Result<Arc<Flow>, AddFlowError> {
+        let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
+        if held.iter().any(|f| f.api_key == flow.api_key) {
+            return Err(AddFlowError::DuplicateKey);
+        }
+        let flow = self.numbered(flow);
+        held.push(Arc::clone(&flow));
+        Ok(flow)
+    }
+
+    /// Removes the flow with this key; returns it, if there was one.
+    pub(crate) fn remove(&self, api_key: &str) -> Option<Arc<Flow>> {
+        let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
+        let at = held.iter().position(|f| f.api_key.as_str() == api_key)?;
+        Some(held.remove(at))
+    }
+
+    /// Replaces every flow with `flows`, numbered anew (start-up, reset).
+    pub(crate) fn replace(&self, flows: Vec<Flow>) {
+        let numbered = flows.into_iter().map(|flow| self.numbered(flow)).collect();
+        *self.held.write().unwrap_or_else(PoisonError::into_inner) = numbered;
+    }
+}

@@ -1,0 +1,671 @@
+//! The mock's state, and the one door through which a session changes: a command is applied to
+//! it under one acquisition of the store's lock, with one reading of the clock, and the events
+//! it caused go to the event sink wired in at start-up (the webhook sender, which this module
+//! does not know). Sessions, fault rules and retired flows share that lock; flows
+//! (`flows.rs`), the generator and the journal each have their own, none held across an
+//! `.await`. Lock order: the store's, then flows or the generator.
+
+mod faults;
+pub mod flows;
+mod saving;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::domain::scripting::{Endpoint, Source};
+use crate::domain::{Family, Flow, Iin, Metadata, TechnologyCode};
+use crate::scenario::{Fault, Scenario, ScenarioSet};
+use crate::session::store::{Eviction, Limits};
+use crate::session::{Applied, Command, Context, EventSink, Found, Generator, Session, SessionStore, TransitionError};
+use faults::Faults;
+pub use flows::AddFlowError;
+use flows::Flows;
+pub use saving::SaveStatus;
+
+/// Cheap to clone: every clone is the same mock.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+struct Shared {
+    config: StateConfig,
+    clock: Clock,
+    inner: Mutex<Inner>,
+    flows: Flows,
+    /// Held only while values are drawn, so that a create makes its session up outside `inner`.
+    generator: Mutex<Generator>,
+    /// Its own lock: every request writes it, and it never needs the sessions'.
+    journal: crate::journal::Journal,
+    /// Who hears of sessions' events (the webhook sender).
+    events: Arc<dyn EventSink>,
+    /// Something changed since the state file was last written.
+    dirty: AtomicBool,
+    /// How the state file's writes have gone; held while one is written (`saving.rs`).
+    saves: Mutex<SaveStatus>,
+    /// Turns to draw a PDF report (`AppState::report_slots`).
+    report_slots: Arc<tokio::sync::Semaphore>,
+    eviction_log: EvictionLog,
+}
+
+/// What the state needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct StateConfig {
+    pub flows: Vec<Flow>,
+    pub scenarios: Arc<ScenarioSet>,
+    /// The scenario of sessions nothing else chooses one for (`--scenario`).
+    pub default_scenario: String,
+    /// The liveness video of sessions whose scenario has none of its own.
+    pub video: crate::video::Video,
+    /// Refuse requests that depart from the vendor's docs instead of warning.
+    pub strict: bool,
+    /// Log one line per request.
+    pub log_requests: bool,
+    /// How many requests the journal keeps.
+    pub journal_limit: usize,
+    /// When set, `/__admin` and the dashboard need it as a bearer token.
+    pub admin_token: Option<String>,
+    /// How many sessions are held; the oldest expired or finished ones make way, else the oldest.
+    pub max_sessions: usize,
+    /// About how many bytes the held sessions take at most (`Session::held_bytes`); evicted the
+    /// same way.
+    pub max_store_bytes: usize,
+    /// How long a session lives (`None`: for ever).
+    pub session_ttl: Option<std::time::Duration>,
+    /// Where flows and sessions are kept across restarts.
+    pub state_file: Option<std::path::PathBuf>,
+    /// Write the state file before answering each change (`--state-sync`).
+    pub state_sync: bool,
+    pub seed: Option<u64>,
+    pub max_body: usize,
+    /// The base URL written into generated links, without a trailing slash.
+    pub public_url: String,
+}
+
+struct Inner {
+    sessions: SessionStore,
+    faults: Faults,
+    /// Flows deleted (`Flow::id`): their sessions stay, but no key reaches them any more.
+    retired_flows: HashSet<u64>,
+}
+
+/// Evictions are logged at most once a second, with how many happened since: a store that is
+/// full under load lets thousands of sessions go each second.
+struct EvictionLog {
+    /// The process's clock at start-up; times below are milliseconds since.
+    since: std::time::Instant,
+    next_ms: AtomicU64,
+    logged_total: AtomicU64,
+}
+
+/// What `AppState::create_call` met.
+#[derive(Debug)]
+pub enum CreateCall {
+    /// The new session, and the sessions evicted to make room for it.
+    Created(Uuid, Vec<Uuid>),
+    /// A fault rule to play first; then `AppState::insert_created` stores the session.
+    Fault(Box<Fault>, Box<Session>),
+}
+
+/// Why a command about a session was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("no session with this id")]
+    NotFound,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("the session expired at {}", crate::clock::timestamp(*.0))]
+    Expired(OffsetDateTime),
+    #[error("the session {0}")]
+    Evicted(Eviction),
+}
+
+/// Why a call naming a session and a flow key gets no answer about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotOwn {
+    /// No such session, or another flow's.
+    Missing,
+    /// The session expired then (`--session-ttl`).
+    Expired(OffsetDateTime),
+    /// The store let the session go to make room (`--max-sessions`, `--max-store-bytes`).
+    Evicted(Eviction),
+}
+
+/// What a call of the result endpoint found (`AppState::result_call`).
+pub struct ResultCall<E> {
+    /// The time since the session's result was last asked for.
+    pub since_last_poll: Option<std::time::Duration>,
+    /// How many earlier polls were answered the session's final result, and its status then
+    /// (`FINISHED` or `FAILED`): for the polled-after-final lint.
+    pub earlier_final_polls: (u32, &'static str),
+    /// The answer, or the fault rule the call met instead.
+    pub answer: Result<Result<(bytes::Bytes, bool), E>, Fault>,
+}
+
+impl AppState {
+    /// The state, with the flows and sessions of a state file when there was one; `events`
+    /// hears of every session's events.
+    pub fn restored(config: StateConfig, restored: Option<crate::persist::Loaded>, events: Arc<dyn EventSink>) -> Self {
+        let limits = Limits { sessions: config.max_sessions, bytes: config.max_store_bytes };
+        let mut sessions = SessionStore::new(limits);
+        let mut retired_flows = HashSet::new();
+        let flows = match restored {
+            Some(loaded) => {
+                let flows = Flows::new(loaded.flows);
+                let live = flows.all();
+                for (parts, own) in loaded.sessions {
+                    // A session belongs to the live flow with its key, when that flow is the
+                    // same; otherwise to a flow of its own that no key reaches (a deleted one).
+                    let flow = match live.iter().find(|f| f.api_key == own.api_key) {
+                        Some(flow) if same_flow(flow, &own) => Arc::clone(flow),
+                        found => {
+                            let id = found.map_or_else(|| flows.fresh_id(), |f| f.id);
+                            if found.is_none() {
+                                retired_flows.insert(id);
+                            }
+                            Arc::new(Flow { id, ..own })
+                        }
+                    };
+                    let session = Session::restore(parts, flow);
+                    // A smaller --max-sessions than before keeps the newest.
+                    let now = session.created_at();
+                    sessions.insert(Box::new(session), now, |_| true);
+                }
+                flows
+            }
+            None => Flows::new(config.flows.clone()),
+        };
+        let inner = Inner { sessions, faults: Faults::default(), retired_flows };
+        // One core fewer than the machine has (at least one): however many reports are asked
+        // for at once, a core is left to answer everything else.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self(Arc::new(Shared {
+            generator: Mutex::new(Generator::new(config.seed)),
+            journal: crate::journal::Journal::new(config.journal_limit),
+            config,
+            clock: Clock::default(),
+            inner: Mutex::new(inner),
+            flows,
+            events,
+            dirty: AtomicBool::new(false),
+            saves: Mutex::default(),
+            report_slots: Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))),
+            eviction_log: EvictionLog {
+                since: std::time::Instant::now(),
+                next_ms: AtomicU64::new(0),
+                logged_total: AtomicU64::new(0),
+            },
+        }))
+    }
+
+    pub fn max_body(&self) -> usize {
+        self.0.config.max_body
+    }
+
+    pub fn admin_token(&self) -> Option<&str> {
+        self.0.config.admin_token.as_deref()
+    }
+
+    pub fn session_ttl(&self) -> Option<std::time::Duration> {
+        self.0.config.session_ttl
+    }
+
+    pub fn strict(&self) -> bool {
+        self.0.config.strict
+    }
+
+    pub fn log_requests(&self) -> bool {
+        self.0.config.log_requests
+    }
+
+    pub fn journal(&self) -> &crate::journal::Journal {
+        &self.0.journal
+    }
+
+    /// How many PDF reports may be drawn at once: the others wait their turn without holding a
+    /// thread, so report generation under load does not starve the other endpoints of CPU.
+    pub fn report_slots(&self) -> Arc<tokio::sync::Semaphore> {
+        self.0.report_slots.clone()
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.0.config.public_url
+    }
+
+    pub fn scenarios(&self) -> &ScenarioSet {
+        &self.0.config.scenarios
+    }
+
+    /// The virtual clock.
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.0.clock.now()
+    }
+
+    /// A poisoned lock means a panic elsewhere; the data is still consistent (every mutation
+    /// is completed before anything can panic), so keep serving rather than fail every request.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.0.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn generator(&self) -> MutexGuard<'_, Generator> {
+        self.0.generator.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The scenario of sessions whose own is gone, and of those nothing chooses one for.
+    fn fallback(&self) -> &Scenario {
+        let set = &self.0.config.scenarios;
+        set.get(&self.0.config.default_scenario).expect("the default scenario was checked at start-up")
+    }
+
+    /// The scenario session `session` plays.
+    fn scenario_of(&self, session: &Session) -> &Scenario {
+        self.0.config.scenarios.get(session.scenario()).unwrap_or_else(|| self.fallback())
+    }
+
+    fn context(&self, now: OffsetDateTime) -> Context<'_> {
+        Context { now, generator: &self.0.generator, scenarios: &self.0.config.scenarios, fallback: self.fallback() }
+    }
+
+    // Flows.
+
+    pub fn flows(&self) -> Vec<Flow> {
+        self.0.flows.all().iter().map(|f| Flow::clone(f)).collect()
+    }
+
+    pub fn find_flow(&self, api_key: &str) -> Option<Arc<Flow>> {
+        self.0.flows.find(api_key)
+    }
+
+    /// Adds a flow; its API key must be new and its scenario known. Returns it as registered.
+    pub fn add_flow(&self, flow: Flow) -> Result<Flow, AddFlowError> {
+        if let Some(name) = flow.scenario.as_deref().filter(|n| self.0.config.scenarios.get(n).is_none()) {
+            return Err(AddFlowError::UnknownScenario {
+                name: name.to_owned(),
+                known: self.0.config.scenarios.names(),
+            });
+        }
+        let added = self.0.flows.add(flow)?;
+        self.changed();
+        Ok(Flow::clone(&added))
+    }
+
+    /// Removes the flow with this key; its sessions stay, out of any key's reach. False when
+    /// there was none.
+    pub fn delete_flow(&self, api_key: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(gone) = self.0.flows.remove(api_key) else { return false };
+        inner.retired_flows.insert(gone.id);
+        self.changed();
+        true
+    }
+
+    /// A key for a flow created without one.
+    pub fn generate_api_key(&self) -> crate::domain::ApiKey {
+        self.generator().api_key()
+    }
+
+    // Faults.
+
+    /// Adds an admin fault rule: the next `times` calls of its endpoint, about any session.
+    pub fn add_fault(&self, fault: Fault) {
+        self.lock().faults.add(fault);
+    }
+
+    /// The admin fault rules with the calls each has hit.
+    pub fn faults(&self) -> Vec<(Fault, u32)> {
+        self.lock().faults.admin()
+    }
+
+    /// Back to the start: no sessions, no journal, no faults, the start-up flows, the real time.
+    pub fn reset(&self) {
+        {
+            let mut inner = self.lock();
+            inner.sessions.clear();
+            inner.faults.clear();
+            inner.retired_flows.clear();
+            self.0.flows.replace(self.0.config.flows.clone());
+        }
+        self.0.journal.clear();
+        self.0.clock.reset();
+        self.changed();
+    }
+
+    // Creating sessions.
+
+    /// The scenario a new session of `flow` with `metadata` plays, and why: a `match` on one of
+    /// its IINs, else the flow's default, else the server's.
+    fn choose_scenario(&self, flow: &Flow, metadata: &Metadata) -> (&Scenario, Source) {
+        let set = &self.0.config.scenarios;
+        let iins: Vec<&Iin> = metadata.iins().collect();
+        if let Some(s) = set.matching(&iins) {
+            return (s, Source::Match);
+        }
+        if let Some(s) = flow.scenario.as_deref().and_then(|n| set.get(n)) {
+            return (s, Source::Flow);
+        }
+        (self.fallback(), Source::Server)
+    }
+
+    /// A new session of `flow` with `metadata`, and the scenario it plays, made up before any
+    /// lock is taken but the generator's.
+    fn new_session(&self, flow: &Arc<Flow>, metadata: Metadata) -> (Box<Session>, &Scenario) {
+        let now = self.0.clock.now();
+        let (scenario, source) = self.choose_scenario(flow, &metadata);
+        let (id, subject) = {
+            let mut generator = self.generator();
+            (generator.session_id(), generator.subject(&metadata, now.date()))
+        };
+        let session = Session::new(id, Arc::clone(flow), metadata, subject, now, (scenario.name.clone(), source));
+        (Box::new(session), scenario)
+    }
+
+    /// Creates a session of `flow` and returns its id, meeting no fault rule (the tests' way).
+    #[cfg(test)]
+    pub fn create_session(&self, flow: &Arc<Flow>, metadata: Metadata) -> Uuid {
+        let (session, _) = self.new_session(flow, metadata);
+        let (id, evicted, _) = self.insert(&mut self.lock(), session);
+        drop(evicted);
+        id
+    }
+
+    /// A create call: the fault it meets (an admin rule, or one of the scenario its session would
+    /// play, while it has calls left; the call is counted), or else its new session, stored. The
+    /// session is made up before the store's lock is taken, which every other create needs.
+    pub fn create_call(&self, flow: &Arc<Flow>, metadata: Metadata) -> CreateCall {
+        let (session, scenario) = self.new_session(flow, metadata);
+        let mut inner = self.lock();
+        if let Some(fault) = inner.faults.take_create(scenario) {
+            return CreateCall::Fault(Box::new(fault), session);
+        }
+        let (id, evicted, total) = self.insert(&mut inner, session);
+        drop(inner);
+        CreateCall::Created(id, self.evicted(evicted, total))
+    }
+
+    /// Stores the session of a create call whose fault has played, created now; returns its id
+    /// and the sessions evicted to make room for it.
+    pub fn insert_created(&self, session: Box<Session>) -> (Uuid, Vec<Uuid>) {
+        let session = Box::new(session.created(self.0.clock.now()));
+        let (id, evicted, total) = self.insert(&mut self.lock(), session);
+        (id, self.evicted(evicted, total))
+    }
+
+    /// Stores a session; returns its id, the sessions evicted for it (to be freed out of the
+    /// lock) and the store's count of evictions so far.
+    #[allow(clippy::vec_box)]
+    fn insert(&self, inner: &mut Inner, session: Box<Session>) -> (Uuid, Vec<Box<Session>>, u64) {
+        let (ttl, now, id) = (self.0.config.session_ttl, session.created_at(), session.id());
+        let evicted = inner.sessions.insert(session, now, |s: &Session| s.expired_at(ttl, now).is_some());
+        self.changed();
+        (id, evicted, inner.sessions.evicted_total())
+    }
+
+    /// The ids of sessions just evicted, which are freed here, out of the lock; logs them (at
+    /// most once a second) with `total`, the store's count of evictions so far.
+    // Boxed as the store holds them: unboxing would copy each session out under the lock.
+    #[allow(clippy::vec_box)]
+    fn evicted(&self, sessions: Vec<Box<Session>>, total: u64) -> Vec<Uuid> {
+        let ids: Vec<Uuid> = sessions.iter().map(|s| s.id()).collect();
+        drop(sessions);
+        if let Some(latest) = ids.last() {
+            self.log_evictions(latest, total);
+        }
+        ids
+    }
+
+    /// Logs evictions, at most one line a second (a full store under load evicts thousands):
+    /// an atomic read on every evicting create, a line when a second has passed.
+    fn log_evictions(&self, latest: &Uuid, total: u64) {
+        let log = &self.0.eviction_log;
+        let now = u64::try_from(log.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let next = log.next_ms.load(Ordering::Relaxed);
+        if now < next || log.next_ms.compare_exchange(next, now + 1000, Ordering::Relaxed, Ordering::Relaxed).is_err() {
+            return;
+        }
+        let since_last = total.saturating_sub(log.logged_total.swap(total, Ordering::Relaxed));
+        let why = self.eviction(latest).map_or_else(String::new, |e| format!(": session {latest} {e}"));
+        tracing::info!("the session store is full: {since_last} session(s) evicted to make room{why}");
+    }
+
+    // Changing sessions.
+
+    /// Applies `command` to session `id` (present, not expired) under one lock, with one reading
+    /// of the clock; hands the events it caused to the event sink.
+    pub fn apply(&self, id: &Uuid, command: Command<'_>) -> Result<Applied, SessionError> {
+        self.apply_and_view(id, command, |_, _| ()).map(|(applied, ())| applied)
+    }
+
+    /// `apply`, then `view` of the session as it then is (with the scenario it plays), under the
+    /// same lock: a page shows a screen with one acquisition.
+    pub fn apply_and_view<R>(
+        &self,
+        id: &Uuid,
+        command: Command<'_>,
+        view: impl FnOnce(&Session, &Scenario) -> R,
+    ) -> Result<(Applied, R), SessionError> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        // The admin may still choose an expired session's scenario; nothing else reaches it.
+        let even_expired = matches!(command, Command::SetScenario { .. });
+        let session = self.live(&mut inner.sessions, id, now, even_expired)?;
+        let applied = session.apply(command, &self.context(now))?;
+        if !applied.events.is_empty() {
+            let mut generator = self.generator();
+            self.0.events.emit(session, &applied.events, now, &mut || generator.session_id());
+            self.changed();
+        } else if !matches!(applied.found, Found::Nothing | Found::Opened(_)) {
+            self.changed();
+        }
+        let ended = session.status().has_ended();
+        let seen = view(session, self.scenario_of(session));
+        if ended {
+            inner.sessions.ended(id);
+        }
+        Ok((applied, seen))
+    }
+
+    /// The session, for a command: present and (unless `even_expired`) not expired.
+    fn live<'s>(
+        &self,
+        sessions: &'s mut SessionStore,
+        id: &Uuid,
+        now: OffsetDateTime,
+        even_expired: bool,
+    ) -> Result<&'s mut Session, SessionError> {
+        if sessions.get(id).is_none() {
+            return Err(sessions.eviction(id).map_or(SessionError::NotFound, SessionError::Evicted));
+        }
+        let session = sessions.get_mut(id).ok_or(SessionError::NotFound)?;
+        match session.expired_at(self.0.config.session_ttl, now).filter(|_| !even_expired) {
+            Some(at) => Err(SessionError::Expired(at)),
+            None => Ok(session),
+        }
+    }
+
+    // Reading sessions.
+
+    /// Runs `view` on the session and the scenario it plays, under the lock: keep it short.
+    pub fn view<R>(&self, id: &Uuid, view: impl FnOnce(&Session, &Scenario) -> R) -> Option<R> {
+        let inner = self.lock();
+        inner.sessions.get(id).map(|s| view(s, self.scenario_of(s)))
+    }
+
+    /// `view` of session `id` if a command could reach it now (present, not expired), under the
+    /// lock; else why not.
+    pub fn view_live<R>(&self, id: &Uuid, view: impl FnOnce(&Session, &Scenario) -> R) -> Result<R, SessionError> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        let session = self.live(&mut inner.sessions, id, now, false)?;
+        Ok(view(session, self.scenario_of(session)))
+    }
+
+    /// Runs `f` on the session, under the lock: keep `f` short and free of I/O.
+    pub fn with_session<R>(&self, id: &Uuid, f: impl FnOnce(&Session) -> R) -> Option<R> {
+        self.lock().sessions.get(id).map(f)
+    }
+
+    /// Runs `f` on one page of the sessions, newest first (`offset` skipped, at most `limit`),
+    /// under the lock; also returns how many sessions there are.
+    pub fn page_of_sessions<R>(&self, offset: usize, limit: usize, f: impl FnMut(&Session) -> R) -> (Vec<R>, usize) {
+        let inner = self.lock();
+        (inner.sessions.iter_newest_first().skip(offset).take(limit).map(f).collect(), inner.sessions.len())
+    }
+
+    /// Why session `id` is gone, when the store let it go to make room.
+    pub fn eviction(&self, id: &Uuid) -> Option<Eviction> {
+        self.lock().sessions.eviction(id)
+    }
+
+    /// When session `id` expired, if it has.
+    pub fn expired_at(&self, id: &Uuid) -> Option<OffsetDateTime> {
+        let now = self.0.clock.now();
+        self.with_session(id, |s| s.expired_at(self.0.config.session_ttl, now)).flatten()
+    }
+
+    /// The name of the flow that made session `id`, when the session is held but `key` is not
+    /// that flow's (or that flow was deleted): for the other-flow-key lint.
+    pub fn other_flows_session(&self, id: &Uuid, key: &str) -> Option<String> {
+        let inner = self.lock();
+        let session = inner.sessions.get(id)?;
+        let retired = inner.retired_flows.contains(&session.flow_id());
+        (session.api_key().as_str() != key || retired).then(|| session.flow_name().to_owned())
+    }
+
+    /// The liveness video of session `id`: its scenario's, or the server's.
+    pub fn video_of(&self, id: &Uuid) -> Option<crate::video::Video> {
+        self.view(id, |_, scenario| scenario.video.clone().unwrap_or_else(|| self.0.config.video.clone()))
+    }
+
+    // The emulated API's calls about a session.
+
+    /// Whether session `id` is there for the flow of `key` at `now`: the flow that made it, not
+    /// since deleted. A session the store let go is reported as such to that flow's key only.
+    fn own(&self, inner: &Inner, id: &Uuid, key: &str, now: OffsetDateTime) -> Result<(), NotOwn> {
+        let live = |flow_id: &u64| inner.retired_flows.is_empty() || !inner.retired_flows.contains(flow_id);
+        let Some(session) = inner.sessions.get(id) else {
+            let evicted = inner.sessions.eviction(id).filter(|e| live(&e.flow_id));
+            return match evicted {
+                Some(e) if self.find_flow(key).is_some_and(|f| f.id == e.flow_id) => Err(NotOwn::Evicted(e)),
+                _ => Err(NotOwn::Missing),
+            };
+        };
+        if session.api_key().as_str() != key || !live(&session.flow_id()) {
+            return Err(NotOwn::Missing);
+        }
+        match session.expired_at(self.0.config.session_ttl, now) {
+            Some(at) => Err(NotOwn::Expired(at)),
+            None => Ok(()),
+        }
+    }
+
+    /// The fault a call of `endpoint` about session `id` meets: an admin rule first, then the
+    /// session's scenario's; the call is counted.
+    fn meet_fault(inner: &mut Inner, endpoint: Endpoint, id: &Uuid, ctx: &Context<'_>) -> Option<Fault> {
+        if let Some(fault) = inner.faults.take_admin(endpoint) {
+            return Some(fault);
+        }
+        let session = inner.sessions.get_mut(id)?;
+        match session.apply(Command::MeetFault(endpoint), ctx) {
+            Ok(Applied { found: Found::Fault(fault), .. }) => fault,
+            _ => None,
+        }
+    }
+
+    /// A call of `endpoint` about session `id` with the flow key `key` (the video and report
+    /// endpoints), under one lock: the session must exist, belong to the flow of `key` and not
+    /// have expired. Then the call counts against the fault rules: the fault it meets, if any.
+    pub fn call_about(&self, endpoint: Endpoint, id: &Uuid, key: &str) -> Result<Option<Fault>, NotOwn> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        self.own(&inner, id, key, now)?;
+        Ok(Self::meet_fault(&mut inner, endpoint, id, &self.context(now)))
+    }
+
+    /// The result endpoint's call about session `id` with the flow key `key`, under one lock and
+    /// one reading of the clock: checked and counted as `call_about` does, the poll noted, then
+    /// — unless a fault rule hit the call, which the caller plays before asking `result_answer`
+    /// — the answer. `write` makes the answer (the body, and whether it is final) unless a final
+    /// one is kept: nothing changes a session after that, so a suite polling a finished session
+    /// does not pay for serializing it again on every call.
+    pub fn result_call<E>(
+        &self,
+        id: &Uuid,
+        key: &str,
+        write: impl FnOnce(&Session, OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
+    ) -> Result<ResultCall<E>, NotOwn> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        self.own(&inner, id, key, now)?;
+        let ctx = self.context(now);
+        let fault = Self::meet_fault(&mut inner, Endpoint::Result, id, &ctx);
+        let session = inner.sessions.get_mut(id).ok_or(NotOwn::Missing)?;
+        let Ok(Applied { found: Found::Poll { since_last, earlier_final_polls, kept }, .. }) =
+            session.apply(Command::Poll, &ctx)
+        else {
+            return Err(NotOwn::Missing);
+        };
+        let earlier_final_polls = (earlier_final_polls, session.status().as_str());
+        let answer = match (fault, kept) {
+            (Some(fault), _) => Err(fault),
+            (None, Some(kept)) => Ok(Ok((kept, true))),
+            (None, None) => Ok(Self::write_answer(session, &ctx, write)),
+        };
+        Ok(ResultCall { since_last_poll: since_last, earlier_final_polls, answer })
+    }
+
+    /// The result endpoint's answer about session `id` after a fault's delay; `None`: no such
+    /// session any more.
+    pub fn result_answer<E>(
+        &self,
+        id: &Uuid,
+        write: impl FnOnce(&Session, OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
+    ) -> Option<Result<(bytes::Bytes, bool), E>> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        let session = inner.sessions.get_mut(id)?;
+        if let Some(kept) = session.kept_answer() {
+            return Some(Ok((kept.clone(), true)));
+        }
+        Some(Self::write_answer(session, &self.context(now), write))
+    }
+
+    /// Writes a result answer, keeping it once it is final.
+    fn write_answer<E>(
+        session: &mut Session,
+        ctx: &Context<'_>,
+        write: impl FnOnce(&Session, OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
+    ) -> Result<(bytes::Bytes, bool), E> {
+        let written = write(session, ctx.now);
+        if let Ok((body, true)) = &written {
+            // Keeping an answer is always accepted.
+            let _ = session.apply(Command::KeepAnswer(body.clone()), ctx);
+        }
+        written
+    }
+}
+
+/// Whether a flow a state file names for a session is the live flow with its key.
+fn same_flow(live: &Flow, own: &Flow) -> bool {
+    live.name == own.name && live.technologies == own.technologies && live.webhook_url == own.webhook_url
+}
+
+/// Whether `key` names a technology (`LDHP`) or a family (`liveness`) present in `codes`.
+pub fn selects_any(key: &str, codes: &[TechnologyCode]) -> bool {
+    codes.iter().any(|c| c.as_str() == key || c.family().as_str() == key)
+}
+
+/// The families and codes a selector may name, for error messages.
+pub fn selector_help() -> String {
+    let families: Vec<&str> = Family::ALL.iter().map(|f| f.as_str()).collect();
+    format!("a code ({}) or a family ({})", TechnologyCode::list(&TechnologyCode::ALL), families.join(", "))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,83 @@
+//! `--state-file` as the state runs it: a flag set by every change, the write of a snapshot
+//! (one at a time, in the order they were taken), and how the writes have gone, for
+//! `/__admin/health` and the dashboard.
+
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
+
+use super::AppState;
+
+/// How the state file's writes have gone, as `/__admin/health` and the dashboard show it.
+#[derive(Debug, Clone, Default)]
+pub struct SaveStatus {
+    /// When the file was last written.
+    pub last_saved: Option<time::OffsetDateTime>,
+    /// The last write's failure, while writes fail: when, and why.
+    pub failing: Option<(time::OffsetDateTime, String)>,
+}
+
+impl AppState {
+    /// Notes that flows or sessions changed, for the state file.
+    pub(super) fn changed(&self) {
+        // Read first: once set, the flag is not written again by every create on every core.
+        if !self.0.dirty.load(Ordering::Relaxed) {
+            self.0.dirty.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes the state file now if anything changed since the last write (or `always`), and
+    /// notes how it went (`save_status`); a failure is logged when writes start failing and when
+    /// they work again, not on every try. Blocking I/O: call it off the async threads.
+    pub fn save(&self, always: bool) -> Result<(), crate::persist::StateFileError> {
+        let Some(path) = self.0.config.state_file.as_deref() else { return Ok(()) };
+        let mut status = self.0.saves.lock().unwrap_or_else(PoisonError::into_inner);
+        if !self.0.dirty.swap(false, Ordering::Relaxed) && !always {
+            return Ok(());
+        }
+        let snapshot = {
+            let inner = self.lock();
+            let oldest_first: Vec<&crate::session::Session> = inner.sessions.iter_newest_first().collect();
+            let flows = self.0.flows.all();
+            crate::persist::Snapshot::of(flows.iter().map(|f| &**f), oldest_first.into_iter().rev())
+        };
+        let written = snapshot.write(path);
+        let now = self.0.clock.now();
+        match &written {
+            Ok(()) => {
+                if status.failing.take().is_some() {
+                    tracing::info!("the state file is written again: {}", path.display());
+                }
+                status.last_saved = Some(now);
+            }
+            Err(e) => {
+                self.changed();
+                let reason = e.to_string();
+                if status.failing.as_ref().is_none_or(|(_, before)| *before != reason) {
+                    tracing::error!("cannot save the state file: {reason}");
+                }
+                status.failing = Some((now, reason));
+            }
+        }
+        written
+    }
+
+    /// How the state file's writes have gone; `None` without `--state-file`.
+    pub fn save_status(&self) -> Option<(&std::path::Path, SaveStatus)> {
+        let path = self.0.config.state_file.as_deref()?;
+        Some((path, self.0.saves.lock().unwrap_or_else(PoisonError::into_inner).clone()))
+    }
+
+    /// `--state-sync`: every change is written before it is answered.
+    pub fn state_sync(&self) -> bool {
+        self.0.config.state_sync && self.0.config.state_file.is_some()
+    }
+
+    /// Whether something changed since the state file was last written.
+    pub fn has_unsaved_changes(&self) -> bool {
+        self.0.dirty.load(Ordering::Relaxed)
+    }
+
+    pub fn has_state_file(&self) -> bool {
+        self.0.config.state_file.is_some()
+    }
+}
