@@ -5,20 +5,21 @@
 //! (`flows.rs`), the generator and the journal each have their own, none held across an
 //! `.await`. Lock order: the store's, then flows or the generator.
 
+mod calls;
+mod create;
 mod faults;
 pub mod flows;
 mod saving;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::domain::scripting::{Endpoint, Source};
-use crate::domain::{Family, Flow, Iin, Metadata, TechnologyCode};
+use crate::domain::{Family, Flow, TechnologyCode};
 use crate::scenario::{Fault, Scenario, ScenarioSet};
 use crate::session::store::{Eviction, Limits};
 use crate::session::{Applied, Command, Context, EventSink, Found, Generator, Session, SessionStore, TransitionError};
@@ -337,103 +338,6 @@ impl AppState {
         self.changed();
     }
 
-    // Creating sessions.
-
-    /// The scenario a new session of `flow` with `metadata` plays, and why: a `match` on one of
-    /// its IINs, else the flow's default, else the server's.
-    fn choose_scenario(&self, flow: &Flow, metadata: &Metadata) -> (&Scenario, Source) {
-        let set = &self.0.config.scenarios;
-        let iins: Vec<&Iin> = metadata.iins().collect();
-        if let Some(s) = set.matching(&iins) {
-            return (s, Source::Match);
-        }
-        if let Some(s) = flow.scenario.as_deref().and_then(|n| set.get(n)) {
-            return (s, Source::Flow);
-        }
-        (self.fallback(), Source::Server)
-    }
-
-    /// A new session of `flow` with `metadata`, and the scenario it plays, made up before any
-    /// lock is taken but the generator's.
-    fn new_session(&self, flow: &Arc<Flow>, metadata: Metadata) -> (Box<Session>, &Scenario) {
-        let now = self.0.clock.now();
-        let (scenario, source) = self.choose_scenario(flow, &metadata);
-        let (id, subject) = {
-            let mut generator = self.generator();
-            (generator.session_id(), generator.subject(&metadata, now.date()))
-        };
-        let session = Session::new(id, Arc::clone(flow), metadata, subject, now, (scenario.name.clone(), source));
-        (Box::new(session), scenario)
-    }
-
-    /// Creates a session of `flow` and returns its id, meeting no fault rule (the tests' way).
-    #[cfg(test)]
-    pub fn create_session(&self, flow: &Arc<Flow>, metadata: Metadata) -> Uuid {
-        let (session, _) = self.new_session(flow, metadata);
-        let (id, evicted, _) = self.insert(&mut self.lock(), session);
-        drop(evicted);
-        id
-    }
-
-    /// A create call: the fault it meets (an admin rule, or one of the scenario its session would
-    /// play, while it has calls left; the call is counted), or else its new session, stored. The
-    /// session is made up before the store's lock is taken, which every other create needs.
-    pub fn create_call(&self, flow: &Arc<Flow>, metadata: Metadata) -> CreateCall {
-        let (session, scenario) = self.new_session(flow, metadata);
-        let mut inner = self.lock();
-        if let Some(fault) = inner.faults.take_create(scenario) {
-            return CreateCall::Fault(Box::new(fault), session);
-        }
-        let (id, evicted, total) = self.insert(&mut inner, session);
-        drop(inner);
-        CreateCall::Created(id, self.evicted(evicted, total))
-    }
-
-    /// Stores the session of a create call whose fault has played, created now; returns its id
-    /// and the sessions evicted to make room for it.
-    pub fn insert_created(&self, session: Box<Session>) -> (Uuid, Vec<Uuid>) {
-        let session = Box::new(session.created(self.0.clock.now()));
-        let (id, evicted, total) = self.insert(&mut self.lock(), session);
-        (id, self.evicted(evicted, total))
-    }
-
-    /// Stores a session; returns its id, the sessions evicted for it (to be freed out of the
-    /// lock) and the store's count of evictions so far.
-    #[allow(clippy::vec_box)]
-    fn insert(&self, inner: &mut Inner, session: Box<Session>) -> (Uuid, Vec<Box<Session>>, u64) {
-        let (ttl, now, id) = (self.0.config.session_ttl, session.created_at(), session.id());
-        let evicted = inner.sessions.insert(session, now, |s: &Session| s.expired_at(ttl, now).is_some());
-        self.changed();
-        (id, evicted, inner.sessions.evicted_total())
-    }
-
-    /// The ids of sessions just evicted, which are freed here, out of the lock; logs them (at
-    /// most once a second) with `total`, the store's count of evictions so far.
-    // Boxed as the store holds them: unboxing would copy each session out under the lock.
-    #[allow(clippy::vec_box)]
-    fn evicted(&self, sessions: Vec<Box<Session>>, total: u64) -> Vec<Uuid> {
-        let ids: Vec<Uuid> = sessions.iter().map(|s| s.id()).collect();
-        drop(sessions);
-        if let Some(latest) = ids.last() {
-            self.log_evictions(latest, total);
-        }
-        ids
-    }
-
-    /// Logs evictions, at most one line a second (a full store under load evicts thousands):
-    /// an atomic read on every evicting create, a line when a second has passed.
-    fn log_evictions(&self, latest: &Uuid, total: u64) {
-        let log = &self.0.eviction_log;
-        let now = u64::try_from(log.since.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let next = log.next_ms.load(Ordering::Relaxed);
-        if now < next || log.next_ms.compare_exchange(next, now + 1000, Ordering::Relaxed, Ordering::Relaxed).is_err() {
-            return;
-        }
-        let since_last = total.saturating_sub(log.logged_total.swap(total, Ordering::Relaxed));
-        let why = self.eviction(latest).map_or_else(String::new, |e| format!(": session {latest} {e}"));
-        tracing::info!("the session store is full: {since_last} session(s) evicted to make room{why}");
-    }
-
     // Changing sessions.
 
     /// Applies `command` to session `id` (present, not expired) under one lock, with one reading
@@ -541,113 +445,6 @@ impl AppState {
     /// The liveness video of session `id`: its scenario's, or the server's.
     pub fn video_of(&self, id: &Uuid) -> Option<crate::video::Video> {
         self.view(id, |_, scenario| scenario.video.clone().unwrap_or_else(|| self.0.config.video.clone()))
-    }
-
-    // The emulated API's calls about a session.
-
-    /// Whether session `id` is there for the flow of `key` at `now`: the flow that made it, not
-    /// since deleted. A session the store let go is reported as such to that flow's key only.
-    fn own(&self, inner: &Inner, id: &Uuid, key: &str, now: OffsetDateTime) -> Result<(), NotOwn> {
-        let live = |flow_id: &u64| inner.retired_flows.is_empty() || !inner.retired_flows.contains(flow_id);
-        let Some(session) = inner.sessions.get(id) else {
-            let evicted = inner.sessions.eviction(id).filter(|e| live(&e.flow_id));
-            return match evicted {
-                Some(e) if self.find_flow(key).is_some_and(|f| f.id == e.flow_id) => Err(NotOwn::Evicted(e)),
-                _ => Err(NotOwn::Missing),
-            };
-        };
-        if session.api_key().as_str() != key || !live(&session.flow_id()) {
-            return Err(NotOwn::Missing);
-        }
-        match session.expired_at(self.0.config.session_ttl, now) {
-            Some(at) => Err(NotOwn::Expired(at)),
-            None => Ok(()),
-        }
-    }
-
-    /// The fault a call of `endpoint` about session `id` meets: an admin rule first, then the
-    /// session's scenario's; the call is counted.
-    fn meet_fault(inner: &mut Inner, endpoint: Endpoint, id: &Uuid, ctx: &Context<'_>) -> Option<Fault> {
-        if let Some(fault) = inner.faults.take_admin(endpoint) {
-            return Some(fault);
-        }
-        let session = inner.sessions.get_mut(id)?;
-        match session.apply(Command::MeetFault(endpoint), ctx) {
-            Ok(Applied { found: Found::Fault(fault), .. }) => fault,
-            _ => None,
-        }
-    }
-
-    /// A call of `endpoint` about session `id` with the flow key `key` (the video and report
-    /// endpoints), under one lock: the session must exist, belong to the flow of `key` and not
-    /// have expired. Then the call counts against the fault rules: the fault it meets, if any.
-    pub fn call_about(&self, endpoint: Endpoint, id: &Uuid, key: &str) -> Result<Option<Fault>, NotOwn> {
-        let now = self.0.clock.now();
-        let mut inner = self.lock();
-        self.own(&inner, id, key, now)?;
-        Ok(Self::meet_fault(&mut inner, endpoint, id, &self.context(now)))
-    }
-
-    /// The result endpoint's call about session `id` with the flow key `key`, under one lock and
-    /// one reading of the clock: checked and counted as `call_about` does, the poll noted, then
-    /// — unless a fault rule hit the call, which the caller plays before asking `result_answer`
-    /// — the answer. `write` makes the answer (the body, and whether it is final) unless a final
-    /// one is kept: nothing changes a session after that, so a suite polling a finished session
-    /// does not pay for serializing it again on every call.
-    pub fn result_call<E>(
-        &self,
-        id: &Uuid,
-        key: &str,
-        write: impl FnOnce(&Session, OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
-    ) -> Result<ResultCall<E>, NotOwn> {
-        let now = self.0.clock.now();
-        let mut inner = self.lock();
-        self.own(&inner, id, key, now)?;
-        let ctx = self.context(now);
-        let fault = Self::meet_fault(&mut inner, Endpoint::Result, id, &ctx);
-        let session = inner.sessions.get_mut(id).ok_or(NotOwn::Missing)?;
-        let Ok(Applied { found: Found::Poll { since_last, earlier_final_polls, kept }, .. }) =
-            session.apply(Command::Poll, &ctx)
-        else {
-            return Err(NotOwn::Missing);
-        };
-        let earlier_final_polls = (earlier_final_polls, session.status().as_str());
-        let answer = match (fault, kept) {
-            (Some(fault), _) => Err(fault),
-            (None, Some(kept)) => Ok(Ok((kept, true))),
-            (None, None) => Ok(Self::write_answer(session, &ctx, write)),
-        };
-        Ok(ResultCall { since_last_poll: since_last, earlier_final_polls, answer })
-    }
-
-    /// The result endpoint's answer about session `id` after a fault's delay; `None`: no such
-    /// session any more.
-    pub fn result_answer<E>(
-        &self,
-        id: &Uuid,
-        write: impl FnOnce(&Session, OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
-    ) -> Option<Result<(bytes::Bytes, bool), E>> {
-        let now = self.0.clock.now();
-        let mut inner = self.lock();
-        let session = inner.sessions.get_mut(id)?;
-        if let Some(kept) = session.kept_answer() {
-            return Some(Ok((kept.clone(), true)));
-        }
-        Some(Self::write_answer(session, &self.context(now), write))
-    }
-
-    /// Writes a result answer, keeping it once it is final.
-    fn write_answer<E>(
-        session: &mut Session,
-        ctx: &Context<'_>,
-        write: impl FnOnce(&Session, OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
-    ) -> Result<(bytes::Bytes, bool), E> {
-        let written = write(session, ctx.now);
-        if let Ok((body, true)) = &written {
-            // Keeping an answer is always accepted.
-            let _ = session.apply(Command::KeepAnswer(body.clone()), ctx);
-        }
-        written
     }
 }
 

@@ -1,6 +1,8 @@
 //! The state's own rules: the result call and its kept answer, ownership, faults.
 
 use super::*;
+use crate::domain::Metadata;
+use crate::domain::scripting::Endpoint;
 
 fn state() -> AppState {
     let config = crate::Config::default();
