@@ -47,7 +47,7 @@ pub async fn create_flow(
 /// `DELETE /__admin/flows/{api_key}`: the flow goes; its sessions stay.
 #[utoipa::path(delete, path = "/flows/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its sessions stay"), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
 pub async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
-    if state.delete_flow(&key) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("Not found.")) }
+    if state.delete_flow(&key) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
 }
 
 /// `GET /__admin/requests?path=&session_id=&api_key=&limit=&offset=`, newest first.

@@ -222,8 +222,8 @@ fn session_view(state: &AppState, id: &Uuid) -> Result<SessionView, ApiError> {
 /// The answer about a session that is not held: 404, saying so when the store let it go.
 fn missing(state: &AppState, id: &Uuid) -> ApiError {
     match state.eviction(id) {
-        Some(eviction) => session_error(&SessionError::Evicted(eviction)),
-        None => ApiError::not_found("Not found."),
+        Some(eviction) => ApiError::Evicted(eviction),
+        None => ApiError::NotFound,
     }
 }
 
@@ -250,23 +250,8 @@ async fn complete_session(
     let (scenario, outcomes) = parse_complete(body, &technologies, &state)?;
     let complete = Command::Complete { scenario: scenario.as_deref(), outcomes: &outcomes };
     let view = |s: &Session, _: &_| SessionView::of(s, state.public_url(), state.session_ttl());
-    let (_, view) = state.apply_and_view(&id, complete, view).map_err(|e| session_error(&e))?;
+    let (_, view) = state.apply_and_view(&id, complete, view)?;
     Ok(Json(view))
-}
-
-fn session_error(e: &SessionError) -> ApiError {
-    match e {
-        SessionError::NotFound => ApiError::not_found("Not found."),
-        SessionError::Transition(e @ TransitionError::Ended(_)) => {
-            ApiError::conflict(format!("Cannot complete: {e}. A session is one-time."))
-        }
-        SessionError::Transition(e @ TransitionError::UnknownScenario(_)) => {
-            ApiError::field(&["scenario"], format!("{e}."))
-        }
-        SessionError::Evicted(eviction) => ApiError::not_found(format!("Not found. This session {eviction}.")),
-        SessionError::Expired(_) => ApiError::conflict(format!("Cannot complete: {e}.")),
-        e @ SessionError::Transition(_) => ApiError::conflict(format!("Cannot complete: {e}.")),
-    }
 }
 
 /// `PUT /__admin/sessions/{id}/scenario` with `{"scenario": name}`: the session plays that
@@ -290,7 +275,7 @@ async fn set_session_scenario(
             &["scenario"],
             format!("{e}; the scenarios are {} (GET /__admin/scenarios).", state.scenarios().names()),
         ),
-        other => session_error(&other),
+        other => ApiError::from(other),
     })?;
     Ok(Json(view))
 }

@@ -14,7 +14,7 @@ use crate::domain::create::{CreateError, parse_create_request, parse_plain_creat
 use crate::domain::{Flow, Metadata, TechnologyCode};
 use crate::journal::{Lint, Notes};
 use crate::session::Session;
-use crate::state::{AppState, CreateCall, NotOwn};
+use crate::state::{AppState, CreateCall};
 use crate::wire::SessionResult;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -61,9 +61,7 @@ pub(crate) async fn create(
     };
     let request = parsed.map_err(|e| match e {
         CreateError::Invalid(errors) => ApiError::Fields(errors),
-        CreateError::UnknownApiKey => {
-            ApiError::forbidden("No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).")
-        }
+        CreateError::UnknownApiKey => ApiError::UnknownKey,
     })?;
     for lint in ignored_metadata(&request.flow, &request.metadata) {
         notes.lint(lint);
@@ -152,7 +150,7 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
                 format!("session {id} exists, but it belongs to flow {owner:?}, not to the flow of this flow_api_key; the vendor answers \"Not found.\" (send the key of the flow that created the session)"),
             ));
         }
-        not_own(e)
+        ApiError::from(e)
     })?;
     if let (earlier @ 2.., status) = call.earlier_final_polls {
         notes.lint(Lint::new(
@@ -172,7 +170,7 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
         Ok(answer) => answer,
         Err(fault) => {
             super::fault::play(Some(fault)).await?;
-            state.result_answer(&id, write).ok_or_else(|| ApiError::not_found("Not found."))?
+            state.result_answer(&id, write).ok_or(ApiError::NotFound)?
         }
     };
     let (body, last) = answer.map_err(|e| {
@@ -194,19 +192,6 @@ pub fn session_in_query(query: &QueryMap) -> Result<(Uuid, &str), ApiError> {
     query.require(&["session_id", "flow_api_key"])?;
     let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
     Ok((id, query.get("flow_api_key").unwrap_or_default()))
-}
-
-/// A call about a session the key does not reveal, in the vendor's shape: 404, saying when the
-/// session expired if it did.
-pub fn not_own(e: NotOwn) -> ApiError {
-    match e {
-        NotOwn::Missing => ApiError::not_found("Not found."),
-        NotOwn::Expired(at) => ApiError::not_found(format!(
-            "Not found. This session expired at {} (sessions live --session-ttl).",
-            crate::clock::timestamp(at)
-        )),
-        NotOwn::Evicted(eviction) => ApiError::not_found(format!("Not found. This session {eviction}.")),
-    }
 }
 
 /// A session id in a query: a UUID, in DRF's wording when it is not.

@@ -8,12 +8,28 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::domain::FieldErrors;
+use crate::session::TransitionError;
+use crate::session::store::Eviction;
+use crate::state::{NotOwn, SessionError};
 
 #[derive(Debug)]
 pub enum ApiError {
     /// 400 with `{"field": ["message"]}` nested like the input.
     Fields(FieldErrors),
-    /// Any status with `{"detail": "message"}`.
+    /// 404 `{"detail": "Not found."}`: no such session, or one the key does not own (a key
+    /// learns nothing of other flows' sessions) [mock].
+    NotFound,
+    /// 404 for a session past `--session-ttl`, saying when it expired.
+    Expired(time::OffsetDateTime),
+    /// 404 for a session the store let go to make room, saying so and why.
+    Evicted(Eviction),
+    /// 403: no flow has the `api_key` given.
+    UnknownKey,
+    /// A scripted fault's answer: its status and `detail`.
+    Fault { status: StatusCode, detail: String },
+    /// 416: the byte range asked for is outside the `total`-byte file.
+    RangeNotSatisfiable { total: u64 },
+    /// Any other status with `{"detail": "message"}`.
     Detail(StatusCode, String),
     /// No answer at all: the server closes the connection (a scripted fault).
     Dropped,
@@ -35,10 +51,6 @@ impl ApiError {
 
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::detail(StatusCode::NOT_FOUND, message)
-    }
-
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::detail(StatusCode::FORBIDDEN, message)
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -71,16 +83,64 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Fields(_) => StatusCode::BAD_REQUEST,
-            Self::Detail(status, _) => *status,
+            Self::NotFound | Self::Expired(_) | Self::Evicted(_) => StatusCode::NOT_FOUND,
+            Self::UnknownKey => StatusCode::FORBIDDEN,
+            Self::Fault { status, .. } | Self::Detail(status, _) => *status,
+            Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::Dropped => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     pub fn body(&self) -> Value {
+        let detail = |message: &str| json!({ "detail": message });
         match self {
             Self::Fields(errors) => nest(errors),
-            Self::Detail(_, message) => json!({ "detail": message }),
-            Self::Dropped => json!({ "detail": "The connection was dropped by a scripted fault." }),
+            Self::NotFound => detail("Not found."),
+            Self::Expired(at) => detail(&format!(
+                "Not found. This session expired at {} (sessions live --session-ttl).",
+                crate::clock::timestamp(*at)
+            )),
+            Self::Evicted(eviction) => detail(&format!("Not found. This session {eviction}.")),
+            Self::UnknownKey => {
+                detail("No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).")
+            }
+            Self::RangeNotSatisfiable { total } => {
+                detail(&format!("The requested range is outside the video's {total} bytes."))
+            }
+            Self::Fault { detail: message, .. } | Self::Detail(_, message) => detail(message),
+            Self::Dropped => detail("The connection was dropped by a scripted fault."),
+        }
+    }
+}
+
+/// A call about a session the key does not reveal, in the vendor's shape.
+impl From<NotOwn> for ApiError {
+    fn from(e: NotOwn) -> Self {
+        match e {
+            NotOwn::Missing => Self::NotFound,
+            NotOwn::Expired(at) => Self::Expired(at),
+            NotOwn::Evicted(eviction) => Self::Evicted(eviction),
+        }
+    }
+}
+
+/// A command the admin API sent to a session that was not carried out: unknown and evicted
+/// sessions are 404s, everything else (an ended or expired session, a step that cannot run) a
+/// 409, an unknown scenario a field error.
+impl From<SessionError> for ApiError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::NotFound => Self::NotFound,
+            SessionError::Evicted(eviction) => Self::Evicted(eviction),
+            SessionError::Transition(e @ TransitionError::Ended(_)) => {
+                Self::conflict(format!("Cannot complete: {e}. A session is one-time."))
+            }
+            SessionError::Transition(e @ TransitionError::UnknownScenario(_)) => {
+                Self::field(&["scenario"], format!("{e}."))
+            }
+            e @ (SessionError::Expired(_) | SessionError::Transition(_)) => {
+                Self::conflict(format!("Cannot complete: {e}."))
+            }
         }
     }
 }
@@ -96,6 +156,11 @@ impl IntoResponse for ApiError {
         let mut response = (self.status(), Json(self.body())).into_response();
         if matches!(self, Self::Dropped) {
             response.extensions_mut().insert(DropConnection);
+        }
+        if let Self::RangeNotSatisfiable { total } = self
+            && let Ok(range) = axum::http::HeaderValue::from_str(&format!("bytes */{total}"))
+        {
+            response.headers_mut().insert(axum::http::header::CONTENT_RANGE, range);
         }
         if self.status() == StatusCode::REQUEST_TIMEOUT {
             // The rest of a slow body is not waited for.

@@ -18,7 +18,7 @@ pub async fn play(fault: Option<Fault>) -> Result<(), ApiError> {
         return Err(ApiError::Dropped);
     }
     match fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
-        Some(status) => Err(ApiError::detail(status, fault.detail_text())),
+        Some(status) => Err(ApiError::Fault { status, detail: fault.detail_text() }),
         None => Ok(()),
     }
 }

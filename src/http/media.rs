@@ -1,17 +1,17 @@
 //! The emulated API's file answers: the liveness video (with byte ranges, as players need) and
 //! the signed PDF report.
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::ApiError;
-use super::api::{not_own, session_in_query};
+use super::api::session_in_query;
 use super::extract::{BodyBytes, QueryMap, json_object};
 use crate::clock::timestamp;
 use crate::domain::metadata::drf;
@@ -40,7 +40,7 @@ pub async fn liveness_video(State(state): State<AppState>, query: QueryMap, head
 
 async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap) -> Result<Response, ApiError> {
     let (id, key) = session_in_query(query)?;
-    super::fault::play(state.call_about(Endpoint::Video, &id, key).map_err(not_own)?).await?;
+    super::fault::play(state.call_about(Endpoint::Video, &id, key)?).await?;
     let recorded = state
         .with_session(&id, |s| {
             s.steps().iter().any(|st| {
@@ -53,7 +53,7 @@ async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap)
             "This session has no liveness video: the user has not gone through its liveness step yet.",
         ));
     }
-    let video = state.video_of(&id).ok_or_else(|| ApiError::not_found("Not found."))?;
+    let video = state.video_of(&id).ok_or(ApiError::NotFound)?;
     let total = video.bytes.len() as u64;
     let mut response_headers = HeaderMap::new();
     response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(video.content_type));
@@ -71,11 +71,15 @@ async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap)
             Ok((StatusCode::PARTIAL_CONTENT, response_headers, Body::from(part)).into_response())
         }
         Range::Unsatisfiable => {
-            let content_range = format!("bytes */{total}");
-            response_headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&content_range).expect("ASCII"));
-            response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            let body = json!({"detail": format!("The requested range is outside the video's {total} bytes.")});
-            Ok((StatusCode::RANGE_NOT_SATISFIABLE, response_headers, Json(body)).into_response())
+            // The refusal in the vendor's shape, with the file's own headers (`Accept-Ranges`,
+            // `Content-Disposition`) as every answer of this endpoint has.
+            let mut response = ApiError::RangeNotSatisfiable { total }.into_response();
+            for name in [header::ACCEPT_RANGES, header::CONTENT_DISPOSITION] {
+                if let Some(value) = response_headers.remove(&name) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            Ok(response)
         }
     }
 }
@@ -182,7 +186,7 @@ pub async fn session_report(
 ) -> Result<Response, ApiError> {
     // Django's <uuid:session_id> route would not match anything else: 404 before any other
     // check, the body's included.
-    let id = Uuid::parse_str(&session_id).map_err(|_| ApiError::not_found("Not found."))?;
+    let id = Uuid::parse_str(&session_id).map_err(|_| ApiError::NotFound)?;
     let body = json_object(&body)?;
     if let Some(key) = body.get("api_key").and_then(Value::as_str) {
         notes.api_key(key);
@@ -202,14 +206,11 @@ pub async fn session_report(
         Some(_) => return Err(ApiError::field(&["api_key"], drf::NOT_A_STRING)),
     };
     if state.find_flow(&key).is_none() {
-        return Err(ApiError::forbidden(
-            "No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).",
-        ));
+        return Err(ApiError::UnknownKey);
     }
-    super::fault::play(state.call_about(Endpoint::Report, &id, &key).map_err(not_own)?).await?;
+    super::fault::play(state.call_about(Endpoint::Report, &id, &key)?).await?;
     let now = state.now();
-    let data =
-        state.with_session(&id, |s| report_data(s, code, now)).ok_or_else(|| ApiError::not_found("Not found."))??;
+    let data = state.with_session(&id, |s| report_data(s, code, now)).ok_or(ApiError::NotFound)??;
     // A few milliseconds of CPU: off the async threads, so other requests never wait for it, and
     // a few at a time (`report_slots`), so a burst of reports cannot take every core. The turn
     // goes with the work: a client that hangs up does not free it before the drawing is done.
