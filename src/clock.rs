@@ -16,10 +16,10 @@ pub struct Clock {
 /// The latest time the clock shows. Timestamps have four-digit years, as the vendor's do, and
 /// some dates are derived forward from the clock (a document issued today is valid for ten
 /// years): stopping here leaves them room below the year 9999.
-pub const LATEST: OffsetDateTime = time::macros::datetime!(9000-01-01 0:00 UTC);
+pub(crate) const LATEST: OffsetDateTime = time::macros::datetime!(9000-01-01 0:00 UTC);
 
 /// `t` moved on by `by`, stopping at `LATEST`: a delay or a lifetime that long means "never".
-pub fn after(t: OffsetDateTime, by: std::time::Duration) -> OffsetDateTime {
+pub(crate) fn after(t: OffsetDateTime, by: std::time::Duration) -> OffsetDateTime {
     capped(Duration::try_from(by).ok().and_then(|by| t.checked_add(by)))
 }
 
@@ -67,7 +67,7 @@ impl Clock {
 }
 
 /// Timestamps as Django REST Framework writes them: RFC 3339 in UTC with microseconds and `Z`.
-pub fn timestamp(t: OffsetDateTime) -> String {
+pub(crate) fn timestamp(t: OffsetDateTime) -> String {
     Timestamp(t).to_string()
 }
 

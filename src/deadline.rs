@@ -14,7 +14,7 @@ use tokio::time::{Instant, Sleep};
 
 /// The error a body gives once its deadline has passed.
 #[derive(Debug, Clone, Copy)]
-pub struct TimedOut(pub Duration);
+pub(crate) struct TimedOut(pub Duration);
 
 impl std::fmt::Display for TimedOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -25,7 +25,7 @@ impl std::fmt::Display for TimedOut {
 impl std::error::Error for TimedOut {}
 
 /// Whether `error`, or an error it was made from, is a body's `TimedOut`.
-pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> Option<TimedOut> {
+pub(crate) fn timed_out(error: &(dyn std::error::Error + 'static)) -> Option<TimedOut> {
     let mut next = Some(error);
     while let Some(e) = next {
         if let Some(t) = e.downcast_ref::<TimedOut>() {
@@ -38,7 +38,7 @@ pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> Option<TimedOut> 
 
 /// A request body with a deadline. The timer is made only when the body is not already there
 /// (most bodies arrive with their headers), so the usual request pays nothing for it.
-pub struct Body<B> {
+pub(crate) struct Body<B> {
     inner: B,
     timeout: Duration,
     deadline: Instant,
@@ -46,7 +46,7 @@ pub struct Body<B> {
 }
 
 impl<B> Body<B> {
-    pub fn new(inner: B, timeout: Duration) -> Self {
+    pub(crate) fn new(inner: B, timeout: Duration) -> Self {
         Self { inner, timeout, deadline: Instant::now() + timeout, sleep: None }
     }
 }

@@ -41,10 +41,10 @@ impl Lint {
 
 /// What handlers learn about the request they answer, for its journal entry.
 #[derive(Debug, Clone, Default)]
-pub struct Notes(Arc<Mutex<Noted>>);
+pub(crate) struct Notes(Arc<Mutex<Noted>>);
 
 #[derive(Debug, Clone, Default)]
-pub struct Noted {
+pub(crate) struct Noted {
     pub session_id: Option<Uuid>,
     pub api_key: Option<String>,
     pub lint: Vec<Lint>,
@@ -57,31 +57,31 @@ impl Notes {
         f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    pub fn session(&self, id: Uuid) {
+    pub(crate) fn session(&self, id: Uuid) {
         self.with(|n| n.session_id = Some(id));
     }
 
-    pub fn api_key(&self, key: &str) {
+    pub(crate) fn api_key(&self, key: &str) {
         self.with(|n| n.api_key = Some(key.to_owned()));
     }
 
-    pub fn evicted(&self, ids: Vec<Uuid>) {
+    pub(crate) fn evicted(&self, ids: Vec<Uuid>) {
         self.with(|n| n.evicted = ids);
     }
 
-    pub fn lint(&self, lint: Lint) {
+    pub(crate) fn lint(&self, lint: Lint) {
         self.with(|n| n.lint.push(lint));
     }
 
-    pub fn lints(&self) -> Vec<Lint> {
+    pub(crate) fn lints(&self) -> Vec<Lint> {
         self.with(|n| n.lint.clone())
     }
 
-    pub fn has_lint(&self) -> bool {
+    pub(crate) fn has_lint(&self) -> bool {
         self.with(|n| !n.lint.is_empty())
     }
 
-    pub fn taken(&self) -> Noted {
+    pub(crate) fn taken(&self) -> Noted {
         self.with(std::mem::take)
     }
 }
@@ -124,7 +124,7 @@ pub struct Filter {
 
 /// The most the journal holds in bytes (its entries' text), beside `--journal-limit` entries:
 /// a request can carry a long query and many warnings.
-pub const MAX_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 pub struct Journal {
     entries: Mutex<Entries>,

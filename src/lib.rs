@@ -10,41 +10,44 @@
 //! the README's Fidelity table. It fakes no real biometrics: outcomes are scripted, images are
 //! only checked to be JPEG or PNG, and reports are signed with a published test key.
 //!
-//! For Rust tests, [`MockServer`] runs an isolated server in-process.
+//! For Rust tests, [`MockServer`] runs an isolated server in-process. The public surface is
+//! what an outside user needs: [`MockServer`] and its builder, [`Config`], [`Application`] (the
+//! server, for embedding), `cli` (the binary's command line), and the modules the benches and the
+//! fuzz target reach into (`app`, `domain`, `report`). Everything else is the crate's own.
 //!
-//! Layout: `domain` (the vendor's rules, no HTTP), `session` (the state machine and generated
-//! values), `scenario` (scripted outcomes, pure), `state` (the shared state and its operations),
-//! `http` (the emulated API, error shapes, lint, OpenAPI), `page` (the end-user page and the
-//! dashboard), `admin` (`/__admin`), `report` (PDF and signature), `journal`, `webhook`, `video`,
-//! `startup` (wiring).
+//! Layout (ARCHITECTURE.md has what each layer may import): `domain` (the vendor's rules, no
+//! HTTP), `scenario` (scripted outcomes, pure), `session` (the state machine and generated
+//! values), `state` (the store: commands applied under one lock), `http` (the emulated API),
+//! `page` (the end-user page and the dashboard), `admin` (`/__admin`), `app` (the router and
+//! the front every request passes), `server` (connections), `startup` (wiring); beside them
+//! `report`, `journal`, `webhook`, `wire`, `video`, `persist`, `clock`, `deadline`.
 
-// Comments tag facts as [doc], [seen] or [mock] (the README's Fidelity sources), not links.
-#![allow(rustdoc::broken_intra_doc_links)]
-
-pub mod admin;
+mod admin;
 pub mod app;
 pub mod cli;
-pub mod clock;
+mod clock;
 pub mod config;
-pub mod deadline;
+mod deadline;
 pub mod domain;
-pub mod http;
-pub mod journal;
+mod http;
+mod journal;
 mod mock_server;
-pub mod page;
-pub mod persist;
+mod page;
+mod persist;
 pub mod report;
-pub mod scenario;
-pub mod server;
-pub mod session;
-pub mod startup;
-pub mod state;
-pub mod video;
-pub mod webhook;
-pub mod wire;
+mod scenario;
+mod server;
+mod session;
+mod startup;
+mod state;
+mod video;
+mod webhook;
+mod wire;
 
 pub use config::Config;
+pub use journal::{Entry, Lint};
 pub use mock_server::{Complete, CompleteError, MockServer, MockServerBuilder};
+pub use persist::StateFileError;
 pub use startup::{Application, StartupError};
 
 /// Runs the server until Ctrl-C or SIGTERM, printing `listening on http://ADDR` once bound.

@@ -262,7 +262,7 @@ pub struct Loaded {
 }
 
 /// Reads a state file; `Ok(None)` when there is none yet.
-pub fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
+pub(crate) fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
     let fail = |reason: String| StateFileError { file: path.display().to_string(), reason };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -304,10 +304,10 @@ pub fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
 }
 
 /// The flows and sessions, as the file will hold them (built under the state's lock).
-pub struct Snapshot(StateFile);
+pub(crate) struct Snapshot(StateFile);
 
 impl Snapshot {
-    pub fn of<'a>(flows: impl Iterator<Item = &'a Flow>, sessions: impl Iterator<Item = &'a Session>) -> Self {
+    pub(crate) fn of<'a>(flows: impl Iterator<Item = &'a Flow>, sessions: impl Iterator<Item = &'a Session>) -> Self {
         Self(StateFile {
             format: FORMAT.to_owned(),
             version: VERSION,
@@ -320,7 +320,7 @@ impl Snapshot {
     /// Writes the snapshot atomically: a temporary file beside the target, fsync, rename, fsync
     /// of the directory. The temporary file goes whatever fails (a full disk, a read-only
     /// directory). A symbolic link is followed, so the link stays and its target is replaced.
-    pub fn write(&self, path: &Path) -> Result<(), StateFileError> {
+    pub(crate) fn write(&self, path: &Path) -> Result<(), StateFileError> {
         let fail = |what: &str, e: std::io::Error| StateFileError {
             file: path.display().to_string(),
             reason: format!("cannot {what}: {e}"),

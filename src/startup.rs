@@ -99,6 +99,12 @@ impl Application {
         &self.state
     }
 
+    /// The front every request passes, to answer requests in-process without a socket (the
+    /// `handlers` bench).
+    pub fn app(&self) -> crate::app::App {
+        crate::app::app(self.state.clone(), Arc::clone(&self.webhooks))
+    }
+
     /// The webhook sender and its attempts.
     pub fn webhooks(&self) -> &Arc<Webhooks> {
         &self.webhooks
@@ -153,7 +159,7 @@ async fn save_periodically(state: AppState) {
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` sends). The handlers are installed when
 /// this is called, not when the future is first polled: a SIGTERM that arrives right after
 /// start-up (a test, an orchestrator) must stop the server gracefully, not kill it.
-pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+pub(crate) fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -25,7 +25,7 @@ use crate::clock::timestamp;
 use crate::session::{Event, EventSink, Session};
 use crate::wire::SessionResult;
 
-/// Tries per event, and the wait before the first retry (doubling after each) [mock].
+/// Tries per event, and the wait before the first retry (doubling after each) \[mock\].
 const ATTEMPTS: u32 = 5;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,6 +33,8 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 const STALE_RETRIES: usize = 8;
 
 /// One delivery attempt, as `GET /__admin/webhooks` lists it.
+// `attempt` is the field the admin API has always shown.
+#[allow(clippy::struct_field_names)]
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Attempt {
     /// The envelope's `id`: the same for every attempt of one event.
@@ -60,7 +62,7 @@ struct Envelope {
 }
 
 /// The most the attempt list holds of envelopes, in bytes, beside its count limit.
-pub const MAX_ATTEMPT_BYTES: usize = 32 * 1024 * 1024;
+pub(crate) const MAX_ATTEMPT_BYTES: usize = 32 * 1024 * 1024;
 
 pub struct Webhooks {
     client: Client<TrackingConnector, Full<Bytes>>,

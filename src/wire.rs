@@ -11,10 +11,14 @@ use crate::clock::Timestamp;
 use crate::domain::{FailureReason, Family, TechnologyCode};
 use crate::session::{Session, Status, StepState};
 
+// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
+#[allow(rustdoc::broken_intra_doc_links)]
 /// The body of the result endpoint [doc + seen + mock]. It borrows the session, so that the
 /// endpoint writes it out under the state's lock without copying any result.
+// The vendor's field names (`flow_session_result`, ...).
+#[allow(clippy::struct_field_names)]
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionResult<'a> {
+pub(crate) struct SessionResult<'a> {
     pub id: Uuid,
     pub status: &'static str,
     pub technologies: Vec<TechnologyInfo>,
@@ -44,8 +48,8 @@ pub struct SessionResult<'a> {
 
 /// A technology's result as the result endpoint shows it.
 #[derive(Clone, Copy)]
-pub enum Shown<'a> {
-    /// Still in its scenario's processing delay: `{}` [seen].
+pub(crate) enum Shown<'a> {
+    /// Still in its scenario's processing delay: `{}` \[seen\].
     Processing,
     Result(&'a Value),
 }
@@ -60,17 +64,17 @@ impl Serialize for Shown<'_> {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct TechnologyInfo {
+pub(crate) struct TechnologyInfo {
     #[schema(value_type = Code)]
     pub code: TechnologyCode,
     pub name: &'static str,
     pub description: &'static str,
 }
 
-/// One entry of `flow_session_failure_reasons`: a string, as real clients read them [seen] (a
+/// One entry of `flow_session_failure_reasons`: a string, as real clients read them \[seen\] (a
 /// NestJS client types them `string[]` and joins them into its message), in a format of ours
-/// [mock]: `"<technology>: <type>: <detail>"`. The admin API keeps them structured.
-pub struct SessionFailure<'a> {
+/// \[mock\]: `"<technology>: <type>: <detail>"`. The admin API keeps them structured.
+pub(crate) struct SessionFailure<'a> {
     pub technology: TechnologyCode,
     pub reason: &'a FailureReason,
 }
@@ -89,8 +93,8 @@ impl Serialize for SessionFailure<'_> {
 
 impl<'a> SessionResult<'a> {
     /// The session as the result endpoint shows it at `now`: a result still in its scenario's
-    /// processing delay is `{}` [seen], and the session is in progress until every result is out.
-    pub fn of(s: &'a Session, now: OffsetDateTime) -> Self {
+    /// processing delay is `{}` \[seen\], and the session is in progress until every result is out.
+    pub(crate) fn of(s: &'a Session, now: OffsetDateTime) -> Self {
         let processing = s.steps().iter().any(|st| st.visible_at.is_some_and(|at| at > now));
         let status = if processing { Status::Progress } else { s.status() };
         let finished_at = if processing { None } else { s.finished_at().map(Timestamp) };
@@ -141,7 +145,7 @@ impl<'a> SessionResult<'a> {
 /// A technology code.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code, clippy::upper_case_acronyms)]
-pub enum Code {
+pub(crate) enum Code {
     LDHP,
     LDD,
     LDD2,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 /// `POST /__admin/flows` with `{"name", "technologies", "api_key"?, "scenario"?, "webhook_url"?}`.
 #[utoipa::path(post, path = "/flows", tag = "admin", request_body = crate::http::openapi::FlowBody,
     responses((status = 201, description = "Created", body = FlowView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
-pub async fn create_flow(
+pub(crate) async fn create_flow(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -46,14 +46,17 @@ pub async fn create_flow(
 
 /// `DELETE /__admin/flows/{api_key}`: the flow goes; its sessions stay.
 #[utoipa::path(delete, path = "/flows/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its sessions stay"), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
-pub async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>) -> Result<StatusCode, ApiError> {
+pub(crate) async fn delete_flow(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
     if state.delete_flow(&key) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
 }
 
 /// `GET /__admin/requests?path=&session_id=&api_key=&limit=&offset=`, newest first.
 #[utoipa::path(get, path = "/requests", tag = "admin", params(("path" = Option<String>, Query, description = "A part of the path"), ("session_id" = Option<String>, Query), ("api_key" = Option<String>, Query), ("limit" = Option<usize>, Query, description = "At most this many (default: every entry held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the newest")),
     responses((status = 200, description = "Newest first; X-Total-Count has how many match, Link the next page", body = Vec<Entry>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
-pub async fn list_requests(
+pub(crate) async fn list_requests(
     State(state): State<AppState>,
     query: QueryMap,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
@@ -75,14 +78,14 @@ pub async fn list_requests(
 }
 
 #[utoipa::path(delete, path = "/requests", tag = "admin", responses((status = 204, description = "Cleared")))]
-pub async fn clear_requests(State(state): State<AppState>) -> StatusCode {
+pub(crate) async fn clear_requests(State(state): State<AppState>) -> StatusCode {
     state.journal().clear();
     StatusCode::NO_CONTENT
 }
 
 /// `POST /__admin/reset`: sessions, journal and faults cleared, flows back to the start-up set.
 #[utoipa::path(post, path = "/reset", tag = "admin", responses((status = 204, description = "Sessions, journal, faults and webhook attempts cleared; flows back to the start-up set")))]
-pub async fn reset(State(state): State<AppState>, Extension(webhooks): Extension<Arc<Webhooks>>) -> StatusCode {
+pub(crate) async fn reset(State(state): State<AppState>, Extension(webhooks): Extension<Arc<Webhooks>>) -> StatusCode {
     state.reset();
     webhooks.clear();
     StatusCode::NO_CONTENT
@@ -90,7 +93,10 @@ pub async fn reset(State(state): State<AppState>, Extension(webhooks): Extension
 
 /// `POST /__admin/faults` with `{"endpoint", "status"?, "detail"?, "delay_ms"?, "drop_connection"?, "times"}`.
 #[utoipa::path(post, path = "/faults", tag = "admin", request_body = crate::http::openapi::Fault, responses((status = 201, description = "Created", body = crate::http::openapi::Fault), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
-pub async fn add_fault(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<impl IntoResponse, ApiError> {
+pub(crate) async fn add_fault(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<impl IntoResponse, ApiError> {
     let de = serde_path_to_error::deserialize::<_, Fault>(body);
     let fault = de.map_err(|e| {
         let path = e.path().to_string();
@@ -106,7 +112,7 @@ pub async fn add_fault(State(state): State<AppState>, JsonBody(body): JsonBody) 
 
 /// `GET /__admin/faults`: the admin rules and the calls each has hit.
 #[utoipa::path(get, path = "/faults", tag = "admin", responses((status = 200, description = "The rules with their `calls`", body = Vec<crate::http::openapi::Fault>)))]
-pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
+pub(crate) async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
     Json(
         state
             .faults()
@@ -124,7 +130,7 @@ pub async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
 #[utoipa::path(get, path = "/webhooks", tag = "admin",
     params(("limit" = Option<usize>, Query, description = "At most this many (default: every attempt held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the oldest")),
     responses((status = 200, description = "Delivery attempts, oldest first; X-Total-Count has how many are held, Link the next page", body = Vec<crate::webhook::Attempt>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
-pub async fn list_webhooks(
+pub(crate) async fn list_webhooks(
     Extension(webhooks): Extension<Arc<Webhooks>>,
     query: QueryMap,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
@@ -136,7 +142,7 @@ pub async fn list_webhooks(
 
 /// The virtual clock: its time and how far it runs ahead of the real one.
 #[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ClockView {
+pub(crate) struct ClockView {
     pub now: String,
     pub offset_seconds: f64,
 }
@@ -147,7 +153,7 @@ fn clock_view(state: &AppState) -> ClockView {
 
 /// `GET /__admin/clock`.
 #[utoipa::path(get, path = "/clock", tag = "admin", responses((status = 200, description = "OK", body = ClockView)))]
-pub async fn clock(State(state): State<AppState>) -> Json<ClockView> {
+pub(crate) async fn clock(State(state): State<AppState>) -> Json<ClockView> {
     Json(clock_view(&state))
 }
 
@@ -155,7 +161,7 @@ pub async fn clock(State(state): State<AppState>) -> Json<ClockView> {
 /// sessions expire and processing delays pass without waiting.
 #[utoipa::path(post, path = "/clock/advance", tag = "admin", request_body(content = Object, description = "{\"seconds\": N}, N > 0"),
     responses((status = 200, description = "OK", body = ClockView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
-pub async fn advance_clock(
+pub(crate) async fn advance_clock(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<ClockView>, ApiError> {

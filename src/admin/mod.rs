@@ -19,10 +19,10 @@ use crate::http::extract::JsonBody;
 use crate::session::{Choice, Command, Session, TransitionError};
 use crate::state::{AppState, SessionError, selector_help, selects_any};
 
-pub mod control;
-pub mod paging;
+pub(crate) mod control;
+pub(crate) mod paging;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health))
         .routes(routes!(list_flows, control::create_flow))
@@ -66,7 +66,7 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct FlowView {
+pub(crate) struct FlowView {
     pub name: String,
     pub api_key: String,
     #[schema(value_type = Vec<crate::http::openapi::Code>)]
@@ -93,7 +93,7 @@ async fn list_flows(State(state): State<AppState>) -> Json<Vec<FlowView>> {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SessionView {
+pub(crate) struct SessionView {
     pub session_id: Uuid,
     pub flow_name: String,
     pub api_key: String,
@@ -121,7 +121,7 @@ pub struct SessionView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct StepView {
+pub(crate) struct StepView {
     #[schema(value_type = crate::http::openapi::Code)]
     pub code: TechnologyCode,
     pub state: &'static str,
@@ -130,7 +130,7 @@ pub struct StepView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct FailureView {
+pub(crate) struct FailureView {
     #[schema(value_type = crate::http::openapi::Code)]
     pub technology: TechnologyCode,
     #[serde(flatten)]
@@ -139,7 +139,7 @@ pub struct FailureView {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct EventView {
+pub(crate) struct EventView {
     pub at: String,
     /// The vendor's webhook event names: `flow.start`, `technology.start`, ...
     pub event: &'static str,
@@ -151,7 +151,7 @@ pub struct EventView {
 }
 
 impl SessionView {
-    pub fn of(s: &Session, public_url: &str, ttl: Option<std::time::Duration>) -> Self {
+    pub(crate) fn of(s: &Session, public_url: &str, ttl: Option<std::time::Duration>) -> Self {
         Self {
             session_id: s.id(),
             flow_name: s.flow_name().to_owned(),
@@ -196,7 +196,7 @@ impl SessionView {
 }
 
 /// How many sessions a page of `GET /__admin/sessions` holds when the query does not say.
-pub const SESSIONS_PAGE: usize = 100;
+pub(crate) const SESSIONS_PAGE: usize = 100;
 
 #[utoipa::path(get, path = "/sessions", tag = "admin",
     params(("limit" = Option<usize>, Query, description = "At most this many (default 100, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the newest")),
@@ -281,7 +281,7 @@ async fn set_session_scenario(
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct ScenarioView {
+pub(crate) struct ScenarioView {
     pub name: String,
     pub description: String,
     /// The IINs that select it (`extra.iin` or `edocument.iin.value`).

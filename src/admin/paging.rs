@@ -11,21 +11,21 @@ use crate::http::ApiError;
 use crate::http::extract::QueryMap;
 
 /// `X-Total-Count`: how many items the list has in all.
-pub const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
+pub(crate) const X_TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 
 /// The most one page holds, whatever `limit` asks.
-pub const MAX_LIMIT: usize = 10_000;
+pub(crate) const MAX_LIMIT: usize = 10_000;
 
 /// Which part of a list to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
+pub(crate) struct Page {
     pub offset: usize,
     pub limit: usize,
 }
 
 impl Page {
     /// `limit` and `offset` from the query; `default_limit` when no `limit` is given.
-    pub fn parse(query: &QueryMap, default_limit: usize) -> Result<Self, ApiError> {
+    pub(crate) fn parse(query: &QueryMap, default_limit: usize) -> Result<Self, ApiError> {
         let number = |name: &str| -> Result<Option<usize>, ApiError> {
             match query.get(name).map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
@@ -47,7 +47,7 @@ impl Page {
 
     /// `items`, the page of a list of `total`, with the headers that say so. `path_and_query`
     /// is the request's own, for the `Link` to the next page.
-    pub fn respond<T: Serialize>(self, items: Vec<T>, total: usize, path_and_query: &str) -> Response {
+    pub(crate) fn respond<T: Serialize>(self, items: Vec<T>, total: usize, path_and_query: &str) -> Response {
         let mut response = Json(items).into_response();
         let headers = response.headers_mut();
         headers.insert(X_TOTAL_COUNT, HeaderValue::from(total));

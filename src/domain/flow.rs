@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{Family, TechnologyCode};
 
-/// A flow's API key: 47 or more URL-safe characters [doc].
+/// A flow's API key: 47 or more URL-safe characters \[doc\].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ApiKey(String);
 
@@ -57,7 +57,7 @@ pub struct Flow {
 
 impl Flow {
     /// Whether `metadata.face2face.photo1` has an effect in this flow: F2F must follow a
-    /// liveness, E-Document or Document Recognition step [doc]. Elsewhere it is ignored.
+    /// liveness, E-Document or Document Recognition step \[doc\]. Elsewhere it is ignored.
     pub fn uses_face2face_photo(&self) -> bool {
         self.technologies
             .iter()

@@ -1,4 +1,4 @@
-//! The locales of the vendor's end-user page: `ru` (the default) and `en` [doc], `kz` [seen].
+//! The locales of the vendor's end-user page: `ru` (the default) and `en` \[doc\], `kz` \[seen\].
 //! The words of each are the page's business (`page::i18n`).
 
 /// A locale of the end-user page.

@@ -8,26 +8,26 @@ use super::{FieldErrors, Iin, Phone, Photo, TechnologyCode};
 
 /// DRF's own wordings, kept where DRF has one so that messages read like the vendor's.
 pub(crate) mod drf {
-    pub const REQUIRED: &str = "This field is required.";
-    pub const NULL: &str = "This field may not be null.";
-    pub const BLANK: &str = "This field may not be blank.";
-    pub const NOT_A_STRING: &str = "Not a valid string.";
-    pub const NOT_A_BOOLEAN: &str = "Must be a valid boolean.";
+    pub(crate) const REQUIRED: &str = "This field is required.";
+    pub(crate) const NULL: &str = "This field may not be null.";
+    pub(crate) const BLANK: &str = "This field may not be blank.";
+    pub(crate) const NOT_A_STRING: &str = "Not a valid string.";
+    pub(crate) const NOT_A_BOOLEAN: &str = "Must be a valid boolean.";
 
-    pub fn not_a_dict(got: &serde_json::Value) -> String {
+    pub(crate) fn not_a_dict(got: &serde_json::Value) -> String {
         format!("Invalid data. Expected a dictionary, but got {}.", python_type(got))
     }
 
-    pub fn not_a_list(got: &serde_json::Value) -> String {
+    pub(crate) fn not_a_list(got: &serde_json::Value) -> String {
         format!("Expected a list of items but got type \"{}\".", python_type(got))
     }
 
-    pub fn not_a_choice(got: &str) -> String {
+    pub(crate) fn not_a_choice(got: &str) -> String {
         format!("\"{got}\" is not a valid choice.")
     }
 
     /// The Python type name DRF puts in its messages for a JSON value.
-    pub fn python_type(v: &serde_json::Value) -> &'static str {
+    pub(crate) fn python_type(v: &serde_json::Value) -> &'static str {
         use serde_json::Value;
         match v {
             Value::Null => "NoneType",
@@ -58,12 +58,12 @@ pub struct Metadata {
 }
 
 /// The most a session keeps of its metadata besides `face2face.photo1`, written out as JSON
-/// [mock]. The vendor's own keys take a few hundred bytes at most; the rest is keys the vendor
+/// \[mock\]. The vendor's own keys take a few hundred bytes at most; the rest is keys the vendor
 /// does not define (integrators' own ids, which webhooks carry back), kept but not without end.
 pub const MAX_METADATA_BYTES: usize = 64 * 1024;
 
 impl Default for Metadata {
-    /// No metadata: the flow runs by default [doc].
+    /// No metadata: the flow runs by default \[doc\].
     fn default() -> Self {
         Self {
             face2face: None,
@@ -86,11 +86,11 @@ pub struct Face2Face {
 pub struct Edocument {
     pub iin: Option<Prefill<Iin>>,
     pub phone: Option<Prefill<Phone>>,
-    /// Defaults to false [doc].
+    /// Defaults to false \[doc\].
     pub skip_input: bool,
 }
 
-/// A value the page shows in its input field; `changeable` defaults to true [doc].
+/// A value the page shows in its input field; `changeable` defaults to true \[doc\].
 #[derive(Debug, Clone)]
 pub struct Prefill<T> {
     pub value: Option<T>,
@@ -200,7 +200,7 @@ fn json_len(value: &Value) -> usize {
     count.0
 }
 
-/// The `skip_input` preconditions [doc], each a message of its own when unmet.
+/// The `skip_input` preconditions \[doc\], each a message of its own when unmet.
 const SKIP_INPUT_NEEDS_IIN_VALUE: &str = "skip_input is true, so iin.value must be given.";
 const SKIP_INPUT_NEEDS_IIN_FIXED: &str = "skip_input is true, so iin.changeable must be false.";
 const SKIP_INPUT_NEEDS_PHONE_VALUE: &str = "skip_input is true, so phone.value must be given.";

@@ -24,7 +24,7 @@ impl FailureReason {
 }
 
 /// The failure reasons the mock knows, per family. Liveness's `CALC_RESULT` / "Low overall
-/// prediction" is the vendor's documented one; every other type and wording is [mock].
+/// prediction" is the vendor's documented one; every other type and wording is \[mock\].
 pub mod reasons {
     use crate::domain::Family;
 

@@ -1,4 +1,4 @@
-//! The subject's phone number for E-Document: `77` followed by 9 digits [doc].
+//! The subject's phone number for E-Document: `77` followed by 9 digits \[doc\].
 
 use std::fmt;
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A technology a flow can run. Codes, names and descriptions follow the vendor's docs where
-/// they give them; the rest are marked [mock] in the README's Fidelity table.
+/// they give them; the rest are marked \[mock\] in the README's Fidelity table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TechnologyCode {
     Ldhp,
@@ -28,7 +28,7 @@ pub enum Family {
 impl TechnologyCode {
     pub const ALL: [TechnologyCode; 7] = [Self::Ldhp, Self::Ldd, Self::Ldd2, Self::Ldpm, Self::F2f, Self::Ed, Self::Dr];
 
-    /// The technologies a PDF report can be requested for [doc].
+    /// The technologies a PDF report can be requested for \[doc\].
     pub const REPORTABLE: [TechnologyCode; 5] = [Self::Ldhp, Self::Ldd2, Self::Ldd, Self::Ldpm, Self::F2f];
 
     pub fn as_str(self) -> &'static str {
@@ -77,7 +77,7 @@ impl TechnologyCode {
     }
 
     /// Parses a code as flow files may write it: the API's codes, plus the docs' generic "LD"
-    /// label of its flows table, which stands for LDHP [mock].
+    /// label of its flows table, which stands for LDHP \[mock\].
     pub fn parse_flow_code(s: &str) -> Option<Self> {
         if s == "LD" { Some(Self::Ldhp) } else { s.parse().ok() }
     }

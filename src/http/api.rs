@@ -18,7 +18,7 @@ use crate::state::{AppState, CreateCall};
 use crate::wire::SessionResult;
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct CreateSessionResponse {
+pub(crate) struct CreateSessionResponse {
     pub session_id: Uuid,
     #[schema(value_type = Vec<crate::http::openapi::Code>)]
     pub technologies: Vec<TechnologyCode>,
@@ -33,7 +33,7 @@ pub struct CreateSessionResponse {
         (status = 403, description = "No flow has this api_key", body = crate::http::openapi::Detail),
         (status = 413, description = "Body over --max-body", body = crate::http::openapi::Detail),
     ))]
-pub async fn create_session(
+pub(crate) async fn create_session(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
     body: BodyBytes,
@@ -126,7 +126,7 @@ fn ignored_metadata(flow: &Flow, metadata: &Metadata) -> Vec<Lint> {
         (status = 400, description = "A missing parameter or a non-UUID id", body = crate::http::openapi::FieldErrors),
         (status = 404, description = "No such session for this key", body = crate::http::openapi::Detail),
     ))]
-pub async fn session_result(
+pub(crate) async fn session_result(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
     query: QueryMap,
@@ -186,15 +186,15 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
     Ok(super::json_bytes(body))
 }
 
-/// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints [doc])
+/// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints \[doc\])
 /// and the key, both required.
-pub fn session_in_query(query: &QueryMap) -> Result<(Uuid, &str), ApiError> {
+pub(crate) fn session_in_query(query: &QueryMap) -> Result<(Uuid, &str), ApiError> {
     query.require(&["session_id", "flow_api_key"])?;
     let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
     Ok((id, query.get("flow_api_key").unwrap_or_default()))
 }
 
 /// A session id in a query: a UUID, in DRF's wording when it is not.
-pub fn parse_session_id(text: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_session_id(text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text.trim()).map_err(|_| ApiError::field(&["session_id"], "Must be a valid UUID."))
 }

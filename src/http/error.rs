@@ -13,11 +13,11 @@ use crate::session::store::Eviction;
 use crate::state::{NotOwn, SessionError};
 
 #[derive(Debug)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// 400 with `{"field": ["message"]}` nested like the input.
     Fields(FieldErrors),
     /// 404 `{"detail": "Not found."}`: no such session, or one the key does not own (a key
-    /// learns nothing of other flows' sessions) [mock].
+    /// learns nothing of other flows' sessions) \[mock\].
     NotFound,
     /// 404 for a session past `--session-ttl`, saying when it expired.
     Expired(time::OffsetDateTime),
@@ -36,28 +36,28 @@ pub enum ApiError {
 }
 
 /// Marks a response whose connection the server closes instead of sending it (see
-/// `startup::serve_connections`). Through a server without that loop it reads as a 503.
+/// `server::serve`). Through a server without that loop it reads as a 503.
 #[derive(Debug, Clone, Copy)]
-pub struct DropConnection;
+pub(crate) struct DropConnection;
 
 impl ApiError {
-    pub fn detail(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn detail(status: StatusCode, message: impl Into<String>) -> Self {
         Self::Detail(status, message.into())
     }
 
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::detail(StatusCode::BAD_REQUEST, message)
     }
 
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::detail(StatusCode::NOT_FOUND, message)
     }
 
-    pub fn conflict(message: impl Into<String>) -> Self {
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
         Self::detail(StatusCode::CONFLICT, message)
     }
 
-    pub fn payload_too_large(limit: usize) -> Self {
+    pub(crate) fn payload_too_large(limit: usize) -> Self {
         Self::detail(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("Request body is too large: the limit is {limit} bytes (--max-body)."),
@@ -66,7 +66,7 @@ impl ApiError {
 
     /// A request body that could not be read: too slow (408, and the connection closes), or
     /// broken off.
-    pub fn body_unread(error: &(dyn std::error::Error + 'static)) -> Self {
+    pub(crate) fn body_unread(error: &(dyn std::error::Error + 'static)) -> Self {
         match crate::deadline::timed_out(error) {
             Some(timed_out) => Self::detail(StatusCode::REQUEST_TIMEOUT, format!("Request timeout: {timed_out}.")),
             None => Self::bad_request(format!("Could not read the request body: {error}")),
@@ -74,13 +74,13 @@ impl ApiError {
     }
 
     /// One field error at `path`.
-    pub fn field(path: &[&str], message: impl Into<String>) -> Self {
+    pub(crate) fn field(path: &[&str], message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::new();
         errors.push(path, message);
         Self::Fields(errors)
     }
 
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             Self::Fields(_) => StatusCode::BAD_REQUEST,
             Self::NotFound | Self::Expired(_) | Self::Evicted(_) => StatusCode::NOT_FOUND,
@@ -91,7 +91,7 @@ impl ApiError {
         }
     }
 
-    pub fn body(&self) -> Value {
+    pub(crate) fn body(&self) -> Value {
         let detail = |message: &str| json!({ "detail": message });
         match self {
             Self::Fields(errors) => nest(errors),
@@ -175,7 +175,7 @@ impl IntoResponse for ApiError {
 /// Nests field errors like the input: `metadata.edocument.iin.value` becomes
 /// `{"metadata": {"edocument": {"iin": {"value": ["..."]}}}}`. Messages for one field are
 /// listed in the order they were found.
-pub fn nest(errors: &FieldErrors) -> Value {
+pub(crate) fn nest(errors: &FieldErrors) -> Value {
     let mut root = Map::new();
     for error in errors.iter() {
         let Some((leaf, parents)) = error.path.split_last() else { continue };

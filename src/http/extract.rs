@@ -9,10 +9,10 @@ use super::ApiError;
 use crate::state::AppState;
 
 /// A JSON object body, parsed **whatever the Content-Type**: the vendor's own JavaScript example
-/// sends none, and real clients follow it [doc]. An empty body is an empty object, as DRF reads
+/// sends none, and real clients follow it \[doc\]. An empty body is an empty object, as DRF reads
 /// it; any other JSON value is refused as DRF refuses it ("Invalid data. Expected a dictionary,
 /// but got list."), before a handler could read an array by position.
-pub struct JsonBody(pub Value);
+pub(crate) struct JsonBody(pub Value);
 
 impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
@@ -24,7 +24,7 @@ impl FromRequest<AppState> for JsonBody {
 }
 
 /// A body as `JsonBody` takes it: a JSON object (or nothing), else DRF's refusal.
-pub fn json_object(bytes: &[u8]) -> Result<Value, ApiError> {
+pub(crate) fn json_object(bytes: &[u8]) -> Result<Value, ApiError> {
     match parse_json(bytes)? {
         object @ Value::Object(_) => Ok(object),
         other => Err(ApiError::field(&["non_field_errors"], crate::domain::metadata::drf::not_a_dict(&other))),
@@ -33,7 +33,7 @@ pub fn json_object(bytes: &[u8]) -> Result<Value, ApiError> {
 
 /// A request body as it came, up to `--max-body`, for a handler that reads it its own way
 /// (session create takes a short way for its usual body before `parse_json`).
-pub struct BodyBytes(pub Bytes);
+pub(crate) struct BodyBytes(pub Bytes);
 
 impl FromRequest<AppState> for BodyBytes {
     type Rejection = ApiError;
@@ -52,7 +52,7 @@ impl FromRequest<AppState> for BodyBytes {
 
 /// A body as `JsonBody` reads it: JSON whatever the Content-Type; nothing but whitespace is an
 /// empty object, as DRF reads it.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
@@ -82,7 +82,7 @@ fn looks_form_encoded(bytes: &[u8]) -> bool {
 /// does. Never fails: bad percent-encoding is decoded lossily. A list, not a hash map: queries
 /// are a handful of pairs, and this is on every polling request.
 #[derive(Clone)]
-pub struct QueryMap {
+pub(crate) struct QueryMap {
     /// The query as it came; parts with nothing to decode are read from it. Shared with the
     /// journal's entry for the request.
     raw: std::sync::Arc<str>,
@@ -110,12 +110,12 @@ impl QueryMap {
     /// `application/x-www-form-urlencoded` decoding, as `url::form_urlencoded` does it. Pairs with
     /// nothing to decode (the usual `session_id=...&flow_api_key=...`) are kept as ranges of one
     /// copy of the query: this is on every polling request.
-    pub fn parse(query: &str) -> Self {
+    pub(crate) fn parse(query: &str) -> Self {
         Self::parse_shared(query.into())
     }
 
     /// `parse` of a query already held in an `Arc`, without copying it.
-    pub fn parse_shared(query: std::sync::Arc<str>) -> Self {
+    pub(crate) fn parse_shared(query: std::sync::Arc<str>) -> Self {
         let capacity = if query.is_empty() { 0 } else { query.bytes().filter(|b| *b == b'&').count() + 1 };
         let mut pairs = Vec::with_capacity(capacity);
         let mut start = 0;
@@ -144,12 +144,12 @@ impl QueryMap {
     }
 
     /// Every pair, in order, decoded.
-    pub fn pairs(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+    pub(crate) fn pairs(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
         self.pairs.iter().map(|(key, value)| (self.text(key), self.text(value)))
     }
 
     /// The parameters in `names` that are missing or empty, as DRF-style field errors.
-    pub fn require(&self, names: &[&str]) -> Result<(), ApiError> {
+    pub(crate) fn require(&self, names: &[&str]) -> Result<(), ApiError> {
         let mut errors = crate::domain::FieldErrors::new();
         for name in names {
             if self.get(name).is_none_or(|v| v.trim().is_empty()) {
@@ -159,7 +159,7 @@ impl QueryMap {
         errors.into_result(()).map_err(ApiError::Fields)
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs().rev().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 }

@@ -9,7 +9,7 @@ use super::ApiError;
 use crate::scenario::Fault;
 
 /// Waits out the fault's delay, then answers its error, or lets the call go on.
-pub async fn play(fault: Option<Fault>) -> Result<(), ApiError> {
+pub(crate) async fn play(fault: Option<Fault>) -> Result<(), ApiError> {
     let Some(fault) = fault else { return Ok(()) };
     if fault.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;

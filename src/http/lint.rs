@@ -20,21 +20,21 @@ use crate::state::AppState;
 
 /// The header that carries each warning (a constant: a name given as text is checked and copied
 /// on every use).
-pub const X_MOCK_LINT: HeaderName = HeaderName::from_static("x-mock-lint");
+pub(crate) const X_MOCK_LINT: HeaderName = HeaderName::from_static("x-mock-lint");
 
 /// Sections of the vendor's Flow Remote page that lints refer to.
-pub mod doc {
-    pub const SESSION_CREATION: &str = "2. Session Creation";
-    pub const METADATA: &str = "3. Session Metadata";
-    pub const FACE2FACE: &str = "3.1. Metadata for Face2Face";
-    pub const EDOCUMENT: &str = "3.2. Metadata for E-Document";
-    pub const REDIRECTION: &str = "4. End user redirection";
-    pub const RESULT: &str = "5. Getting the result";
-    pub const VIDEO: &str = "6. Getting liveness video";
-    pub const REPORT: &str = "7. Getting PDF Report";
+pub(crate) mod doc {
+    pub(crate) const SESSION_CREATION: &str = "2. Session Creation";
+    pub(crate) const METADATA: &str = "3. Session Metadata";
+    pub(crate) const FACE2FACE: &str = "3.1. Metadata for Face2Face";
+    pub(crate) const EDOCUMENT: &str = "3.2. Metadata for E-Document";
+    pub(crate) const REDIRECTION: &str = "4. End user redirection";
+    pub(crate) const RESULT: &str = "5. Getting the result";
+    pub(crate) const VIDEO: &str = "6. Getting liveness video";
+    pub(crate) const REPORT: &str = "7. Getting PDF Report";
 
     /// The section that documents one of the vendor's paths (with or without its slash).
-    pub fn of_path(path: &str) -> &'static str {
+    pub(crate) fn of_path(path: &str) -> &'static str {
         let path = path.trim_end_matches('/');
         if path == super::CREATE_PATH.trim_end_matches('/') {
             SESSION_CREATION
@@ -138,13 +138,13 @@ fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
 /// What the journal learned about a request before answering it: its parsed query and the
 /// notes handlers add to. `Journaled::into_extensions` hands both to handlers reached through
 /// the router, which take them with the `QueryMap` and `Extension<Notes>` extractors.
-pub struct Journaled {
+pub(crate) struct Journaled {
     pub notes: Notes,
     pub query: QueryMap,
 }
 
 impl Journaled {
-    pub fn into_extensions(self, request: &mut Request) {
+    pub(crate) fn into_extensions(self, request: &mut Request) {
         request.extensions_mut().insert(self.notes);
         request.extensions_mut().insert(self.query);
     }
@@ -153,7 +153,7 @@ impl Journaled {
 /// Journals `request` and answers it with `next`, adding its lint as `X-Mock-Lint` headers (or,
 /// with `--strict`, refusing it). Requests the journal does not cover (`/__admin`, the
 /// dashboard) get no `Journaled`.
-pub async fn journal<F, Fut>(state: &AppState, request: Request, next: F) -> Response
+pub(crate) async fn journal<F, Fut>(state: &AppState, request: Request, next: F) -> Response
 where
     F: FnOnce(Request, Option<Journaled>) -> Fut,
     Fut: Future<Output = Response>,
@@ -243,6 +243,6 @@ fn strict_refusal(notes: &Notes) -> Response {
 }
 
 /// For handlers with side effects: under `--strict`, refuse before acting when a warning was found.
-pub fn refuse_if_strict(state: &AppState, notes: &Notes) -> Result<(), ApiError> {
+pub(crate) fn refuse_if_strict(state: &AppState, notes: &Notes) -> Result<(), ApiError> {
     if state.strict() && notes.has_lint() { Err(strict_error(notes)) } else { Ok(()) }
 }

@@ -31,7 +31,7 @@ use crate::state::AppState;
         (status = 404, description = "No such session, or no finished liveness step", body = crate::http::openapi::Detail),
         (status = 416, description = "The range is outside the video", body = crate::http::openapi::Detail),
     ))]
-pub async fn liveness_video(State(state): State<AppState>, query: QueryMap, headers: HeaderMap) -> Response {
+pub(crate) async fn liveness_video(State(state): State<AppState>, query: QueryMap, headers: HeaderMap) -> Response {
     match video_response(&state, &query, &headers).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
@@ -177,7 +177,7 @@ mod tests {
         (status = 403, description = "No flow has this api_key", body = crate::http::openapi::Detail),
         (status = 404, description = "No such session for this key", body = crate::http::openapi::Detail),
     ))]
-pub async fn session_report(
+pub(crate) async fn session_report(
     State(state): State<AppState>,
     Extension(notes): Extension<crate::journal::Notes>,
     Path(session_id): Path<String>,
@@ -232,7 +232,7 @@ pub async fn session_report(
     Ok(super::json_bytes(body))
 }
 
-/// Checks every precondition of a report [doc], each with its own message, and gathers what the
+/// Checks every precondition of a report \[doc\], each with its own message, and gathers what the
 /// report prints.
 fn report_data(s: &Session, code: TechnologyCode, now: time::OffsetDateTime) -> Result<ReportData, ApiError> {
     let Some(step) = s.step(code) else {

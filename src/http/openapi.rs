@@ -23,34 +23,34 @@ use utoipa::{OpenApi, ToSchema};
         (name = "dashboard", description = "The mock's dashboard (HTML)"),
     )
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 /// The document of the routes the server serves, published by `app` when it assembles them.
 static DOCUMENT: OnceLock<Document> = OnceLock::new();
 
 /// Keeps the document of the assembled routes (the first; every assembly makes the same).
-pub fn publish(document: Document) {
+pub(crate) fn publish(document: Document) {
     let _ = DOCUMENT.set(document);
 }
 
 /// The published document (empty only if no router was assembled, which serving requires).
-pub fn document() -> &'static Document {
+pub(crate) fn document() -> &'static Document {
     DOCUMENT.get_or_init(ApiDoc::openapi)
 }
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "admin", responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
-pub async fn openapi_json() -> Json<&'static Document> {
+pub(crate) async fn openapi_json() -> Json<&'static Document> {
     Json(document())
 }
 
 /// A technology code (its schema lives with the wire shapes that name it).
-pub use crate::wire::Code;
+pub(crate) use crate::wire::Code;
 
 /// `{"detail": "message"}`.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct Detail {
+pub(crate) struct Detail {
     detail: String,
 }
 
@@ -58,21 +58,25 @@ pub struct Detail {
 #[derive(ToSchema)]
 #[schema(value_type = Object)]
 #[allow(dead_code)]
-pub struct FieldErrors(serde_json::Value);
+pub(crate) struct FieldErrors(serde_json::Value);
 
+// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
+#[allow(rustdoc::broken_intra_doc_links)]
 /// The create-session body [doc].
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct CreateSessionBody {
+pub(crate) struct CreateSessionBody {
     /// The flow's API KEY (47 or more characters).
     api_key: String,
     metadata: Option<MetadataDoc>,
 }
 
+// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
+#[allow(rustdoc::broken_intra_doc_links)]
 /// Session metadata [doc]; unknown keys are ignored with a lint warning.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct MetadataDoc {
+pub(crate) struct MetadataDoc {
     face2face: Option<Face2FaceDoc>,
     edocument: Option<EdocumentDoc>,
     general: Option<GeneralDoc>,
@@ -81,14 +85,14 @@ pub struct MetadataDoc {
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct Face2FaceDoc {
+pub(crate) struct Face2FaceDoc {
     /// Base64 of a JPEG or PNG photo.
     photo1: Option<String>,
 }
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct EdocumentDoc {
+pub(crate) struct EdocumentDoc {
     iin: Option<PrefillDoc>,
     phone: Option<PrefillDoc>,
     /// True only with both values given and both not changeable.
@@ -98,7 +102,7 @@ pub struct EdocumentDoc {
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct PrefillDoc {
+pub(crate) struct PrefillDoc {
     /// An IIN (12 digits, valid check digit and birth date) or a phone (77 and 9 digits).
     value: Option<String>,
     #[schema(default = true)]
@@ -107,28 +111,32 @@ pub struct PrefillDoc {
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct GeneralDoc {
+pub(crate) struct GeneralDoc {
     interchangeable_tech: Option<Vec<Code>>,
 }
 
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct ExtraDoc {
+pub(crate) struct ExtraDoc {
     /// The client's IIN; reports need it.
     iin: Option<String>,
 }
 
+// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
+#[allow(rustdoc::broken_intra_doc_links)]
 /// The report body [doc].
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct ReportBody {
+pub(crate) struct ReportBody {
     api_key: String,
 }
 
+// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
+#[allow(rustdoc::broken_intra_doc_links)]
 /// `{"pdf": "<base64>"}` [doc].
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct ReportResponse {
+pub(crate) struct ReportResponse {
     /// The signed PDF, base64.
     pdf: String,
 }
@@ -136,7 +144,7 @@ pub struct ReportResponse {
 /// `POST /__admin/sessions/{id}/complete`'s optional body.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct CompleteBody {
+pub(crate) struct CompleteBody {
     /// The scenario to play the remaining steps with.
     scenario: Option<String>,
     /// Per code or family: "passed" or "failed".
@@ -147,14 +155,14 @@ pub struct CompleteBody {
 /// `PUT /__admin/sessions/{id}/scenario`'s body.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct ScenarioBody {
+pub(crate) struct ScenarioBody {
     scenario: String,
 }
 
 /// `POST /__admin/flows`' body.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct FlowBody {
+pub(crate) struct FlowBody {
     name: String,
     technologies: Vec<String>,
     /// Generated when absent.
@@ -166,7 +174,7 @@ pub struct FlowBody {
 /// `{"status": "ok"}`.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct Health {
+pub(crate) struct Health {
     status: String,
     /// With `--state-file` only.
     state_file: Option<StateFileHealth>,
@@ -175,7 +183,7 @@ pub struct Health {
 /// How the state file's writes go.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct StateFileHealth {
+pub(crate) struct StateFileHealth {
     path: String,
     /// Whether the last write worked.
     ok: bool,
@@ -191,7 +199,7 @@ pub struct StateFileHealth {
 /// Why a technology failed, as the vendor writes it: `{"type": "CALC_RESULT", "detail": "..."}`.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct FailureReason {
+pub(crate) struct FailureReason {
     #[schema(rename = "type")]
     kind: String,
     detail: String,
@@ -201,7 +209,7 @@ pub struct FailureReason {
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[allow(dead_code)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Create,
     Result,
     Video,
@@ -213,7 +221,7 @@ pub enum Endpoint {
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-pub struct Fault {
+pub(crate) struct Fault {
     endpoint: Endpoint,
     /// An error status (400-599) answered with `{"detail": ...}`.
     #[serde(default)]

@@ -14,7 +14,7 @@ use crate::domain::TechnologyCode;
 use crate::domain::flow::FlowSpec;
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(dashboard)).routes(routes!(add_flow)).routes(routes!(delete_flow))
 }
 

@@ -1,5 +1,5 @@
 //! The page's words in the three locales the vendor's page speaks: `ru` (the default), `en`
-//! [doc] and `kz` [seen]. One table per locale, so a missing word is a compile error.
+//! \[doc\] and `kz` \[seen\]. One table per locale, so a missing word is a compile error.
 
 use crate::domain::Locale;
 
@@ -70,7 +70,7 @@ pub struct Texts {
     pub file_missing: &'static str,
 }
 
-pub const RU: Texts = Texts {
+pub(crate) const RU: Texts = Texts {
     lang: "ru",
     title: "Биометрическая верификация",
     mock_banner: "Тестовая среда biometric-kz-mock: камера, SMS и проверки имитируются.",
@@ -124,7 +124,7 @@ pub const RU: Texts = Texts {
     file_missing: "Выберите файл.",
 };
 
-pub const EN: Texts = Texts {
+pub(crate) const EN: Texts = Texts {
     lang: "en",
     title: "Biometric verification",
     mock_banner: "Test environment biometric-kz-mock: the camera, SMS and checks are simulated.",
@@ -178,7 +178,7 @@ pub const EN: Texts = Texts {
     file_missing: "Choose a file.",
 };
 
-pub const KZ: Texts = Texts {
+pub(crate) const KZ: Texts = Texts {
     lang: "kk",
     title: "Биометриялық верификация",
     mock_banner: "biometric-kz-mock сынақ ортасы: камера, SMS және тексерулер имитацияланады.",

@@ -4,8 +4,8 @@
 //! operations as the admin `complete` call, so the result endpoint cannot tell them apart.
 //! Templates live in `templates/`; this module knows HTML, never the vendor's JSON shapes.
 
-pub mod dashboard;
-pub mod i18n;
+pub(crate) mod dashboard;
+pub(crate) mod i18n;
 mod views;
 
 use std::collections::HashMap;
@@ -19,21 +19,21 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-pub use crate::domain::Locale;
+pub(crate) use crate::domain::Locale;
 use crate::domain::flow::is_http_url;
 use crate::domain::{Family, Iin, ImageFormat, Phone, TechnologyCode};
 use crate::session::{Applied, Choice, Command, Found};
 use crate::state::{AppState, SessionError};
 use views::{Frame, MessagePage, Snapshot, StepContext};
 
-pub fn routes() -> OpenApiRouter<AppState> {
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(show)).routes(routes!(done)).routes(routes!(submit))
 }
 
-/// The page's query: `redirect`, `locale` (ru, en [doc]; kz [seen]) and `web_view` [seen], carried
+/// The page's query: `redirect`, `locale` (ru, en \[doc\]; kz \[seen\]) and `web_view` \[seen\], carried
 /// from screen to screen, and `step`, which picks one of interchangeable technologies.
 #[derive(Debug, Clone, Default)]
-pub struct PageQuery {
+pub(crate) struct PageQuery {
     pub redirect: Option<String>,
     pub locale_raw: Option<String>,
     pub locale: Locale,
@@ -42,7 +42,7 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn parse(raw: Option<&str>) -> Self {
+    pub(crate) fn parse(raw: Option<&str>) -> Self {
         let pairs: HashMap<String, String> =
             url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
         let locale_raw = pairs.get("locale").cloned();
@@ -63,7 +63,7 @@ impl PageQuery {
     }
 
     /// The query to carry to the next screen (`?redirect=…&locale=…`), or an empty string.
-    pub fn carry(&self) -> String {
+    pub(crate) fn carry(&self) -> String {
         let mut out = url::form_urlencoded::Serializer::new(String::new());
         if let Some(r) = &self.redirect {
             out.append_pair("redirect", r);

@@ -16,14 +16,14 @@ use crate::scenario::Scenario;
 use crate::session::{Session, Status};
 
 /// What every page needs: the words and the layout.
-pub struct Frame {
+pub(super) struct Frame {
     pub t: &'static Texts,
     pub web_view: bool,
 }
 
 /// The parts of a session a screen shows, copied out so that no lock is held while rendering.
 #[derive(Debug, Clone)]
-pub struct Snapshot {
+pub(super) struct Snapshot {
     pub ended: bool,
     pub passed: bool,
     pub technologies: Vec<TechnologyCode>,
@@ -42,7 +42,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// What `s`, playing `scenario`, shows.
-    pub fn of(s: &Session, scenario: &Scenario) -> Self {
+    pub(super) fn of(s: &Session, scenario: &Scenario) -> Self {
         let status = s.status();
         let edoc = s.metadata().edocument.as_ref();
         let iin = edoc.and_then(|e| e.iin.as_ref());
@@ -67,12 +67,12 @@ impl Snapshot {
     }
 
     /// The outcome the scenario scripts for `code`: what a person who just goes on gets.
-    pub fn scripted(&self, code: TechnologyCode) -> Outcome {
+    pub(super) fn scripted(&self, code: TechnologyCode) -> Outcome {
         self.scripted.iter().find(|(c, _)| *c == code).map_or(Outcome::Passed, |(_, o)| o.clone())
     }
 }
 
-pub struct StepView {
+pub(super) struct StepView {
     pub code: &'static str,
     pub index: usize,
     pub total: usize,
@@ -84,26 +84,26 @@ pub struct StepView {
     pub alternatives: Vec<Alternative>,
 }
 
-pub struct ReasonOption {
+pub(super) struct ReasonOption {
     pub kind: &'static str,
     pub detail: &'static str,
     pub selected: bool,
 }
 
-pub struct Alternative {
+pub(super) struct Alternative {
     pub href: String,
     pub code: &'static str,
     pub name: &'static str,
 }
 
-pub struct EdocForm {
+pub(super) struct EdocForm {
     pub iin: String,
     pub phone: String,
     pub iin_readonly: bool,
     pub phone_readonly: bool,
 }
 
-pub struct OtpView {
+pub(super) struct OtpView {
     pub phone: String,
     pub code: String,
 }
@@ -116,7 +116,7 @@ struct LivenessPage {
 }
 
 /// A step that asks for an image: the face match's photo, document recognition's document.
-pub struct UploadView {
+pub(super) struct UploadView {
     pub title: &'static str,
     pub text: &'static str,
     pub label: &'static str,
@@ -149,7 +149,7 @@ struct OtpPage {
 }
 
 /// Everything needed to draw one step's screen.
-pub struct StepContext<'a> {
+pub(super) struct StepContext<'a> {
     pub snapshot: &'a Snapshot,
     pub id: &'a Uuid,
     pub code: TechnologyCode,
@@ -160,7 +160,7 @@ pub struct StepContext<'a> {
 
 impl StepContext<'_> {
     /// The step's HTML; `typed` keeps what the user entered in a refused E-Document form.
-    pub fn render(self, typed: Option<(String, String)>) -> axum::response::Html<String> {
+    pub(super) fn render(self, typed: Option<(String, String)>) -> axum::response::Html<String> {
         let frame = self.q.frame();
         let t = frame.t;
         let code = self.code;
@@ -244,7 +244,7 @@ impl StepContext<'_> {
 /// A screen with a title and a message: done, or one of the error screens.
 #[derive(Template)]
 #[template(path = "message.html")]
-pub struct MessagePage {
+pub(super) struct MessagePage {
     frame: Frame,
     testid: &'static str,
     reason: &'static str,
@@ -264,40 +264,40 @@ impl MessagePage {
         (status, html(&self)).into_response()
     }
 
-    pub fn not_found(q: &PageQuery) -> Response {
+    pub(super) fn not_found(q: &PageQuery) -> Response {
         let t = q.locale.texts();
         Self::new(q, "error", "not-found", t.not_found_title, vec![t.not_found_text.to_owned()])
             .respond(StatusCode::NOT_FOUND)
     }
 
     /// A session past `--session-ttl`.
-    pub fn expired(q: &PageQuery) -> Response {
+    pub(super) fn expired(q: &PageQuery) -> Response {
         let t = q.locale.texts();
         Self::new(q, "error", "expired", t.expired_title, vec![t.expired_text.to_owned()]).respond(StatusCode::GONE)
     }
 
     /// A session the store let go to make room (`--max-sessions`, `--max-store-bytes`); the
     /// line for people running the mock says which limit, in the page's source and the journal.
-    pub fn evicted(q: &PageQuery, eviction: &crate::session::store::Eviction) -> Response {
+    pub(super) fn evicted(q: &PageQuery, eviction: &crate::session::store::Eviction) -> Response {
         let t = q.locale.texts();
         let mut page = Self::new(q, "error", "evicted", t.evicted_title, vec![t.evicted_text.to_owned()]);
         page.code = Some(format!("This session {eviction}."));
         page.respond(StatusCode::NOT_FOUND)
     }
 
-    /// A finished session opened again: the id is one-time [doc].
-    pub fn completed(q: &PageQuery) -> Response {
+    /// A finished session opened again: the id is one-time \[doc\].
+    pub(super) fn completed(q: &PageQuery) -> Response {
         let t = q.locale.texts();
         Self::new(q, "error", "completed", t.completed_title, vec![t.completed_text.to_owned()])
             .respond(StatusCode::GONE)
     }
 
-    pub fn bad_request(q: &PageQuery, reason: String) -> Response {
+    pub(super) fn bad_request(q: &PageQuery, reason: String) -> Response {
         Self::refused(q, StatusCode::BAD_REQUEST, reason)
     }
 
     /// A request the page cannot take (a form too large, too slow, or broken), with its status.
-    pub fn refused(q: &PageQuery, status: StatusCode, reason: String) -> Response {
+    pub(super) fn refused(q: &PageQuery, status: StatusCode, reason: String) -> Response {
         let t = q.locale.texts();
         let mut response = Self::new(q, "error", "bad-request", t.bad_request_title, vec![reason]).respond(status);
         if status == StatusCode::REQUEST_TIMEOUT {
@@ -308,7 +308,7 @@ impl MessagePage {
         response
     }
 
-    pub fn bad_redirect(q: &PageQuery, redirect: &str) -> Response {
+    pub(super) fn bad_redirect(q: &PageQuery, redirect: &str) -> Response {
         let t = q.locale.texts();
         let mut page =
             Self::new(q, "error", "bad-redirect", t.bad_redirect_title, vec![t.bad_redirect_text.to_owned()]);
@@ -316,7 +316,7 @@ impl MessagePage {
         page.respond(StatusCode::BAD_REQUEST)
     }
 
-    pub fn done(q: &PageQuery, passed: bool) -> Response {
+    pub(super) fn done(q: &PageQuery, passed: bool) -> Response {
         let t = q.locale.texts();
         let mut page = Self::new(q, "done", "done", t.done_title, vec![t.done_close.to_owned()]);
         page.outcome = Some(if passed { "passed" } else { "failed" });

@@ -174,7 +174,7 @@ impl Page {
 mod tests {
     use super::*;
 
-    pub fn sample() -> ReportData {
+    pub(super) fn sample() -> ReportData {
         ReportData {
             session_id: "3fa85f64-5717-4562-b3fc-2c963f66afa6".into(),
             flow_name: "Flow for everyone".into(),

@@ -10,7 +10,7 @@ use crate::domain::Family;
 use crate::video::Video;
 
 /// The shipped scenarios, by file name (a test checks that every file of `scenarios/` is here).
-pub const BUILT_IN: &[(&str, &str)] = &[
+pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("happy-path.json", include_str!("../../scenarios/happy-path.json")),
     ("liveness-fails.json", include_str!("../../scenarios/liveness-fails.json")),
     ("liveness-eyes-closed.json", include_str!("../../scenarios/liveness-eyes-closed.json")),
@@ -34,10 +34,10 @@ pub struct ScenarioFileError {
 
 /// A result of a family as generated, which a scenario's overrides are checked against (given
 /// by the caller: the generator is the sessions' business, not the scenarios').
-pub type Samples<'a> = &'a dyn Fn(Family) -> Value;
+pub(crate) type Samples<'a> = &'a dyn Fn(Family) -> Value;
 
 /// Parses one scenario file.
-pub fn parse_scenario_file(file: &str, text: &str, samples: Samples<'_>) -> Result<Scenario, ScenarioFileError> {
+pub(crate) fn parse_scenario_file(file: &str, text: &str, samples: Samples<'_>) -> Result<Scenario, ScenarioFileError> {
     let fail = |path: String, reason: String| ScenarioFileError { file: file.to_owned(), path, reason };
     let de = &mut serde_json::Deserializer::from_str(text);
     let parsed: ScenarioFile = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -55,7 +55,7 @@ pub fn parse_scenario_file(file: &str, text: &str, samples: Samples<'_>) -> Resu
 
 /// The built-in scenarios, then those of `dir` (`*.json`, by file name). A user's scenario with
 /// a built-in one's name replaces it; two of the user's with one name are an error.
-pub fn load_scenarios(dir: Option<&Path>, samples: Samples<'_>) -> Result<ScenarioSet, ScenarioFileError> {
+pub(crate) fn load_scenarios(dir: Option<&Path>, samples: Samples<'_>) -> Result<ScenarioSet, ScenarioFileError> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     for (file, text) in BUILT_IN {
         scenarios.push(parse_scenario_file(&format!("scenarios/{file} (built in)"), text, samples)?);

@@ -4,7 +4,7 @@
 //! emulated endpoints. This module is the model and the pure engine: no I/O, no clock, no HTTP.
 //! Reading files is `load`'s job.
 
-pub mod load;
+pub(crate) mod load;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,11 +12,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-pub use crate::domain::scripting::{Endpoint, Source};
+pub(crate) use crate::domain::scripting::Endpoint;
 use crate::domain::{FailureReason, Family, Iin, Outcome, TechnologyCode};
 
 /// The scenario a session plays when nothing else chooses one.
-pub const DEFAULT_SCENARIO: &str = "happy-path";
+pub(crate) const DEFAULT_SCENARIO: &str = "happy-path";
 
 /// A validated scenario.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,13 +34,13 @@ pub struct Scenario {
 
 /// What a scenario key names: one technology, or every technology of a family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Selector {
+pub(crate) enum Selector {
     Code(TechnologyCode),
     Family(Family),
 }
 
 impl Selector {
-    pub fn parse(key: &str) -> Option<Self> {
+    pub(crate) fn parse(key: &str) -> Option<Self> {
         key.parse()
             .ok()
             .map(Self::Code)
@@ -83,9 +83,9 @@ fn one() -> u32 {
     1
 }
 
-/// The longest a fault may hold a call, in milliseconds (an hour) [mock]: longer than any client
+/// The longest a fault may hold a call, in milliseconds (an hour) \[mock\]: longer than any client
 /// timeout worth testing, and a bound on how long a scripted delay holds a connection.
-pub const MAX_FAULT_DELAY_MS: u64 = 3_600_000;
+pub(crate) const MAX_FAULT_DELAY_MS: u64 = 3_600_000;
 
 impl Fault {
     /// The problems of a fault definition, as `(field, reason)`.
@@ -129,7 +129,7 @@ impl Fault {
 
 /// Why a scenario was refused: the JSON path inside the file and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScenarioError {
+pub(crate) struct ScenarioError {
     pub path: String,
     pub reason: String,
 }
@@ -137,7 +137,7 @@ pub struct ScenarioError {
 /// The file format (users write these; keep these names).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
+pub(crate) struct ScenarioFile {
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -156,14 +156,14 @@ pub struct ScenarioFile {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MatchFile {
+pub(crate) struct MatchFile {
     #[serde(default)]
     pub iin: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TechFile {
+pub(crate) struct TechFile {
     #[serde(default)]
     pub outcome: OutcomeFile,
     #[serde(default)]
@@ -176,7 +176,7 @@ pub struct TechFile {
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum OutcomeFile {
+pub(crate) enum OutcomeFile {
     #[default]
     Passed,
     Failed,
@@ -186,7 +186,7 @@ impl ScenarioFile {
     /// Checks everything serde could not: names, keys, IINs, result fields and their types, faults.
     /// `defaults` gives the generated result of each family, to check overrides against.
     /// (`video` is left to the loader, which reads files.)
-    pub fn validate(self, defaults: &dyn Fn(Family) -> Value) -> Result<Scenario, ScenarioError> {
+    pub(crate) fn validate(self, defaults: &dyn Fn(Family) -> Value) -> Result<Scenario, ScenarioError> {
         let err = |path: String, reason: String| ScenarioError { path, reason };
         if self.name.trim().is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {

@@ -19,7 +19,7 @@ mod refusals;
 
 /// How connections are served.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub max_connections: usize,
     pub header_timeout: Duration,
     pub body_timeout: Duration,
@@ -33,7 +33,7 @@ const SPARE_DESCRIPTORS: u64 = 64;
 /// limit is lower (raised to its hard limit first, as Go's runtime does). A cap above the limit
 /// would let idle sockets exhaust the descriptors before the cap is reached, and then nobody is
 /// accepted at all.
-pub fn usable_connections(wanted: usize) -> usize {
+pub(crate) fn usable_connections(wanted: usize) -> usize {
     let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(u64::MAX);
     let usable = usize::try_from(limit.saturating_sub(SPARE_DESCRIPTORS)).unwrap_or(usize::MAX).max(1);
     if usable < wanted {
@@ -88,7 +88,7 @@ impl Silent {
 /// The accept loop is our own rather than `axum::serve` so that a scripted fault can drop a
 /// connection without answering (a response marked `DropConnection` turns into a service error,
 /// and hyper closes the connection instead of writing it), and so that silent sockets give way.
-pub async fn serve(listener: TcpListener, app: App, limits: Limits, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(listener: TcpListener, app: App, limits: Limits, shutdown: impl Future<Output = ()>) {
     use hyper_util::rt::{TokioExecutor, TokioIo};
 
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());

@@ -11,14 +11,14 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A connection whose parse-error answers get a JSON `detail`.
-pub struct Refusals<S> {
+pub(super) struct Refusals<S> {
     inner: S,
     /// Our answer in place of hyper's, and how much of it is written.
     pending: Option<(Vec<u8>, usize)>,
 }
 
 impl<S> Refusals<S> {
-    pub fn new(inner: S) -> Self {
+    pub(super) fn new(inner: S) -> Self {
         Self { inner, pending: None }
     }
 }

@@ -213,14 +213,14 @@ fn dotted(d: Date) -> String {
     format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year())
 }
 
-/// `2000-01-01` [mock].
+/// `2000-01-01` \[mock\].
 fn iso(d: Date) -> String {
     format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// A generated result of `family`: the shape scenario overrides are checked against
 /// (`scenario::load::Samples`).
-pub fn sample_result(family: Family) -> serde_json::Value {
+pub(crate) fn sample_result(family: Family) -> serde_json::Value {
     use crate::domain::{Metadata, TechnologyCode};
     let code = TechnologyCode::ALL.into_iter().find(|c| c.family() == family).expect("every family has a code");
     let mut generator = Generator::new(Some(0));

@@ -21,7 +21,7 @@ use crate::scenario::{Fault, Scenario, ScenarioSet};
 #[derive(Debug)]
 pub enum Command<'a> {
     /// The user opens the page: the step they are at (or `chosen`, one of interchangeable
-    /// technologies) starts; with `skip_input` [doc] the E-Document step sends its SMS code to
+    /// technologies) starts; with `skip_input` \[doc\] the E-Document step sends its SMS code to
     /// the metadata's subject at once.
     Open { chosen: Option<TechnologyCode> },
     /// The E-Document step sends an SMS code to the subject with this IIN and phone (what the

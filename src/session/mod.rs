@@ -4,11 +4,11 @@
 //! the same history, and whoever watches — the result endpoint, webhooks, the journal — sees the
 //! same thing. No HTTP here, no clock: the time comes with each command.
 
-pub mod generate;
+pub(crate) mod generate;
 mod machine;
-pub mod results;
+pub(crate) mod results;
 mod step;
-pub mod store;
+pub(crate) mod store;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,11 +18,10 @@ use uuid::Uuid;
 
 use crate::domain::scripting::{Endpoint, Source};
 use crate::domain::{ApiKey, Flow, Metadata, TechnologyCode};
-pub use generate::{Generator, Subject};
-pub use machine::{Applied, Choice, Command, Context, EventSink, Found};
-pub use results::TechResult;
-pub use step::{Event, OTP_ATTEMPTS, RecordedEvent, Status, Step, StepState, TransitionError};
-pub use store::SessionStore;
+pub(crate) use generate::{Generator, Subject};
+pub(crate) use machine::{Applied, Choice, Command, Context, EventSink, Found};
+pub(crate) use step::{Event, OTP_ATTEMPTS, RecordedEvent, Status, Step, StepState, TransitionError};
+pub(crate) use store::SessionStore;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -40,7 +39,7 @@ pub struct Session {
     /// Wrong OTP codes entered so far; the third fails the step.
     otp_wrong: u8,
     /// Whether `metadata.face2face.photo1` takes the place of the user's upload: it was given and
-    /// F2F follows another step of the flow [doc].
+    /// F2F follows another step of the flow \[doc\].
     uses_photo1: bool,
     /// The scenario the session plays, and why.
     scenario: String,
@@ -60,7 +59,7 @@ pub struct Session {
 /// A session's metadata as held: nothing when there was none (most sessions), boxed
 /// otherwise. `Metadata` is 240 bytes, and every byte of a session is held for each one.
 #[derive(Debug, Clone, Default)]
-pub struct HeldMetadata(Option<Box<Metadata>>);
+pub(crate) struct HeldMetadata(Option<Box<Metadata>>);
 
 impl From<Metadata> for HeldMetadata {
     fn from(metadata: Metadata) -> Self {

@@ -2,6 +2,9 @@
 //! (`prediction` is a string, dates are strings, ...). Plain data: generated in `generate`,
 //! serialized as they are by the result endpoint.
 
+// The fields are the vendor's names (`docOwner`, `nameRu`, `date_of_birth`...), not ours to shorten.
+#![allow(clippy::struct_field_names)]
+
 use serde::Serialize;
 
 use crate::domain::FailureReason;
@@ -15,7 +18,7 @@ pub enum TechResult {
     DocumentRecognition(DocumentRecognitionResult),
 }
 
-/// `liveness_result` [doc].
+/// `liveness_result` \[doc\].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LivenessResult {
     pub result: bool,
@@ -26,7 +29,7 @@ pub struct LivenessResult {
     pub failure_reason: Option<FailureReason>,
 }
 
-/// `face2face_result` [seen].
+/// `face2face_result` \[seen\].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Face2FaceResult {
     pub result: bool,
@@ -34,7 +37,7 @@ pub struct Face2FaceResult {
     pub prediction_percent: String,
 }
 
-/// `edocument_result` [seen]: the state database's answer about the subject.
+/// `edocument_result` \[seen\]: the state database's answer about the subject.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EdocumentResult {
     pub result: bool,
@@ -83,8 +86,8 @@ pub struct EdocumentExtra {
     pub date_of_expire: String,
 }
 
-/// `document_recognition_result` [doc]; the docs' example ends with "...", so the fields after
-/// `authority` are [mock].
+/// `document_recognition_result` \[doc\]; the docs' example ends with "...", so the fields after
+/// `authority` are \[mock\].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocumentRecognitionResult {
     pub result: bool,

@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use crate::domain::{FailureReason, TechnologyCode};
 
-/// How many wrong SMS codes fail the E-Document step [mock].
-pub const OTP_ATTEMPTS: u8 = 3;
+/// How many wrong SMS codes fail the E-Document step \[mock\].
+pub(crate) const OTP_ATTEMPTS: u8 = 3;
 
 /// One technology of a session.
 #[derive(Debug, Clone)]

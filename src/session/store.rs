@@ -17,7 +17,7 @@ use super::{Session, Status};
 /// itself, so there is no hash flooding to resist.
 type Ids<V> = HashMap<Uuid, V, foldhash::fast::RandomState>;
 
-pub struct SessionStore {
+pub(crate) struct SessionStore {
     /// Boxed: a session is large, and a growing map moves every entry when it rehashes — with
     /// sessions inline that stalled creates for tens of milliseconds at a few hundred thousand.
     sessions: Ids<Held>,
@@ -43,7 +43,7 @@ struct Held {
 
 /// How much the store holds at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Sessions (`--max-sessions`).
     pub sessions: usize,
     /// Bytes, as `Session::held_bytes` estimates them (`--max-store-bytes`).
@@ -51,7 +51,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub const UNLIMITED: Self = Self { sessions: usize::MAX, bytes: usize::MAX };
+    pub(crate) const UNLIMITED: Self = Self { sessions: usize::MAX, bytes: usize::MAX };
 }
 
 /// Which limit made a session go.
@@ -94,7 +94,7 @@ impl std::fmt::Display for Eviction {
 
 /// How many evictions are remembered: the oldest are forgotten first (a request about one of
 /// those answers a plain 404).
-pub const REMEMBERED_EVICTIONS: usize = 100_000;
+pub(crate) const REMEMBERED_EVICTIONS: usize = 100_000;
 
 /// The evictions remembered, each with the number of its remembering: an id evicted twice (a
 /// session restored under it, say) is forgotten only when its last eviction is.
@@ -127,7 +127,7 @@ impl Default for SessionStore {
 }
 
 impl SessionStore {
-    pub fn new(limits: Limits) -> Self {
+    pub(crate) fn new(limits: Limits) -> Self {
         Self {
             sessions: Ids::default(),
             order: BTreeMap::new(),
@@ -147,7 +147,7 @@ impl SessionStore {
     /// (freeing a session is not free). Boxed by the caller, so that it is allocated before the
     /// store's lock is taken.
     #[allow(clippy::vec_box)]
-    pub fn insert(
+    pub(crate) fn insert(
         &mut self,
         session: Box<Session>,
         now: OffsetDateTime,
@@ -196,14 +196,10 @@ impl SessionStore {
     }
 
     /// Notes that session `id` has ended, so that it makes way before unfinished ones.
-    pub fn ended(&mut self, id: &Uuid) {
+    pub(crate) fn ended(&mut self, id: &Uuid) {
         if let Some(held) = self.sessions.get(id) {
             self.ended.insert(held.seq);
         }
-    }
-
-    pub fn remove(&mut self, id: &Uuid) -> Option<Session> {
-        self.take(id).map(|session| *session)
     }
 
     fn take(&mut self, id: &Uuid) -> Option<Box<Session>> {
@@ -215,20 +211,20 @@ impl SessionStore {
     }
 
     /// How many sessions the store has evicted since it was made.
-    pub fn evicted_total(&self) -> u64 {
+    pub(crate) fn evicted_total(&self) -> u64 {
         self.evicted_total
     }
 
-    pub fn get(&self, id: &Uuid) -> Option<&Session> {
+    pub(crate) fn get(&self, id: &Uuid) -> Option<&Session> {
         self.sessions.get(id).map(|h| &*h.session)
     }
 
-    pub fn get_mut(&mut self, id: &Uuid) -> Option<&mut Session> {
+    pub(crate) fn get_mut(&mut self, id: &Uuid) -> Option<&mut Session> {
         self.sessions.get_mut(id).map(|h| &mut *h.session)
     }
 
     /// Why session `id` is no longer held, if the store let it go (and still remembers it).
-    pub fn eviction(&self, id: &Uuid) -> Option<Eviction> {
+    pub(crate) fn eviction(&self, id: &Uuid) -> Option<Eviction> {
         if self.sessions.contains_key(id) {
             return None;
         }
@@ -236,24 +232,26 @@ impl SessionStore {
     }
 
     /// Newest first.
-    pub fn iter_newest_first(&self) -> impl Iterator<Item = &Session> {
+    pub(crate) fn iter_newest_first(&self) -> impl Iterator<Item = &Session> {
         self.order.values().rev().filter_map(|id| self.get(id))
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.sessions.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.sessions.is_empty()
     }
 
     /// The held sessions' estimated size (`Session::held_bytes`).
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.sessions.clear();
         self.order.clear();
         self.ended.clear();
@@ -265,8 +263,8 @@ impl SessionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::scripting::Source;
     use crate::domain::{ApiKey, Flow, Metadata, TechnologyCode};
-    use crate::scenario::Source;
     use crate::session::{Command, Context, Generator};
 
     const T0: OffsetDateTime = OffsetDateTime::UNIX_EPOCH;

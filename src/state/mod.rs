@@ -8,7 +8,7 @@
 mod calls;
 mod create;
 mod faults;
-pub mod flows;
+pub(crate) mod flows;
 mod saving;
 
 use std::collections::HashSet;
@@ -24,9 +24,9 @@ use crate::scenario::{Fault, Scenario, ScenarioSet};
 use crate::session::store::{Eviction, Limits};
 use crate::session::{Applied, Command, Context, EventSink, Found, Generator, Session, SessionStore, TransitionError};
 use faults::Faults;
-pub use flows::AddFlowError;
+pub(crate) use flows::AddFlowError;
 use flows::Flows;
-pub use saving::SaveStatus;
+pub(crate) use saving::SaveStatus;
 
 /// Cheap to clone: every clone is the same mock.
 #[derive(Clone)]
@@ -454,12 +454,12 @@ fn same_flow(live: &Flow, own: &Flow) -> bool {
 }
 
 /// Whether `key` names a technology (`LDHP`) or a family (`liveness`) present in `codes`.
-pub fn selects_any(key: &str, codes: &[TechnologyCode]) -> bool {
+pub(crate) fn selects_any(key: &str, codes: &[TechnologyCode]) -> bool {
     codes.iter().any(|c| c.as_str() == key || c.family().as_str() == key)
 }
 
 /// The families and codes a selector may name, for error messages.
-pub fn selector_help() -> String {
+pub(crate) fn selector_help() -> String {
     let families: Vec<&str> = Family::ALL.iter().map(|f| f.as_str()).collect();
     format!("a code ({}) or a family ({})", TechnologyCode::list(&TechnologyCode::ALL), families.join(", "))
 }

@@ -5,16 +5,16 @@ use biometric_kz_mock::{Config, MockServer};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
-pub const EVERYONE: &str = "TTpme201NiUMBA_mock-flow-for-everyone-0000000000";
-pub const INDIVIDUALS: &str = "Efy202XKbVAWRu_mock-flow-for-individuals-0000000";
-pub const LEGAL: &str = "UuuH4V1XC-M9je_mock-flow-for-legal-entities-0000";
+pub(crate) const EVERYONE: &str = "TTpme201NiUMBA_mock-flow-for-everyone-0000000000";
+pub(crate) const INDIVIDUALS: &str = "Efy202XKbVAWRu_mock-flow-for-individuals-0000000";
+pub(crate) const LEGAL: &str = "UuuH4V1XC-M9je_mock-flow-for-legal-entities-0000";
 
 /// Valid IINs (check digit and birth date) and a valid phone.
-pub const IIN: &str = "900101300017";
-pub const IIN_2: &str = "880315400010";
-pub const PHONE: &str = "77011234567";
+pub(crate) const IIN: &str = "900101300017";
+pub(crate) const IIN_2: &str = "880315400010";
+pub(crate) const PHONE: &str = "77011234567";
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base: String,
     pub client: Client,
     /// The in-process server, held for its `Drop`: the server stops with the test.
@@ -22,27 +22,27 @@ pub struct TestApp {
     pub server: MockServer,
 }
 
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     spawn_with(Config::default()).await
 }
 
-pub async fn spawn_with(config: Config) -> TestApp {
+pub(crate) async fn spawn_with(config: Config) -> TestApp {
     let server = MockServer::builder().config(config).start().await.expect("the server starts");
     TestApp { base: server.uri(), client: Client::new(), server }
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// POSTs `body` as JSON with `Content-Type: application/json`.
-    pub async fn create(&self, body: &Value) -> Response {
+    pub(crate) async fn create(&self, body: &Value) -> Response {
         self.client.post(self.url("/api/v1/flows/session/create/")).json(body).send().await.expect("request sent")
     }
 
     /// POSTs raw bytes with an optional Content-Type.
-    pub async fn create_raw(&self, body: impl Into<reqwest::Body>, content_type: Option<&str>) -> Response {
+    pub(crate) async fn create_raw(&self, body: impl Into<reqwest::Body>, content_type: Option<&str>) -> Response {
         let mut request = self.client.post(self.url("/api/v1/flows/session/create/")).body(body);
         if let Some(ct) = content_type {
             request = request.header("Content-Type", ct);
@@ -51,13 +51,13 @@ impl TestApp {
     }
 
     /// Creates a session and returns its id; panics unless the mock answered 200.
-    pub async fn create_ok(&self, body: &Value) -> String {
+    pub(crate) async fn create_ok(&self, body: &Value) -> String {
         let (status, json) = read(self.create(body).await).await;
         assert_eq!(status, StatusCode::OK, "create should succeed for {body}: {json}");
         json["session_id"].as_str().expect("session_id is a string").to_owned()
     }
 
-    pub async fn result(&self, session_id: &str, key: &str) -> (StatusCode, Value) {
+    pub(crate) async fn result(&self, session_id: &str, key: &str) -> (StatusCode, Value) {
         let response = self
             .client
             .get(self.url("/api/v1/flows/session/result/"))
@@ -68,11 +68,11 @@ impl TestApp {
         read(response).await
     }
 
-    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         read(self.client.get(self.url(path)).send().await.expect("request sent")).await
     }
 
-    pub async fn complete(&self, session_id: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn complete(&self, session_id: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut request = self.client.post(self.url(&format!("/__admin/sessions/{session_id}/complete")));
         if let Some(body) = body {
             request = request.json(&body);
@@ -82,7 +82,7 @@ impl TestApp {
 }
 
 /// The status and the JSON body; panics with the raw text when the body is not JSON.
-pub async fn read(response: Response) -> (StatusCode, Value) {
+pub(crate) async fn read(response: Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.expect("body read");
     let json = serde_json::from_str(&text)
@@ -90,17 +90,17 @@ pub async fn read(response: Response) -> (StatusCode, Value) {
     (status, json)
 }
 
-pub fn photo_base64(file: &str) -> String {
+pub(crate) fn photo_base64(file: &str) -> String {
     let bytes = std::fs::read(format!("{}/fixtures/photos/{file}", env!("CARGO_MANIFEST_DIR"))).expect("fixture");
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-pub fn with_metadata(key: &str, metadata: Value) -> Value {
+pub(crate) fn with_metadata(key: &str, metadata: Value) -> Value {
     json!({"api_key": key, "metadata": metadata})
 }
 
 /// A fresh directory for one test's files (flows, scenarios), removed by nobody: it is small.
-pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn scratch_dir(name: &str) -> std::path::PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("bkz-{name}-{}-{n}", std::process::id()));
@@ -111,7 +111,7 @@ pub fn scratch_dir(name: &str) -> std::path::PathBuf {
 /// An external program a test needs (chromium, pdftotext, ...): `env` names a variable that may
 /// give its path, else it is looked up on PATH. Missing, the test is skipped with a message —
 /// unless `BKZ_MOCK_REQUIRE_TOOLS=1` (set by `.ci/run`), which makes that a failure.
-pub fn tool(env: &str, names: &[&str], package: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn tool(env: &str, names: &[&str], package: &str) -> Option<std::path::PathBuf> {
     if let Ok(path) = std::env::var(env) {
         return Some(path.into());
     }
@@ -130,7 +130,7 @@ pub fn tool(env: &str, names: &[&str], package: &str) -> Option<std::path::PathB
 
 /// `python3`, when it can import every module of `modules`; `None` (skipped, with a message)
 /// when it cannot — unless `BKZ_MOCK_REQUIRE_TOOLS=1`, which makes that a failure.
-pub fn python_with(modules: &[&str]) -> Option<std::path::PathBuf> {
+pub(crate) fn python_with(modules: &[&str]) -> Option<std::path::PathBuf> {
     let python = tool("BKZ_MOCK_PYTHON", &["python3"], "python3")?;
     for module in modules {
         let ok = std::process::Command::new(&python)
@@ -150,7 +150,7 @@ pub fn python_with(modules: &[&str]) -> Option<std::path::PathBuf> {
 }
 
 /// A server whose only flow is `name` with `technologies`, under `key`.
-pub async fn spawn_with_flow(name: &str, key: &str, technologies: &[&str]) -> TestApp {
+pub(crate) async fn spawn_with_flow(name: &str, key: &str, technologies: &[&str]) -> TestApp {
     let file = scratch_dir("flows").join("flows.json");
     std::fs::write(&file, json!([{"name": name, "api_key": key, "technologies": technologies}]).to_string())
         .expect("a flows file");

@@ -9,22 +9,22 @@ use serde_json::{Value, json};
 use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, LEGAL, PHONE, TestApp, photo_base64, spawn_app, with_metadata};
 
 /// A browser without JavaScript: no automatic redirects, so each 303 can be checked.
-pub struct Browser {
+pub(crate) struct Browser {
     pub app: TestApp,
     client: Client,
 }
 
 impl Browser {
-    pub async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Self::over(spawn_app().await)
     }
 
-    pub fn over(app: TestApp) -> Self {
+    pub(crate) fn over(app: TestApp) -> Self {
         let client = Client::builder().redirect(redirect::Policy::none()).build().expect("a client");
         Self { app, client }
     }
 
-    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let response = self.client.get(self.app.url(path)).send().await.expect("request sent");
         let status = response.status();
         (status, response.text().await.expect("body"))
@@ -32,7 +32,7 @@ impl Browser {
 
     /// POSTs a multipart form as the page's own forms do; returns the status, the Location
     /// header (for 303s) and the body.
-    pub async fn post(&self, path: &str, form: Form) -> (StatusCode, Option<String>, String) {
+    pub(crate) async fn post(&self, path: &str, form: Form) -> (StatusCode, Option<String>, String) {
         let response = self.client.post(self.app.url(path)).multipart(form).send().await.expect("request sent");
         let status = response.status();
         let location = response.headers().get("location").map(|v| v.to_str().expect("ascii").to_owned());
@@ -42,7 +42,7 @@ impl Browser {
     /// Walks every remaining step with "Continue" (the scripted outcome), uploading the sample
     /// photo where a step asks for an image and entering the SMS code it shows. Returns the
     /// final Location.
-    pub async fn walk(&self, sid: &str, query: &str) -> String {
+    pub(crate) async fn walk(&self, sid: &str, query: &str) -> String {
         for _ in 0..12 {
             let (status, html) = self.get(&format!("/flow/{sid}{query}")).await;
             assert_eq!(status, StatusCode::OK, "the step screen opens: {html}");
@@ -67,23 +67,23 @@ impl Browser {
     }
 }
 
-pub fn jpeg_part() -> Part {
+pub(crate) fn jpeg_part() -> Part {
     let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, photo_base64("face.jpg")).unwrap();
     Part::bytes(bytes).file_name("face.jpg").mime_str("image/jpeg").unwrap()
 }
 
-pub fn has(html: &str, testid: &str) -> bool {
+pub(crate) fn has(html: &str, testid: &str) -> bool {
     html.contains(&format!("data-testid=\"{testid}\""))
 }
 
 /// The code of the step screen shown (`data-testid="step-CODE"`).
-pub fn current_step(html: &str) -> String {
+pub(crate) fn current_step(html: &str) -> String {
     let re = Regex::new(r#"data-testid="step-([A-Z0-9]+)""#).unwrap();
     re.captures(html).unwrap_or_else(|| panic!("a step screen: {html}"))[1].to_owned()
 }
 
 /// The code in the simulated SMS.
-pub fn otp_shown(html: &str) -> String {
+pub(crate) fn otp_shown(html: &str) -> String {
     let re = Regex::new(r#"<span class="code">(\d{6})</span>"#).unwrap();
     re.captures(html).unwrap_or_else(|| panic!("an SMS with a code: {html}"))[1].to_owned()
 }
