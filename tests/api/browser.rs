@@ -1,102 +1,10 @@
-//! The end-user page in a real headless Chromium, driven through chromedriver (Debian's
-//! `chromium` and `chromium-driver`, which `.ci/run` installs). Where they are missing these tests
-//! say so and pass, unless `BKZ_MOCK_REQUIRE_TOOLS=1` (set by `.ci/run`) makes that a failure.
+//! The end-user page in a real headless Chromium (the harness is in helpers/chromium.rs).
 
-use std::net::TcpListener;
-use std::time::Duration;
-
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
-use tokio::sync::{Mutex, MutexGuard};
 
-use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, PHONE, TestApp, spawn_app, tool};
-
-/// One browser at a time: Chromium is heavy and the machine has two cores.
-static ONE_BROWSER: Mutex<()> = Mutex::const_new(());
-
-struct Browser {
-    client: Client,
-    _driver: Child,
-    _turn: MutexGuard<'static, ()>,
-}
-
-/// Starts chromedriver and a headless Chromium session, or `None` when they are not installed.
-async fn browser() -> Option<Browser> {
-    let driver = tool("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"], "chromium-driver")?;
-    let chromium = tool("BKZ_MOCK_CHROMIUM", &["chromium", "chromium-browser"], "chromium")?;
-    let turn = ONE_BROWSER.lock().await;
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(&driver)
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("chromedriver starts");
-    let webdriver = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // Flags that keep Chromium off the network this machine does not have, and fit a container.
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                     "--disable-sync", "--disable-quic", "--window-size=420,900"]
-        }
-    });
-    let Value::Object(capabilities) = capabilities else { unreachable!() };
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&webdriver)
-        .await
-        .expect("a Chromium session through chromedriver");
-    Some(Browser { client, _driver: child, _turn: turn })
-}
-
-fn testid(id: &str) -> String {
-    format!("[data-testid='{id}']")
-}
-
-impl Browser {
-    async fn wait_for(&self, id: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css(&testid(id)))
-            .await
-            .unwrap_or_else(|e| panic!("{id} appears: {e}"))
-    }
-
-    async fn click(&self, id: &str) {
-        self.wait_for(id).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
-    }
-
-    async fn type_into(&self, id: &str, text: &str) {
-        self.wait_for(id).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {id}: {e}"));
-    }
-
-    /// No page of the mock has a script: any script element was injected.
-    async fn assert_no_script_ran(&self) {
-        assert!(self.client.get_alert_text().await.is_err(), "no alert was opened");
-        let scripts = self
-            .client
-            .execute("return document.querySelectorAll('script, [onerror], [onload]').length", vec![])
-            .await
-            .unwrap();
-        assert_eq!(scripts, json!(0), "no script or handler in the page: {}", self.client.source().await.unwrap());
-    }
-
-    async fn close(self) {
-        self.client.close().await.ok();
-    }
-}
+use crate::helpers::chromium::{Chromium, chromium};
+use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, PHONE, TestApp, spawn_app};
 
 /// The integrator's site the page returns to.
 async fn landing_site() -> String {
@@ -115,7 +23,7 @@ async fn status_of(app: &TestApp, sid: &str, key: &str) -> Value {
 
 #[tokio::test]
 async fn a_person_walks_every_step_in_chromium_and_lands_back_on_the_integrators_site() {
-    let Some(b) = browser().await else { return };
+    let Some(b) = chromium().await else { return };
     let app = spawn_app().await;
     let site = landing_site().await;
     let sid = app.create_ok(&json!({"api_key": INDIVIDUALS})).await;
@@ -141,16 +49,20 @@ async fn a_person_walks_every_step_in_chromium_and_lands_back_on_the_integrators
     b.click("submit").await;
 
     b.wait_for("landed").await;
-    assert_eq!(b.client.current_url().await.unwrap().as_str(), format!("{site}/back"));
+    assert_eq!(
+        b.client.current_url().await.unwrap().as_str(),
+        format!("{site}/back"),
+        "the done screen sends the person back to the integrator's page"
+    );
     let r = status_of(&app, &sid, INDIVIDUALS).await;
     assert_eq!(r["status"], "FINISHED", "{r}");
-    assert_eq!(r["edocument_result"]["phone"], PHONE);
+    assert_eq!(r["edocument_result"]["phone"], PHONE, "the phone typed in is in the result: {r}");
     b.close().await;
 }
 
 #[tokio::test]
 async fn a_person_fails_liveness_with_a_reason_and_sees_the_outcome_in_russian() {
-    let Some(b) = browser().await else { return };
+    let Some(b) = chromium().await else { return };
     let app = spawn_app().await;
     let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
     b.client.goto(&app.url(&format!("/flow/{sid}"))).await.unwrap();
@@ -162,7 +74,7 @@ async fn a_person_fails_liveness_with_a_reason_and_sees_the_outcome_in_russian()
     assert!(done.text().await.unwrap().contains("Верификация не пройдена"), "{}", done.text().await.unwrap());
     let r = status_of(&app, &sid, EVERYONE).await;
     assert_eq!(r["liveness_result"]["failure_reason"]["type"], "FACE_NOT_CENTERED", "{r}");
-    assert_eq!(r["liveness_result"]["face_center"], false);
+    assert_eq!(r["liveness_result"]["face_center"], false, "the reason chosen shows in the result's flags: {r}");
 
     b.client.goto(&app.url(&format!("/flow/{sid}?locale=en"))).await.unwrap();
     let error = b.wait_for("error").await;
@@ -172,7 +84,7 @@ async fn a_person_fails_liveness_with_a_reason_and_sees_the_outcome_in_russian()
 
 #[tokio::test]
 async fn hostile_values_in_the_url_and_the_form_never_run_as_script() {
-    let Some(b) = browser().await else { return };
+    let Some(b) = chromium().await else { return };
     let app = spawn_app().await;
     let sid = app.create_ok(&json!({"api_key": INDIVIDUALS})).await;
     let hostile = "%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E";
@@ -212,7 +124,7 @@ fn screenshot_dir() -> std::path::PathBuf {
 }
 
 /// How many lines of text an element takes (its line boxes).
-async fn lines_of(b: &Browser, css: &str) -> Vec<u64> {
+async fn lines_of(b: &Chromium, css: &str) -> Vec<u64> {
     let script = format!(
         "return Array.from(document.querySelectorAll(\"{css}\")).map(e => {{ const r = document.createRange(); r.selectNodeContents(e); return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; }})"
     );
@@ -225,7 +137,7 @@ async fn lines_of(b: &Browser, css: &str) -> Vec<u64> {
 /// reads well on a laptop and on a phone; the screenshots of both are kept.
 #[tokio::test]
 async fn the_dashboard_reads_well_on_a_laptop_and_on_a_phone() {
-    let Some(b) = browser().await else { return };
+    let Some(b) = chromium().await else { return };
     let app = spawn_app().await;
     for _ in 0..3 {
         app.create_ok(&json!({"api_key": EVERYONE})).await;
@@ -252,7 +164,7 @@ async fn the_dashboard_reads_well_on_a_laptop_and_on_a_phone() {
 /// shows a Russian message only, and the failure reasons to choose from are Kazakh in kz.
 #[tokio::test]
 async fn a_person_sees_validation_messages_and_reasons_in_the_pages_language() {
-    let Some(b) = browser().await else { return };
+    let Some(b) = chromium().await else { return };
     let app = spawn_app().await;
     let sid = app.create_ok(&json!({"api_key": INDIVIDUALS})).await;
     b.client.goto(&app.url(&format!("/flow/{sid}?locale=kz"))).await.unwrap();

@@ -39,11 +39,15 @@ async fn every_emulated_request_is_journaled_newest_first_with_what_it_concerned
     );
     for entry in &entries {
         assert_eq!(entry["session_id"], json!(sid), "{entry}");
-        assert!(entry["at"].as_str().unwrap().ends_with('Z'));
-        assert!(entry["id"].as_u64().unwrap() > 0);
+        assert!(entry["at"].as_str().unwrap().ends_with('Z'), "a UTC timestamp: {entry}");
+        assert!(entry["id"].as_u64().unwrap() > 0, "ids start at 1: {entry}");
     }
-    assert_eq!(entries[1]["api_key"], EVERYONE);
-    assert_eq!(entries[1]["query"], format!("session_id={sid}&flow_api_key={EVERYONE}"));
+    assert_eq!(entries[1]["api_key"], EVERYONE, "the result poll's key: {}", entries[1]);
+    assert_eq!(
+        entries[1]["query"],
+        format!("session_id={sid}&flow_api_key={EVERYONE}"),
+        "the result poll's query as sent"
+    );
     assert_eq!(entries[2]["api_key"], EVERYONE, "the create body's key");
 }
 
@@ -54,16 +58,24 @@ async fn the_journal_filters_by_path_session_key_and_limit_and_can_be_cleared() 
     let b = app.create_ok(&json!({"api_key": INDIVIDUALS})).await;
     app.result(&a, EVERYONE).await;
     app.result(&b, INDIVIDUALS).await;
-    assert_eq!(journal(&app, "?path=result").await.len(), 2);
-    assert_eq!(journal(&app, &format!("?session_id={b}")).await.len(), 2);
-    assert_eq!(journal(&app, &format!("?api_key={INDIVIDUALS}")).await.len(), 2);
+    assert_eq!(journal(&app, "?path=result").await.len(), 2, "two result polls");
+    assert_eq!(journal(&app, &format!("?session_id={b}")).await.len(), 2, "session b's create and poll");
+    assert_eq!(
+        journal(&app, &format!("?api_key={INDIVIDUALS}")).await.len(),
+        2,
+        "the individuals key made one create and one poll"
+    );
     let one = journal(&app, "?limit=1").await;
-    assert_eq!(one.len(), 1);
+    assert_eq!(one.len(), 1, "?limit=1 keeps one: {one:?}");
     assert_eq!(one[0]["session_id"], json!(b), "the newest");
-    assert_eq!(app.get("/__admin/requests?session_id=nope").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.get("/__admin/requests?session_id=nope").await.0,
+        StatusCode::BAD_REQUEST,
+        "a session_id that is not a UUID is refused"
+    );
     let response = app.client.delete(app.url("/__admin/requests")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert!(journal(&app, "").await.is_empty());
+    assert_eq!(response.status(), StatusCode::NO_CONTENT, "the journal is cleared");
+    assert!(journal(&app, "").await.is_empty(), "nothing is left after clearing");
 }
 
 #[tokio::test]
@@ -74,7 +86,7 @@ async fn the_journal_is_bounded_by_its_limit() {
     }
     let entries = journal(&app, "").await;
     assert_eq!(entries.len(), 5, "the oldest are dropped");
-    assert!(entries[0]["id"].as_u64() > entries[4]["id"].as_u64());
+    assert!(entries[0]["id"].as_u64() > entries[4]["id"].as_u64(), "newest first: {entries:?}");
 }
 
 #[tokio::test]
@@ -110,7 +122,7 @@ async fn accepted_requests_that_depart_from_the_docs_carry_lint_warnings() {
     }
     let url = app.url(&format!("/api/v1/flows/session/create/?api_key={EVERYONE}"));
     app.client.post(url).json(&json!({"api_key": EVERYONE})).send().await.unwrap();
-    assert_eq!(lint_codes(&journal(&app, "?limit=1").await[0]), ["api-key-in-query"]);
+    assert_eq!(lint_codes(&journal(&app, "?limit=1").await[0]), ["api-key-in-query"], "a key in the query string");
 }
 
 #[tokio::test]
@@ -118,10 +130,13 @@ async fn face2face_metadata_in_a_flow_where_it_does_nothing_is_a_warning() {
     let key = "f2f-first-0123456789012345678901234567890123456789";
     let app = crate::helpers::spawn_with_flow("F2F first", key, &["F2F", "LDHP"]).await;
     let body = json!({"api_key": key, "metadata": {"face2face": {"photo1": photo_base64("face.png")}}});
-    assert_eq!(app.create(&body).await.status(), StatusCode::OK);
+    assert_eq!(app.create(&body).await.status(), StatusCode::OK, "the create is accepted with its warning");
     let entry = &journal(&app, "?limit=1").await[0];
-    assert_eq!(lint_codes(entry), ["ignored-face2face"]);
-    assert_eq!(entry["lint_details"][0]["doc"], "3.1. Metadata for Face2Face");
+    assert_eq!(lint_codes(entry), ["ignored-face2face"], "{entry}");
+    assert_eq!(
+        entry["lint_details"][0]["doc"], "3.1. Metadata for Face2Face",
+        "the lint cites the vendor's section: {entry}"
+    );
 }
 
 #[tokio::test]
@@ -129,19 +144,21 @@ async fn result_polling_before_the_end_and_too_often_is_a_warning() {
     let app = spawn_app().await;
     let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
     app.result(&sid, EVERYONE).await;
-    assert_eq!(lint_codes(&journal(&app, "?limit=1").await[0]), ["result-before-finish"]);
+    assert_eq!(
+        lint_codes(&journal(&app, "?limit=1").await[0]),
+        ["result-before-finish"],
+        "the first poll is before the end"
+    );
     app.result(&sid, EVERYONE).await;
-    assert_eq!(lint_codes(&journal(&app, "?limit=1").await[0]), ["polling-too-fast", "result-before-finish"]);
+    assert_eq!(
+        lint_codes(&journal(&app, "?limit=1").await[0]),
+        ["polling-too-fast", "result-before-finish"],
+        "a second poll at once is too fast"
+    );
     app.complete(&sid, None).await;
-    advance(&app, 1.05).await;
+    app.advance(1.05).await;
     app.result(&sid, EVERYONE).await;
     assert!(lint_codes(&journal(&app, "?limit=1").await[0]).is_empty(), "a finished session polled slowly is fine");
-}
-
-/// Moves the virtual clock, so that polling gaps pass without sleeping.
-async fn advance(app: &TestApp, seconds: f64) {
-    let response = app.client.post(app.url("/__admin/clock/advance")).json(&json!({"seconds": seconds})).send().await;
-    assert_eq!(response.unwrap().status(), StatusCode::OK, "the clock moves");
 }
 
 /// Issue 16: a client that treats only FINISHED as final polls a FAILED session until it gives
@@ -153,9 +170,9 @@ async fn polling_a_session_that_has_been_final_for_a_while_is_a_warning() {
         let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
         app.complete(&sid, Some(json!({"outcomes": {"LDHP": outcome}}))).await;
         for poll in 1..=4 {
-            advance(&app, 2.0).await;
+            app.advance(2.0).await;
             let (_, result) = app.result(&sid, EVERYONE).await;
-            assert_eq!(result["status"], status);
+            assert_eq!(result["status"], status, "poll {poll}");
             let entry = &journal(&app, "?limit=1").await[0];
             if poll <= 2 {
                 assert!(lint_codes(entry).is_empty(), "{status}, poll {poll}: {entry}");
@@ -164,7 +181,10 @@ async fn polling_a_session_that_has_been_final_for_a_while_is_a_warning() {
                 let message = entry["lint_details"][0]["message"].as_str().unwrap();
                 assert!(message.contains(&format!("has been {status} for {} earlier polls", poll - 1)), "{message}");
                 assert!(message.contains("a client that waits for FINISHED alone polls for ever"), "{message}");
-                assert_eq!(entry["lint_details"][0]["doc"], "5. Getting the result");
+                assert_eq!(
+                    entry["lint_details"][0]["doc"], "5. Getting the result",
+                    "the lint cites the vendor's section: {entry}"
+                );
             }
         }
     }
@@ -179,8 +199,11 @@ async fn a_result_poll_with_another_flows_key_is_a_warning_that_names_the_owner(
     let (status, body) = app.result(&sid, INDIVIDUALS).await;
     assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({"detail": "Not found."})), "as the vendor answers");
     let entry = &journal(&app, "?limit=1").await[0];
-    assert_eq!(lint_codes(entry), ["other-flow-key"]);
-    assert!(entry["lint_details"][0]["message"].as_str().unwrap().contains("belongs to flow \"Flow for everyone\""));
+    assert_eq!(lint_codes(entry), ["other-flow-key"], "{entry}");
+    assert!(
+        entry["lint_details"][0]["message"].as_str().unwrap().contains("belongs to flow \"Flow for everyone\""),
+        "the owner is named: {entry}"
+    );
     app.result("3fa85f64-5717-4562-b3fc-2c963f66afa6", INDIVIDUALS).await;
     assert!(lint_codes(&journal(&app, "?limit=1").await[0]).is_empty(), "an unknown session: nothing to hint");
 }
@@ -288,10 +311,10 @@ async fn page_parameters_and_missing_slashes_are_warnings() {
         assert_eq!(lint_codes(&journal(&app, "?limit=1").await[0]), codes, "{query}");
     }
     let (status, _) = app.get(&format!("/api/v1/flows/session/result?session_id={sid}&flow_api_key={EVERYONE}")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::NOT_FOUND, "without the trailing slash the route is not found");
     let entry = &journal(&app, "?limit=1").await[0];
     assert_eq!(lint_codes(entry), ["trailing-slash"], "why it was refused");
-    assert_eq!(entry["status"], 404);
+    assert_eq!(entry["status"], 404, "the journal records the 404: {entry}");
 }
 
 #[tokio::test]

@@ -3,34 +3,29 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{EVERYONE, TestApp, read, spawn_app, spawn_with};
 use biometric_kz_mock::Config;
 
-async fn advance(app: &TestApp, seconds: f64) -> Value {
-    let response =
-        app.client.post(app.url("/__admin/clock/advance")).json(&json!({"seconds": seconds})).send().await.unwrap();
-    let (status, body) = read(response).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
 #[tokio::test]
 async fn the_virtual_clock_moves_timestamps_and_processing_delays() {
     let app = spawn_app().await;
     let (_, before) = app.get("/__admin/clock").await;
-    assert_eq!(before["offset_seconds"], 0.0);
+    assert_eq!(before["offset_seconds"], 0.0, "a fresh server's clock is the real time: {before}");
     // results-slow: results appear 5 s after the user finished; the clock skips the wait.
     let sid = app.create_ok(&json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101390072"}}})).await;
     app.complete(&sid, None).await;
-    assert_eq!(app.result(&sid, EVERYONE).await.1["status"], "PROGRESS");
-    let after = advance(&app, 6.0).await;
-    assert_eq!(after["offset_seconds"], 6.0);
-    assert_eq!(app.result(&sid, EVERYONE).await.1["status"], "FINISHED");
+    assert_eq!(app.result(&sid, EVERYONE).await.1["status"], "PROGRESS", "results-slow is still processing");
+    let after = app.advance(6.0).await;
+    assert_eq!(after["offset_seconds"], 6.0, "the offset grows by what was asked: {after}");
+    assert_eq!(app.result(&sid, EVERYONE).await.1["status"], "FINISHED", "six virtual seconds later the results show");
     let (_, view) = app.get(&format!("/__admin/sessions/{sid}")).await;
-    assert!(view["created_at"].as_str().unwrap() < after["now"].as_str().unwrap());
+    assert!(
+        view["created_at"].as_str().unwrap() < after["now"].as_str().unwrap(),
+        "the session was made before the clock moved: {view} {after}"
+    );
     for bad in [json!({}), json!({"seconds": -1}), json!({"seconds": "x"})] {
         let response = app.client.post(app.url("/__admin/clock/advance")).json(&bad).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
@@ -44,14 +39,14 @@ async fn expired_sessions_answer_404_saying_so_on_the_api_and_the_page() {
     let app = spawn_with(Config { session_ttl: Some(Duration::from_secs(600)), ..Config::default() }).await;
     let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
     let (_, view) = app.get(&format!("/__admin/sessions/{sid}")).await;
-    assert!(view["expires_at"].is_string());
-    assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::OK);
-    advance(&app, 601.0).await;
+    assert!(view["expires_at"].is_string(), "a session with a lifetime says when it ends: {view}");
+    assert_eq!(app.result(&sid, EVERYONE).await.0, StatusCode::OK, "within its lifetime the session answers");
+    app.advance(601.0).await;
     let (status, body) = app.result(&sid, EVERYONE).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::NOT_FOUND, "an expired session is not found: {body}");
     assert!(body["detail"].as_str().unwrap().contains("expired at"), "{body}");
     let page = app.client.get(app.url(&format!("/flow/{sid}?locale=en"))).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::GONE);
+    assert_eq!(page.status(), StatusCode::GONE, "the page says the session expired");
     let html = page.text().await.unwrap();
     assert!(html.contains("data-reason=\"expired\"") && html.contains("Session expired"), "{html}");
     let (status, _) = app.complete(&sid, None).await;
@@ -83,7 +78,7 @@ async fn a_full_store_of_unfinished_sessions_still_creates_and_says_the_oldest_w
     let app = spawn_with(Config { max_sessions: 3, ..Config::default() }).await;
     let with_iin = json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101300017"}}});
     let oldest = app.create_ok(&with_iin).await;
-    assert_eq!(app.complete(&oldest, None).await.0, StatusCode::OK);
+    assert_eq!(app.complete(&oldest, None).await.0, StatusCode::OK, "the oldest session is finished");
     // The finished one goes first; then the store holds three unfinished ones.
     let ids = futures_ids(&app, 3).await;
     let (status, body) = app.get(&format!("/__admin/sessions/{oldest}")).await;
@@ -107,7 +102,7 @@ async fn a_full_store_of_unfinished_sessions_still_creates_and_says_the_oldest_w
 
     // The emulated API: result, video and report all say so, to the flow's key only.
     let (status, body) = app.result(&oldest, EVERYONE).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::NOT_FOUND, "the result of an evicted session: {body}");
     assert!(body["detail"].as_str().unwrap().starts_with("Not found. This session was evicted at"), "{body}");
     let (status, body) = app.result(&oldest, crate::helpers::INDIVIDUALS).await;
     assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({"detail": "Not found."})), "another key learns nothing");
@@ -119,19 +114,19 @@ async fn a_full_store_of_unfinished_sessions_still_creates_and_says_the_oldest_w
         .await
         .unwrap();
     let (status, body) = read(video).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::NOT_FOUND, "the video of an evicted session: {body}");
     assert!(body["detail"].as_str().unwrap().contains("was evicted"), "{body}");
     let report = app.client.post(app.url(&format!("/api/v1/flows/session/{oldest}/report/?technology=LDHP")));
     let (status, body) = read(report.json(&json!({"api_key": EVERYONE})).send().await.unwrap()).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::NOT_FOUND, "the report of an evicted session: {body}");
     assert!(body["detail"].as_str().unwrap().contains("was evicted"), "{body}");
     let (status, body) = app.complete(&ids[0], None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::NOT_FOUND, "an evicted session cannot be completed: {body}");
     assert!(body["detail"].as_str().unwrap().contains("was evicted"), "{body}");
 
     // The page shows a clear screen.
     let page = app.client.get(app.url(&format!("/flow/{}?locale=en", ids[0]))).send().await.unwrap();
-    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert_eq!(page.status(), StatusCode::NOT_FOUND, "the page of an evicted session");
     let html = page.text().await.unwrap();
     assert!(html.contains("data-reason=\"evicted\"") && html.contains("Session removed"), "{html}");
 
@@ -164,10 +159,9 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_and_blocks_nobody()
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     assert_eq!(app.get("/__admin/health").await.0, StatusCode::OK, "others are served meanwhile");
-    tokio::time::sleep(Duration::from_millis(600)).await;
     let mut rest = Vec::new();
     let read =
-        tokio::time::timeout(Duration::from_secs(2), tokio::io::AsyncReadExt::read_to_end(&mut slow, &mut rest)).await;
+        tokio::time::timeout(Duration::from_secs(3), tokio::io::AsyncReadExt::read_to_end(&mut slow, &mut rest)).await;
     assert!(read.is_ok(), "the server closed the slow connection");
 }
 
@@ -217,11 +211,11 @@ async fn the_clock_stops_at_the_year_9000_and_everything_still_works_there() {
 
     let late = app.create_ok(&json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101300017"}}})).await;
     for sid in [&early, &late] {
-        assert_eq!(app.complete(sid, None).await.0, StatusCode::OK);
+        assert_eq!(app.complete(sid, None).await.0, StatusCode::OK, "{sid} completes at the clock's end");
         let (status, result) = app.result(sid, EVERYONE).await;
         assert_eq!((status, &result["status"]), (StatusCode::OK, &json!("FINISHED")), "{result}");
         let done = app.client.get(app.url(&format!("/flow/{sid}/done"))).send().await.unwrap();
-        assert_eq!(done.status(), StatusCode::OK);
+        assert_eq!(done.status(), StatusCode::OK, "the done screen opens at the clock's end");
     }
     let report = app.client.post(app.url(&format!("/api/v1/flows/session/{late}/report/?technology=F2F")));
     let (status, body) = read(report.json(&json!({"api_key": EVERYONE})).send().await.unwrap()).await;
@@ -247,7 +241,7 @@ async fn health_within(app: &TestApp, within: Duration) -> Duration {
     let start = std::time::Instant::now();
     let answer = tokio::time::timeout(within, app.client.get(app.url("/__admin/health")).send()).await;
     let status = answer.expect("health answered in time").expect("health answered").status();
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "health answers while the sockets are held");
     start.elapsed()
 }
 
@@ -261,12 +255,12 @@ async fn twelve_hundred_silent_sockets_cannot_lock_anyone_out() {
     let mut silent = hold_sockets(&addr, 1200, b"").await;
     let took = health_within(&app, Duration::from_secs(3)).await;
     assert!(took < Duration::from_secs(1), "a silent socket gave way at once: {took:?}");
-    // And each silent socket is closed by the header timeout.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // And each silent socket is closed by the header timeout (2 s; all of them within 5).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut closed = 0;
     for socket in &mut silent {
         let mut byte = [0u8; 1];
-        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(10), socket.read(&mut byte)).await {
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout_at(deadline, socket.read(&mut byte)).await {
             closed += 1;
         }
     }
@@ -308,7 +302,7 @@ async fn a_slow_page_upload_is_answered_408_and_an_oversized_one_413() {
 
     let big = reqwest::multipart::Form::new().text("action", "passed").text("pad", "x".repeat(4096));
     let response = app.client.post(app.url(&format!("/flow/{sid}/LDHP"))).multipart(big).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "a page form over the page's body limit");
     let form = [("action", "passed"), ("pad", &"x".repeat(4096))];
     let response = app.client.post(app.url(&format!("/flow/{sid}/LDHP"))).form(&form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "URL-encoded too");

@@ -6,87 +6,8 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode, redirect};
 use serde_json::{Value, json};
 
-use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, LEGAL, PHONE, TestApp, photo_base64, spawn_app, with_metadata};
-
-/// A browser without JavaScript: no automatic redirects, so each 303 can be checked.
-pub(crate) struct Browser {
-    pub app: TestApp,
-    client: Client,
-}
-
-impl Browser {
-    pub(crate) async fn new() -> Self {
-        Self::over(spawn_app().await)
-    }
-
-    pub(crate) fn over(app: TestApp) -> Self {
-        let client = Client::builder().redirect(redirect::Policy::none()).build().expect("a client");
-        Self { app, client }
-    }
-
-    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
-        let response = self.client.get(self.app.url(path)).send().await.expect("request sent");
-        let status = response.status();
-        (status, response.text().await.expect("body"))
-    }
-
-    /// POSTs a multipart form as the page's own forms do; returns the status, the Location
-    /// header (for 303s) and the body.
-    pub(crate) async fn post(&self, path: &str, form: Form) -> (StatusCode, Option<String>, String) {
-        let response = self.client.post(self.app.url(path)).multipart(form).send().await.expect("request sent");
-        let status = response.status();
-        let location = response.headers().get("location").map(|v| v.to_str().expect("ascii").to_owned());
-        (status, location, response.text().await.expect("body"))
-    }
-
-    /// Walks every remaining step with "Continue" (the scripted outcome), uploading the sample
-    /// photo where a step asks for an image and entering the SMS code it shows. Returns the
-    /// final Location.
-    pub(crate) async fn walk(&self, sid: &str, query: &str) -> String {
-        for _ in 0..12 {
-            let (status, html) = self.get(&format!("/flow/{sid}{query}")).await;
-            assert_eq!(status, StatusCode::OK, "the step screen opens: {html}");
-            let code = current_step(&html);
-            let form = match code.as_str() {
-                "F2F" => Form::new().text("action", "scripted").part("photo", jpeg_part()),
-                "DR" => Form::new().text("action", "scripted").part("document", jpeg_part()),
-                "ED" if has(&html, "otp-sms") => {
-                    Form::new().text("phase", "otp").text("action", "scripted").text("otp", otp_shown(&html))
-                }
-                "ED" => Form::new().text("phase", "input").text("iin", IIN).text("phone", PHONE),
-                _ => Form::new().text("action", "scripted"),
-            };
-            let (status, location, body) = self.post(&format!("/flow/{sid}/{code}{query}"), form).await;
-            assert_eq!(status, StatusCode::SEE_OTHER, "step {code} accepts the form: {body}");
-            let location = location.expect("a 303 has a Location");
-            if !location.starts_with(&format!("/flow/{sid}?")) && location != format!("/flow/{sid}") {
-                return location;
-            }
-        }
-        panic!("the session did not end within 12 screens");
-    }
-}
-
-pub(crate) fn jpeg_part() -> Part {
-    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, photo_base64("face.jpg")).unwrap();
-    Part::bytes(bytes).file_name("face.jpg").mime_str("image/jpeg").unwrap()
-}
-
-pub(crate) fn has(html: &str, testid: &str) -> bool {
-    html.contains(&format!("data-testid=\"{testid}\""))
-}
-
-/// The code of the step screen shown (`data-testid="step-CODE"`).
-pub(crate) fn current_step(html: &str) -> String {
-    let re = Regex::new(r#"data-testid="step-([A-Z0-9]+)""#).unwrap();
-    re.captures(html).unwrap_or_else(|| panic!("a step screen: {html}"))[1].to_owned()
-}
-
-/// The code in the simulated SMS.
-pub(crate) fn otp_shown(html: &str) -> String {
-    let re = Regex::new(r#"<span class="code">(\d{6})</span>"#).unwrap();
-    re.captures(html).unwrap_or_else(|| panic!("an SMS with a code: {html}"))[1].to_owned()
-}
+use crate::helpers::forms::{FormBrowser, current_step, has, jpeg_part, otp_shown};
+use crate::helpers::{EVERYONE, IIN, INDIVIDUALS, LEGAL, PHONE, TestApp, photo_base64, with_metadata};
 
 fn reason_of(html: &str) -> String {
     let re = Regex::new(r#"data-reason="([a-z-]+)""#).unwrap();
@@ -95,13 +16,13 @@ fn reason_of(html: &str) -> String {
 
 async fn result(app: &TestApp, sid: &str, key: &str) -> Value {
     let (status, json) = app.result(sid, key).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "the result of {sid}: {json}");
     json
 }
 
 #[tokio::test]
 async fn each_built_in_flow_is_walked_to_the_redirect_with_the_same_result_as_complete() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     for (key, codes) in
         [(EVERYONE, vec!["LDHP", "F2F"]), (INDIVIDUALS, vec!["LDHP", "ED", "F2F"]), (LEGAL, vec!["LDHP", "DR", "F2F"])]
     {
@@ -110,7 +31,7 @@ async fn each_built_in_flow_is_walked_to_the_redirect_with_the_same_result_as_co
         assert_eq!(end, "https://integrator.example/back?x=1", "the last step redirects to `redirect` as given");
         let walked = result(&b.app, &sid, key).await;
         assert_eq!(walked["status"], "FINISHED", "{walked}");
-        assert_eq!(walked["flow_session_result"], true);
+        assert_eq!(walked["flow_session_result"], true, "{walked}");
 
         let other = b.app.create_ok(&json!({"api_key": key})).await;
         b.app.complete(&other, None).await;
@@ -134,28 +55,28 @@ async fn each_built_in_flow_is_walked_to_the_redirect_with_the_same_result_as_co
 
 #[tokio::test]
 async fn steps_are_shown_in_order_one_per_screen() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": LEGAL})).await;
     let (_, html) = b.get(&format!("/flow/{sid}")).await;
-    assert_eq!(current_step(&html), "LDHP");
+    assert_eq!(current_step(&html), "LDHP", "a legal entity's flow starts with liveness: {html}");
     assert!(html.contains("1 / 3"), "progress shown");
     // A form for a later step is not taken: the user is sent back to where they are.
     let (status, location, _) = b.post(&format!("/flow/{sid}/F2F"), Form::new().text("action", "passed")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location.as_deref(), Some(format!("/flow/{sid}").as_str()));
+    assert_eq!(status, StatusCode::SEE_OTHER, "a later step's form sends the user back");
+    assert_eq!(location.as_deref(), Some(format!("/flow/{sid}").as_str()), "to the step they are on");
     b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "scripted")).await;
     let (_, html) = b.get(&format!("/flow/{sid}")).await;
-    assert_eq!(current_step(&html), "DR");
+    assert_eq!(current_step(&html), "DR", "{html}");
     assert!(has(&html, "document-input"), "{html}");
-    assert!(html.contains("2 / 3"));
+    assert!(html.contains("2 / 3"), "progress shown: {html}");
     let (_, admin) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
     assert_eq!(admin["status"], "PROGRESS", "opening a step starts it");
-    assert_eq!(admin["steps"][1]["state"], "in_progress");
+    assert_eq!(admin["steps"][1]["state"], "in_progress", "{admin}");
 }
 
 #[tokio::test]
 async fn texts_follow_the_locale_with_russian_by_default() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     for (query, lang, title) in [
         ("", "ru", "Проверка живости"),
@@ -175,7 +96,7 @@ async fn texts_follow_the_locale_with_russian_by_default() {
 
 #[tokio::test]
 async fn unknown_sessions_get_a_404_page_in_the_locale() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     for (path, text) in [
         ("/flow/3fa85f64-5717-4562-b3fc-2c963f66afa6?locale=en", "Session not found"),
         ("/flow/not-a-uuid?locale=kz", "Сессия табылмады"),
@@ -188,37 +109,37 @@ async fn unknown_sessions_get_a_404_page_in_the_locale() {
     }
     let (status, location, _) =
         b.post("/flow/3fa85f64-5717-4562-b3fc-2c963f66afa6/LDHP", Form::new().text("action", "passed")).await;
-    assert_eq!((status, location), (StatusCode::NOT_FOUND, None));
+    assert_eq!((status, location), (StatusCode::NOT_FOUND, None), "an unknown session's form: no redirect");
 }
 
 #[tokio::test]
 async fn a_finished_session_is_one_time() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     b.walk(&sid, "?locale=en").await;
     let (status, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
-    assert_eq!(status, StatusCode::GONE);
+    assert_eq!(status, StatusCode::GONE, "a finished session's page: {html}");
     assert!(has(&html, "error") && reason_of(&html) == "completed", "{html}");
-    assert!(html.contains("Session already completed"));
+    assert!(html.contains("Session already completed"), "{html}");
     let (status, _, html) = b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
     assert_eq!(status, StatusCode::GONE, "a finished session takes no more forms: {html}");
 }
 
 #[tokio::test]
 async fn without_a_redirect_the_done_screen_shows_the_outcome() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     let end = b.walk(&sid, "?locale=en").await;
-    assert_eq!(end, format!("/flow/{sid}/done?locale=en"));
+    assert_eq!(end, format!("/flow/{sid}/done?locale=en"), "the last step goes to the done screen");
     let (status, html) = b.get(&end).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{html}");
     assert!(has(&html, "done"), "{html}");
-    assert!(html.contains("data-outcome=\"passed\""));
+    assert!(html.contains("data-outcome=\"passed\""), "{html}");
 }
 
 #[tokio::test]
 async fn a_redirect_that_is_not_absolute_http_shows_an_error_screen() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     for redirect in ["javascript:alert(1)", "/relative/path", "ftp://files.example/x", "example.com/back"] {
         let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
         let query = format!("?redirect={}&locale=en", url_encode(redirect));
@@ -227,7 +148,7 @@ async fn a_redirect_that_is_not_absolute_http_shows_an_error_screen() {
         let (status, html) = b.get(&end).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{redirect}");
         assert!(has(&html, "error") && reason_of(&html) == "bad-redirect", "{html}");
-        assert!(html.contains("Invalid return address"));
+        assert!(html.contains("Invalid return address"), "{html}");
         let (_, r) = b.app.result(&sid, EVERYONE).await;
         assert_eq!(r["status"], "FINISHED", "the verification itself is complete");
     }
@@ -237,7 +158,7 @@ async fn a_redirect_that_is_not_absolute_http_shows_an_error_screen() {
 /// changed. It is refused with the bad-redirect screen before anything changes, on every page.
 #[tokio::test]
 async fn a_redirect_no_header_could_carry_is_refused_before_anything_changes() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     for redirect in [
         "https://ok.example/x\r\nX-Evil: 1",
         "https://ok.example/\nx",
@@ -266,21 +187,21 @@ async fn a_redirect_no_header_could_carry_is_refused_before_anything_changes() {
 /// ended; afterwards the session is one-time, as the page itself says.
 #[tokio::test]
 async fn the_done_screen_of_a_finished_session_does_not_redirect_again() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     let end = b.walk(&sid, "?redirect=https%3A%2F%2Fok.example%2Fback&locale=en").await;
     assert_eq!(end, "https://ok.example/back", "the flow's end goes to the redirect");
     let (status, html) = b.get(&format!("/flow/{sid}/done?redirect=https%3A%2F%2Fok.example%2Fback")).await;
-    assert_eq!(status, StatusCode::GONE);
-    assert_eq!(reason_of(&html), "completed");
+    assert_eq!(status, StatusCode::GONE, "the done screen of a finished session, revisited: {html}");
+    assert_eq!(reason_of(&html), "completed", "{html}");
 }
 
 #[tokio::test]
 async fn an_unknown_action_is_refused_and_a_form_without_one_continues_as_scripted() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     let (status, _, html) = b.post(&format!("/flow/{sid}/LDHP?locale=en"), Form::new().text("action", "skip")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an unknown action is refused: {html}");
     assert!(
         html.contains("Unknown action &#34;skip&#34;") || html.contains("Unknown action &quot;skip&quot;"),
         "{html}"
@@ -290,7 +211,7 @@ async fn an_unknown_action_is_refused_and_a_form_without_one_continues_as_script
     let (status, _, _) = b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("reason", "x")).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "no action: the scripted outcome");
     let (_, view) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
-    assert_eq!(view["steps"][0]["state"], "passed");
+    assert_eq!(view["steps"][0]["state"], "passed", "{view}");
 }
 
 fn url_encode(s: &str) -> String {
@@ -316,7 +237,7 @@ fn url_form(pairs: &[(&str, &str)]) -> String {
 
 #[tokio::test]
 async fn liveness_can_be_failed_with_a_chosen_reason() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     let (_, html) = b.get(&format!("/flow/{sid}")).await;
     for reason in ["CALC_RESULT", "EYES_CLOSED", "FACE_NOT_CENTERED", "WRONG_HEAD_POSITION"] {
@@ -324,18 +245,22 @@ async fn liveness_can_be_failed_with_a_chosen_reason() {
     }
     let form = Form::new().text("action", "failed").text("reason", "EYES_CLOSED");
     let (status, location, _) = b.post(&format!("/flow/{sid}/LDHP?redirect=https://x.example/"), form).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::SEE_OTHER, "the failed step is taken");
     assert_eq!(location.as_deref(), Some("https://x.example/"), "a failed flow ends too, and returns the user");
     let r = result(&b.app, &sid, EVERYONE).await;
-    assert_eq!(r["status"], "FAILED");
-    assert_eq!(r["liveness_result"]["failure_reason"], json!({"type": "EYES_CLOSED", "detail": "Eyes are closed"}));
+    assert_eq!(r["status"], "FAILED", "{r}");
+    assert_eq!(
+        r["liveness_result"]["failure_reason"],
+        json!({"type": "EYES_CLOSED", "detail": "Eyes are closed"}),
+        "{r}"
+    );
     assert_eq!(r["liveness_result"]["eye_closed"], true, "the fields agree with the reason");
     assert!(r.get("face2face_result").is_none(), "the step after a failure never runs");
 }
 
 #[tokio::test]
 async fn face2face_needs_a_jpeg_or_png_upload() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
     let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
@@ -349,44 +274,52 @@ async fn face2face_needs_a_jpeg_or_png_upload() {
     ];
     for (form, message) in cases {
         let (status, _, html) = b.post(&format!("/flow/{sid}/F2F?locale=en"), form).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{message}: {html}");
         assert!(has(&html, "form-error") && html.contains(message), "{message}: {html}");
     }
     let (status, _, _) =
         b.post(&format!("/flow/{sid}/F2F"), Form::new().text("action", "scripted").part("photo", jpeg_part())).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(result(&b.app, &sid, EVERYONE).await["face2face_result"]["result"], true);
+    assert_eq!(status, StatusCode::SEE_OTHER, "a photo with the scripted outcome is taken");
+    assert_eq!(
+        result(&b.app, &sid, EVERYONE).await["face2face_result"]["result"],
+        true,
+        "Face2Face passed with the photo"
+    );
 }
 
 #[tokio::test]
 async fn with_photo1_the_face_match_runs_without_asking_for_a_photo() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let body = with_metadata(EVERYONE, json!({"face2face": {"photo1": photo_base64("face.png")}}));
     let sid = b.app.create_ok(&body).await;
     let (status, location, _) =
         b.post(&format!("/flow/{sid}/LDHP?redirect=https://x.example/"), Form::new().text("action", "scripted")).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(status, StatusCode::SEE_OTHER, "the scripted outcome is taken");
     assert_eq!(location.as_deref(), Some("https://x.example/"), "no F2F screen: the given photo is used");
     let r = result(&b.app, &sid, EVERYONE).await;
-    assert_eq!(r["status"], "FINISHED");
-    assert_eq!(r["face2face_result"]["result"], true);
+    assert_eq!(r["status"], "FINISHED", "{r}");
+    assert_eq!(r["face2face_result"]["result"], true, "{r}");
 }
 
 #[tokio::test]
 async fn document_recognition_needs_a_document_image() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": LEGAL})).await;
     b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
     let (status, _, html) = b.post(&format!("/flow/{sid}/DR?locale=en"), Form::new().text("action", "passed")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
     assert!(html.contains("Choose a file."), "{html}");
     let form = Form::new().text("action", "scripted").part("document", jpeg_part());
-    assert_eq!(b.post(&format!("/flow/{sid}/DR"), form).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.post(&format!("/flow/{sid}/DR"), form).await.0,
+        StatusCode::SEE_OTHER,
+        "a document with the scripted outcome is taken"
+    );
     let r = result(&b.app, &sid, LEGAL).await;
-    assert_eq!(r["document_recognition_result"]["result"], true);
+    assert_eq!(r["document_recognition_result"]["result"], true, "document recognition passed");
 }
 
-async fn at_edocument(b: &Browser, metadata: Value) -> String {
+async fn at_edocument(b: &FormBrowser, metadata: Value) -> String {
     let sid = b.app.create_ok(&with_metadata(INDIVIDUALS, metadata)).await;
     b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
     sid
@@ -400,7 +333,7 @@ fn input_tag<'h>(html: &'h str, testid: &str) -> &'h str {
 
 #[tokio::test]
 async fn edocument_prefills_and_locks_values_as_the_metadata_says() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     // (metadata, iin value, iin read-only, phone value, phone read-only) — the docs' cases 2 and 3.
     let cases = [
         (json!({}), "", false, "", false),
@@ -427,10 +360,14 @@ async fn edocument_prefills_and_locks_values_as_the_metadata_says() {
 
 #[tokio::test]
 async fn a_read_only_value_cannot_be_changed_by_editing_the_form() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = at_edocument(&b, json!({"edocument": {"iin": {"value": IIN, "changeable": false}}})).await;
     let form = Form::new().text("phase", "input").text("iin", "880315400010").text("phone", PHONE);
-    assert_eq!(b.post(&format!("/flow/{sid}/ED"), form).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.post(&format!("/flow/{sid}/ED"), form).await.0,
+        StatusCode::SEE_OTHER,
+        "a changed IIN where the IIN is not changeable"
+    );
     b.app.complete(&sid, None).await;
     let r = result(&b.app, &sid, INDIVIDUALS).await;
     assert_eq!(r["edocument_result"]["result_json"]["common"]["docOwner"]["iin"], IIN, "{r}");
@@ -438,7 +375,7 @@ async fn a_read_only_value_cannot_be_changed_by_editing_the_form() {
 
 #[tokio::test]
 async fn skip_input_goes_straight_to_the_otp_screen_with_the_code_from_1414() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let metadata = json!({"edocument": {
         "iin": {"value": IIN, "changeable": false}, "phone": {"value": PHONE, "changeable": false}, "skip_input": true}});
     let sid = at_edocument(&b, metadata).await;
@@ -452,7 +389,7 @@ async fn skip_input_goes_straight_to_the_otp_screen_with_the_code_from_1414() {
 
 #[tokio::test]
 async fn the_otp_is_checked_and_three_wrong_codes_fail_the_step() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = at_edocument(&b, json!({})).await;
     let form = Form::new().text("phase", "input").text("iin", IIN).text("phone", PHONE);
     b.post(&format!("/flow/{sid}/ED"), form).await;
@@ -462,25 +399,25 @@ async fn the_otp_is_checked_and_three_wrong_codes_fail_the_step() {
     for left in [2, 1] {
         let form = Form::new().text("phase", "otp").text("action", "scripted").text("otp", wrong);
         let (status, _, html) = b.post(&format!("/flow/{sid}/ED?locale=en"), form).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a wrong code with {left} tries left: {html}");
         assert!(html.contains(&format!("Wrong code. Attempts left: {left}")), "{html}");
     }
     let form = Form::new().text("phase", "otp").text("action", "scripted").text("otp", wrong);
     let (status, location, _) = b.post(&format!("/flow/{sid}/ED?locale=en"), form).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, Some(format!("/flow/{sid}/done?locale=en")));
+    assert_eq!(status, StatusCode::SEE_OTHER, "the third wrong code ends the step");
+    assert_eq!(location, Some(format!("/flow/{sid}/done?locale=en")), "and the flow");
     let r = result(&b.app, &sid, INDIVIDUALS).await;
-    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["status"], "FAILED", "{r}");
     assert!(r["flow_session_failure_reasons"][0].as_str().unwrap().starts_with("ED: WRONG_OTP: "), "{r}");
 }
 
 #[tokio::test]
 async fn the_entered_iin_and_phone_are_the_ones_reported() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = at_edocument(&b, json!({})).await;
     let bad = Form::new().text("phase", "input").text("iin", "900101300018").text("phone", "87011234567");
     let (status, _, html) = b.post(&format!("/flow/{sid}/ED?locale=en"), bad).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
     assert!(
         html.contains("The IIN&#39;s check digit is wrong: the last digit should be 7, not 8.")
             && html.contains("The phone number is 11 digits in the format 77XXXXXXXXX"),
@@ -493,8 +430,11 @@ async fn the_entered_iin_and_phone_are_the_ones_reported() {
     let form = Form::new().text("phase", "otp").text("action", "scripted").text("otp", otp_shown(&html));
     b.post(&format!("/flow/{sid}/ED"), form).await;
     let r = result(&b.app, &sid, INDIVIDUALS).await;
-    assert_eq!(r["edocument_result"]["phone"], "77770001122");
-    assert_eq!(r["edocument_result"]["result_json"]["common"]["docOwner"]["iin"], "880315400010");
+    assert_eq!(r["edocument_result"]["phone"], "77770001122", "the phone typed in: {r}");
+    assert_eq!(
+        r["edocument_result"]["result_json"]["common"]["docOwner"]["iin"], "880315400010",
+        "the IIN typed in: {r}"
+    );
     assert_eq!(r["edocument_result"]["gender"], "FEMALE", "the person follows the entered IIN");
 }
 
@@ -502,32 +442,32 @@ async fn the_entered_iin_and_phone_are_the_ones_reported() {
 async fn interchangeable_technologies_let_the_user_pick_one() {
     let key = "interchangeable-0123456789012345678901234567890123";
     let app = crate::helpers::spawn_with_flow("Both", key, &["LDHP", "ED", "DR", "F2F"]).await;
-    let b = Browser::over(app);
+    let b = FormBrowser::over(app);
     let sid = b.app.create_ok(&with_metadata(key, json!({"general": {"interchangeable_tech": ["ED", "DR"]}}))).await;
     b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
     let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
-    assert_eq!(current_step(&html), "ED");
+    assert_eq!(current_step(&html), "ED", "{html}");
     assert!(has(&html, "alternative-DR"), "the other technology is offered: {html}");
     let (_, html) = b.get(&format!("/flow/{sid}?locale=en&step=DR")).await;
-    assert_eq!(current_step(&html), "DR");
-    assert!(has(&html, "alternative-ED"));
+    assert_eq!(current_step(&html), "DR", "{html}");
+    assert!(has(&html, "alternative-ED"), "the alternative to ED is offered: {html}");
     let form = Form::new().text("action", "scripted").part("document", jpeg_part());
     b.post(&format!("/flow/{sid}/DR"), form).await;
     let (_, html) = b.get(&format!("/flow/{sid}")).await;
     assert_eq!(current_step(&html), "F2F", "ED is skipped once DR passed");
     let (_, admin) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
-    assert_eq!(admin["steps"][1]["state"], "skipped");
+    assert_eq!(admin["steps"][1]["state"], "skipped", "{admin}");
 }
 
 #[tokio::test]
 async fn values_from_requests_are_escaped_never_markup() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let hostile = "\"><script>alert(1)</script>";
     let sid = at_edocument(&b, json!({})).await;
     let query = format!("?{}", url_form(&[("redirect", hostile), ("locale", hostile)]));
     let form = Form::new().text("phase", "input").text("iin", hostile).text("phone", hostile);
     let (status, _, html) = b.post(&format!("/flow/{sid}/ED{query}"), form).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
     assert!(!html.contains("<script"), "no script injected: {html}");
     assert!(unescape(&html).contains(hostile), "shown as text, escaped: {html}");
 
@@ -558,7 +498,7 @@ fn unescape(html: &str) -> String {
 
 #[tokio::test]
 async fn forms_work_url_encoded_too() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     let client = Client::builder().redirect(redirect::Policy::none()).build().unwrap();
     let response = client
@@ -568,7 +508,7 @@ async fn forms_work_url_encoded_too() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "a URL-encoded form is taken like a multipart one");
     let response = client
         .post(b.app.url(&format!("/flow/{sid}/F2F")))
         .header("content-type", "multipart/form-data; boundary=x")
@@ -577,7 +517,7 @@ async fn forms_work_url_encoded_too() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "a broken multipart body is a 400 page");
-    assert!(response.text().await.unwrap().contains("data-testid=\"error\""));
+    assert!(response.text().await.unwrap().contains("data-testid=\"error\""), "the page's error screen");
 }
 
 /// Issue 16: with `locale=ru` a bad phone once showed "Неверный номер телефона. Phone must be 11
@@ -585,7 +525,7 @@ async fn forms_work_url_encoded_too() {
 /// the page shows is in its locale.
 #[tokio::test]
 async fn validation_messages_and_failure_reasons_are_in_the_pages_locale() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let cases = [
         ("ru", "Номер телефона — 11 цифр", "Неверная контрольная цифра ИИН", "Низкая общая оценка"),
         ("kz", "Телефон нөмірі — 77XXXXXXXXX", "ЖСН-ның бақылау цифры қате", "Жалпы баға төмен"),
@@ -599,7 +539,7 @@ async fn validation_messages_and_failure_reasons_are_in_the_pages_locale() {
         b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
         let bad = Form::new().text("phase", "input").text("iin", "900101300018").text("phone", "8701");
         let (status, _, html) = b.post(&format!("/flow/{sid}/ED?locale={locale}"), bad).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{locale}: {html}");
         assert!(html.contains(phone) && html.contains(iin), "{locale}: {html}");
         if locale != "en" {
             assert!(!html.contains("Phone must be") && !html.contains("check digit"), "{locale}: no English: {html}");

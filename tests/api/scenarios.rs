@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use reqwest::multipart::Form;
 use serde_json::{Value, json};
 
+use crate::helpers::forms::{FormBrowser, current_step, otp_shown};
 use crate::helpers::{EVERYONE, INDIVIDUALS, LEGAL, TestApp, read, scratch_dir, spawn_app, spawn_with};
-use crate::page::{Browser, current_step, otp_shown};
 use biometric_kz_mock::Config;
 
 const FAMILIES: [(&str, &[&str], &str); 4] = [
@@ -76,20 +76,20 @@ fn assert_follows(scenario: &Value, r: &Value) {
 }
 
 /// Polls the result as a patient client would — through scripted 503s, dropped connections
-/// and processing delays — until it settles (at most `limit`).
-async fn settled(app: &TestApp, sid: &str, key: &str, limit: Duration) -> Value {
-    let start = Instant::now();
+/// and processing delays — until it settles. Between polls the virtual clock moves a second,
+/// so a scripted processing delay passes without the test sleeping through it.
+async fn settled(app: &TestApp, sid: &str, key: &str) -> Value {
     let url = app.url(&format!("/api/v1/flows/session/result/?session_id={sid}&flow_api_key={key}"));
-    loop {
+    for _ in 0..60 {
         if let Ok(response) = app.client.get(&url).send().await {
             let (status, r) = read(response).await;
             if status == StatusCode::OK && r["status"] != "PROGRESS" {
                 return r;
             }
         }
-        assert!(start.elapsed() < limit, "the result of {sid} settled within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        app.advance(1.0).await;
     }
+    panic!("the result of {sid} did not settle within 60 polls a virtual second apart");
 }
 
 #[tokio::test]
@@ -101,16 +101,16 @@ async fn every_shipped_scenario_plays_as_scripted_through_the_admin_call() {
         let sid = app.create_ok(&json!({"api_key": key})).await;
         let (status, view) = app.complete(&sid, Some(json!({"scenario": name}))).await;
         assert_eq!(status, StatusCode::OK, "{name}: {view}");
-        assert_eq!(view["scenario"], name);
-        assert_eq!(view["scenario_source"], "admin");
-        let r = settled(&app, &sid, key, Duration::from_secs(8)).await;
+        assert_eq!(view["scenario"], name, "{name}: the scenario asked for is played: {view}");
+        assert_eq!(view["scenario_source"], "admin", "{name}: chosen by the admin call: {view}");
+        let r = settled(&app, &sid, key).await;
         assert_follows(&scenario, &r);
     }
 }
 
 #[tokio::test]
 async fn every_shipped_scenario_plays_as_scripted_through_the_page_selected_by_its_magic_iin() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     for scenario in shipped() {
         let name = scenario["name"].as_str().unwrap();
         let key = flow_for(&scenario);
@@ -122,7 +122,7 @@ async fn every_shipped_scenario_plays_as_scripted_through_the_page_selected_by_i
         let (_, view) = b.app.get(&format!("/__admin/sessions/{sid}")).await;
         assert_eq!(view["scenario"], name, "the magic IIN selects {name}");
         b.walk(&sid, "?locale=en").await;
-        let r = settled(&b.app, &sid, key, Duration::from_secs(8)).await;
+        let r = settled(&b.app, &sid, key).await;
         assert_follows(&scenario, &r);
     }
 }
@@ -131,21 +131,26 @@ async fn every_shipped_scenario_plays_as_scripted_through_the_page_selected_by_i
 async fn scenarios_are_listed_with_their_descriptions_and_magic_iins() {
     let app = spawn_app().await;
     let (status, list) = app.get("/__admin/scenarios").await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "the scenarios are listed: {list}");
     let names: Vec<&str> = list.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     let expected: Vec<Value> = shipped();
     assert_eq!(names.len(), expected.len(), "{names:?}");
     for s in &expected {
         let listed = list.as_array().unwrap().iter().find(|l| l["name"] == s["name"]).expect("listed");
-        assert_eq!(listed["description"], s["description"]);
+        assert_eq!(listed["description"], s["description"], "{}'s description is listed", s["name"]);
         assert!(!listed["description"].as_str().unwrap().is_empty(), "{} has a description", s["name"]);
-        assert_eq!(listed["match"], s["match"]["iin"].as_array().cloned().map_or(json!([]), Value::Array));
+        assert_eq!(
+            listed["match"],
+            s["match"]["iin"].as_array().cloned().map_or(json!([]), Value::Array),
+            "{}'s magic IINs are listed",
+            s["name"]
+        );
     }
 }
 
 #[tokio::test]
 async fn the_page_shows_the_scripted_outcome_and_lets_the_person_override_it() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101390012"}}})).await;
     let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
     assert!(html.contains("failed (CALC_RESULT: Low overall prediction)"), "the script is shown: {html}");
@@ -153,7 +158,7 @@ async fn the_page_shows_the_scripted_outcome_and_lets_the_person_override_it() {
     // The person overrides the script: liveness passes after all.
     b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "passed")).await;
     let (_, html) = b.get(&format!("/flow/{sid}?locale=en")).await;
-    assert_eq!(current_step(&html), "F2F");
+    assert_eq!(current_step(&html), "F2F", "after liveness comes Face2Face: {html}");
     assert!(html.contains("data-testid=\"scripted-outcome\">passed<"), "F2F is not scripted: {html}");
 }
 
@@ -204,12 +209,16 @@ async fn scenario_selection_goes_admin_then_match_then_flow_then_server() {
         .unwrap();
     let (status, v) = read(put).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!((v["scenario"].as_str(), v["scenario_source"].as_str()), (Some("happy-path"), Some("admin")));
+    assert_eq!(
+        (v["scenario"].as_str(), v["scenario_source"].as_str()),
+        (Some("happy-path"), Some("admin")),
+        "the admin's choice replaces the matched one: {v}"
+    );
     app.complete(&matched, None).await;
     assert_eq!(app.result(&matched, with_default).await.1["status"], "FINISHED", "the admin's choice is played");
 
     let (status, v) = app.complete(&flow, Some(json!({"scenario": "liveness-eyes-closed"}))).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["steps"][0]["failure_reason"]["type"], "EYES_CLOSED", "complete's scenario wins over the flow's");
 
     let put = app
@@ -220,7 +229,7 @@ async fn scenario_selection_goes_admin_then_match_then_flow_then_server() {
         .await
         .unwrap();
     let (status, body) = read(put).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an unknown scenario is refused: {body}");
     assert!(body["scenario"][0].as_str().unwrap().contains("no scenario is named \"no-such\""), "{body}");
     let (status, body) = app.complete(&server, Some(json!({"scenario": 7}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
@@ -231,28 +240,33 @@ async fn results_stay_empty_while_the_processing_delay_runs() {
     let dir = scratch_dir("slow");
     std::fs::write(
         dir.join("slowish.json"),
-        json!({"name": "slowish", "description": "300 ms", "processing_ms": 300,
-               "technologies": {"F2F": {"processing_ms": 600}}})
+        json!({"name": "slowish", "description": "a minute", "processing_ms": 60_000,
+               "technologies": {"F2F": {"processing_ms": 120_000}}})
         .to_string(),
     )
     .unwrap();
     let app =
         spawn_with(Config { scenarios_dir: Some(dir), default_scenario: "slowish".into(), ..Config::default() }).await;
     let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
-    let finished = Instant::now();
     app.complete(&sid, None).await;
     let (_, r) = app.result(&sid, EVERYONE).await;
     assert_eq!(r["status"], "PROGRESS", "{r}");
     assert_eq!(r["liveness_result"], json!({}), "a result being processed is an empty object");
-    assert_eq!(r["face2face_result"], json!({}));
-    assert_eq!(r["flow_session_result"], Value::Null);
-    assert_eq!(r["finished_at"], Value::Null);
-    let r = settled(&app, &sid, EVERYONE, Duration::from_secs(5)).await;
-    assert!(finished.elapsed() >= Duration::from_millis(600), "F2F's own delay is the longest");
-    assert_eq!(r["status"], "FINISHED");
-    assert_eq!(r["liveness_result"]["result"], true);
+    assert_eq!(r["face2face_result"], json!({}), "{r}");
+    assert_eq!(r["flow_session_result"], Value::Null, "{r}");
+    assert_eq!(r["finished_at"], Value::Null, "{r}");
     let (_, admin) = app.get(&format!("/__admin/sessions/{sid}")).await;
     assert_eq!(admin["status"], "FINISHED", "the admin API shows the truth at once");
+    // 90 virtual seconds on: the liveness result (a minute) shows, Face2Face's (two) does not yet.
+    app.advance(90.0).await;
+    let (_, r) = app.result(&sid, EVERYONE).await;
+    assert_eq!(r["status"], "PROGRESS", "F2F's own delay is the longest: {r}");
+    assert_eq!(r["liveness_result"]["result"], true, "{r}");
+    assert_eq!(r["face2face_result"], json!({}), "{r}");
+    app.advance(31.0).await;
+    let (_, r) = app.result(&sid, EVERYONE).await;
+    assert_eq!(r["status"], "FINISHED", "{r}");
+    assert_eq!(r["face2face_result"]["result"], true, "{r}");
 }
 
 /// A delay too long for the clock (u64::MAX ms) means the results never appear; nothing breaks.
@@ -267,7 +281,11 @@ async fn a_processing_delay_past_the_clocks_end_keeps_results_pending() {
     let app =
         spawn_with(Config { scenarios_dir: Some(dir), default_scenario: "forever".into(), ..Config::default() }).await;
     let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
-    assert_eq!(app.complete(&sid, None).await.0, StatusCode::OK);
+    assert_eq!(
+        app.complete(&sid, None).await.0,
+        StatusCode::OK,
+        "complete plays a scenario whose processing never ends"
+    );
     let (status, r) = app.result(&sid, EVERYONE).await;
     assert_eq!((status, &r["status"]), (StatusCode::OK, &json!("PROGRESS")), "{r}");
     let (_, admin) = app.get(&format!("/__admin/sessions/{sid}")).await;
@@ -282,12 +300,16 @@ async fn the_result_endpoint_answers_503_twice_then_recovers_for_each_session() 
         app.complete(&sid, None).await;
         for _ in 0..2 {
             let (status, body) = app.result(&sid, EVERYONE).await;
-            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-            assert_eq!(body, json!({"detail": "Service temporarily unavailable, try again later."}));
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "the first two polls meet the scripted 503: {body}");
+            assert_eq!(
+                body,
+                json!({"detail": "Service temporarily unavailable, try again later."}),
+                "the vendor's 503 body"
+            );
         }
         let (status, body) = app.result(&sid, EVERYONE).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["status"], "FINISHED");
+        assert_eq!(body["status"], "FINISHED", "the third poll gets the result: {body}");
     }
 }
 
@@ -323,7 +345,11 @@ async fn create_faults_and_delays_apply_to_the_calls_they_name() {
     let app = spawn_with(Config { scenarios_dir: Some(dir), ..Config::default() }).await;
     let body = json!({"api_key": EVERYONE, "metadata": {"extra": {"iin": "900101490019"}}});
     let (status, json) = read(app.create(&body).await).await;
-    assert_eq!((status, json), (StatusCode::TOO_MANY_REQUESTS, json!({"detail": "Slow down."})));
+    assert_eq!(
+        (status, json),
+        (StatusCode::TOO_MANY_REQUESTS, json!({"detail": "Slow down."})),
+        "the first create meets the scripted 429"
+    );
     let sid = app.create_ok(&body).await;
     app.create_ok(&json!({"api_key": EVERYONE})).await;
     let start = Instant::now();
@@ -394,7 +420,7 @@ async fn flows_and_the_server_default_must_name_existing_scenarios() {
 
 #[tokio::test]
 async fn the_wrong_otp_scenario_fails_e_document_even_with_the_right_code() {
-    let b = Browser::new().await;
+    let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": INDIVIDUALS, "metadata": {"extra": {"iin": "900101390052"}}})).await;
     b.post(&format!("/flow/{sid}/LDHP"), Form::new().text("action", "scripted")).await;
     let form = Form::new().text("phase", "input").text("iin", "900101390052").text("phone", "77011234567");

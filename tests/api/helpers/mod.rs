@@ -1,5 +1,8 @@
 //! Spawns an isolated server per test and talks to it over real HTTP.
 
+pub(crate) mod chromium;
+pub(crate) mod forms;
+
 use base64::Engine as _;
 use biometric_kz_mock::{Config, MockServer};
 use reqwest::{Client, Response, StatusCode};
@@ -70,6 +73,16 @@ impl TestApp {
 
     pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         read(self.client.get(self.url(path)).send().await.expect("request sent")).await
+    }
+
+    /// Moves the virtual clock on, so that delays and polling gaps pass without sleeping;
+    /// answers the clock as the admin API shows it.
+    pub(crate) async fn advance(&self, seconds: f64) -> Value {
+        let body = json!({"seconds": seconds});
+        let response = self.client.post(self.url("/__admin/clock/advance")).json(&body).send().await;
+        let (status, clock) = read(response.expect("request sent")).await;
+        assert_eq!(status, StatusCode::OK, "the clock moves by {seconds} s: {clock}");
+        clock
     }
 
     pub(crate) async fn complete(&self, session_id: &str, body: Option<Value>) -> (StatusCode, Value) {

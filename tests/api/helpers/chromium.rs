@@ -1,0 +1,100 @@
+//! Real headless Chromium driven through chromedriver (Debian's `chromium` and
+//! `chromium-driver`, which `.ci/run` installs), one at a time. Where they are missing,
+//! [`chromium`] answers `None` and the test passes with a note, unless
+//! `BKZ_MOCK_REQUIRE_TOOLS=1` (set by `.ci/run`) makes that a failure.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+use tokio::sync::{Mutex, MutexGuard};
+
+use super::tool;
+
+/// One browser at a time: Chromium is heavy and the machine has two cores.
+static ONE_BROWSER: Mutex<()> = Mutex::const_new(());
+
+pub(crate) struct Chromium {
+    pub client: Client,
+    _driver: Child,
+    _turn: MutexGuard<'static, ()>,
+}
+
+/// Starts chromedriver and a headless Chromium session, or `None` when they are not installed.
+pub(crate) async fn chromium() -> Option<Chromium> {
+    let driver = tool("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"], "chromium-driver")?;
+    let chromium = tool("BKZ_MOCK_CHROMIUM", &["chromium", "chromium-browser"], "chromium")?;
+    let turn = ONE_BROWSER.lock().await;
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver starts");
+    let webdriver = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Flags that keep Chromium off the network this machine does not have, and fit a container.
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                     "--disable-sync", "--disable-quic", "--window-size=420,900"]
+        }
+    });
+    let Value::Object(capabilities) = capabilities else { unreachable!() };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&webdriver)
+        .await
+        .expect("a Chromium session through chromedriver");
+    Some(Chromium { client, _driver: child, _turn: turn })
+}
+
+pub(crate) fn testid(id: &str) -> String {
+    format!("[data-testid='{id}']")
+}
+
+impl Chromium {
+    pub(crate) async fn wait_for(&self, id: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(&testid(id)))
+            .await
+            .unwrap_or_else(|e| panic!("{id} appears: {e}"))
+    }
+
+    pub(crate) async fn click(&self, id: &str) {
+        self.wait_for(id).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
+    }
+
+    pub(crate) async fn type_into(&self, id: &str, text: &str) {
+        self.wait_for(id).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {id}: {e}"));
+    }
+
+    /// No page of the mock has a script: any script element was injected.
+    pub(crate) async fn assert_no_script_ran(&self) {
+        assert!(self.client.get_alert_text().await.is_err(), "no alert was opened");
+        let scripts = self
+            .client
+            .execute("return document.querySelectorAll('script, [onerror], [onload]').length", vec![])
+            .await
+            .unwrap();
+        assert_eq!(scripts, json!(0), "no script or handler in the page: {}", self.client.source().await.unwrap());
+    }
+
+    pub(crate) async fn close(self) {
+        self.client.close().await.ok();
+    }
+}
