@@ -16,6 +16,11 @@
 //! `BKZ_BENCH_ONLY=create` or `BKZ_BENCH_ONLY=result` runs only that endpoint's rounds against
 //! its references (for quick before/after comparisons; the other rows are skipped).
 //!
+//! `BKZ_BENCH_BASELINE=/path/to/biometric-kz-mock` also starts that build (an earlier commit's
+//! release binary) beside ours, with the same flags, and runs create and result polling against
+//! it in the same rounds, taking turns: a before/after comparison of a change in one command,
+//! on the same machine in the same minutes (BENCHMARKS.md shows how to build the baseline).
+//!
 //! `BKZ_BENCH_WRK_BATCH=1` runs wrk as a batch job (`chrt --batch 0`, util-linux): the kernel
 //! then lets the server finish its time slice instead of handing the core to wrk each time an
 //! answer wakes it. Both servers are driven alike; the figures show how much of the gap to the
@@ -65,9 +70,13 @@ fn main() {
     let full_pid = full_server.id();
     let full_create = format!("{full_base}/api/v1/flows/session/create/");
     // Room for every session the rounds create: the rows compare the request path, not eviction.
-    let (start_ms, mut server, base) =
-        start_server(&["--max-sessions", "10000000", "--max-store-bytes", "64GiB", "--journal-limit", "1000"]);
+    let roomy = ["--max-sessions", "10000000", "--max-store-bytes", "64GiB", "--journal-limit", "1000"];
+    let (start_ms, mut server, base) = start_server(&roomy);
     let pid = server.id();
+    // `BKZ_BENCH_BASELINE`: an earlier build, the same flags, the same rounds.
+    let mut baseline = std::env::var("BKZ_BENCH_BASELINE").ok().map(|binary| start_binary(&binary, &roomy));
+    let (baseline_pid, baseline_base) =
+        baseline.as_ref().map_or((0, String::from("(none)")), |(_, child, base)| (child.id(), base.clone()));
     let idle_rss = rss_kib(pid);
     println!("start to first answered health check: {start_ms:.1} ms");
     println!("resident memory idle: {:.1} MiB", f64::from(idle_rss) / 1024.0);
@@ -98,6 +107,8 @@ fn main() {
             std::process::id()
         } else if url.starts_with(&full_base) {
             full_pid
+        } else if url.starts_with(&baseline_base) {
+            baseline_pid
         } else {
             pid
         };
@@ -129,13 +140,26 @@ fn main() {
             run(READING_BARE, 64, &format!("{bare_url}read-body"), Some(&create_plain));
             run(STATEFUL_CREATE, 64, &stateful_create, Some(&create_plain));
             run("session create, no metadata", 64, &create_url, Some(&create_plain));
+            if baseline.is_some() {
+                run(BASELINE_CREATE, 64, &format!("{baseline_base}/api/v1/flows/session/create/"), Some(&create_plain));
+            }
             run(FULL_CREATE, 64, &full_create, Some(&create_plain));
         }
         if only.as_deref() != Some("create") {
             run("bare hyper server, GET (ceiling)", 64, &bare_url, None);
             run(STATEFUL_RESULT, 64, &stateful_result, None);
             run("result polling", 64, &result_url, None);
+            if baseline.is_some() {
+                let (done, _) = fresh_sessions(&baseline_base);
+                let url =
+                    format!("{baseline_base}/api/v1/flows/session/result/?session_id={done}&flow_api_key={EVERYONE}");
+                run(BASELINE_RESULT, 64, &url, None);
+            }
         }
+    }
+    if let Some((_, mut child, _)) = baseline.take() {
+        let _ = child.kill();
+        let _ = child.wait();
     }
     let _ = full_server.kill();
     let _ = full_server.wait();
@@ -302,6 +326,18 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
             median(bare, switches),
         );
     }
+    for (name, before) in [("session create, no metadata", BASELINE_CREATE), ("result polling", BASELINE_RESULT)] {
+        if rows.iter().any(|(n, ..)| n == before) {
+            println!(
+                "{name}: {:.0}% of the baseline build's {:.0} req/s (rounds taken in turns); p99 {:.1}x; server CPU {:.1} us/req against {:.1}",
+                100.0 * median(name, rps) / median(before, rps),
+                median(before, rps),
+                median(name, p99) / median(before, p99),
+                median(name, cpu),
+                median(before, cpu),
+            );
+        }
+    }
     let alone = |l: &Load, _: &Cost| l.p50_ms;
     println!("PDF report, one client: p50 {:.1} ms (target <= 20 ms)", median(REPORT_ALONE, alone));
     let (ours, reading) = (median("session create, no metadata", rps), median(READING_BARE, rps));
@@ -314,6 +350,10 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
 /// The stateful ceiling's rows (`start_stateful_server`).
 const STATEFUL_CREATE: &str = "stateful ceiling, POST create";
 const STATEFUL_RESULT: &str = "stateful ceiling, GET result (cached body)";
+
+/// `BKZ_BENCH_BASELINE`'s rows.
+const BASELINE_CREATE: &str = "baseline build: session create, no metadata";
+const BASELINE_RESULT: &str = "baseline build: result polling";
 
 /// Create into a store full of unfinished sessions.
 const FULL_CREATE: &str = "session create, store full (every create evicts)";
@@ -390,8 +430,13 @@ fn which(program: &str) -> Option<()> {
 /// Starts the release server on a free port; returns the milliseconds from spawn to its first
 /// answered health check, the child and its base URL.
 fn start_server(extra: &[&str]) -> (f64, Child, String) {
+    start_binary(BIN, extra)
+}
+
+/// `start_server` for any build of the server.
+fn start_binary(binary: &str, extra: &[&str]) -> (f64, Child, String) {
     let start = Instant::now();
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(binary)
         .args(["serve", "--port", "0"])
         .args(extra)
         .env("RUST_LOG", "warn")

@@ -174,22 +174,13 @@ pub struct ServeArgs {
     pub state_sync: bool,
 }
 
-/// `90`, `90s`, `15m`, `24h`, `500ms` (a bare number is seconds).
+/// `90`, `90s`, `15m`, `24h`, `500ms`, `1h 30m` (humantime's units; a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let number: u64 = digits.parse().map_err(|_| format!("{text:?} is not a duration: write e.g. 90s, 15m or 24h"))?;
-    let seconds = |factor: u64| number.checked_mul(factor).map(std::time::Duration::from_secs);
-    match unit.trim() {
-        "" | "s" => seconds(1),
-        "m" => seconds(60),
-        "h" => seconds(3600),
-        "d" => seconds(86_400),
-        "ms" => Some(std::time::Duration::from_millis(number)),
-        other => return Err(format!("unknown duration unit {other:?}: use ms, s, m, h or d")),
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
     }
-    .ok_or_else(|| format!("{text:?} is too long"))
+    humantime::parse_duration(text).map_err(|e| format!("{text:?} is not a duration ({e}): write e.g. 90s, 15m or 24h"))
 }
 
 impl ServeArgs {
@@ -255,8 +246,12 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5y").is_err());
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration(" 2d "), Ok(Duration::from_secs(172_800)));
+        for bad in ["soon", "5 fortnights", "-5s", "99999999999999999999999h", ""] {
+            let error = parse_duration(bad).expect_err(bad);
+            assert!(error.contains("is not a duration") && error.contains("90s"), "{bad}: {error}");
+        }
     }
 
     #[test]
