@@ -132,12 +132,16 @@ pub(crate) async fn serve(listener: TcpListener, app: App, limits: Limits, shutd
         // the core serving the connection only, where cloning the shared `App` on every request
         // had both cores write the same counters.
         let app = Arc::new(app.clone());
+        let answering = tower::ServiceBuilder::new().layer(crate::app::panic_net()).service_fn(move |request| {
+            let app = Arc::clone(&app);
+            async move { Ok::<_, std::convert::Infallible>(app.handle(request).await) }
+        });
         let body_timeout = limits.body_timeout;
         let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            let app = Arc::clone(&app);
+            let answering = answering.clone();
             async move {
                 let request = request.map(|body| axum::body::Body::new(crate::deadline::Body::new(body, body_timeout)));
-                let response = crate::app::answer_even_if_panicking(app.handle(request)).await;
+                let Ok(response) = tower::ServiceExt::oneshot(answering, request).await;
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
                 }
