@@ -114,7 +114,7 @@ pub struct ServeArgs {
     #[arg(long, env = "BKZ_MOCK_FLOWS", value_name = "FILE")]
     pub flows: Option<PathBuf>,
     /// Make every generated value (ids, names, scores, codes) repeat run after run.
-    #[arg(long, env = "BKZ_MOCK_SEED", value_name = "N")]
+    #[arg(long, env = "BKZ_MOCK_SEED", value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
     /// Largest request body accepted: bytes, or with a KiB/MiB/GiB suffix.
     #[arg(long, env = "BKZ_MOCK_MAX_BODY", value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]

@@ -4,10 +4,16 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+use predicates::str::contains;
+
 const BIN: &str = env!("CARGO_BIN_EXE_biometric-kz-mock");
 
-fn output(args: &[&str]) -> std::process::Output {
-    Command::new(BIN).args(args).output().expect("the binary runs")
+/// The binary, run to its end by `assert_cmd` (the tests of a server that keeps running use
+/// `start`).
+fn run(args: &[&str]) -> assert_cmd::assert::Assert {
+    cargo_bin_cmd!().args(args).assert()
 }
 
 /// Starts the server and returns it with the address it printed.
@@ -58,9 +64,8 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
 
 #[test]
 fn help_lists_every_flag_and_its_environment_variable() {
-    let out = output(&["serve", "--help"]);
-    assert!(out.status.success());
-    let help = String::from_utf8(out.stdout).unwrap();
+    let out = run(&["serve", "--help"]).success();
+    let help = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     for (flag, env) in [
         ("--host", "BKZ_MOCK_HOST"),
         ("--port", "BKZ_MOCK_PORT"),
@@ -87,12 +92,7 @@ fn help_lists_every_flag_and_its_environment_variable() {
 
 #[test]
 fn version_prints_the_crate_version() {
-    let out = output(&["--version"]);
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap().trim(),
-        format!("biometric-kz-mock {}", env!("CARGO_PKG_VERSION"))
-    );
+    run(&["--version"]).success().stdout(format!("biometric-kz-mock {}\n", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]
@@ -121,47 +121,38 @@ fn flags_come_from_environment_variables_too() {
 fn a_bad_flows_file_stops_start_up_with_file_path_and_reason() {
     let path = std::env::temp_dir().join(format!("bkz-cli-bad-flows-{}.json", std::process::id()));
     std::fs::write(&path, r#"[{"name": "x", "api_key": "0123456789012345678901234567890123456789012345678", "technologies": ["LDHP", "FACE"]}]"#).unwrap();
-    let out = output(&["serve", "--port", "0", "--flows", path.to_str().unwrap()]);
+    let out = run(&["serve", "--port", "0", "--flows", path.to_str().unwrap()]);
     std::fs::remove_file(&path).ok();
-    assert!(!out.status.success(), "start-up fails");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains(path.to_str().unwrap()), "names the file: {stderr}");
-    assert!(stderr.contains("[0].technologies[1]"), "names the path: {stderr}");
-    assert!(stderr.contains("unknown technology code \"FACE\""), "says why: {stderr}");
+    // The file, the path in it, and why.
+    out.failure().stderr(
+        contains(path.to_str().unwrap())
+            .and(contains("[0].technologies[1]"))
+            .and(contains("unknown technology code \"FACE\"")),
+    );
 }
 
 #[test]
 fn a_missing_flows_file_and_bad_flag_values_are_clear_errors() {
-    let out = output(&["serve", "--port", "0", "--flows", "/nonexistent/flows.json"]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("/nonexistent/flows.json") && stderr.contains("cannot read"), "{stderr}");
-
-    for args in [["--max-body", "lots"], ["--port", "99999"], ["--seed", "-1"]] {
-        let out = output(&[&["serve"][..], &args[..]].concat());
-        assert_eq!(out.status.code(), Some(2), "{args:?} is a usage error");
+    run(&["serve", "--port", "0", "--flows", "/nonexistent/flows.json"])
+        .failure()
+        .stderr(contains("/nonexistent/flows.json").and(contains("cannot read")));
+    // Usage errors: exit code 2, the flag named.
+    for args in [["--max-body", "lots"], ["--port", "99999"], ["--seed", "-1"], ["--session-ttl", "soon"]] {
+        run(&[&["serve"][..], &args[..]].concat()).code(2).stderr(contains(args[0]));
     }
-    let out = output(&["serve", "--port", "0", "--public-url", "ftp://x"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8(out.stderr).unwrap().contains("--public-url"));
+    run(&["serve", "--port", "0", "--public-url", "ftp://x"]).failure().stderr(contains("--public-url"));
 }
 
 #[test]
 fn a_port_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let out = output(&["serve", "--port", &port]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{stderr}");
+    run(&["serve", "--port", &port]).failure().stderr(contains(format!("cannot listen on 127.0.0.1:{port}")));
 }
 
 #[test]
 fn check_accepts_the_built_in_flows_and_scenarios() {
-    let out = output(&["check"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.starts_with("ok: 3 flows, 10 scenarios"), "{stdout}");
+    run(&["check"]).success().stdout(predicate::str::starts_with("ok: 3 flows, 10 scenarios"));
 }
 
 #[test]
@@ -174,27 +165,27 @@ fn check_and_serve_refuse_a_broken_scenario_with_the_same_message() {
         r#"{"name": "broken", "technologies": {"liveness": {"outcome": "failed", "result": {"eye_closed": "yes"}}}}"#,
     )
     .unwrap();
-    let check = output(&["check", "--scenarios", dir.to_str().unwrap()]);
-    let serve = output(&["serve", "--port", "0", "--scenarios", dir.to_str().unwrap()]);
+    let check = run(&["check", "--scenarios", dir.to_str().unwrap()]);
+    let serve = run(&["serve", "--port", "0", "--scenarios", dir.to_str().unwrap()]);
     std::fs::remove_dir_all(&dir).ok();
-    assert!(!check.status.success() && !serve.status.success(), "both refuse");
-    let message = String::from_utf8(check.stderr).unwrap();
-    assert!(message.contains(file.to_str().unwrap()), "names the file: {message}");
-    assert!(message.contains("at technologies.liveness.result.eye_closed:"), "names the path: {message}");
-    assert!(message.contains("must be a boolean"), "says why: {message}");
-    assert_eq!(message, String::from_utf8(serve.stderr).unwrap(), "serve says the same");
+    // The file, the path in it, and why; serve says the same.
+    let check = check.failure().stderr(
+        contains(file.to_str().unwrap())
+            .and(contains("at technologies.liveness.result.eye_closed:"))
+            .and(contains("must be a boolean")),
+    );
+    serve.failure().stderr(check.get_output().stderr.clone());
 }
 
 #[test]
 fn healthcheck_succeeds_against_a_running_server_and_fails_without_one() {
     let (mut child, addr) = start(&["serve", "--port", "0"], &[]);
     let port = addr.rsplit(':').next().unwrap();
-    let out = output(&["healthcheck", "--port", port]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run(&["healthcheck", "--port", port]).success();
     terminate(&child);
     wait_exit(&mut child, Duration::from_secs(5));
-    let out = output(&["healthcheck", "--port", port, "--timeout-ms", "300"]);
-    assert!(!out.status.success(), "nothing listens any more");
+    // Nothing listens any more.
+    run(&["healthcheck", "--port", port, "--timeout-ms", "300"]).failure();
 }
 
 fn http_post(base: &str, path: &str, body: &str) -> String {
@@ -276,10 +267,9 @@ fn a_state_file_that_does_not_load_stops_start_up() {
     let file = scratch_file("corrupt");
     let broken = r#"{"format": "biometric-kz-mock state", "version": 1, "sessions": "#;
     std::fs::write(&file, broken).unwrap();
-    let out = output(&["serve", "--port", "0", "--state-file", file.to_str().unwrap()]);
-    assert!(!out.status.success(), "refused");
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("invalid state file") && stderr.contains(file.to_str().unwrap()), "{stderr}");
+    run(&["serve", "--port", "0", "--state-file", file.to_str().unwrap()])
+        .failure()
+        .stderr(contains("invalid state file").and(contains(file.to_str().unwrap())));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), broken, "the file is left as it was");
 }
 
@@ -410,10 +400,9 @@ fn a_state_file_that_cannot_be_written_stops_start_up() {
     let a_directory = dir.join("a-directory");
     std::fs::create_dir_all(&a_directory).unwrap();
     for (path, why) in [(missing_dir, "cannot write the state file"), (a_directory, "Is a directory")] {
-        let out = output(&["serve", "--port", "0", "--state-file", path.to_str().unwrap()]);
-        assert!(!out.status.success(), "{} is refused", path.display());
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert!(stderr.contains(why) && stderr.contains(path.to_str().unwrap()), "{stderr}");
+        run(&["serve", "--port", "0", "--state-file", path.to_str().unwrap()])
+            .failure()
+            .stderr(contains(why).and(contains(path.to_str().unwrap())));
     }
     let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(leftovers.iter().all(|n| !n.to_string_lossy().contains(".tmp-")), "no temporary file left: {leftovers:?}");
@@ -479,8 +468,8 @@ fn with_state_sync_a_change_is_written_before_it_is_answered() {
     }
     terminate(&child);
     assert!(wait_exit(&mut child, Duration::from_secs(5)).success());
-    let out = output(&["serve", "--state-sync"]);
-    assert!(!out.status.success(), "--state-sync needs --state-file");
+    // --state-sync needs --state-file.
+    run(&["serve", "--state-sync"]).code(2).stderr(contains("--state-file"));
 }
 
 /// Issue 16: the server logged nothing per request. With `--log-requests` it logs one line each:
