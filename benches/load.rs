@@ -289,10 +289,15 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
     let p99 = |l: &Load, _: &Cost| l.p99_ms;
     let cpu = |_: &Load, c: &Cost| c.user_us + c.system_us;
     let switches = |_: &Load, c: &Cost| c.switches;
+    // `BKZ_BENCH_ONLY` runs some rows only: a comparison is printed when both its rows ran.
+    let ran = |name: &str| rows.iter().any(|(n, ..)| n == name);
     println!();
     for (name, stateful, target) in
         [("session create, no metadata", STATEFUL_CREATE, 80.0), ("result polling", STATEFUL_RESULT, 90.0)]
     {
+        if !ran(name) {
+            continue;
+        }
         let (ours, theirs) = (median(name, rps), median(stateful, rps));
         println!(
             "{name}: {ours:.0} req/s, {:.0}% of the stateful ceiling's {theirs:.0} (target >= {target:.0}%); p99 {:.2} ms, {:.1}x its (target <= 2x); server CPU {:.1} us/req against {:.1}",
@@ -304,16 +309,21 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
         );
     }
     let (full, empty) = (median(FULL_CREATE, rps), median("session create, no metadata", rps));
-    println!(
-        "create with a full store ({FULL_STORE} unfinished sessions, each create evicts): {full:.0} req/s, {:.0}% of create with an empty store (target >= 90%); p99 {:.2} ms, {:.1}x (target <= 2x)",
-        100.0 * full / empty,
-        median(FULL_CREATE, p99),
-        median(FULL_CREATE, p99) / median("session create, no metadata", p99),
-    );
+    if ran(FULL_CREATE) {
+        println!(
+            "create with a full store ({FULL_STORE} unfinished sessions, each create evicts): {full:.0} req/s, {:.0}% of create with an empty store (target >= 90%); p99 {:.2} ms, {:.1}x (target <= 2x)",
+            100.0 * full / empty,
+            median(FULL_CREATE, p99),
+            median(FULL_CREATE, p99) / median("session create, no metadata", p99),
+        );
+    }
     for (name, bare) in [
         ("session create, no metadata", "bare hyper server, POST create JSON (ceiling)"),
         ("result polling", "bare hyper server, GET (ceiling)"),
     ] {
+        if !ran(name) {
+            continue;
+        }
         let (ours, theirs) = (median(name, rps), median(bare, rps));
         println!(
             "{name}: median of {rounds} runs {ours:.0} req/s, {:.0}% of the bare server's {theirs:.0} (target >= 75%); p99 {:.2} ms, {:.1}x the bare server's (target <= 3x); server CPU {:.1} us/req against {:.1}, {:.2} context switches/req against {:.2}",
@@ -327,7 +337,7 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
         );
     }
     for (name, before) in [("session create, no metadata", BASELINE_CREATE), ("result polling", BASELINE_RESULT)] {
-        if rows.iter().any(|(n, ..)| n == before) {
+        if ran(before) {
             println!(
                 "{name}: {:.0}% of the baseline build's {:.0} req/s (rounds taken in turns); p99 {:.1}x; server CPU {:.1} us/req against {:.1}",
                 100.0 * median(name, rps) / median(before, rps),
@@ -339,12 +349,16 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
         }
     }
     let alone = |l: &Load, _: &Cost| l.p50_ms;
-    println!("PDF report, one client: p50 {:.1} ms (target <= 20 ms)", median(REPORT_ALONE, alone));
+    if ran(REPORT_ALONE) {
+        println!("PDF report, one client: p50 {:.1} ms (target <= 20 ms)", median(REPORT_ALONE, alone));
+    }
     let (ours, reading) = (median("session create, no metadata", rps), median(READING_BARE, rps));
-    println!(
-        "for information: session create is {:.0}% of a bare server that also reads the request body ({reading:.0} req/s; the ceiling above leaves it unread)",
-        100.0 * ours / reading
-    );
+    if ran(READING_BARE) {
+        println!(
+            "for information: session create is {:.0}% of a bare server that also reads the request body ({reading:.0} req/s; the ceiling above leaves it unread)",
+            100.0 * ours / reading
+        );
+    }
 }
 
 /// The stateful ceiling's rows (`start_stateful_server`).

@@ -11,10 +11,11 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::domain::Flow;
+use crate::domain::technology::selects_any;
 use crate::journal::{Entry, Filter};
 use crate::session::{Choice, Command};
 use crate::startup::{Application, StartupError};
-use crate::state::{AppState, SessionError, selects_any};
+use crate::state::{AppState, SessionError};
 
 /// A running mock server, alive as long as this handle.
 ///

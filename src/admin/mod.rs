@@ -13,11 +13,12 @@ use uuid::Uuid;
 
 use crate::clock::timestamp;
 use crate::domain::FailureReason;
+use crate::domain::technology::{selector_help, selects_any};
 use crate::domain::{Flow, TechnologyCode};
 use crate::http::ApiError;
 use crate::http::extract::JsonBody;
 use crate::session::{Choice, Command, Session, TransitionError};
-use crate::state::{AppState, SessionError, selector_help, selects_any};
+use crate::state::{AppState, SessionError};
 
 pub(crate) mod control;
 pub(crate) mod paging;

@@ -4,7 +4,7 @@ use std::borrow::{Borrow, Cow};
 
 use serde_json::{Map, Value};
 
-use super::metadata::drf;
+use super::drf;
 use super::{FieldErrors, Flow, Metadata};
 
 #[derive(Debug)]

@@ -4,42 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{FieldErrors, Iin, Phone, Photo, TechnologyCode};
-
-/// DRF's own wordings, kept where DRF has one so that messages read like the vendor's.
-pub(crate) mod drf {
-    pub(crate) const REQUIRED: &str = "This field is required.";
-    pub(crate) const NULL: &str = "This field may not be null.";
-    pub(crate) const BLANK: &str = "This field may not be blank.";
-    pub(crate) const NOT_A_STRING: &str = "Not a valid string.";
-    pub(crate) const NOT_A_BOOLEAN: &str = "Must be a valid boolean.";
-
-    pub(crate) fn not_a_dict(got: &serde_json::Value) -> String {
-        format!("Invalid data. Expected a dictionary, but got {}.", python_type(got))
-    }
-
-    pub(crate) fn not_a_list(got: &serde_json::Value) -> String {
-        format!("Expected a list of items but got type \"{}\".", python_type(got))
-    }
-
-    pub(crate) fn not_a_choice(got: &str) -> String {
-        format!("\"{got}\" is not a valid choice.")
-    }
-
-    /// The Python type name DRF puts in its messages for a JSON value.
-    pub(crate) fn python_type(v: &serde_json::Value) -> &'static str {
-        use serde_json::Value;
-        match v {
-            Value::Null => "NoneType",
-            Value::Bool(_) => "bool",
-            Value::Number(n) if n.is_f64() => "float",
-            Value::Number(_) => "int",
-            Value::String(_) => "str",
-            Value::Array(_) => "list",
-            Value::Object(_) => "dict",
-        }
-    }
-}
+use super::{FieldErrors, Iin, Phone, Photo, TechnologyCode, drf};
 
 /// Validated session metadata. Absent parts are `None`; defaults of the docs are applied.
 #[derive(Debug, Clone)]

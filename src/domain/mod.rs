@@ -15,6 +15,7 @@ pub mod photo;
 pub mod scripting;
 pub mod technology;
 
+pub(crate) use field_error::drf;
 pub use field_error::{FieldError, FieldErrors};
 pub use flow::{ApiKey, Flow, FlowFileError};
 pub use iin::{Gender, Iin, IinError};

@@ -122,6 +122,17 @@ impl Family {
     }
 }
 
+/// Whether `key` names a technology (`LDHP`) or a family (`liveness`) present in `codes`.
+pub fn selects_any(key: &str, codes: &[TechnologyCode]) -> bool {
+    codes.iter().any(|c| c.as_str() == key || c.family().as_str() == key)
+}
+
+/// The families and codes a selector may name, for error messages.
+pub fn selector_help() -> String {
+    let families: Vec<&str> = Family::ALL.iter().map(|f| f.as_str()).collect();
+    format!("a code ({}) or a family ({})", TechnologyCode::list(&TechnologyCode::ALL), families.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

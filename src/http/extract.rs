@@ -27,7 +27,7 @@ impl FromRequest<AppState> for JsonBody {
 pub(crate) fn json_object(bytes: &[u8]) -> Result<Value, ApiError> {
     match parse_json(bytes)? {
         object @ Value::Object(_) => Ok(object),
-        other => Err(ApiError::field(&["non_field_errors"], crate::domain::metadata::drf::not_a_dict(&other))),
+        other => Err(ApiError::field(&["non_field_errors"], crate::domain::drf::not_a_dict(&other))),
     }
 }
 

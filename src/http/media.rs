@@ -14,7 +14,7 @@ use super::ApiError;
 use super::api::session_in_query;
 use super::extract::{BodyBytes, QueryMap, json_object};
 use crate::clock::timestamp;
-use crate::domain::metadata::drf;
+use crate::domain::drf;
 use crate::domain::{Family, TechnologyCode};
 use crate::report::{ReportData, ReportKind};
 use crate::scenario::Endpoint;

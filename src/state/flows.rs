@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
+use super::AppState;
 use crate::domain::Flow;
 
 pub(crate) struct Flows {
@@ -20,6 +21,45 @@ pub enum AddFlowError {
     DuplicateKey,
     #[error("No scenario is named {name:?}; the scenarios are {known}.")]
     UnknownScenario { name: String, known: String },
+}
+
+/// The flows, as the fronts reach them.
+impl AppState {
+    pub fn flows(&self) -> Vec<Flow> {
+        self.0.flows.all().iter().map(|f| Flow::clone(f)).collect()
+    }
+
+    pub fn find_flow(&self, api_key: &str) -> Option<Arc<Flow>> {
+        self.0.flows.find(api_key)
+    }
+
+    /// Adds a flow; its API key must be new and its scenario known. Returns it as registered.
+    pub fn add_flow(&self, flow: Flow) -> Result<Flow, AddFlowError> {
+        if let Some(name) = flow.scenario.as_deref().filter(|n| self.0.config.scenarios.get(n).is_none()) {
+            return Err(AddFlowError::UnknownScenario {
+                name: name.to_owned(),
+                known: self.0.config.scenarios.names(),
+            });
+        }
+        let added = self.0.flows.add(flow)?;
+        self.changed();
+        Ok(Flow::clone(&added))
+    }
+
+    /// Removes the flow with this key; its sessions stay, out of any key's reach. False when
+    /// there was none.
+    pub fn delete_flow(&self, api_key: &str) -> bool {
+        let mut inner = self.lock();
+        let Some(gone) = self.0.flows.remove(api_key) else { return false };
+        inner.retired_flows.insert(gone.id);
+        self.changed();
+        true
+    }
+
+    /// A key for a flow created without one.
+    pub fn generate_api_key(&self) -> crate::domain::ApiKey {
+        self.generator().api_key()
+    }
 }
 
 impl Flows {
@@ -74,4 +114,9 @@ impl Flows {
         let numbered = flows.into_iter().map(|flow| self.numbered(flow)).collect();
         *self.held.write().unwrap_or_else(PoisonError::into_inner) = numbered;
     }
+}
+
+/// Whether a flow a state file names for a session is the live flow with its key.
+pub(super) fn same_flow(live: &Flow, own: &Flow) -> bool {
+    live.name == own.name && live.technologies == own.technologies && live.webhook_url == own.webhook_url
 }

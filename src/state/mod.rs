@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::clock::Clock;
-use crate::domain::{Family, Flow, TechnologyCode};
+use crate::domain::Flow;
 use crate::scenario::{Fault, Scenario, ScenarioSet};
 use crate::session::store::{Eviction, Limits};
 use crate::session::{Applied, Command, Context, EventSink, Found, Generator, Session, SessionStore, TransitionError};
@@ -161,7 +161,7 @@ impl AppState {
                     // A session belongs to the live flow with its key, when that flow is the
                     // same; otherwise to a flow of its own that no key reaches (a deleted one).
                     let flow = match live.iter().find(|f| f.api_key == own.api_key) {
-                        Some(flow) if same_flow(flow, &own) => Arc::clone(flow),
+                        Some(flow) if flows::same_flow(flow, &own) => Arc::clone(flow),
                         found => {
                             let id = found.map_or_else(|| flows.fresh_id(), |f| f.id);
                             if found.is_none() {
@@ -272,44 +272,6 @@ impl AppState {
 
     fn context(&self, now: OffsetDateTime) -> Context<'_> {
         Context { now, generator: &self.0.generator, scenarios: &self.0.config.scenarios, fallback: self.fallback() }
-    }
-
-    // Flows.
-
-    pub fn flows(&self) -> Vec<Flow> {
-        self.0.flows.all().iter().map(|f| Flow::clone(f)).collect()
-    }
-
-    pub fn find_flow(&self, api_key: &str) -> Option<Arc<Flow>> {
-        self.0.flows.find(api_key)
-    }
-
-    /// Adds a flow; its API key must be new and its scenario known. Returns it as registered.
-    pub fn add_flow(&self, flow: Flow) -> Result<Flow, AddFlowError> {
-        if let Some(name) = flow.scenario.as_deref().filter(|n| self.0.config.scenarios.get(n).is_none()) {
-            return Err(AddFlowError::UnknownScenario {
-                name: name.to_owned(),
-                known: self.0.config.scenarios.names(),
-            });
-        }
-        let added = self.0.flows.add(flow)?;
-        self.changed();
-        Ok(Flow::clone(&added))
-    }
-
-    /// Removes the flow with this key; its sessions stay, out of any key's reach. False when
-    /// there was none.
-    pub fn delete_flow(&self, api_key: &str) -> bool {
-        let mut inner = self.lock();
-        let Some(gone) = self.0.flows.remove(api_key) else { return false };
-        inner.retired_flows.insert(gone.id);
-        self.changed();
-        true
-    }
-
-    /// A key for a flow created without one.
-    pub fn generate_api_key(&self) -> crate::domain::ApiKey {
-        self.generator().api_key()
     }
 
     // Faults.
@@ -446,22 +408,6 @@ impl AppState {
     pub fn video_of(&self, id: &Uuid) -> Option<crate::video::Video> {
         self.view(id, |_, scenario| scenario.video.clone().unwrap_or_else(|| self.0.config.video.clone()))
     }
-}
-
-/// Whether a flow a state file names for a session is the live flow with its key.
-fn same_flow(live: &Flow, own: &Flow) -> bool {
-    live.name == own.name && live.technologies == own.technologies && live.webhook_url == own.webhook_url
-}
-
-/// Whether `key` names a technology (`LDHP`) or a family (`liveness`) present in `codes`.
-pub(crate) fn selects_any(key: &str, codes: &[TechnologyCode]) -> bool {
-    codes.iter().any(|c| c.as_str() == key || c.family().as_str() == key)
-}
-
-/// The families and codes a selector may name, for error messages.
-pub(crate) fn selector_help() -> String {
-    let families: Vec<&str> = Family::ALL.iter().map(|f| f.as_str()).collect();
-    format!("a code ({}) or a family ({})", TechnologyCode::list(&TechnologyCode::ALL), families.join(", "))
 }
 
 #[cfg(test)]

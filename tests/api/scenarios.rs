@@ -373,6 +373,11 @@ async fn a_broken_scenario_file_stops_start_up_with_the_file_the_path_and_the_re
         ),
         (json!({"name": "x", "colour": "red"}), "colour", "unknown field `colour`"),
         (
+            json!({"name": "x", "technologies": {"FACE": {}}}),
+            "technologies.FACE",
+            "unknown technology \"FACE\": use a code (LDHP, LDD, LDD2, LDPM, F2F, ED, DR) or a family (liveness, face2face, edocument, document_recognition)",
+        ),
+        (
             json!({"name": "x", "faults": [{"endpoint": "results", "status": 503}]}),
             "faults[0].endpoint",
             "unknown variant `results`",
