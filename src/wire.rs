@@ -11,13 +11,14 @@ use crate::clock::Timestamp;
 use crate::domain::{FailureReason, Family, TechnologyCode};
 use crate::session::{Session, Status, StepState};
 
-// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
-#[allow(rustdoc::broken_intra_doc_links)]
-/// The body of the result endpoint [doc + seen + mock]. It borrows the session, so that the
+/// The body of the result endpoint \[doc + seen + mock\]. It borrows the session, so that the
 /// endpoint writes it out under the state's lock without copying any result.
 // The vendor's field names (`flow_session_result`, ...).
 #[allow(clippy::struct_field_names)]
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(
+    description = "The body of the result endpoint [doc + seen + mock]. It borrows the session, so that the\nendpoint writes it out under the state's lock without copying any result."
+)]
 pub(crate) struct SessionResult<'a> {
     pub id: Uuid,
     pub status: &'static str,

@@ -60,10 +60,9 @@ pub(crate) struct Detail {
 #[allow(dead_code)]
 pub(crate) struct FieldErrors(serde_json::Value);
 
-// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
-#[allow(rustdoc::broken_intra_doc_links)]
-/// The create-session body [doc].
+/// The create-session body \[doc\].
 #[derive(ToSchema)]
+#[schema(description = "The create-session body [doc].")]
 #[allow(dead_code)]
 pub(crate) struct CreateSessionBody {
     /// The flow's API KEY (47 or more characters).
@@ -71,10 +70,9 @@ pub(crate) struct CreateSessionBody {
     metadata: Option<MetadataDoc>,
 }
 
-// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
-#[allow(rustdoc::broken_intra_doc_links)]
-/// Session metadata [doc]; unknown keys are ignored with a lint warning.
+/// Session metadata \[doc\]; unknown keys are ignored with a lint warning.
 #[derive(ToSchema)]
+#[schema(description = "Session metadata [doc]; unknown keys are ignored with a lint warning.")]
 #[allow(dead_code)]
 pub(crate) struct MetadataDoc {
     face2face: Option<Face2FaceDoc>,
@@ -122,19 +120,17 @@ pub(crate) struct ExtraDoc {
     iin: Option<String>,
 }
 
-// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
-#[allow(rustdoc::broken_intra_doc_links)]
-/// The report body [doc].
+/// The report body \[doc\].
 #[derive(ToSchema)]
+#[schema(description = "The report body [doc].")]
 #[allow(dead_code)]
 pub(crate) struct ReportBody {
     api_key: String,
 }
 
-// The description goes into the OpenAPI document as written: its [doc]/[mock] tags are not links.
-#[allow(rustdoc::broken_intra_doc_links)]
-/// `{"pdf": "<base64>"}` [doc].
+/// `{"pdf": "<base64>"}` \[doc\].
 #[derive(ToSchema)]
+#[schema(description = "`{\"pdf\": \"<base64>\"}` [doc].")]
 #[allow(dead_code)]
 pub(crate) struct ReportResponse {
     /// The signed PDF, base64.
