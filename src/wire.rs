@@ -23,6 +23,8 @@ pub(crate) struct SessionResult<'a> {
     pub id: Uuid,
     pub status: &'static str,
     pub technologies: Vec<TechnologyInfo>,
+    // The OpenAPI description, as written: a field's has no attribute of its own, and [mock] is a tag.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// `null` until the session ends, then whether it succeeded [mock].
     pub flow_session_result: Option<bool>,
     /// One line per failed technology, `"LDHP: CALC_RESULT: Low overall prediction"`
