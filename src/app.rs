@@ -34,6 +34,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .nest("/__admin", crate::admin::routes())
         .merge(crate::page::routes())
         .merge(crate::page::dashboard::routes())
+        .merge(crate::widget::routes())
 }
 
 /// The whole application: every route behind the one front layer. Built by a plain function so

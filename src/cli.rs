@@ -172,6 +172,10 @@ pub struct ServeArgs {
     /// even in a crash), instead of a quarter second after it.
     #[arg(long, env = "BKZ_MOCK_STATE_SYNC", requires = "state_file")]
     pub state_sync: bool,
+    /// Who may frame the end-user page (the widget's iframe, WebViews): a CSP frame-ancestors
+    /// source list, e.g. "'self' https://app.example.com"; 'none' forbids framing.
+    #[arg(long, env = "BKZ_MOCK_FRAME_ANCESTORS", value_name = "SOURCES", default_value = crate::config::DEFAULT_FRAME_ANCESTORS, value_parser = crate::config::parse_frame_ancestors)]
+    pub frame_ancestors: String,
 }
 
 /// `90`, `90s`, `15m`, `24h`, `500ms`, `1h 30m` (humantime's units; a bare number is seconds).
@@ -207,6 +211,7 @@ impl ServeArgs {
             body_timeout: self.body_timeout,
             state_file: self.state_file,
             state_sync: self.state_sync,
+            frame_ancestors: self.frame_ancestors,
         }
     }
 }

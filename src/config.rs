@@ -53,6 +53,8 @@ pub struct Config {
     pub state_file: Option<PathBuf>,
     /// Write the state file before answering each change, instead of a quarter second later.
     pub state_sync: bool,
+    /// Who may frame the end-user page: the CSP `frame-ancestors` source list (`*` by default).
+    pub frame_ancestors: String,
 }
 
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
@@ -62,6 +64,35 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub const DEFAULT_JOURNAL_LIMIT: usize = 1000;
+
+/// Any origin may frame the end-user page (SPEC §12): the widget and WebViews of every host.
+pub const DEFAULT_FRAME_ANCESTORS: &str = "*";
+
+/// Checks a `--frame-ancestors` value: a CSP source list (`*`, `'self'`, `'none'`, schemes such as
+/// `https:`, hosts such as `https://*.example.com:8443`), separated by spaces. Whatever could end
+/// the directive or the header (`;`, `,`, quotes other than the keywords', control characters)
+/// is refused, so the value cannot add a directive of its own.
+pub fn parse_frame_ancestors(text: &str) -> Result<String, String> {
+    let sources: Vec<&str> = text.split_ascii_whitespace().collect();
+    if sources.is_empty() {
+        return Err(
+            "give at least one source, e.g. * or 'self' or https://app.example.com ('none' forbids framing)".into()
+        );
+    }
+    for source in &sources {
+        let keyword = matches!(*source, "'self'" | "'none'");
+        let plain = source.chars().all(|c| c.is_ascii_alphanumeric() || "*.:/-_[]%".contains(c));
+        if !(keyword || plain) {
+            return Err(format!(
+                "{source:?} is not a frame-ancestors source: use *, 'self', 'none', a scheme (https:) or an origin (https://app.example.com)"
+            ));
+        }
+    }
+    if sources.len() > 1 && sources.contains(&"'none'") {
+        return Err("'none' stands alone: it forbids every frame".into());
+    }
+    Ok(sources.join(" "))
+}
 
 /// Parses one scenario file as the server would load it (its overrides checked against the
 /// generated results).
@@ -107,6 +138,7 @@ impl Default for Config {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             state_file: None,
             state_sync: false,
+            frame_ancestors: DEFAULT_FRAME_ANCESTORS.to_owned(),
         }
     }
 }

@@ -42,6 +42,7 @@ mod startup;
 mod state;
 mod video;
 mod webhook;
+mod widget;
 mod wire;
 
 pub use config::Config;

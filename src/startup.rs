@@ -68,6 +68,7 @@ impl Application {
                 session_ttl: config.session_ttl,
                 state_file: config.state_file.clone(),
                 state_sync: config.state_sync,
+                frame_ancestors: config.frame_ancestors.clone(),
                 seed: config.seed,
                 max_body: config.max_body,
                 public_url,

@@ -137,7 +137,16 @@ fn a_missing_flows_file_and_bad_flag_values_are_clear_errors() {
         .failure()
         .stderr(contains("/nonexistent/flows.json").and(contains("cannot read")));
     // Usage errors: exit code 2, the flag named.
-    for args in [["--max-body", "lots"], ["--port", "99999"], ["--seed", "-1"], ["--session-ttl", "soon"]] {
+    for args in [
+        ["--max-body", "lots"],
+        ["--port", "99999"],
+        ["--seed", "-1"],
+        ["--session-ttl", "soon"],
+        // A value that would add a directive of its own to the page's Content-Security-Policy.
+        ["--frame-ancestors", "*; script-src *"],
+        ["--frame-ancestors", "'none' https://a.example"],
+        ["--frame-ancestors", " "],
+    ] {
         run(&[&["serve"][..], &args[..]].concat()).code(2).stderr(contains(args[0]));
     }
     run(&["serve", "--port", "0", "--public-url", "ftp://x"]).failure().stderr(contains("--public-url"));

@@ -89,10 +89,23 @@ impl PageQuery {
     responses((status = 200, description = "The current step's screen", content_type = "text/html"), (status = 404, description = "Unknown session", content_type = "text/html"), (status = 410, description = "Already completed", content_type = "text/html")))]
 async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
+    embeddable(&state, show_screen(&state, &id, &q))
+}
+
+/// Every answer of the page says who may frame it (`--frame-ancestors`, any origin by default:
+/// SPEC §12) and that only the mock's own script runs in it.
+fn embeddable(state: &AppState, mut response: Response) -> Response {
+    if let Ok(policy) = axum::http::HeaderValue::from_str(state.page_policy()) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+fn show_screen(state: &AppState, id: &str, q: &PageQuery) -> Response {
     if let Some(refusal) = q.unsendable_redirect() {
         return refusal;
     }
-    let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
+    let Ok(id) = Uuid::parse_str(id) else { return MessagePage::not_found(q) };
     let chosen = q.step.as_deref().and_then(|s| s.parse::<TechnologyCode>().ok());
     // One command, one lock: the step opens (with `skip_input`, its SMS code is sent).
     match state.apply_and_view(&id, Command::Open { chosen }, Snapshot::of) {
@@ -101,9 +114,9 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(ra
                 Found::Opened(code) => code,
                 _ => TechnologyCode::Ed,
             };
-            render_step(&snapshot, &id, code, &q, None, None)
+            render_step(&snapshot, &id, code, q, None, None)
         }
-        Err(e) => session_error(&state, &id, &q, &e),
+        Err(e) => session_error(state, &id, q, &e),
     }
 }
 
@@ -183,7 +196,7 @@ impl Form {
 /// `POST /flow/{id}/{code}`: the user ends a step (or, for E-Document, asks for the SMS code).
 #[utoipa::path(post, path = "/flow/{id}/{code}", tag = "end-user page",
     params(("id" = String, Path), ("code" = String, Path, description = "The technology code of the step")),
-    request_body(content_type = "multipart/form-data", description = "action (scripted, passed, failed), reason, photo, document, phase (input, otp), iin, phone, otp"),
+    request_body(content_type = "multipart/form-data", description = "action (scripted, passed, failed), reason, photo, document, phase (input, otp), iin, phone, otp, in_frame (1 inside a frame: the end shows the done screen, which posts finish to the parent, instead of the redirect)"),
     responses((status = 303, description = "To the next screen, the done screen or the redirect"), (status = 400, description = "The form was refused", content_type = "text/html")))]
 async fn submit(
     State(state): State<AppState>,
@@ -192,22 +205,27 @@ async fn submit(
     request: Request,
 ) -> Response {
     let q = PageQuery::parse(raw.as_deref());
+    let response = submit_form(&state, &id, &code, &q, request).await;
+    embeddable(&state, response)
+}
+
+async fn submit_form(state: &AppState, id: &str, code: &str, q: &PageQuery, request: Request) -> Response {
     if let Some(refusal) = q.unsendable_redirect() {
         return refusal;
     }
-    let (Ok(id), Ok(code)) = (Uuid::parse_str(&id), code.parse::<TechnologyCode>()) else {
-        return MessagePage::not_found(&q);
+    let (Ok(id), Ok(code)) = (Uuid::parse_str(id), code.parse::<TechnologyCode>()) else {
+        return MessagePage::not_found(q);
     };
-    let form = match Form::read(request, &state).await {
+    let form = match Form::read(request, state).await {
         Ok(form) => form,
-        Err((status, reason)) => return MessagePage::refused(&q, status, reason),
+        Err((status, reason)) => return MessagePage::refused(q, status, reason),
     };
     let snapshot = match state.view_live(&id, Snapshot::of) {
         Ok(snapshot) => snapshot,
-        Err(e) => return session_error(&state, &id, &q, &e),
+        Err(e) => return session_error(state, &id, q, &e),
     };
     if snapshot.ended {
-        return MessagePage::completed(&q);
+        return MessagePage::completed(q);
     }
     if !snapshot.runnable.contains(&code) {
         // A form from an earlier screen (back button, double submit): show where the user is.
@@ -220,7 +238,7 @@ async fn submit(
         "failed" => Choice::Fail(Some(form.text("reason"))),
         // A form sent without a button (Enter in a field) continues as scripted.
         "scripted" | "" => Choice::Scripted,
-        other => return MessagePage::bad_request(&q, q.locale.unknown_action(other)),
+        other => return MessagePage::bad_request(q, q.locale.unknown_action(other)),
     };
     // What the page checks of the form before the session hears of it: Pass and Continue need
     // the upload the step asks for; Fail needs nothing.
@@ -238,18 +256,18 @@ async fn submit(
         Family::DocumentRecognition => needs_file("document"),
     };
     if let Err(message) = checked {
-        return render_step(&snapshot, &id, code, &q, Some(message), None);
+        return render_step(&snapshot, &id, code, q, Some(message), None);
     }
     if code == TechnologyCode::Ed && form.text("phase") == "input" {
-        return edocument_input(&state, &id, &q, &snapshot, &form);
+        return edocument_input(state, &id, q, &snapshot, &form);
     }
     let otp = (code == TechnologyCode::Ed).then(|| form.text("otp"));
     match state.apply_and_view(&id, Command::Submit { code, choice, otp }, Snapshot::of) {
         Ok((Applied { found: Found::OtpWrong { left }, .. }, snapshot)) => {
-            render_step(&snapshot, &id, code, &q, Some(format!("{} {left}", t.otp_wrong)), None)
+            render_step(&snapshot, &id, code, q, Some(format!("{} {left}", t.otp_wrong)), None)
         }
-        Ok((_, snapshot)) => after_step(&id, &q, snapshot.ended),
-        Err(e) => session_error(&state, &id, &q, &e),
+        Ok((_, snapshot)) => after_step(&id, q, snapshot.ended, form.text("in_frame") == "1"),
+        Err(e) => session_error(state, &id, q, &e),
     }
 }
 
@@ -273,9 +291,15 @@ fn edocument_input(state: &AppState, id: &Uuid, q: &PageQuery, snapshot: &Snapsh
 }
 
 /// Where the user goes once a step has ended: the next screen, or, at the end (`ended`), the
-/// integrator's `redirect` (absolute http(s) only) or the done screen.
-fn after_step(id: &Uuid, q: &PageQuery, ended: bool) -> Response {
+/// integrator's `redirect` (absolute http(s) only) or the done screen. Inside a frame (the form
+/// carried `in_frame=1`, which `widget/frame.js` adds) always the done screen, which tells the
+/// parent the flow is over: the host, not the frame, goes on from there.
+fn after_step(id: &Uuid, q: &PageQuery, ended: bool, in_frame: bool) -> Response {
     match &q.redirect {
+        Some(_) if ended && in_frame => {
+            let stay = PageQuery { redirect: None, ..q.clone() };
+            see_other(&format!("/flow/{id}/done{}", stay.carry()))
+        }
         Some(redirect) if ended && is_http_url(redirect) => see_other(redirect),
         _ if ended => see_other(&format!("/flow/{id}/done{}", q.carry())),
         _ => see_other(&format!("/flow/{id}{}", q.carry())),
@@ -288,19 +312,23 @@ fn after_step(id: &Uuid, q: &PageQuery, ended: bool) -> Response {
     responses((status = 200, description = "The final screen", content_type = "text/html"), (status = 303, description = "Back to the current step of a session not yet finished"), (status = 400, description = "The redirect is not an absolute http(s) URL", content_type = "text/html"), (status = 410, description = "Finished with a redirect: the user was sent there when the flow ended", content_type = "text/html")))]
 async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
+    embeddable(&state, done_screen(&state, &id, &q))
+}
+
+fn done_screen(state: &AppState, id: &str, q: &PageQuery) -> Response {
     if let Some(refusal) = q.unsendable_redirect() {
         return refusal;
     }
-    let Ok(id) = Uuid::parse_str(&id) else { return MessagePage::not_found(&q) };
-    let Some(snapshot) = state.view(&id, Snapshot::of) else { return missing(&state, &id, &q) };
+    let Ok(id) = Uuid::parse_str(id) else { return MessagePage::not_found(q) };
+    let Some(snapshot) = state.view(&id, Snapshot::of) else { return missing(state, &id, q) };
     if !snapshot.ended {
         return see_other(&format!("/flow/{id}{}", q.carry()));
     }
     match &q.redirect {
         // The user was sent to the redirect when the flow ended; the session is one-time [doc].
-        Some(redirect) if is_http_url(redirect) => MessagePage::completed(&q),
-        Some(redirect) => MessagePage::bad_redirect(&q, redirect),
-        None => MessagePage::done(&q, snapshot.passed),
+        Some(redirect) if is_http_url(redirect) => MessagePage::completed(q),
+        Some(redirect) => MessagePage::bad_redirect(q, redirect),
+        None => MessagePage::done(q, snapshot.passed),
     }
 }
 

@@ -253,11 +253,19 @@ pub(super) struct MessagePage {
     code: Option<String>,
     outcome: Option<&'static str>,
     outcome_text: &'static str,
+    /// What the screen tells a parent frame (`widget/frame.js`): `finish` (the done screen),
+    /// `error` (the session cannot run here), or nothing (a refused form the user can retry).
+    event: &'static str,
 }
 
 impl MessagePage {
     fn new(q: &PageQuery, testid: &'static str, reason: &'static str, title: &'static str, lines: Vec<String>) -> Self {
-        Self { frame: q.frame(), testid, reason, title, lines, code: None, outcome: None, outcome_text: "" }
+        let event = match testid {
+            "done" => "finish",
+            _ if reason == "bad-request" => "",
+            _ => "error",
+        };
+        Self { frame: q.frame(), testid, reason, title, lines, code: None, outcome: None, outcome_text: "", event }
     }
 
     fn respond(self, status: StatusCode) -> Response {

@@ -49,6 +49,8 @@ struct Shared {
     saves: Mutex<SaveStatus>,
     /// Turns to draw a PDF report (`AppState::report_slots`).
     report_slots: Arc<tokio::sync::Semaphore>,
+    /// The end-user page's `Content-Security-Policy`, written once.
+    page_policy: String,
     eviction_log: EvictionLog,
 }
 
@@ -80,6 +82,8 @@ pub struct StateConfig {
     pub state_file: Option<std::path::PathBuf>,
     /// Write the state file before answering each change (`--state-sync`).
     pub state_sync: bool,
+    /// Who may frame the end-user page (the CSP `frame-ancestors` source list).
+    pub frame_ancestors: String,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
@@ -183,7 +187,14 @@ impl AppState {
         // One core fewer than the machine has (at least one): however many reports are asked
         // for at once, a core is left to answer everything else.
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        // Framing as configured; scripts only from the mock itself (the page has one, for frames),
+        // so that nothing a request carried could ever run even if it escaped the templates.
+        let page_policy = format!(
+            "frame-ancestors {}; script-src 'self'; object-src 'none'; base-uri 'none'",
+            config.frame_ancestors
+        );
         Self(Arc::new(Shared {
+            page_policy,
             generator: Mutex::new(Generator::new(config.seed)),
             journal: crate::journal::Journal::new(config.journal_limit),
             config,
@@ -216,6 +227,11 @@ impl AppState {
 
     pub fn strict(&self) -> bool {
         self.0.config.strict
+    }
+
+    /// The end-user page's `Content-Security-Policy` (`--frame-ancestors`).
+    pub fn page_policy(&self) -> &str {
+        &self.0.page_policy
     }
 
     pub fn log_requests(&self) -> bool {

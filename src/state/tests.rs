@@ -22,6 +22,7 @@ fn state() -> AppState {
             session_ttl: None,
             state_file: None,
             state_sync: false,
+            frame_ancestors: "*".into(),
             seed: Some(1),
             max_body: 1 << 20,
             public_url: "http://mock.test".into(),

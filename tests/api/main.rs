@@ -22,3 +22,4 @@ mod reliability;
 mod scenarios;
 mod session_result;
 mod webhooks;
+mod widget;

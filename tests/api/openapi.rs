@@ -35,6 +35,8 @@ async fn every_route_of_the_product_is_documented() {
         ("get", "/flow/{id}"),
         ("get", "/flow/{id}/done"),
         ("post", "/flow/{id}/{code}"),
+        ("get", "/widget/flow-widget.umd.js"),
+        ("get", "/widget/frame.js"),
         ("get", "/"),
         ("post", "/dashboard/flows"),
         ("post", "/dashboard/flows/{api_key}/delete"),
