@@ -59,7 +59,11 @@ struct SessionRecord {
     scenario_source: String,
     fault_calls: Vec<(Endpoint, usize, u32)>,
     last_result_poll: Option<String>,
+    /// Files written before flows had several webhook URLs have this one only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     webhook_url: Option<String>,
+    #[serde(default)]
+    webhook_urls: Vec<String>,
     events: Vec<EventRecord>,
 }
 
@@ -158,7 +162,8 @@ impl SessionRecord {
             scenario_source: s.scenario_source().as_str().to_owned(),
             fault_calls: s.fault_calls().iter().map(|((e, i), n)| (*e, *i, *n)).collect(),
             last_result_poll: s.last_result_poll().map(time_text),
-            webhook_url: s.webhook_url().map(str::to_owned),
+            webhook_url: None,
+            webhook_urls: s.webhook_urls().to_vec(),
             events: s
                 .events()
                 .iter()
@@ -232,7 +237,11 @@ impl SessionRecord {
             api_key: ApiKey::parse(&self.api_key)?,
             technologies,
             scenario: None,
-            webhook_url: self.webhook_url,
+            webhook_urls: if self.webhook_urls.is_empty() {
+                self.webhook_url.into_iter().collect()
+            } else {
+                self.webhook_urls
+            },
         };
         let parts = Parts {
             id: self.id,

@@ -1,7 +1,8 @@
-//! Webhooks [doc, the vendor's webhooks pages]: a flow's `webhook_url` receives `flow.start`,
-//! `technology.start`, `technology.end` and `flow.end` as POSTs with the vendor's envelope. Each
-//! session has its own delivery queue, so events arrive in order per session; a failed delivery
-//! is retried with backoff; nothing here ever blocks a request. Every attempt is recorded for
+//! Webhooks [doc, the vendor's webhooks pages]: each of a flow's webhook URLs (up to five)
+//! receives `flow.start`, `technology.start`, `technology.end` and `flow.end` as POSTs with the
+//! vendor's envelope. Each session has a delivery queue per URL, so events arrive in order at
+//! every receiver and a slow or failing one holds up no other; a failed delivery is retried
+//! with backoff; nothing here ever blocks a request. Every attempt is recorded for
 //! `GET /__admin/webhooks`, the attempts of one event sharing one copy of its envelope, and the
 //! list bounded by entries and by bytes.
 
@@ -69,7 +70,8 @@ pub struct Webhooks {
     attempts: Mutex<Attempts>,
     limit: usize,
     max_bytes: usize,
-    queues: Mutex<HashMap<Uuid, mpsc::UnboundedSender<Envelope>>>,
+    /// One queue per session and URL (its index in the flow's list).
+    queues: Mutex<HashMap<(Uuid, usize), mpsc::UnboundedSender<Envelope>>>,
     /// Itself, for the delivery workers it starts from `emit` (which has only `&self`).
     me: std::sync::Weak<Self>,
 }
@@ -119,27 +121,44 @@ impl EventSink for Webhooks {
     /// lock: builds JSON and sends on a channel, no I/O). Envelope ids come from `new_id`, the
     /// state's generator, so that a `--seed` run sends the same ids every time.
     fn emit(&self, session: &Session, events: &[Event], at: OffsetDateTime, new_id: &mut dyn FnMut() -> Uuid) {
-        let Some(url) = session.webhook_url().map(str::to_owned) else { return };
-        if events.is_empty() || tokio::runtime::Handle::try_current().is_err() {
+        let urls = session.webhook_urls();
+        if urls.is_empty() || events.is_empty() || tokio::runtime::Handle::try_current().is_err() {
             return;
         }
         let Some(me) = self.me.upgrade() else { return };
+        // Every receiver gets the same envelope (one id per event, one copy of its bytes).
+        let envelopes: Vec<(Uuid, &'static str, Arc<RawValue>)> = events
+            .iter()
+            .map(|event| {
+                let id = new_id();
+                let (name, payload) = envelope(session, event, at, id);
+                (id, name, payload)
+            })
+            .collect();
+        let ended = events.iter().any(|e| matches!(e, Event::FlowEnded { .. }));
         let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-        let sender = queues.entry(session.id()).or_insert_with(|| {
-            let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(me.deliver_in_order(receiver));
-            sender
-        });
-        for event in events {
-            let id = new_id();
-            let (event, payload) = envelope(session, event, at, id);
-            let envelope = Envelope { id, event, session_id: session.id(), url: url.clone(), payload };
-            // The worker only stops once this sender is gone, so the send cannot fail.
-            let _ = sender.send(envelope);
-        }
-        if events.iter().any(|e| matches!(e, Event::FlowEnded { .. })) {
-            // The flow is over: dropping the sender lets the worker finish the queue and stop.
-            queues.remove(&session.id());
+        for (index, url) in urls.iter().enumerate() {
+            let key = (session.id(), index);
+            let sender = queues.entry(key).or_insert_with(|| {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                tokio::spawn(Arc::clone(&me).deliver_in_order(receiver));
+                sender
+            });
+            for (id, event, payload) in &envelopes {
+                let envelope = Envelope {
+                    id: *id,
+                    event,
+                    session_id: session.id(),
+                    url: url.clone(),
+                    payload: Arc::clone(payload),
+                };
+                // The worker only stops once this sender is gone, so the send cannot fail.
+                let _ = sender.send(envelope);
+            }
+            if ended {
+                // The flow is over: dropping the sender lets the worker finish the queue and stop.
+                queues.remove(&key);
+            }
         }
     }
 }
@@ -384,7 +403,8 @@ fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (
         "created": at.unix_timestamp(),
         "success": success,
         "flow_name": session.flow_name(),
-        "metadata": session.metadata().display,
+        // `null` for a session created without metadata [doc: the webhooks page's example].
+        "metadata": if session.metadata().is_none() { &Value::Null } else { &session.metadata().display },
         "data": data,
     });
     let raw = serde_json::value::to_raw_value(&payload).expect("a JSON value writes out");

@@ -232,7 +232,11 @@ fn a_restart_with_a_state_file_keeps_every_flow_and_session() {
     let file = scratch_file("restart");
     let args = ["serve", "--port", "0", "--state-file", file.to_str().unwrap()];
     let (mut first, addr) = start(&args, &[]);
-    let flow = body_of(&http_post(&addr, "/__admin/flows", r#"{"name": "Kept", "technologies": ["LDHP", "ED"]}"#));
+    let flow = body_of(&http_post(
+        &addr,
+        "/__admin/flows",
+        r#"{"name": "Kept", "technologies": ["LDHP", "ED"], "webhook_urls": ["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"]}"#,
+    ));
     let mut ids = Vec::new();
     for metadata in [
         "{}",
@@ -264,7 +268,13 @@ fn a_restart_with_a_state_file_keeps_every_flow_and_session() {
     );
     assert_eq!(body_of(&http_get(&addr, &result_path)), before_result, "the same result");
     let flows = body_of(&http_get(&addr, "/__admin/flows"));
-    assert!(flows.as_array().unwrap().iter().any(|f| f["api_key"] == flow["api_key"]), "the run-time flow is kept");
+    let kept =
+        flows.as_array().unwrap().iter().find(|f| f["api_key"] == flow["api_key"]).expect("the run-time flow is kept");
+    assert_eq!(
+        kept["webhook_urls"],
+        serde_json::json!(["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"]),
+        "with its webhook URLs"
+    );
     let view = body_of(&http_get(&addr, &format!("/__admin/sessions/{}", ids[2])));
     assert_eq!(view["scenario"], "liveness-fails", "with the scenario it played");
     terminate(&second);

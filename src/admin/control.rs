@@ -20,15 +20,21 @@ use crate::webhook::Webhooks;
 use axum::Extension;
 use std::sync::Arc;
 
-/// `POST /__admin/flows` with `{"name", "technologies", "api_key"?, "scenario"?, "webhook_url"?}`.
+/// `POST /__admin/flows` with `{"name", "technologies", "api_key"?, "scenario"?, "webhook_url"?,
+/// "webhook_urls"?}`.
 #[utoipa::path(post, path = "/flows", tag = "admin", request_body = crate::http::openapi::FlowBody,
     responses((status = 201, description = "Created", body = FlowView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
 pub(crate) async fn create_flow(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
-    let spec: FlowSpec =
-        serde_json::from_value(body).map_err(|e| ApiError::field(&["non_field_errors"], e.to_string()))?;
+    // A wrong type is told against its field, as DRF would; a body that is not a flow at all
+    // (an unknown key, not an object) against non_field_errors.
+    let spec: FlowSpec = serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let field = path.split(['.', '[']).next().filter(|f| !f.is_empty()).unwrap_or("non_field_errors");
+        ApiError::field(&[field], e.inner().to_string())
+    })?;
     let mut generate = || state.generate_api_key();
     let flow = spec.into_flow("", Some(&mut generate)).map_err(|e| {
         let field = e.path.split(['.', '[']).next().unwrap_or("non_field_errors").to_owned();

@@ -73,7 +73,10 @@ pub(crate) struct FlowView {
     #[schema(value_type = Vec<crate::http::openapi::Code>)]
     pub technologies: Vec<TechnologyCode>,
     pub scenario: Option<String>,
+    /// The first of `webhook_urls`: the shape the admin API has always had.
     pub webhook_url: Option<String>,
+    /// Up to five \[doc\], each with its own delivery queue.
+    pub webhook_urls: Vec<String>,
 }
 
 impl From<Flow> for FlowView {
@@ -83,7 +86,8 @@ impl From<Flow> for FlowView {
             api_key: f.api_key.as_str().to_owned(),
             technologies: f.technologies,
             scenario: f.scenario,
-            webhook_url: f.webhook_url,
+            webhook_url: f.webhook_urls.first().cloned(),
+            webhook_urls: f.webhook_urls,
         }
     }
 }

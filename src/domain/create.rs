@@ -110,7 +110,7 @@ mod tests {
             api_key: ApiKey::parse(KEY).unwrap(),
             technologies: vec![TechnologyCode::Ldhp, TechnologyCode::F2f],
             scenario: None,
-            webhook_url: None,
+            webhook_urls: Vec::new(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Flows of the vendor's "personal cabinet": a name, an API key, an ordered list of technologies,
-//! and optionally a default scenario and a webhook URL. Also the flows file format
+//! and optionally a default scenario and up to five webhook URLs \[doc\]. Also the flows file format
 //! (`fixtures/flows.json`, `--flows FILE`).
 
 use std::fmt;
@@ -52,8 +52,13 @@ pub struct Flow {
     pub api_key: ApiKey,
     pub technologies: Vec<TechnologyCode>,
     pub scenario: Option<String>,
-    pub webhook_url: Option<String>,
+    /// Where the flow's events go, each URL with its own delivery queue: at most
+    /// [`MAX_WEBHOOK_URLS`] \[doc\].
+    pub webhook_urls: Vec<String>,
 }
+
+/// "На каждый флоу можно добавлять до 5 вебхуков" \[doc: the vendor's webhooks page\].
+pub const MAX_WEBHOOK_URLS: usize = 5;
 
 impl Flow {
     /// Whether `metadata.face2face.photo1` has an effect in this flow: F2F must follow a
@@ -80,8 +85,12 @@ pub struct FlowSpec {
     pub technologies: Vec<String>,
     #[serde(default)]
     pub scenario: Option<String>,
+    /// One webhook URL: the shape the mock has always taken; kept beside `webhook_urls`.
     #[serde(default)]
     pub webhook_url: Option<String>,
+    /// Up to five webhook URLs \[doc\]; `webhook_url`, when also given, is the first of them.
+    #[serde(default)]
+    pub webhook_urls: Option<Vec<String>>,
 }
 
 /// Why a flow definition was refused: the path inside the document and the reason.
@@ -99,7 +108,8 @@ impl FlowSpec {
             api_key: Some(flow.api_key.as_str().to_owned()),
             technologies: flow.technologies.iter().map(|c| c.as_str().to_owned()).collect(),
             scenario: flow.scenario.clone(),
-            webhook_url: flow.webhook_url.clone(),
+            webhook_url: None,
+            webhook_urls: Some(flow.webhook_urls.clone()).filter(|urls| !urls.is_empty()),
         }
     }
 
@@ -138,19 +148,41 @@ impl FlowSpec {
             }
             technologies.push(parsed);
         }
-        if let Some(url) = &self.webhook_url
-            && !is_http_url(url)
-        {
-            return Err(err("webhook_url", format!("{url:?} is not an absolute http(s) URL")));
+        let webhook_urls = Self::webhook_urls(self.webhook_url, self.webhook_urls).map_err(|(f, r)| err(&f, r))?;
+        Ok(Flow { id: 0, name: self.name, api_key, technologies, scenario: self.scenario, webhook_urls })
+    }
+
+    /// `webhook_url` and `webhook_urls` as one list: the single URL first unless the list has it
+    /// already; each an absolute http(s) URL, none twice, five at most \[doc\].
+    fn webhook_urls(one: Option<String>, many: Option<Vec<String>>) -> Result<Vec<String>, (String, String)> {
+        let mut urls = many.unwrap_or_default();
+        let from_list = |i: usize, offset: usize| format!("webhook_urls[{}]", i - offset);
+        let offset = match one {
+            Some(url) if !urls.contains(&url) => {
+                urls.insert(0, url);
+                1
+            }
+            _ => 0,
+        };
+        for (i, url) in urls.iter().enumerate() {
+            let field = if i < offset { "webhook_url".to_owned() } else { from_list(i, offset) };
+            if !is_http_url(url) {
+                return Err((field, format!("{url:?} is not an absolute http(s) URL")));
+            }
+            if urls[..i].contains(url) {
+                return Err((field, format!("{url:?} is listed twice")));
+            }
         }
-        Ok(Flow {
-            id: 0,
-            name: self.name,
-            api_key,
-            technologies,
-            scenario: self.scenario,
-            webhook_url: self.webhook_url,
-        })
+        if urls.len() > MAX_WEBHOOK_URLS {
+            return Err((
+                "webhook_urls".into(),
+                format!(
+                    "a flow has at most {MAX_WEBHOOK_URLS} webhook URLs, as the vendor's cabinet allows; this one has {}",
+                    urls.len()
+                ),
+            ));
+        }
+        Ok(urls)
     }
 }
 
@@ -242,6 +274,27 @@ mod tests {
     }
 
     #[test]
+    fn webhook_url_and_webhook_urls_make_one_list_with_the_single_url_first() {
+        let file = |extra: &str| format!(r#"[{{"name":"a","api_key":"{KEY}","technologies":["LD"]{extra}}}]"#);
+        for (extra, expected) in [
+            ("", &[][..]),
+            (r#","webhook_url":"http://a/0""#, &["http://a/0"][..]),
+            (r#","webhook_urls":["http://a/1","http://a/2"]"#, &["http://a/1", "http://a/2"]),
+            (r#","webhook_url":"http://a/0","webhook_urls":["http://a/1"]"#, &["http://a/0", "http://a/1"]),
+            // The admin API's own answer sent back: the single URL is the list's first.
+            (
+                r#","webhook_url":"http://a/1","webhook_urls":["http://a/1","http://a/2"]"#,
+                &["http://a/1", "http://a/2"],
+            ),
+        ] {
+            let flows = parse_flows_file("f.json", &file(extra)).expect(extra);
+            assert_eq!(flows[0].webhook_urls, expected, "{extra}");
+            let again = FlowSpec::of(&flows[0]).into_flow("", None).unwrap();
+            assert_eq!(again.webhook_urls, expected, "FlowSpec::of makes the same flow again: {extra}");
+        }
+    }
+
+    #[test]
     fn a_bad_flows_file_names_the_path_and_the_reason() {
         let cases = [
             ("{}", "(root)", "invalid type: map, expected a sequence"),
@@ -269,6 +322,20 @@ mod tests {
                 "[0].technologies[1]",
                 "twice",
             ),
+            (
+                &format!(
+                    r#"[{{"name":"a","api_key":"{KEY}","technologies":["LD"],"webhook_urls":["http://a/1","http://a/2","http://a/3","http://a/4","http://a/5","http://a/6"]}}]"#
+                ),
+                "[0].webhook_urls",
+                "at most 5 webhook URLs",
+            ),
+            (
+                &format!(
+                    r#"[{{"name":"a","api_key":"{KEY}","technologies":["LD"],"webhook_url":"http://a/0","webhook_urls":["http://a/1","mailto:x"]}}]"#
+                ),
+                "[0].webhook_urls[1]",
+                "not an absolute http(s) URL",
+            ),
         ];
         for (text, path, reason) in cases {
             let e = parse_flows_file("f.json", text).expect_err(text);
@@ -287,7 +354,7 @@ mod tests {
             api_key: ApiKey::parse(KEY).unwrap(),
             technologies: codes.to_vec(),
             scenario: None,
-            webhook_url: None,
+            webhook_urls: Vec::new(),
         };
         assert!(flow(&[Ldhp, F2f]).uses_face2face_photo());
         assert!(flow(&[Ed, F2f]).uses_face2face_photo());

@@ -164,7 +164,10 @@ pub(crate) struct FlowBody {
     /// Generated when absent.
     api_key: Option<String>,
     scenario: Option<String>,
+    /// One webhook URL (the first, when `webhook_urls` is also given).
     webhook_url: Option<String>,
+    /// Up to five webhook URLs (the vendor's limit), each with its own delivery queue.
+    webhook_urls: Option<Vec<String>>,
 }
 
 /// `{"status": "ok"}`.

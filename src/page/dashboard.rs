@@ -23,7 +23,7 @@ struct FlowRow {
     api_key: String,
     technologies: String,
     scenario: String,
-    webhook_url: String,
+    webhook_urls: Vec<String>,
 }
 
 struct SessionRow {
@@ -92,7 +92,7 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
                 api_key: f.api_key.as_str().to_owned(),
                 technologies: TechnologyCode::list(&f.technologies),
                 scenario: f.scenario.unwrap_or_default(),
-                webhook_url: f.webhook_url.unwrap_or_default(),
+                webhook_urls: f.webhook_urls,
             })
             .collect(),
         session_count,
@@ -122,13 +122,14 @@ async fn dashboard(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Re
 }
 
 /// The add-flow form: a flow as the admin API takes it, the key generated.
-#[utoipa::path(post, path = "/dashboard/flows", tag = "dashboard", operation_id = "dashboard_add_flow", request_body(content_type = "application/x-www-form-urlencoded", description = "name, technologies (repeated), scenario, webhook_url"),
+#[utoipa::path(post, path = "/dashboard/flows", tag = "dashboard", operation_id = "dashboard_add_flow", request_body(content_type = "application/x-www-form-urlencoded", description = "name, technologies (repeated), scenario, webhook_urls (up to 5, one per line), webhook_url"),
     responses((status = 303, description = "Back to the dashboard"), (status = 400, description = "The flow was refused", content_type = "text/html")))]
 async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
     let mut name = String::new();
     let mut technologies = Vec::new();
     let mut scenario = None;
     let mut webhook_url = None;
+    let mut webhook_urls = Vec::new();
     for (key, value) in url::form_urlencoded::parse(&body) {
         let value = value.trim().to_owned();
         match key.as_ref() {
@@ -136,10 +137,15 @@ async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: 
             "technologies" => technologies.push(value),
             "scenario" if !value.is_empty() => scenario = Some(value),
             "webhook_url" if !value.is_empty() => webhook_url = Some(value),
+            // One URL per line (a textarea).
+            "webhook_urls" => {
+                webhook_urls.extend(value.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned));
+            }
             _ => {}
         }
     }
-    let spec = FlowSpec { name, api_key: None, technologies, scenario, webhook_url };
+    let webhook_urls = Some(webhook_urls).filter(|urls| !urls.is_empty());
+    let spec = FlowSpec { name, api_key: None, technologies, scenario, webhook_url, webhook_urls };
     let mut generate = || state.generate_api_key();
     let added = spec
         .into_flow("", Some(&mut generate))

@@ -196,8 +196,8 @@ impl Session {
     }
 
     /// Where the flow's webhooks went when the session was created.
-    pub fn webhook_url(&self) -> Option<&str> {
-        self.flow.webhook_url.as_deref()
+    pub fn webhook_urls(&self) -> &[String] {
+        &self.flow.webhook_urls
     }
 
     pub fn metadata(&self) -> &Metadata {

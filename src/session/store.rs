@@ -276,7 +276,7 @@ mod tests {
             api_key: ApiKey::parse("k-0123456789012345678901234567890123456789012345").unwrap(),
             technologies: vec![TechnologyCode::Ldhp],
             scenario: None,
-            webhook_url: None,
+            webhook_urls: Vec::new(),
         };
         let subject = Generator::new(Some(1)).subject(&Metadata::default(), T0.date());
         let scenario = ("happy-path".to_owned(), Source::Server);

@@ -274,7 +274,7 @@ fn session(case: &Case, generator: &Mutex<Generator>) -> Session {
         api_key: ApiKey::parse("k-0123456789012345678901234567890123456789012345").unwrap(),
         technologies: case.flow.to_vec(),
         scenario: None,
-        webhook_url: None,
+        webhook_urls: Vec::new(),
     };
     let metadata = Metadata::parse(case.metadata.clone(), Some(case.flow)).expect("the case's metadata is valid");
     let subject = generator.lock().unwrap().subject(&metadata, T0.date());

@@ -118,5 +118,5 @@ impl Flows {
 
 /// Whether a flow a state file names for a session is the live flow with its key.
 pub(super) fn same_flow(live: &Flow, own: &Flow) -> bool {
-    live.name == own.name && live.technologies == own.technologies && live.webhook_url == own.webhook_url
+    live.name == own.name && live.technologies == own.technologies && live.webhook_urls == own.webhook_urls
 }

@@ -20,9 +20,9 @@ async fn the_three_built_in_flows_are_listed_with_fixed_long_keys() {
     assert_eq!(
         json,
         json!([
-            {"name": "Flow for everyone", "api_key": EVERYONE, "technologies": ["LDHP", "F2F"], "scenario": null, "webhook_url": null},
-            {"name": "Flow for individuals", "api_key": INDIVIDUALS, "technologies": ["LDHP", "ED", "F2F"], "scenario": null, "webhook_url": null},
-            {"name": "Flow for legal entities", "api_key": LEGAL, "technologies": ["LDHP", "DR", "F2F"], "scenario": null, "webhook_url": null},
+            {"name": "Flow for everyone", "api_key": EVERYONE, "technologies": ["LDHP", "F2F"], "scenario": null, "webhook_url": null, "webhook_urls": []},
+            {"name": "Flow for individuals", "api_key": INDIVIDUALS, "technologies": ["LDHP", "ED", "F2F"], "scenario": null, "webhook_url": null, "webhook_urls": []},
+            {"name": "Flow for legal entities", "api_key": LEGAL, "technologies": ["LDHP", "DR", "F2F"], "scenario": null, "webhook_url": null, "webhook_urls": []},
         ])
     );
     for key in [EVERYONE, INDIVIDUALS, LEGAL] {
@@ -41,7 +41,7 @@ async fn a_flows_file_replaces_the_built_in_flows() {
     let (_, flows) = app.get("/__admin/flows").await;
     assert_eq!(
         flows,
-        json!([{"name": "Mine", "api_key": key, "technologies": ["LDHP", "ED"], "scenario": null, "webhook_url": null}])
+        json!([{"name": "Mine", "api_key": key, "technologies": ["LDHP", "ED"], "scenario": null, "webhook_url": null, "webhook_urls": []}])
     );
     let (status, json) = crate::helpers::read(app.create(&json!({"api_key": key})).await).await;
     assert_eq!(status, StatusCode::OK);

@@ -25,7 +25,7 @@ async fn flows_are_created_listed_and_deleted_at_run_time() {
     assert!(key.len() >= 47 && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{key}");
     assert_eq!(
         flow,
-        json!({"name": "Mine", "api_key": key, "technologies": ["LDHP", "F2F"], "scenario": "face-mismatch", "webhook_url": null})
+        json!({"name": "Mine", "api_key": key, "technologies": ["LDHP", "F2F"], "scenario": "face-mismatch", "webhook_url": null, "webhook_urls": []})
     );
     let (_, flows) = app.get("/__admin/flows").await;
     assert_eq!(flows.as_array().unwrap().len(), 4);
@@ -43,7 +43,9 @@ async fn flows_are_created_listed_and_deleted_at_run_time() {
         (json!({"name": "X", "technologies": ["F2F"], "api_key": "short"}), "api_key"),
         (json!({"name": "X", "technologies": ["F2F"], "scenario": "nope"}), "scenario"),
         (json!({"name": "X", "technologies": ["F2F"], "webhook_url": "ftp://x"}), "webhook_url"),
-        (json!({"name": "X", "technologies": ["F2F"], "colour": 1}), "non_field_errors"),
+        // An unknown key, and a wrong type, are told against their own name.
+        (json!({"name": "X", "technologies": ["F2F"], "colour": 1}), "colour"),
+        (json!({"name": "X", "technologies": "F2F"}), "technologies"),
         (json!([1]), "non_field_errors"),
         (json!(["X", null, ["F2F"]]), "non_field_errors"),
     ] {
@@ -174,7 +176,9 @@ async fn the_dashboard_lists_flows_and_sessions_and_manages_flows() {
     assert!(html.contains(&sid) && html.contains(&format!("href=\"/flow/{sid}\"")), "sessions with links");
     assert!(html.contains("900101390012"), "the scenarios' magic IINs");
 
-    let form = "name=%3Cb%3EDashboard+flow%3C%2Fb%3E&technologies=LDHP&technologies=F2F&scenario=liveness-fails";
+    // Two webhook URLs, one per line of the textarea.
+    let form = "name=%3Cb%3EDashboard+flow%3C%2Fb%3E&technologies=LDHP&technologies=F2F&scenario=liveness-fails\
+        &webhook_urls=http%3A%2F%2F127.0.0.1%3A9%2Fa%0D%0A%0D%0Ahttp%3A%2F%2F127.0.0.1%3A9%2Fb%0D%0A";
     let response = client
         .post(app.url("/dashboard/flows"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -186,7 +190,9 @@ async fn the_dashboard_lists_flows_and_sessions_and_manages_flows() {
     let (_, flows) = app.get("/__admin/flows").await;
     let added = flows.as_array().unwrap().iter().find(|f| f["name"] == "<b>Dashboard flow</b>").expect("added").clone();
     assert_eq!(added["technologies"], json!(["LDHP", "F2F"]));
+    assert_eq!(added["webhook_urls"], json!(["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"]), "blank lines skipped");
     let html = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches("data-testid=\"flow-webhook\"").count(), 2, "both URLs listed");
     assert!(!html.contains("<b>Dashboard flow</b>") && html.contains("&#60;b&#62;Dashboard flow"), "names are escaped");
 
     let response = client

@@ -253,3 +253,109 @@ async fn a_delivery_on_a_connection_the_receiver_closed_is_sent_again_at_once() 
     assert!(failed.is_empty(), "no attempt failed: {failed:?}");
     assert_eq!(attempts.as_array().unwrap().len(), 18, "one attempt per event");
 }
+
+#[tokio::test]
+async fn up_to_five_receivers_each_get_every_event_in_order_and_a_failing_one_holds_up_no_other() {
+    let app = spawn_app().await;
+    let mut receivers = Vec::new();
+    for i in 0..5 {
+        // The third answers 500 three times (retried with backoff); the others at once.
+        receivers.push(start_receiver(if i == 2 { 3 } else { 0 }, Duration::ZERO).await);
+    }
+    let urls: Vec<&str> = receivers.iter().map(|(url, _)| url.as_str()).collect();
+    let body = json!({"name": "Five", "technologies": ["LDHP", "F2F"], "webhook_url": urls[0], "webhook_urls": urls});
+    let (status, flow) = read(app.client.post(app.url("/__admin/flows")).json(&body).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{flow}");
+    assert_eq!(flow["webhook_urls"], json!(urls), "all five, in order: {flow}");
+    assert_eq!(flow["webhook_url"], json!(urls[0]), "the single-URL field shows the first: {flow}");
+    let key = flow["api_key"].as_str().unwrap();
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    app.complete(&sid, None).await;
+    let mut seen = Vec::new();
+    for (i, (_, receiver)) in receivers.iter().enumerate() {
+        let got = wait_for(receiver, 6).await;
+        let events: Vec<&str> = got.iter().map(|e| e["event"].as_str().unwrap()).collect();
+        assert_eq!(
+            events,
+            ["flow.start", "technology.start", "technology.end", "technology.start", "technology.end", "flow.end"],
+            "receiver {i} gets every event in order"
+        );
+        assert_eq!(got[0]["metadata"], Value::Null, "no metadata: null, as the vendor's example shows");
+        seen.push(got.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>());
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "every receiver gets the same event ids: {seen:?}");
+    let (_, attempts) = app.get("/__admin/webhooks").await;
+    let failed = attempts.as_array().unwrap().iter().filter(|a| a["url"] == urls[2] && a["delivered"] == false).count();
+    assert_eq!(failed, 3, "the failing receiver's attempts are recorded against its URL: {attempts}");
+    // The healthy receivers did not wait for the failing one's retries (0.2 + 0.4 + 0.8 s).
+    let ended_at = |url: &str| {
+        attempts
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|a| a["url"] == url && a["event"] == "flow.end" && a["delivered"] == true)
+            .unwrap()["at"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        ended_at(urls[0]) < ended_at(urls[2]),
+        "the first receiver had every event before the third, retried, had its last"
+    );
+}
+
+#[tokio::test]
+async fn a_sixth_webhook_url_or_a_repeated_one_is_refused_with_the_field_named() {
+    let app = spawn_app().await;
+    let urls: Vec<String> = (0..6).map(|i| format!("http://127.0.0.1:9/hook{i}")).collect();
+    for (body, field, words) in [
+        (json!({"name": "Six", "technologies": ["LDHP"], "webhook_urls": urls}), "webhook_urls", "at most 5"),
+        (
+            json!({"name": "Five+1", "technologies": ["LDHP"], "webhook_url": urls[5], "webhook_urls": urls[..5]}),
+            "webhook_urls",
+            "at most 5",
+        ),
+        (
+            json!({"name": "Twice", "technologies": ["LDHP"], "webhook_urls": [urls[0], urls[0]]}),
+            "webhook_urls",
+            "listed twice (webhook_urls[1])",
+        ),
+        (
+            json!({"name": "Ftp", "technologies": ["LDHP"], "webhook_urls": [urls[0], "ftp://x"]}),
+            "webhook_urls",
+            "http(s) URL (webhook_urls[1])",
+        ),
+        (
+            json!({"name": "Type", "technologies": ["LDHP"], "webhook_urls": "http://x"}),
+            "webhook_urls",
+            "expected a sequence",
+        ),
+    ] {
+        let (status, error) = read(app.client.post(app.url("/__admin/flows")).json(&body).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {error}");
+        let message = error[field].to_string();
+        assert!(error.get(field).is_some() && message.contains(words), "{body}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn metadata_given_is_carried_and_none_is_null() {
+    let app = spawn_app().await;
+    let (url, receiver) = start_receiver(0, Duration::ZERO).await;
+    let key = flow_with_webhook(&app, &url).await;
+    for body in
+        [json!({"api_key": key}), json!({"api_key": key, "metadata": {"extra": {"iin": "900101300017"}, "crm_id": 7}})]
+    {
+        let sid = app.create_ok(&body).await;
+        app.complete(&sid, None).await;
+    }
+    let got = wait_for(&receiver, 12).await;
+    let metadata: Vec<&Value> = got.iter().map(|e| &e["metadata"]).collect();
+    assert!(metadata.contains(&&Value::Null), "a session without metadata: null: {metadata:?}");
+    assert!(
+        metadata.contains(&&json!({"extra": {"iin": "900101300017"}, "crm_id": 7})),
+        "metadata as sent, the integrator's own keys too: {metadata:?}"
+    );
+}
