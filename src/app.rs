@@ -31,6 +31,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::session_result))
         .routes(routes!(media::liveness_video))
         .routes(routes!(media::session_report))
+        .routes(routes!(media::generate_files))
         .nest("/__admin", crate::admin::routes())
         .merge(crate::page::routes())
         .merge(crate::page::dashboard::routes())

@@ -15,7 +15,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("report", &[]),
     ("journal", &["clock", "domain"]),
     ("scenario", &["domain", "video"]),
-    ("session", &["clock", "domain", "scenario"]),
+    ("session", &["clock", "domain", "report", "scenario"]),
     ("wire", &["clock", "domain", "session"]),
     ("persist", &["clock", "domain", "session"]),
     ("config", &["domain", "scenario", "session", "video"]),

@@ -31,6 +31,27 @@ pub(crate) fn json_object(bytes: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
+/// The string fields `names` of a JSON object body, each required, in DRF's words when one is
+/// missing, null, blank or not a string; every bad field is told at once, as DRF does.
+pub(crate) fn required_strings<const N: usize>(body: &Value, names: [&str; N]) -> Result<[String; N], ApiError> {
+    use crate::domain::drf;
+    let mut errors = crate::domain::FieldErrors::new();
+    let values = names.map(|name| match body.get(name) {
+        Some(Value::String(text)) if !text.trim().is_empty() => text.clone(),
+        found => {
+            let message = match found {
+                None => drf::REQUIRED,
+                Some(Value::Null) => drf::NULL,
+                Some(Value::String(_)) => drf::BLANK,
+                Some(_) => drf::NOT_A_STRING,
+            };
+            errors.push(&[name], message);
+            String::new()
+        }
+    });
+    errors.into_result(values).map_err(ApiError::Fields)
+}
+
 /// A request body as it came, up to `--max-body`, for a handler that reads it its own way
 /// (session create takes a short way for its usual body before `parse_json`).
 pub(crate) struct BodyBytes(pub Bytes);

@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
 use super::extract::QueryMap;
-use super::{ApiError, CREATE_PATH, FIXED_PATHS, RESULT_PATH, VIDEO_PATH, is_report_path, missing_slash};
+use super::{
+    ApiError, CREATE_PATH, FIXED_PATHS, GENERATE_FILES_PATH, RESULT_PATH, VIDEO_PATH, is_report_path, missing_slash,
+};
 use crate::clock::Timestamp;
 use crate::domain::Locale;
 use crate::domain::flow::is_http_url;
@@ -32,6 +34,8 @@ pub(crate) mod doc {
     pub(crate) const RESULT: &str = "5. Getting the result";
     pub(crate) const VIDEO: &str = "6. Getting liveness video";
     pub(crate) const REPORT: &str = "7. Getting PDF Report";
+    /// Not on the Flow Remote page: the vendor's E-Document "generate files" page.
+    pub(crate) const GENERATE_FILES: &str = "E-Document: generating files";
 
     /// The section that documents one of the vendor's paths (with or without its slash).
     pub(crate) fn of_path(path: &str) -> &'static str {
@@ -42,6 +46,8 @@ pub(crate) mod doc {
             RESULT
         } else if path == super::VIDEO_PATH.trim_end_matches('/') {
             VIDEO
+        } else if path == super::GENERATE_FILES_PATH.trim_end_matches('/') {
+            GENERATE_FILES
         } else {
             REPORT
         }
@@ -59,7 +65,8 @@ fn request_lints(request: &Request, query: &QueryMap) -> Vec<Lint> {
             format!("refused: the vendor's paths end with a slash, this one does not; use {with_slash}"),
         ));
     }
-    let posts_json = request.method() == Method::POST && (path == CREATE_PATH || is_report_path(path));
+    let posts_json = request.method() == Method::POST
+        && (path == CREATE_PATH || path == GENERATE_FILES_PATH || is_report_path(path));
     if posts_json {
         let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !content_type.starts_with("application/json") {
@@ -68,7 +75,7 @@ fn request_lints(request: &Request, query: &QueryMap) -> Vec<Lint> {
             } else {
                 format!("Content-Type {content_type:?}")
             };
-            let section = if path == CREATE_PATH { doc::SESSION_CREATION } else { doc::REPORT };
+            let section = doc::of_path(path);
             lints.push(Lint::new(
                 "content-type",
                 section,

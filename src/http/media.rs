@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ApiError;
 use super::api::session_in_query;
-use super::extract::{BodyBytes, QueryMap, json_object};
+use super::extract::{BodyBytes, QueryMap, json_object, required_strings};
 use crate::clock::timestamp;
 use crate::domain::drf;
 use crate::domain::{Family, TechnologyCode};
@@ -198,13 +198,7 @@ pub(crate) async fn session_report(
         .ok()
         .filter(|c| TechnologyCode::REPORTABLE.contains(c))
         .ok_or_else(|| ApiError::field(&["technology"], drf::not_a_choice(text)))?;
-    let key = match body.get("api_key") {
-        None => return Err(ApiError::field(&["api_key"], drf::REQUIRED)),
-        Some(Value::String(key)) if key.trim().is_empty() => return Err(ApiError::field(&["api_key"], drf::BLANK)),
-        Some(Value::String(key)) => key.clone(),
-        Some(Value::Null) => return Err(ApiError::field(&["api_key"], drf::NULL)),
-        Some(_) => return Err(ApiError::field(&["api_key"], drf::NOT_A_STRING)),
-    };
+    let [key] = required_strings(&body, ["api_key"])?;
     if state.find_flow(&key).is_none() {
         return Err(ApiError::UnknownKey);
     }
@@ -230,6 +224,49 @@ pub(crate) async fn session_report(
     .map_err(|e| failed(&e))?
     .map_err(|e| ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(super::json_bytes(body))
+}
+
+/// `POST /api/v1/e-document/generate-files/` with `{"session_id", "api_key"}` \[doc: the vendor's
+/// "generate files" page, "for cases when document_pdf or document_image files were not
+/// generated during the initial receipt of the electronic document"\]. The key is the flow's
+/// \[mock: the docs name the organisation's key, which the Backend API brings; until then the
+/// flow's\].
+#[utoipa::path(post, path = "/api/v1/e-document/generate-files/", tag = "vendor API",
+    request_body = crate::http::openapi::GenerateFilesBody,
+    responses(
+        (status = 200, description = "The missing files were generated; the result now has them", body = crate::http::openapi::FilesGenerated),
+        (status = 400, description = "A missing field, a non-UUID id, no E-Document in the session, its step not passed, or both files already there", body = crate::http::openapi::FieldErrors),
+        (status = 403, description = "No flow has this api_key", body = crate::http::openapi::Detail),
+        (status = 404, description = "No such session for this key", body = crate::http::openapi::Detail),
+    ))]
+pub(crate) async fn generate_files(
+    State(state): State<AppState>,
+    Extension(notes): Extension<crate::journal::Notes>,
+    BodyBytes(body): BodyBytes,
+) -> Result<Response, ApiError> {
+    let body = json_object(&body)?;
+    if let Some(key) = body.get("api_key").and_then(Value::as_str) {
+        notes.api_key(key);
+    }
+    let [session_id, key] = required_strings(&body, ["session_id", "api_key"])?;
+    let id = super::api::parse_session_id(&session_id)?;
+    notes.session(id);
+    if state.find_flow(&key).is_none() {
+        return Err(ApiError::UnknownKey);
+    }
+    let generated = state.generate_files(&id, &key)?.map_err(|e| {
+        use crate::session::TransitionError as T;
+        ApiError::bad_request(match e {
+            T::NoEdocument => "This session has no E-Document technology: there are no files to generate.".to_owned(),
+            T::EdocumentNotPassed(step) => format!(
+                "The E-Document step of this session is {}, not passed: files are generated for a received electronic document.",
+                step.as_str().replace('_', " ")
+            ),
+            T::FilesExist => "document_pdf and document_image have already been generated for this session.".to_owned(),
+            other => other.to_string(),
+        })
+    })?;
+    Ok(super::json_bytes(json!({"detail": "Files have been generated.", "generated": generated}).to_string()))
 }
 
 /// Checks every precondition of a report \[doc\], each with its own message, and gathers what the

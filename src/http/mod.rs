@@ -20,8 +20,9 @@ pub(crate) use error::{ApiError, DropConnection};
 pub(crate) const CREATE_PATH: &str = "/api/v1/flows/session/create/";
 pub(crate) const RESULT_PATH: &str = "/api/v1/flows/session/result/";
 pub(crate) const VIDEO_PATH: &str = "/api/v1/liveness/video/download/";
+pub(crate) const GENERATE_FILES_PATH: &str = "/api/v1/e-document/generate-files/";
 /// The vendor's paths with nothing variable in them.
-pub(crate) const FIXED_PATHS: [&str; 3] = [CREATE_PATH, RESULT_PATH, VIDEO_PATH];
+pub(crate) const FIXED_PATHS: [&str; 4] = [CREATE_PATH, RESULT_PATH, VIDEO_PATH, GENERATE_FILES_PATH];
 
 /// A JSON body already written out (a kept result, a report) as a response.
 pub(crate) fn json_bytes(body: impl Into<Body>) -> Response {

@@ -170,6 +170,27 @@ pub(crate) struct FlowBody {
     webhook_urls: Option<Vec<String>>,
 }
 
+/// The generate-files body.
+#[derive(ToSchema)]
+#[schema(description = "The generate-files body [doc].")]
+#[allow(dead_code)]
+pub(crate) struct GenerateFilesBody {
+    /// A Flow session with E-Document.
+    session_id: String,
+    /// The flow's key (the vendor's docs: the organisation's).
+    api_key: String,
+}
+
+/// The generate-files answer.
+#[derive(ToSchema)]
+#[schema(description = "The generate-files answer [mock].")]
+#[allow(dead_code)]
+pub(crate) struct FilesGenerated {
+    detail: String,
+    /// The fields generated: document_pdf, document_image.
+    generated: Vec<String>,
+}
+
 /// `{"status": "ok"}`.
 #[derive(ToSchema)]
 #[allow(dead_code)]

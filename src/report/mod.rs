@@ -3,6 +3,7 @@
 //! in, PDF bytes out; no HTTP, no session store. The font is parsed and the key loaded once per
 //! process, on the first report, so that start-up stays instant.
 
+pub mod document;
 pub mod sign;
 
 use std::sync::OnceLock;

@@ -121,6 +121,10 @@ impl ScenarioFile {
                     "give failure_reason next to outcome, not inside result".into(),
                 ));
             }
+            if family == Family::Edocument {
+                check_document_files(&tech.result, &format!("{at}.result"))
+                    .map_err(|(path, reason)| err(path, reason))?;
+            }
             let open = family == Family::DocumentRecognition;
             check_overrides(&tech.result, &defaults(family), &format!("{at}.result"), open)
                 .map_err(|(path, reason)| err(path, reason))?;
@@ -168,6 +172,37 @@ fn check_overrides(given: &Map<String, Value>, default: &Value, at: &str, open: 
             | (Value::Null, _) => {}
             (expected, _) => {
                 return Err((path, format!("must be {} like the generated {expected}", json_type(expected))));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `document_pdf` and `document_image` \[doc\]: `null` leaves the file out (the vendor failed to
+/// make it), a string must be base64 of a PDF, or of a JPEG or PNG.
+fn check_document_files(given: &Map<String, Value>, at: &str) -> Result<(), (String, String)> {
+    use base64::Engine as _;
+    for (key, kind) in [("document_pdf", "a PDF"), ("document_image", "a JPEG or PNG image")] {
+        let path = format!("{at}.{key}");
+        match given.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(text)) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|e| (path.clone(), format!("must be base64 of {kind}: {e}")))?;
+                let fits = match key {
+                    "document_pdf" => bytes.starts_with(b"%PDF-"),
+                    _ => crate::domain::ImageFormat::sniff(&bytes).is_ok(),
+                };
+                if !fits {
+                    return Err((path, format!("must be base64 of {kind}; these bytes are not one")));
+                }
+            }
+            Some(other) => {
+                return Err((
+                    path,
+                    format!("must be null (leave the file out) or base64 of {kind}, not {}", json_type(other)),
+                ));
             }
         }
     }

@@ -17,6 +17,7 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("face-mismatch.json", include_str!("../../scenarios/face-mismatch.json")),
     ("edocument-subject-not-found.json", include_str!("../../scenarios/edocument-subject-not-found.json")),
     ("edocument-wrong-otp.json", include_str!("../../scenarios/edocument-wrong-otp.json")),
+    ("edocument-files-missing.json", include_str!("../../scenarios/edocument-files-missing.json")),
     ("document-unreadable.json", include_str!("../../scenarios/document-unreadable.json")),
     ("results-slow.json", include_str!("../../scenarios/results-slow.json")),
     ("result-503-twice.json", include_str!("../../scenarios/result-503-twice.json")),

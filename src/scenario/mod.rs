@@ -146,6 +146,12 @@ impl Scenario {
         self.script(code).and_then(|t| t.processing).unwrap_or(self.processing)
     }
 
+    /// Whether this scenario writes result field `key` of `code` itself (a value, or `null` to
+    /// leave a field out).
+    pub fn scripts_field(&self, code: TechnologyCode, key: &str) -> bool {
+        self.script(code).is_some_and(|s| s.result.contains_key(key))
+    }
+
     /// Merges the scripted result fields over a generated result.
     pub fn apply_result(&self, code: TechnologyCode, generated: &mut Value) {
         if let Some(script) = self.script(code) {
@@ -217,7 +223,8 @@ mod tests {
             Family::Liveness => json!({"result": true, "eye_closed": false, "prediction": "0.99", "face_center": true,
                                        "face_direction": "forward", "failure_reason": null}),
             Family::Face2Face => json!({"result": true, "prediction": "0.9", "prediction_percent": "90.00"}),
-            Family::Edocument => json!({"result": true, "phone": "7", "result_json": {"common": {"docNumber": "1"}}}),
+            Family::Edocument => json!({"result": true, "phone": "7", "result_json": {"common": {"docNumber": "1"}},
+                                        "document_pdf": null, "document_image": null}),
             Family::DocumentRecognition => json!({"result": true, "first_name": "A"}),
         }
     }
@@ -277,6 +284,18 @@ mod tests {
                 json!({"name": "x", "technologies": {"F2F": {"result": {"result": false}}}}),
                 "technologies.F2F.result.result",
             ),
+            (
+                json!({"name": "x", "technologies": {"ED": {"result": {"document_pdf": 1}}}}),
+                "technologies.ED.result.document_pdf",
+            ),
+            (
+                json!({"name": "x", "technologies": {"edocument": {"result": {"document_pdf": "aGVsbG8="}}}}),
+                "technologies.edocument.result.document_pdf",
+            ),
+            (
+                json!({"name": "x", "technologies": {"ED": {"result": {"document_image": "not base64!"}}}}),
+                "technologies.ED.result.document_image",
+            ),
             (json!({"name": "x", "faults": [{"endpoint": "result", "status": 200}]}), "faults[0].status"),
             (json!({"name": "x", "faults": [{"endpoint": "result"}]}), "faults[0].status"),
             (json!({"name": "x", "faults": [{"endpoint": "result", "status": 503, "times": 0}]}), "faults[0].times"),
@@ -289,6 +308,17 @@ mod tests {
             let e = parse(value.clone()).expect_err(&value.to_string());
             assert_eq!(e.path, path, "{value}: {}", e.reason);
         }
+    }
+
+    #[test]
+    fn document_files_may_be_left_out_or_given_as_base64_of_the_right_kind() {
+        let pdf = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"%PDF-1.4 tiny");
+        let s = parse(
+            json!({"name": "x", "technologies": {"ED": {"result": {"document_pdf": pdf, "document_image": null}}}}),
+        );
+        let s = s.expect("a PDF's base64 and a null are both fine");
+        assert!(s.scripts_field(TechnologyCode::Ed, "document_image"), "a null is the scenario's own value");
+        assert!(!s.scripts_field(TechnologyCode::Ed, "gender"));
     }
 
     #[test]

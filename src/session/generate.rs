@@ -187,6 +187,8 @@ impl Generator {
                     Gender::Female => "FEMALE",
                 }
                 .to_owned(),
+                document_pdf: None,
+                document_image: None,
             }),
             Family::DocumentRecognition => TechResult::DocumentRecognition(DocumentRecognitionResult {
                 result: passed,
@@ -209,6 +211,41 @@ impl Generator {
 }
 
 /// `01.01.2000`, as the docs' document recognition example writes dates.
+/// Makes the E-Document result's missing files (`DOCUMENT_FILES` whose value is `null`) from
+/// the result as it stands, the scenario's fields merged in, so that the PDF agrees with
+/// `result_json`. `leave` names fields to leave as they are (a scenario's `null`). Answers the
+/// fields it made.
+pub(crate) fn make_document_files(result: &mut serde_json::Value, leave: impl Fn(&str) -> bool) -> Vec<&'static str> {
+    use base64::Engine as _;
+    let missing: Vec<&'static str> = super::results::DOCUMENT_FILES
+        .into_iter()
+        .filter(|key| result.get(*key).is_none_or(serde_json::Value::is_null) && !leave(key))
+        .collect();
+    let text =
+        |pointer: &str| result.pointer(pointer).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    let data = crate::report::document::DocumentData {
+        iin: text("/result_json/common/docOwner/iin"),
+        last_name: text("/result_json/common/docOwner/lastName"),
+        first_name: text("/result_json/common/docOwner/firstName"),
+        middle_name: text("/result_json/common/docOwner/middleName"),
+        doc_number: text("/result_json/common/docNumber"),
+        issuer: text("/result_json/common/docIssuer/nameEn"),
+        date_of_birth: text("/extra/date_of_birth"),
+        date_of_issue: text("/extra/date_of_issue"),
+        date_of_expire: text("/extra/date_of_expire"),
+        gender: text("/gender"),
+    };
+    let engine = base64::engine::general_purpose::STANDARD;
+    for key in &missing {
+        let file = match *key {
+            "document_pdf" => engine.encode(crate::report::document::document_pdf(&data)),
+            _ => engine.encode(crate::report::document::DOCUMENT_IMAGE),
+        };
+        result[*key] = serde_json::Value::String(file);
+    }
+    missing
+}
+
 fn dotted(d: Date) -> String {
     format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year())
 }
@@ -232,6 +269,22 @@ pub(crate) fn sample_result(family: Family) -> serde_json::Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_edocument_result_gets_its_files_and_they_fit_what_a_session_reserves() {
+        let mut g = Generator::new(Some(3));
+        let s = g.subject(&Metadata::default(), time::macros::date!(2026 - 01 - 01));
+        let mut result = serde_json::to_value(g.result(TechnologyCode::Ed, &Outcome::Passed, &s)).unwrap();
+        assert!(result["document_pdf"].is_null(), "generated without files: `end` decides");
+        let made = make_document_files(&mut result, |key| key == "document_image");
+        assert_eq!(made, ["document_pdf"], "a field left by the scenario stays null");
+        assert!(result["document_image"].is_null());
+        assert_eq!(make_document_files(&mut result, |_| false), ["document_image"], "then only the missing one");
+        let held: usize =
+            super::super::results::DOCUMENT_FILES.iter().map(|k| result[*k].as_str().unwrap().len()).sum();
+        assert!(held <= super::super::results::DOCUMENT_FILES_HELD, "{held} bytes fit the reservation");
+        assert!(make_document_files(&mut result, |_| false).is_empty(), "nothing left to make");
+    }
 
     #[test]
     fn the_same_seed_makes_the_same_values() {

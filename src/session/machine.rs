@@ -43,6 +43,9 @@ pub enum Command<'a> {
     KeepAnswer(bytes::Bytes),
     /// A call of `endpoint` about the session meets its scenario's fault rules.
     MeetFault(Endpoint),
+    /// The vendor's "generate files" call \[doc\]: the passed E-Document step's missing
+    /// `document_pdf` and `document_image` are made.
+    GenerateFiles,
 }
 
 /// How a step ends: as scripted, or forced.
@@ -100,6 +103,8 @@ pub enum Found {
     Poll { since_last: Option<std::time::Duration>, earlier_final_polls: u32, kept: Option<bytes::Bytes> },
     /// `MeetFault`: the scenario's fault rule the call meets, if any (the call is counted).
     Fault(Option<Fault>),
+    /// `GenerateFiles`: the fields made.
+    FilesMade(Vec<&'static str>),
 }
 
 /// Who hears of a session's events: the webhook sender, wired in at start-up. Called under the
@@ -183,6 +188,7 @@ impl Session {
                 }
                 applied.found = Found::Poll { since_last, earlier_final_polls, kept };
             }
+            Command::GenerateFiles => applied.found = Found::FilesMade(self.generate_files()?),
             Command::KeepAnswer(body) => {
                 self.final_result = Some(body);
                 self.final_polls = 1;
@@ -260,6 +266,11 @@ impl Session {
         let generated = ctx.generator().result(code, &outcome, &self.subject);
         let mut result = serde_json::to_value(generated).unwrap_or_default();
         scenario.apply_result(code, &mut result);
+        if code.family() == crate::domain::Family::Edocument && outcome == Outcome::Passed {
+            // The document's files, unless the scenario leaves them out (the vendor may fail to
+            // make them [doc]); a failed E-Document step has no document.
+            super::generate::make_document_files(&mut result, |key| scenario.scripts_field(code, key));
+        }
         let visible_at = crate::clock::after(ctx.now, scenario.processing(code));
         let success = outcome == Outcome::Passed;
         let now = ctx.now;
@@ -294,6 +305,26 @@ impl Session {
         self.record(now, &ended);
         events.extend(ended);
         Ok(events)
+    }
+
+    /// The passed E-Document step's missing files are made \[doc: "generate files"\].
+    fn generate_files(&mut self) -> Result<Vec<&'static str>, TransitionError> {
+        let step = self
+            .steps
+            .iter_mut()
+            .find(|s| s.code.family() == crate::domain::Family::Edocument)
+            .ok_or(TransitionError::NoEdocument)?;
+        let state = step.state;
+        let (StepState::Passed, Some(result)) = (state, step.result.as_deref_mut()) else {
+            return Err(TransitionError::EdocumentNotPassed(state));
+        };
+        let made = super::generate::make_document_files(result, |_| false);
+        if made.is_empty() {
+            return Err(TransitionError::FilesExist);
+        }
+        // The final answer the result endpoint kept no longer shows the result.
+        self.final_result = None;
+        Ok(made)
     }
 
     /// The E-Document step starts and sends an SMS code to this subject.

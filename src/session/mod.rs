@@ -259,9 +259,11 @@ impl Session {
     /// session and its steps, a typical result for each step, the metadata as kept.
     pub fn held_bytes(&self) -> usize {
         const RESULT: usize = 640;
+        let files = if self.flow.has(TechnologyCode::Ed) { results::DOCUMENT_FILES_HELD } else { 0 };
         std::mem::size_of::<Self>()
             + self.steps.len() * (std::mem::size_of::<Step>() + RESULT)
             + self.metadata.held_bytes
+            + files
     }
 
     /// Derived from the steps, never stored, so it cannot disagree with them.

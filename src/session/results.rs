@@ -45,7 +45,19 @@ pub struct EdocumentResult {
     pub result_json: EdocumentJson,
     pub extra: EdocumentExtra,
     pub gender: String,
+    /// The document as a PDF and as an image, base64 \[doc\]: `null` until made (`end` fills them
+    /// for a pass unless the scenario leaves them out; the generate-files call makes them later).
+    pub document_pdf: Option<String>,
+    pub document_image: Option<String>,
 }
+
+/// The E-Document result's file fields, which the vendor may fail to make \[doc: the
+/// "generate files" feature\].
+pub(crate) const DOCUMENT_FILES: [&str; 2] = ["document_pdf", "document_image"];
+
+/// About how many bytes the two files take in a result, base64 (a test checks it): what a
+/// session with E-Document holds for them in the store's count (`--max-store-bytes`).
+pub(crate) const DOCUMENT_FILES_HELD: usize = 16 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EdocumentJson {

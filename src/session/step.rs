@@ -85,6 +85,12 @@ pub enum TransitionError {
     NoOtp,
     #[error("no scenario is named {0:?}")]
     UnknownScenario(String),
+    #[error("this session has no E-Document technology")]
+    NoEdocument,
+    #[error("the E-Document step of this session is {}, not passed: there is no document to make files of", .0.as_str().replace('_', " "))]
+    EdocumentNotPassed(StepState),
+    #[error("document_pdf and document_image have already been generated for this session")]
+    FilesExist,
 }
 
 impl StepState {

@@ -39,6 +39,7 @@ enum Cmd {
     Poll,
     KeepAnswer,
     MeetFault(Endpoint),
+    GenerateFiles,
 }
 
 /// What a command must do.
@@ -264,6 +265,27 @@ fn cases() -> Vec<Case> {
             ],
             end: (Status::Created, vec![]),
         },
+        Case {
+            name: "the E-Document files are generated once, for a passed E-Document step only",
+            flow: &[Ldhp, Ed],
+            metadata: json!({}),
+            scenario: "edocument-files-missing",
+            steps: vec![
+                (Cmd::GenerateFiles, Refused(TransitionError::EdocumentNotPassed(StepState::Pending))),
+                (Cmd::Complete, Done),
+                (Cmd::GenerateFiles, Expect::Found(Found::FilesMade(vec!["document_pdf", "document_image"]))),
+                (Cmd::GenerateFiles, Refused(TransitionError::FilesExist)),
+            ],
+            end: (Status::Finished, vec![]),
+        },
+        Case {
+            name: "a session without E-Document has no files to generate",
+            flow: &[Ldhp],
+            metadata: json!({}),
+            scenario: "happy-path",
+            steps: vec![(Cmd::Complete, Done), (Cmd::GenerateFiles, Refused(TransitionError::NoEdocument))],
+            end: (Status::Finished, vec![]),
+        },
     ]
 }
 
@@ -310,6 +332,7 @@ fn the_transition_table() {
                 Cmd::Poll => Command::Poll,
                 Cmd::KeepAnswer => Command::KeepAnswer(bytes::Bytes::from_static(b"{}")),
                 Cmd::MeetFault(endpoint) => Command::MeetFault(*endpoint),
+                Cmd::GenerateFiles => Command::GenerateFiles,
             };
             let before = format!("{:?}", (s.steps(), s.events().len(), s.otp(), s.otp_wrong(), s.scenario()));
             let applied = s.apply(command, &ctx);

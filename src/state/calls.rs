@@ -86,6 +86,28 @@ impl AppState {
         Ok(ResultCall { since_last_poll: since_last, earlier_final_polls, answer })
     }
 
+    /// The "generate files" call \[doc\] about session `id` with the flow key `key`, under one
+    /// lock: checked as `call_about` does, then the E-Document step's missing files are made.
+    /// The fields made, or why there were none to make.
+    pub fn generate_files(
+        &self,
+        id: &Uuid,
+        key: &str,
+    ) -> Result<Result<Vec<&'static str>, crate::session::TransitionError>, NotOwn> {
+        let now = self.0.clock.now();
+        let mut inner = self.lock();
+        self.own(&inner, id, key, now)?;
+        let session = inner.sessions.get_mut(id).ok_or(NotOwn::Missing)?;
+        match session.apply(Command::GenerateFiles, &self.context(now)) {
+            Ok(Applied { found: Found::FilesMade(made), .. }) => {
+                self.changed();
+                Ok(Ok(made))
+            }
+            Ok(_) => Ok(Ok(Vec::new())),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
     /// The result endpoint's answer about session `id` after a fault's delay; `None`: no such
     /// session any more.
     pub fn result_answer<E>(

@@ -7,6 +7,7 @@ mod admin;
 mod admin_control;
 mod browser;
 mod create_session;
+mod edocument_files;
 mod examples;
 mod helpers;
 mod hostile;

@@ -32,6 +32,7 @@ async fn every_route_of_the_product_is_documented() {
         ("get", "/api/v1/flows/session/result/"),
         ("get", "/api/v1/liveness/video/download/"),
         ("post", "/api/v1/flows/session/{session_id}/report/"),
+        ("post", "/api/v1/e-document/generate-files/"),
         ("get", "/flow/{id}"),
         ("get", "/flow/{id}/done"),
         ("post", "/flow/{id}/{code}"),
