@@ -80,6 +80,30 @@ async fn the_pytest_recipe_runs_against_the_binary() {
     assert!(out.contains("3 passed"), "{out}");
 }
 
+/// The widget recipe (examples/widget): its backend and page on their own origin, driven in
+/// Chromium by its Selenium test, as an integrator would copy it.
+#[tokio::test]
+async fn the_widget_recipe_runs_in_chromium() {
+    if tool("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"], "chromium-driver").is_none()
+        || tool("BKZ_MOCK_CHROMIUM", &["chromium", "chromium-browser"], "chromium").is_none()
+    {
+        return;
+    }
+    let _turn = crate::helpers::chromium::browser_turn().await;
+    let Some(out) = run_example(
+        "python3",
+        "python3",
+        &["-m", "pytest", "-q", "-p", "no:cacheprovider", "{root}/examples/widget"],
+        Some("selenium"),
+        false,
+    )
+    .await
+    else {
+        return;
+    };
+    assert!(out.contains("2 passed"), "{out}");
+}
+
 /// Issue 16: from a fresh clone the pytest recipe failed with `FileNotFoundError:
 /// 'biometric-kz-mock'`. Without the binary, the fixture says how to get it.
 #[tokio::test]

@@ -89,6 +89,9 @@ fn every_example_file_is_mentioned_in_the_readme() {
         "examples/pytest/conftest.py",
         "examples/testcontainers/test_container.py",
         "examples/github-actions.yml",
+        "examples/widget/index.html",
+        "examples/widget/backend.py",
+        "examples/widget/test_widget.py",
         "compose.yaml",
     ] {
         assert!(readme.contains(name), "README mentions {name}");

@@ -22,6 +22,11 @@ pub(crate) struct Chromium {
     _turn: MutexGuard<'static, ()>,
 }
 
+/// The turn to run a browser, for a test that starts its own (a Selenium recipe).
+pub(crate) async fn browser_turn() -> MutexGuard<'static, ()> {
+    ONE_BROWSER.lock().await
+}
+
 /// Starts chromedriver and a headless Chromium session, or `None` when they are not installed.
 pub(crate) async fn chromium() -> Option<Chromium> {
     let driver = tool("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"], "chromium-driver")?;
