@@ -173,7 +173,7 @@ pub struct ServeArgs {
     #[arg(long, env = "BKZ_MOCK_STATE_SYNC", requires = "state_file")]
     pub state_sync: bool,
     /// Who may frame the end-user page (the widget's iframe, WebViews): a CSP frame-ancestors
-    /// source list, e.g. "'self' https://app.example.com"; 'none' forbids framing.
+    /// source list, e.g. `'self' https://app.example.com`; 'none' forbids framing.
     #[arg(long, env = "BKZ_MOCK_FRAME_ANCESTORS", value_name = "SOURCES", default_value = crate::config::DEFAULT_FRAME_ANCESTORS, value_parser = crate::config::parse_frame_ancestors)]
     pub frame_ancestors: String,
 }

@@ -161,7 +161,7 @@ fn a_port_in_use_is_a_clear_error() {
 
 #[test]
 fn check_accepts_the_built_in_flows_and_scenarios() {
-    run(&["check"]).success().stdout(predicate::str::starts_with("ok: 3 flows, 10 scenarios"));
+    run(&["check"]).success().stdout(predicate::str::starts_with("ok: 3 flows, 11 scenarios"));
 }
 
 #[test]
