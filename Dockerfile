@@ -15,6 +15,7 @@ COPY src ./src
 COPY fixtures ./fixtures
 COPY scenarios ./scenarios
 COPY templates ./templates
+COPY widget ./widget
 RUN cargo build --release --locked && strip target/release/biometric-kz-mock
 
 FROM debian:bookworm-slim
