@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::extract::BodyBytes;
-use crate::http::{ApiError, CREATE_PATH, RESULT_PATH, api, lint, media, missing_slash, openapi};
+use crate::http::{ApiError, CREATE_PATH, RESULT_PATH, api, backend, lint, media, missing_slash, openapi};
 use crate::state::AppState;
 use crate::webhook::Webhooks;
 use std::sync::Arc;
@@ -32,6 +32,13 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(media::liveness_video))
         .routes(routes!(media::session_report))
         .routes(routes!(media::generate_files))
+        .routes(routes!(backend::liveness_short))
+        .routes(routes!(backend::face2face_compare))
+        .routes(routes!(backend::document_parse))
+        .routes(routes!(backend::document_process))
+        .routes(routes!(backend::persons))
+        .routes(routes!(backend::edocument_request))
+        .routes(routes!(backend::edocument_approve))
         .nest("/__admin", crate::admin::routes())
         .merge(crate::page::routes())
         .merge(crate::page::dashboard::routes())

@@ -80,6 +80,9 @@ pub struct CheckArgs {
     /// JSON file of flows to check (default: the built-in flows).
     #[arg(long, env = "BKZ_MOCK_FLOWS", value_name = "FILE")]
     pub flows: Option<PathBuf>,
+    /// JSON file of Backend API keys to check (default: the built-in one).
+    #[arg(long, env = "BKZ_MOCK_BACKEND_KEYS", value_name = "FILE")]
+    pub backend_keys: Option<PathBuf>,
     /// Directory of scenario files to check with the built-in ones.
     #[arg(long, env = "BKZ_MOCK_SCENARIOS", value_name = "DIR")]
     pub scenarios: Option<PathBuf>,
@@ -92,6 +95,7 @@ impl CheckArgs {
     pub fn into_config(self) -> Config {
         Config {
             flows_file: self.flows,
+            backend_keys_file: self.backend_keys,
             scenarios_dir: self.scenarios,
             default_scenario: self.scenario,
             ..Config::default()
@@ -113,6 +117,9 @@ pub struct ServeArgs {
     /// JSON file of flows that replaces the three built-in ones.
     #[arg(long, env = "BKZ_MOCK_FLOWS", value_name = "FILE")]
     pub flows: Option<PathBuf>,
+    /// JSON file of Backend API (organisation) keys that replaces the built-in one.
+    #[arg(long, env = "BKZ_MOCK_BACKEND_KEYS", value_name = "FILE")]
+    pub backend_keys: Option<PathBuf>,
     /// Make every generated value (ids, names, scores, codes) repeat run after run.
     #[arg(long, env = "BKZ_MOCK_SEED", value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u64>,
@@ -194,6 +201,7 @@ impl ServeArgs {
             port: self.port,
             public_url: self.public_url,
             flows_file: self.flows,
+            backend_keys_file: self.backend_keys,
             seed: self.seed,
             max_body: self.max_body,
             scenarios_dir: self.scenarios,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::domain::Flow;
+use crate::domain::backend::{BackendKey, parse_backend_keys_file};
 use crate::domain::flow::{FlowFileError, parse_flows_file};
 use crate::scenario::load::{ScenarioFileError, load_scenarios};
 use crate::scenario::{DEFAULT_SCENARIO, ScenarioSet};
@@ -14,12 +15,17 @@ pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 /// The built-in flows: the three of the vendor's docs table, with fixed keys.
 pub const BUILT_IN_FLOWS: &str = include_str!("../fixtures/flows.json");
 
+/// The built-in Backend API key: one organisation with every subscription, with a fixed key.
+pub const BUILT_IN_BACKEND_KEYS: &str = include_str!("../fixtures/backend-keys.json");
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub host: String,
     pub port: u16,
     pub public_url: Option<String>,
     pub flows_file: Option<PathBuf>,
+    /// A JSON file of Backend API keys that replaces the built-in one.
+    pub backend_keys_file: Option<PathBuf>,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// A directory of the user's own scenarios, added to the built-in ones.
@@ -111,6 +117,8 @@ pub enum ConfigError {
     Reference(String),
     #[error("invalid --video: {0}")]
     Video(String),
+    #[error("invalid backend keys file: {0}")]
+    BackendKeys(String),
 }
 
 impl Default for Config {
@@ -121,6 +129,7 @@ impl Default for Config {
             port: 8080,
             public_url: None,
             flows_file: None,
+            backend_keys_file: None,
             seed: None,
             max_body: DEFAULT_MAX_BODY,
             scenarios_dir: None,
@@ -169,6 +178,31 @@ impl Config {
             }
         }
         Ok((flows, scenarios))
+    }
+
+    /// The Backend API's keys: `--backend-keys`' file, or the built-in one; every scenario a key
+    /// names must be in `scenarios`.
+    pub fn load_backend_keys(&self, scenarios: &ScenarioSet) -> Result<Vec<BackendKey>, ConfigError> {
+        let (name, text) = match &self.backend_keys_file {
+            None => ("fixtures/backend-keys.json (built in)".to_owned(), BUILT_IN_BACKEND_KEYS.to_owned()),
+            Some(path) => {
+                let name = path.display().to_string();
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::BackendKeys(format!("{name}: cannot read the file: {e}")))?;
+                (name, text)
+            }
+        };
+        let keys = parse_backend_keys_file(&text)
+            .map_err(|e| ConfigError::BackendKeys(format!("{name}: at {}: {}", e.path, e.reason)))?;
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(scenario) = key.scenario.as_deref().filter(|n| scenarios.get(n).is_none()) {
+                return Err(ConfigError::BackendKeys(format!(
+                    "{name}: at [{i}].scenario: no scenario is named {scenario:?}; the scenarios are {}",
+                    scenarios.names()
+                )));
+            }
+        }
+        Ok(keys)
     }
 
     /// The liveness video: `--video`'s file, or the built-in test pattern.

@@ -39,8 +39,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             return Ok(());
         }
         Some(Command::Check(args)) => {
-            let (flows, scenarios) = args.into_config().load()?;
-            println!("ok: {} flows, {} scenarios ({})", flows.len(), scenarios.iter().count(), scenarios.names());
+            let config = args.into_config();
+            let (flows, scenarios) = config.load()?;
+            let keys = config.load_backend_keys(&scenarios)?;
+            println!(
+                "ok: {} flows, {} scenarios ({}), {} backend keys",
+                flows.len(),
+                scenarios.iter().count(),
+                scenarios.names(),
+                keys.len()
+            );
             return Ok(());
         }
         None => cli.serve,

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::domain::Flow;
+use crate::domain::backend::BackendKey;
 use crate::domain::technology::selects_any;
 use crate::journal::{Entry, Filter};
 use crate::session::{Choice, Command};
@@ -106,6 +107,18 @@ pub enum CompleteError {
     Session(#[from] SessionError),
 }
 
+/// An E-Document backend session, as `MockServer::backend_sessions` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendSessionInfo {
+    pub backend_session_id: Uuid,
+    pub iin: String,
+    pub phone: String,
+    /// The SMS code "from 1414".
+    pub otp: String,
+    /// `awaiting_code`, `received` or `failed`.
+    pub state: String,
+}
+
 impl MockServer {
     /// Starts a server with the built-in flows and scenarios on a free port.
     pub async fn start() -> Self {
@@ -153,6 +166,27 @@ impl MockServer {
         Ok(())
     }
 
+    /// The Backend API's organisation keys as they are now.
+    pub fn backend_keys(&self) -> Vec<BackendKey> {
+        self.state.backend_keys()
+    }
+
+    /// The Backend API's E-Document sessions, oldest first, with their SMS codes: a test reads
+    /// the code to approve with, as a person reads the SMS.
+    pub fn backend_sessions(&self) -> Vec<BackendSessionInfo> {
+        self.state
+            .backend_sessions()
+            .into_iter()
+            .map(|s| BackendSessionInfo {
+                backend_session_id: s.id,
+                iin: s.iin,
+                phone: s.phone,
+                otp: s.otp,
+                state: s.state.as_str().to_owned(),
+            })
+            .collect()
+    }
+
     /// Every request the code under test sent to the emulated API and the page, oldest first,
     /// with its lint warnings.
     pub fn received_requests(&self) -> Vec<Entry> {
@@ -189,6 +223,13 @@ impl MockServerBuilder {
     #[must_use]
     pub fn flows_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.config.flows_file = Some(path.into());
+        self
+    }
+
+    /// A JSON file of Backend API keys that replaces the built-in one.
+    #[must_use]
+    pub fn backend_keys_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.backend_keys_file = Some(path.into());
         self
     }
 

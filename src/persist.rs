@@ -16,9 +16,11 @@ use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::domain::FailureReason;
+use crate::domain::backend::{BackendKey, BackendKeySpec};
 use crate::domain::flow::FlowSpec;
 use crate::domain::scripting::{Endpoint, Source};
 use crate::domain::{ApiKey, Flow, Iin, Metadata, Phone, TechnologyCode};
+use crate::session::backend::{BackendSession, Person};
 use crate::session::{Event, Parts, RecordedEvent, Session, Step, StepState, Subject};
 
 const FORMAT: &str = "biometric-kz-mock state";
@@ -39,6 +41,13 @@ struct StateFile {
     saved_at: String,
     flows: Vec<FlowSpec>,
     sessions: Vec<SessionRecord>,
+    /// The Backend API's keys; absent in files written before it (the start-up keys then).
+    #[serde(default)]
+    backend_keys: Option<Vec<BackendKeySpec>>,
+    #[serde(default)]
+    backend_sessions: Vec<BackendSession>,
+    #[serde(default)]
+    persons: Vec<Person>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -268,6 +277,9 @@ impl SessionRecord {
 pub struct Loaded {
     pub flows: Vec<Flow>,
     pub sessions: Vec<(Parts, Flow)>,
+    pub backend_keys: Option<Vec<BackendKey>>,
+    pub backend_sessions: Vec<BackendSession>,
+    pub persons: Vec<Person>,
 }
 
 /// Reads a state file; `Ok(None)` when there is none yet.
@@ -309,7 +321,20 @@ pub(crate) fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
     if let Some((i, j)) = crate::domain::flow::repeated_api_key(&flows) {
         return Err(fail(format!("at flows[{j}].api_key: the same API key as flows[{i}]")));
     }
-    Ok(Some(Loaded { flows, sessions }))
+    let backend_keys = match file.backend_keys {
+        None => None,
+        Some(specs) => Some(
+            specs
+                .into_iter()
+                .enumerate()
+                .map(|(i, spec)| {
+                    spec.into_key(&format!("backend_keys[{i}]"), None)
+                        .map_err(|e| fail(format!("at {}: {}", e.path, e.reason)))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    Ok(Some(Loaded { flows, sessions, backend_keys, backend_sessions: file.backend_sessions, persons: file.persons }))
 }
 
 /// The flows and sessions, as the file will hold them (built under the state's lock).
@@ -323,7 +348,23 @@ impl Snapshot {
             saved_at: time_text(OffsetDateTime::now_utc()),
             flows: flows.map(FlowSpec::of).collect(),
             sessions: sessions.map(SessionRecord::of).collect(),
+            backend_keys: None,
+            backend_sessions: Vec::new(),
+            persons: Vec::new(),
         })
+    }
+
+    /// The Backend API's keys, sessions and persons, oldest first.
+    pub(crate) fn with_backend<'a>(
+        mut self,
+        keys: &[BackendKey],
+        sessions: impl Iterator<Item = &'a BackendSession>,
+        persons: impl Iterator<Item = &'a Person>,
+    ) -> Self {
+        self.0.backend_keys = Some(keys.iter().map(BackendKeySpec::of).collect());
+        self.0.backend_sessions = sessions.cloned().collect();
+        self.0.persons = persons.cloned().collect();
+        self
     }
 
     /// Writes the snapshot atomically: a temporary file beside the target, fsync, rename, fsync

@@ -38,6 +38,7 @@ impl Application {
     /// Loads the flows, binds the listener (port 0 picks a free port) and builds the state.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let (flows, scenarios) = config.load()?;
+        let backend_keys = config.load_backend_keys(&scenarios)?;
         let video = config.load_video()?;
         let restored = match &config.state_file {
             Some(path) => crate::persist::load(path)?,
@@ -56,6 +57,7 @@ impl Application {
         let state = AppState::restored(
             StateConfig {
                 flows,
+                backend_keys,
                 scenarios: std::sync::Arc::new(scenarios),
                 default_scenario: config.default_scenario,
                 video,

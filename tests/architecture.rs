@@ -19,7 +19,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("wire", &["clock", "domain", "session"]),
     ("persist", &["clock", "domain", "session"]),
     ("config", &["domain", "scenario", "session", "video"]),
-    ("state", &["clock", "domain", "journal", "persist", "scenario", "session", "video"]),
+    ("state", &["clock", "domain", "journal", "persist", "report", "scenario", "session", "video"]),
     ("webhook", &["clock", "domain", "session", "wire"]),
     ("http", &["clock", "deadline", "domain", "journal", "report", "scenario", "session", "state", "wire"]),
     ("page", &["clock", "deadline", "domain", "journal", "scenario", "session", "state"]),

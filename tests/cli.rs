@@ -161,7 +161,7 @@ fn a_port_in_use_is_a_clear_error() {
 
 #[test]
 fn check_accepts_the_built_in_flows_and_scenarios() {
-    run(&["check"]).success().stdout(predicate::str::starts_with("ok: 3 flows, 11 scenarios"));
+    run(&["check"]).success().stdout(predicate::str::starts_with("ok: 3 flows, 14 scenarios"));
 }
 
 #[test]
@@ -255,6 +255,17 @@ fn a_restart_with_a_state_file_keeps_every_flow_and_session() {
     let result_path = format!("/api/v1/flows/session/result/?session_id={}&flow_api_key={EVERYONE}", ids[0]);
     let before_result = body_of(&http_get(&addr, &result_path));
     let before_sessions = body_of(&http_get(&addr, "/__admin/sessions"));
+    // The Backend API's keys, E-Document sessions and persons are kept too.
+    let org =
+        body_of(&http_post(&addr, "/__admin/backend-keys", r#"{"name": "Kept org", "technologies": ["edocument"]}"#));
+    let org_key = org["api_key"].as_str().unwrap().to_owned();
+    let backend = body_of(&http_post(
+        &addr,
+        "/api/v1/backend/e-document/online-access/request/identity_card/",
+        &format!(r#"{{"api_key": "{org_key}", "iin": "900101300017", "phone": "77011234567"}}"#),
+    ));
+    let backend_id = backend["backend_session_id"].as_str().unwrap().to_owned();
+    let before_backend = body_of(&http_get(&addr, &format!("/__admin/backend-sessions/{backend_id}")));
     terminate(&first);
     assert!(wait_exit(&mut first, Duration::from_secs(5)).success());
     let first_addr = addr;
@@ -277,6 +288,13 @@ fn a_restart_with_a_state_file_keeps_every_flow_and_session() {
     );
     let view = body_of(&http_get(&addr, &format!("/__admin/sessions/{}", ids[2])));
     assert_eq!(view["scenario"], "liveness-fails", "with the scenario it played");
+    let keys = body_of(&http_get(&addr, "/__admin/backend-keys"));
+    assert!(
+        keys.as_array().unwrap().iter().any(|k| k["api_key"] == org_key.as_str()),
+        "the run-time backend key: {keys}"
+    );
+    let after_backend = body_of(&http_get(&addr, &format!("/__admin/backend-sessions/{backend_id}")));
+    assert_eq!(after_backend, before_backend, "the E-Document backend session, its code included");
     terminate(&second);
     wait_exit(&mut second, Duration::from_secs(5));
 }

@@ -20,6 +20,7 @@ use crate::http::extract::JsonBody;
 use crate::session::{Choice, Command, Session, TransitionError};
 use crate::state::{AppState, SessionError};
 
+pub(crate) mod backend;
 pub(crate) mod control;
 pub(crate) mod paging;
 
@@ -39,6 +40,12 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_scenarios))
         .routes(routes!(signing_certificate))
         .routes(routes!(crate::http::openapi::openapi_json))
+        .routes(routes!(backend::list_backend_keys, backend::add_backend_key))
+        .routes(routes!(backend::delete_backend_key))
+        .routes(routes!(backend::set_backend_key_scenario))
+        .routes(routes!(backend::list_backend_sessions))
+        .routes(routes!(backend::get_backend_session))
+        .routes(routes!(backend::list_persons))
         .routes(routes!(control::clock))
         .routes(routes!(control::advance_clock))
 }

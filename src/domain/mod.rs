@@ -3,6 +3,7 @@
 //! invalid value; errors carry the path of the field so the HTTP layer can nest them as the
 //! vendor (Django REST Framework) does. This module must not know about status codes or axum.
 
+pub mod backend;
 pub mod create;
 pub mod field_error;
 pub mod flow;

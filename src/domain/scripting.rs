@@ -1,14 +1,22 @@
 //! What scripts name: the emulated endpoints a fault can hit, and why a session plays the
 //! scenario it plays. Shared by the scenarios and the sessions.
 
-/// An emulated endpoint a fault can hit.
+/// An emulated endpoint a fault can hit: the flows' and the Backend API's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Endpoint {
     Create,
     Result,
     Video,
     Report,
+    GenerateFiles,
+    LivenessShort,
+    Face2faceCompare,
+    DocumentParse,
+    DocumentProcess,
+    Persons,
+    EdocumentRequest,
+    EdocumentApprove,
 }
 
 impl Endpoint {
@@ -18,6 +26,14 @@ impl Endpoint {
             Self::Result => "result",
             Self::Video => "video",
             Self::Report => "report",
+            Self::GenerateFiles => "generate_files",
+            Self::LivenessShort => "liveness_short",
+            Self::Face2faceCompare => "face2face_compare",
+            Self::DocumentParse => "document_parse",
+            Self::DocumentProcess => "document_process",
+            Self::Persons => "persons",
+            Self::EdocumentRequest => "edocument_request",
+            Self::EdocumentApprove => "edocument_approve",
         }
     }
 }

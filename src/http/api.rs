@@ -61,7 +61,17 @@ pub(crate) async fn create(
     };
     let request = parsed.map_err(|e| match e {
         CreateError::Invalid(errors) => ApiError::Fields(errors),
-        CreateError::UnknownApiKey => ApiError::UnknownKey,
+        CreateError::UnknownApiKey => {
+            let key = parse_json(&body).ok().and_then(|b| b.get("api_key").and_then(Value::as_str).map(str::to_owned));
+            if let Some(org) = key.and_then(|k| state.find_backend_key(&k)) {
+                notes.lint(Lint::new(
+                    "backend-key-on-flow",
+                    doc::SESSION_CREATION,
+                    format!("this api_key is the Backend Api Key of organisation {:?}; a session is created with a flow's API KEY", org.name),
+                ));
+            }
+            ApiError::UnknownKey
+        }
     })?;
     for lint in ignored_metadata(&request.flow, &request.metadata) {
         notes.lint(lint);

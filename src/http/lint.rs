@@ -36,6 +36,8 @@ pub(crate) mod doc {
     pub(crate) const REPORT: &str = "7. Getting PDF Report";
     /// Not on the Flow Remote page: the vendor's E-Document "generate files" page.
     pub(crate) const GENERATE_FILES: &str = "E-Document: generating files";
+    /// Not on the Flow Remote page: the vendor's Backend API pages.
+    pub(crate) const BACKEND: &str = "Backend API";
 
     /// The section that documents one of the vendor's paths (with or without its slash).
     pub(crate) fn of_path(path: &str) -> &'static str {
@@ -48,6 +50,8 @@ pub(crate) mod doc {
             VIDEO
         } else if path == super::GENERATE_FILES_PATH.trim_end_matches('/') {
             GENERATE_FILES
+        } else if path.contains("/backend/") {
+            BACKEND
         } else {
             REPORT
         }
@@ -66,7 +70,10 @@ fn request_lints(request: &Request, query: &QueryMap) -> Vec<Lint> {
         ));
     }
     let posts_json = request.method() == Method::POST
-        && (path == CREATE_PATH || path == GENERATE_FILES_PATH || is_report_path(path));
+        && (path == CREATE_PATH
+            || path == GENERATE_FILES_PATH
+            || is_report_path(path)
+            || super::backend::JSON_PATHS.contains(&path));
     if posts_json {
         let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !content_type.starts_with("application/json") {

@@ -3,6 +3,7 @@
 //! knows status codes; the router of every route is assembled in `app`, not here.
 
 pub(crate) mod api;
+pub(crate) mod backend;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod fault;
@@ -43,6 +44,8 @@ pub(crate) fn missing_slash(path: &str) -> Option<String> {
         return None;
     }
     let with_slash = format!("{path}/");
-    let vendor = FIXED_PATHS.contains(&with_slash.as_str()) || is_report_path(path);
+    let vendor = FIXED_PATHS.contains(&with_slash.as_str())
+        || backend::PATHS.contains(&with_slash.as_str())
+        || is_report_path(path);
     vendor.then_some(with_slash)
 }

@@ -191,6 +191,56 @@ pub(crate) struct FilesGenerated {
     generated: Vec<String>,
 }
 
+/// The persons body.
+#[derive(ToSchema)]
+#[schema(description = "The persons body [doc].")]
+#[allow(dead_code)]
+pub(crate) struct PersonBody {
+    /// The organisation's Backend Api Key.
+    api_key: String,
+    /// Base64 of a JPEG or PNG face photo.
+    image_b64: String,
+    /// digital, scan, live or other.
+    photo_type: String,
+    is_verified: bool,
+    /// Identifiers of the person (phone, IIN, document number, custom id) for search and duplicate prevention.
+    aliases: Option<Vec<String>>,
+}
+
+/// The E-Document request body.
+#[derive(ToSchema)]
+#[schema(description = "The E-Document request body [seen].")]
+#[allow(dead_code)]
+pub(crate) struct EdocumentRequestBody {
+    api_key: String,
+    /// 12 digits with a valid check digit.
+    iin: String,
+    /// 77 and nine digits.
+    phone: String,
+}
+
+/// The E-Document request's answer.
+#[derive(ToSchema)]
+#[schema(description = "The E-Document request's answer [seen].")]
+#[allow(dead_code)]
+pub(crate) struct BackendSessionCreated {
+    backend_session_id: String,
+}
+
+/// The E-Document approval body.
+#[derive(ToSchema)]
+#[schema(description = "The E-Document approval body [seen]: no api_key.")]
+#[allow(dead_code)]
+pub(crate) struct EdocumentApproveBody {
+    backend_session_id: String,
+    /// The 6-digit SMS code.
+    code: String,
+    /// With true, the document's files too.
+    file: Option<bool>,
+    /// pdf.
+    file_type: Option<String>,
+}
+
 /// `{"status": "ok"}`.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -225,15 +275,23 @@ pub(crate) struct FailureReason {
     detail: String,
 }
 
-/// An emulated endpoint a fault can hit.
+/// An emulated endpoint a fault can hit: the flows' and the Backend API's.
 #[derive(ToSchema, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 #[allow(dead_code)]
 pub(crate) enum Endpoint {
     Create,
     Result,
     Video,
     Report,
+    GenerateFiles,
+    LivenessShort,
+    Face2faceCompare,
+    DocumentParse,
+    DocumentProcess,
+    Persons,
+    EdocumentRequest,
+    EdocumentApprove,
 }
 
 /// A fault: the next `times` calls of `endpoint` are delayed, answered with an error status, or

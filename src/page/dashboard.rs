@@ -11,11 +11,33 @@ use utoipa_axum::routes;
 
 use super::html;
 use crate::domain::TechnologyCode;
+use crate::domain::backend::{BackendKeySpec, Service};
 use crate::domain::flow::FlowSpec;
 use crate::state::AppState;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(dashboard)).routes(routes!(add_flow)).routes(routes!(delete_flow))
+    OpenApiRouter::new()
+        .routes(routes!(dashboard))
+        .routes(routes!(add_flow))
+        .routes(routes!(delete_flow))
+        .routes(routes!(add_backend_key))
+        .routes(routes!(delete_backend_key))
+}
+
+struct BackendKeyRow {
+    name: String,
+    api_key: String,
+    technologies: String,
+    scenario: String,
+}
+
+struct BackendSessionRow {
+    id: String,
+    iin: String,
+    phone: String,
+    otp: String,
+    state: &'static str,
+    created_at: String,
 }
 
 struct FlowRow {
@@ -54,6 +76,9 @@ struct Dashboard {
     session_count: usize,
     scenarios: Vec<ScenarioRow>,
     codes: Vec<&'static str>,
+    backend_keys: Vec<BackendKeyRow>,
+    backend_sessions: Vec<BackendSessionRow>,
+    services: Vec<&'static str>,
     error: Option<String>,
     /// Why the state file cannot be written, while it cannot.
     state_file_error: Option<String>,
@@ -110,6 +135,31 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
             })
             .collect(),
         codes: TechnologyCode::ALL.iter().map(|c| c.as_str()).collect(),
+        backend_keys: state
+            .backend_keys()
+            .into_iter()
+            .map(|k| BackendKeyRow {
+                name: k.name,
+                api_key: k.api_key.as_str().to_owned(),
+                technologies: k.services.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                scenario: k.scenario.unwrap_or_default(),
+            })
+            .collect(),
+        backend_sessions: state
+            .backend_sessions()
+            .into_iter()
+            .rev()
+            .take(RECENT)
+            .map(|s| BackendSessionRow {
+                id: s.id.to_string(),
+                iin: s.iin,
+                phone: s.phone,
+                otp: s.otp,
+                state: s.state.as_str(),
+                created_at: s.created_at,
+            })
+            .collect(),
+        services: Service::ALL.iter().map(|s| s.as_str()).collect(),
         error: error.map(str::to_owned),
     };
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
@@ -155,6 +205,42 @@ async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: 
         Ok(_) => Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response(),
         Err(e) => render(&state, raw.as_deref(), Some(&e)),
     }
+}
+
+/// The add-key form: a Backend API key as the admin API takes it, the key generated.
+#[utoipa::path(post, path = "/dashboard/backend-keys", tag = "dashboard", operation_id = "dashboard_add_backend_key", request_body(content_type = "application/x-www-form-urlencoded", description = "name, technologies (repeated; none: every one)"),
+    responses((status = 303, description = "Back to the dashboard"), (status = 400, description = "The key was refused", content_type = "text/html")))]
+async fn add_backend_key(State(state): State<AppState>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+    let mut name = String::new();
+    let mut technologies = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "name" => value.trim().clone_into(&mut name),
+            "technologies" => technologies.push(value.into_owned()),
+            _ => {}
+        }
+    }
+    let technologies = Some(technologies).filter(|t| !t.is_empty());
+    let spec = BackendKeySpec { name, api_key: None, technologies, subscription_started: true, scenario: None };
+    let mut generate = || state.generate_api_key();
+    let added = spec
+        .into_key("", Some(&mut generate))
+        .map_err(|e| format!("{}: {}", e.path, e.reason))
+        .and_then(|key| state.add_backend_key(key).map_err(|e| e.to_string()));
+    match added {
+        Ok(_) => Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response(),
+        Err(e) => render(&state, raw.as_deref(), Some(&e)),
+    }
+}
+
+#[utoipa::path(post, path = "/dashboard/backend-keys/{api_key}/delete", tag = "dashboard", operation_id = "dashboard_delete_backend_key", params(("api_key" = String, Path)), responses((status = 303, description = "Back to the dashboard")))]
+async fn delete_backend_key(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    state.delete_backend_key(&key);
+    Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response()
 }
 
 #[utoipa::path(post, path = "/dashboard/flows/{api_key}/delete", tag = "dashboard", operation_id = "dashboard_delete_flow", params(("api_key" = String, Path)), responses((status = 303, description = "Back to the dashboard")))]

@@ -12,6 +12,9 @@ use printpdf::{
 /// The `document_image` of every E-Document result: a made-up identity card, PNG.
 pub const DOCUMENT_IMAGE: &[u8] = include_bytes!("../../fixtures/edocument/document.png");
 
+/// The Backend API approval's `face_photo` \[seen\]: the sample face, JPEG.
+pub const FACE_PHOTO: &[u8] = include_bytes!("../../fixtures/photos/face.jpg");
+
 /// What the document's PDF shows; each value already text. Names may be Cyrillic: the PDF
 /// prints them in Latin letters, as Kazakh identity cards do beside the Cyrillic.
 #[derive(Debug, Clone, Default)]

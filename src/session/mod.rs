@@ -4,6 +4,7 @@
 //! the same history, and whoever watches — the result endpoint, webhooks, the journal — sees the
 //! same thing. No HTTP here, no clock: the time comes with each command.
 
+pub(crate) mod backend;
 pub(crate) mod generate;
 mod machine;
 pub(crate) mod results;

@@ -5,6 +5,7 @@
 //! (`flows.rs`), the generator and the journal each have their own, none held across an
 //! `.await`. Lock order: the store's, then flows or the generator.
 
+pub(crate) mod backend;
 mod calls;
 mod create;
 mod faults;
@@ -37,6 +38,8 @@ struct Shared {
     clock: Clock,
     inner: Mutex<Inner>,
     flows: Flows,
+    /// The Backend API's organisation keys.
+    backend_keys: backend::BackendKeys,
     /// Held only while values are drawn, so that a create makes its session up outside `inner`.
     generator: Mutex<Generator>,
     /// Its own lock: every request writes it, and it never needs the sessions'.
@@ -58,6 +61,8 @@ struct Shared {
 #[derive(Debug, Clone)]
 pub struct StateConfig {
     pub flows: Vec<Flow>,
+    /// The Backend API's organisation keys at start-up.
+    pub backend_keys: Vec<crate::domain::backend::BackendKey>,
     pub scenarios: Arc<ScenarioSet>,
     /// The scenario of sessions nothing else chooses one for (`--scenario`).
     pub default_scenario: String,
@@ -95,6 +100,8 @@ struct Inner {
     faults: Faults,
     /// Flows deleted (`Flow::id`): their sessions stay, but no key reaches them any more.
     retired_flows: HashSet<u64>,
+    /// The Backend API's E-Document sessions and persons.
+    backend: backend::BackendStore,
 }
 
 /// Evictions are logged at most once a second, with how many happened since: a store that is
@@ -157,8 +164,14 @@ impl AppState {
         let limits = Limits { sessions: config.max_sessions, bytes: config.max_store_bytes };
         let mut sessions = SessionStore::new(limits);
         let mut retired_flows = HashSet::new();
+        let mut backend_keys = config.backend_keys.clone();
+        let mut backend = backend::BackendStore::default();
         let flows = match restored {
             Some(loaded) => {
+                if let Some(keys) = loaded.backend_keys {
+                    backend_keys = keys;
+                }
+                backend = backend::BackendStore::restore(loaded.backend_sessions, loaded.persons);
                 let flows = Flows::new(loaded.flows);
                 let live = flows.all();
                 for (parts, own) in loaded.sessions {
@@ -183,7 +196,7 @@ impl AppState {
             }
             None => Flows::new(config.flows.clone()),
         };
-        let inner = Inner { sessions, faults: Faults::default(), retired_flows };
+        let inner = Inner { sessions, faults: Faults::default(), retired_flows, backend };
         // One core fewer than the machine has (at least one): however many reports are asked
         // for at once, a core is left to answer everything else.
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -195,6 +208,7 @@ impl AppState {
         );
         Self(Arc::new(Shared {
             page_policy,
+            backend_keys: backend::BackendKeys::new(backend_keys),
             generator: Mutex::new(Generator::new(config.seed)),
             journal: crate::journal::Journal::new(config.journal_limit),
             config,
@@ -309,7 +323,9 @@ impl AppState {
             inner.sessions.clear();
             inner.faults.clear();
             inner.retired_flows.clear();
+            inner.backend.clear();
             self.0.flows.replace(self.0.config.flows.clone());
+            self.0.backend_keys.write().clone_from(&self.0.config.backend_keys);
         }
         self.0.journal.clear();
         self.0.clock.reset();

@@ -38,7 +38,11 @@ impl AppState {
             let inner = self.lock();
             let oldest_first: Vec<&crate::session::Session> = inner.sessions.iter_newest_first().collect();
             let flows = self.0.flows.all();
-            crate::persist::Snapshot::of(flows.iter().map(|f| &**f), oldest_first.into_iter().rev())
+            crate::persist::Snapshot::of(flows.iter().map(|f| &**f), oldest_first.into_iter().rev()).with_backend(
+                &self.backend_keys(),
+                inner.backend.sessions(),
+                inner.backend.persons(),
+            )
         };
         let written = snapshot.write(path);
         let now = self.0.clock.now();

@@ -10,6 +10,7 @@ fn state() -> AppState {
     AppState::restored(
         StateConfig {
             flows,
+            backend_keys: config.load_backend_keys(&scenarios).unwrap(),
             scenarios: Arc::new(scenarios),
             default_scenario: config.default_scenario.clone(),
             video: config.load_video().unwrap(),

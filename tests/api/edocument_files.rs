@@ -139,3 +139,19 @@ async fn generate_files_refuses_what_it_cannot_do_each_with_its_reason() {
     let response = app.client.post(app.url("/api/v1/e-document/generate-files")).json(&json!({})).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND, "the path without its slash names the right one");
 }
+
+#[tokio::test]
+async fn generate_files_takes_the_organisations_backend_key_as_the_docs_say() {
+    let app = spawn_app().await;
+    let sid = finished_individual(&app, json!({"extra": {"iin": FILES_MISSING_IIN}})).await;
+    let org = "mock-backend-api-key-every-subscription-0000000000";
+    let (status, made) = generate(&app, json!({"session_id": sid, "api_key": org})).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let body = json!({"name": "No E-Document", "technologies": ["liveness"]});
+    let (_, key) = read(app.client.post(app.url("/__admin/backend-keys")).json(&body).send().await.unwrap()).await;
+    let (status, refused) = generate(&app, json!({"session_id": sid, "api_key": key["api_key"]})).await;
+    assert_eq!(
+        (status, refused),
+        (StatusCode::BAD_REQUEST, json!({"detail": "Client does not have access to E-Document technology"}))
+    );
+}

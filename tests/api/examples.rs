@@ -56,6 +56,18 @@ async fn the_python_requests_recipe_runs() {
 }
 
 #[tokio::test]
+async fn the_backend_api_recipe_runs() {
+    let Some(out) =
+        run_example("python3", "python3", &["{root}/examples/backend_api.py"], Some("requests"), false).await
+    else {
+        return;
+    };
+    assert!(out.contains("liveness: result=True") && out.contains("face2face: result=True"), "{out}");
+    assert!(out.contains("e-document: ") && out.contains("IIN 900101300017"), "{out}");
+    assert!(out.contains("refused: 404: Subject not found in MCDB"), "{out}");
+}
+
+#[tokio::test]
 async fn the_node_fetch_recipe_runs() {
     let Some(out) = run_example("node", "nodejs", &["{root}/examples/node_fetch.mjs"], None, false).await else {
         return;

@@ -5,6 +5,7 @@
 
 mod admin;
 mod admin_control;
+mod backend;
 mod browser;
 mod create_session;
 mod edocument_files;

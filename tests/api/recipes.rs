@@ -42,6 +42,35 @@ fn the_dockerfile_keeps_its_promises() {
     let benches_at = df.find("COPY benches").expect("the benches are copied");
     let first_build = df.find("cargo build").expect("a build");
     assert!(benches_at < first_build, "the bench sources come before the first cargo build");
+    // Every folder the binary compiles in (include_str!/include_bytes!) is copied into the build.
+    for dir in compiled_in_folders() {
+        assert!(df.contains(&format!("COPY {dir} ./{dir}")), "the Dockerfile copies {dir}/, which src/ compiles in");
+    }
+}
+
+/// The repository's top-level folders that `src/` reads with `include_str!` or `include_bytes!`.
+fn compiled_in_folders() -> std::collections::BTreeSet<String> {
+    let mut folders = std::collections::BTreeSet::new();
+    let mut stack = vec![std::path::PathBuf::from(format!("{}/src", env!("CARGO_MANIFEST_DIR")))];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in text.match_indices("include_") {
+                let rest = &text[at..];
+                let Some(start) = rest.find("!(\"").map(|i| i + 3) else { continue };
+                let Some(end) = rest[start..].find('"') else { continue };
+                let first = rest[start..start + end].split('/').find(|part| *part != "..").unwrap_or_default();
+                folders.insert(first.to_owned());
+            }
+        }
+    }
+    assert!(folders.contains("fixtures") && folders.contains("widget"), "{folders:?}");
+    folders
 }
 
 #[test]
@@ -89,6 +118,7 @@ fn every_example_file_is_mentioned_in_the_readme() {
         "examples/pytest/conftest.py",
         "examples/testcontainers/test_container.py",
         "examples/github-actions.yml",
+        "examples/backend_api.py",
         "examples/widget/index.html",
         "examples/widget/backend.py",
         "examples/widget/test_widget.py",
