@@ -39,6 +39,8 @@ pub(crate) struct BackendStore {
     sessions: HashMap<Uuid, BackendSession>,
     order: VecDeque<Uuid>,
     persons: VecDeque<Person>,
+    /// Who holds each alias, by organisation key: aliases prevent duplicates \[doc\].
+    aliases: HashMap<(String, String), Uuid>,
     /// Calls each scenario's fault rules of a backend endpoint have hit where no session exists
     /// to count them on (the image endpoints, persons, the E-Document request).
     scripted_calls: HashMap<(String, Endpoint, usize), u32>,
@@ -54,6 +56,11 @@ impl BackendStore {
         for session in sessions {
             store.order.push_back(session.id);
             store.sessions.insert(session.id, session);
+        }
+        for person in &persons {
+            for alias in &person.aliases {
+                store.aliases.insert((person.api_key.clone(), alias.clone()), person.person_id);
+            }
         }
         store.persons = persons.into();
         store
@@ -220,9 +227,10 @@ impl AppState {
         let person_id = self.generator().session_id();
         let created_at = crate::clock::timestamp(self.now());
         let mut inner = self.lock();
-        for person in inner.backend.persons.iter().filter(|p| p.api_key == key.api_key.as_str()) {
-            if let Some(taken) = aliases.iter().find(|a| person.aliases.contains(a)) {
-                return Err((taken.clone(), person.person_id));
+        let owner = key.api_key.as_str().to_owned();
+        for alias in &aliases {
+            if let Some(holder) = inner.backend.aliases.get(&(owner.clone(), alias.clone())) {
+                return Err((alias.clone(), *holder));
             }
         }
         let person = Person {
@@ -235,7 +243,13 @@ impl AppState {
             created_at,
         };
         while inner.backend.persons.len() >= self.0.config.max_sessions.max(1) {
-            inner.backend.persons.pop_front();
+            let Some(gone) = inner.backend.persons.pop_front() else { break };
+            for alias in gone.aliases {
+                inner.backend.aliases.remove(&(gone.api_key.clone(), alias));
+            }
+        }
+        for alias in &person.aliases {
+            inner.backend.aliases.insert((owner.clone(), alias.clone()), person_id);
         }
         inner.backend.persons.push_back(person.clone());
         drop(inner);

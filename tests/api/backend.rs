@@ -525,6 +525,15 @@ async fn backend_sessions_and_persons_are_bounded_and_bodies_by_max_body() {
         assert_eq!(post_json(&app, PERSONS, body).await.0, StatusCode::OK);
     }
     assert_eq!(app.get("/__admin/persons").await.1.as_array().unwrap().len(), 2, "persons too");
+    let again =
+        json!({"api_key": ORG, "image_b64": image_b64, "photo_type": "scan", "is_verified": false, "aliases": ["a"]});
+    assert_eq!(post_json(&app, PERSONS, again).await.0, StatusCode::OK, "an evicted person's alias is free again");
+    let many: Vec<String> = (0..101).map(|i| format!("alias-{i}")).collect();
+    let body =
+        json!({"api_key": ORG, "image_b64": image_b64, "photo_type": "scan", "is_verified": false, "aliases": many});
+    let (status, refused) = post_json(&app, PERSONS, body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused["aliases"][0].as_str().unwrap().contains("at most 100"), "{refused}");
     let big = Form::new().text("api_key", ORG).part("image", file("big.jpg", vec![0xff; 200 * 1024]));
     let (status, body) = post_form(&app, LIVENESS, big).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
