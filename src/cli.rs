@@ -34,6 +34,19 @@ pub enum Command {
     /// Ask a running server's /__admin/health; exit 0 when it answers 200 (the Docker image's
     /// HEALTHCHECK, so that the image needs no curl).
     Healthcheck(HealthcheckArgs),
+    /// Print the mock's test CA certificate (PEM), made in --ca-dir at its first use, or write
+    /// it to --out: the certificate clients trust to reach the mock's HTTPS as the vendor's hosts.
+    Ca(CaArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CaArgs {
+    /// Where the CA is kept: the same directory as `serve --ca-dir`.
+    #[arg(long, env = "BKZ_MOCK_CA_DIR", value_name = "DIR", required = true)]
+    pub ca_dir: PathBuf,
+    /// Write the certificate to this file instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -183,6 +196,29 @@ pub struct ServeArgs {
     /// source list, e.g. `'self' https://app.example.com`; 'none' forbids framing.
     #[arg(long, env = "BKZ_MOCK_FRAME_ANCESTORS", value_name = "SOURCES", default_value = crate::config::DEFAULT_FRAME_ANCESTORS, value_parser = crate::config::parse_frame_ancestors)]
     pub frame_ancestors: String,
+    /// Serve HTTPS on this port too (0 picks a free one), with a certificate from the mock's
+    /// test CA for kyc.biometric.kz, remote.biometric.kz, localhost and 127.0.0.1.
+    #[arg(long, env = "BKZ_MOCK_TLS_PORT", value_name = "PORT")]
+    pub tls_port: Option<u16>,
+    /// Another name for the HTTPS certificate (repeat for more), e.g. mock.internal.
+    #[arg(long = "tls-name", env = "BKZ_MOCK_TLS_NAMES", value_name = "NAME", value_delimiter = ',', value_parser = parse_tls_name)]
+    pub tls_names: Vec<String>,
+    /// Keep the test CA in this directory, so that clients trust it once (made there at the
+    /// first start; a new CA each start without it).
+    #[arg(long, env = "BKZ_MOCK_CA_DIR", value_name = "DIR")]
+    pub ca_dir: Option<PathBuf>,
+}
+
+/// A DNS name or an IP address for the HTTPS certificate.
+fn parse_tls_name(text: &str) -> Result<String, String> {
+    let name = text.trim().to_ascii_lowercase();
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && (name.parse::<std::net::IpAddr>().is_ok()
+            || name.split('.').all(|l| {
+                !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'*')
+            }));
+    if ok { Ok(name) } else { Err(format!("{text:?} is not a DNS name or an IP address")) }
 }
 
 /// `90`, `90s`, `15m`, `24h`, `500ms`, `1h 30m` (humantime's units; a bare number is seconds).
@@ -220,6 +256,9 @@ impl ServeArgs {
             state_file: self.state_file,
             state_sync: self.state_sync,
             frame_ancestors: self.frame_ancestors,
+            ca_dir: self.ca_dir,
+            tls_port: self.tls_port,
+            tls_names: self.tls_names,
         }
     }
 }

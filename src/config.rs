@@ -61,6 +61,12 @@ pub struct Config {
     pub state_sync: bool,
     /// Who may frame the end-user page: the CSP `frame-ancestors` source list (`*` by default).
     pub frame_ancestors: String,
+    /// Where the test CA is kept across restarts (`None`: a new one each start).
+    pub ca_dir: Option<PathBuf>,
+    /// The HTTPS port (`Some(0)`: a free one); `None`: no HTTPS.
+    pub tls_port: Option<u16>,
+    /// More names for the HTTPS certificate, beside the vendor's hosts and this machine.
+    pub tls_names: Vec<String>,
 }
 
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
@@ -148,6 +154,9 @@ impl Default for Config {
             state_file: None,
             state_sync: false,
             frame_ancestors: DEFAULT_FRAME_ANCESTORS.to_owned(),
+            ca_dir: None,
+            tls_port: None,
+            tls_names: Vec::new(),
         }
     }
 }

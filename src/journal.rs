@@ -111,6 +111,35 @@ pub struct Entry {
     /// `--max-store-bytes`); absent when none were.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evicted: Vec<Uuid>,
+    /// Which way the request came: `direct` (plain HTTP to the mock's port), `tls` (its HTTPS
+    /// port), `proxy` (an absolute-form request to the plain port as a proxy), `tunnel` (HTTPS
+    /// inside a `CONNECT` to the plain port).
+    #[schema(value_type = String)]
+    pub via: &'static str,
+    /// The `Host` the client named, for every request that did not come `direct`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+/// Which way a request reached the mock (SPEC §14); the server marks each request with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Via {
+    #[default]
+    Direct,
+    Tls,
+    Proxy,
+    Tunnel,
+}
+
+impl Via {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Tls => "tls",
+            Self::Proxy => "proxy",
+            Self::Tunnel => "tunnel",
+        }
+    }
 }
 
 /// Which entries `GET /__admin/requests` lists.
@@ -231,6 +260,8 @@ mod tests {
             lint: Vec::new(),
             lint_details: Vec::new(),
             evicted: Vec::new(),
+            via: "direct",
+            host: None,
         }
     }
 

@@ -40,6 +40,7 @@ mod server;
 mod session;
 mod startup;
 mod state;
+pub(crate) mod tls;
 mod video;
 mod webhook;
 mod widget;
@@ -50,16 +51,29 @@ pub use journal::{Entry, Lint};
 pub use mock_server::{BackendSessionInfo, Complete, CompleteError, MockServer, MockServerBuilder};
 pub use persist::StateFileError;
 pub use startup::{Application, StartupError};
+pub use tls::TlsError;
+
+/// The test CA kept in `dir` (made there when there is none), PEM: `biometric-kz-mock ca`.
+pub fn test_ca_pem(dir: &std::path::Path) -> Result<String, tls::TlsError> {
+    tls::TestCa::load_or_create(Some(dir)).map(|ca| ca.pem().to_owned())
+}
 
 /// Runs the server until Ctrl-C or SIGTERM, printing `listening on http://ADDR` once bound.
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(config).await?;
     let stop = startup::shutdown_signal();
-    // Scripts and tests wait for this line (with --port 0 it is the only way to learn the port).
-    println!("listening on http://{}", app.local_addr());
+    // Scripts and tests wait for the first line (with --port 0 it is the only way to learn the
+    // port). One write: a reader that stops after the first line must not make the second fail.
+    let mut lines = format!("listening on http://{}\n", app.local_addr());
+    if let Some(tls) = app.tls_addr() {
+        use std::fmt::Write as _;
+        let _ = writeln!(lines, "listening on https://{tls} (the test CA: GET /__admin/ca.pem)");
+    }
     {
         use std::io::Write as _;
-        std::io::stdout().flush()?;
+        let mut out = std::io::stdout().lock();
+        out.write_all(lines.as_bytes())?;
+        out.flush()?;
     }
     app.run_until_stopped(stop).await?;
     Ok(())

@@ -38,6 +38,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             println!("ok");
             return Ok(());
         }
+        Some(Command::Ca(args)) => {
+            let pem = biometric_kz_mock::test_ca_pem(&args.ca_dir)?;
+            match &args.out {
+                Some(file) => std::fs::write(file, pem)?,
+                None => print!("{pem}"),
+            }
+            return Ok(());
+        }
         Some(Command::Check(args)) => {
             let config = args.into_config();
             let (flows, scenarios) = config.load()?;

@@ -52,6 +52,8 @@ use crate::state::{AppState, SessionError};
 /// ```
 pub struct MockServer {
     addr: SocketAddr,
+    /// The HTTPS address, when the configuration asked for one (`tls_port`).
+    tls_addr: Option<SocketAddr>,
     state: AppState,
     webhooks: std::sync::Arc<crate::webhook::Webhooks>,
     stop: Option<oneshot::Sender<()>>,
@@ -132,6 +134,17 @@ impl MockServer {
     /// `http://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `https://127.0.0.1:PORT` with `Config::tls_port`; the certificate is the test CA's
+    /// (`ca_pem`), for 127.0.0.1, localhost and the vendor's hosts.
+    pub fn tls_uri(&self) -> Option<String> {
+        self.tls_addr.map(|addr| format!("https://{addr}"))
+    }
+
+    /// The test CA's certificate, PEM, for a client to trust.
+    pub fn ca_pem(&self) -> String {
+        self.state.ca_pem().to_owned()
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -262,15 +275,20 @@ impl MockServerBuilder {
     }
 
     /// Starts the server on a free port, in the current tokio runtime.
-    pub async fn start(self) -> Result<MockServer, StartupError> {
+    pub async fn start(mut self) -> Result<MockServer, StartupError> {
+        // The configuration's HTTPS port, if any, is a free one too.
+        if self.config.tls_port.is_some() {
+            self.config.tls_port = Some(0);
+        }
         let app = Application::build(self.config).await?;
         let addr = app.local_addr();
+        let tls_addr = app.tls_addr();
         let state = app.state().clone();
         let webhooks = std::sync::Arc::clone(app.webhooks());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
-        Ok(MockServer { addr, state, webhooks, stop: Some(stop) })
+        Ok(MockServer { addr, tls_addr, state, webhooks, stop: Some(stop) })
     }
 }

@@ -13,6 +13,10 @@ use std::sync::Arc;
 
 pub struct Application {
     listener: TcpListener,
+    /// The HTTPS listener (`--tls-port`).
+    tls: Option<TcpListener>,
+    /// The TLS configuration (the HTTPS port's and the proxy's tunnels') and the hosts answered.
+    secure: Option<crate::server::Secure>,
     state: AppState,
     webhooks: Arc<Webhooks>,
     limits: crate::server::Limits,
@@ -32,6 +36,8 @@ pub enum StartupError {
     StateUnwritable(crate::persist::StateFileError),
     #[error("the last save of the state file failed at shutdown: {0}")]
     FinalSave(crate::persist::StateFileError),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 impl Application {
@@ -48,6 +54,25 @@ impl Application {
         let listener =
             TcpListener::bind(&addr).await.map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
         let local = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?;
+        let ca = crate::tls::TestCa::load_or_create(config.ca_dir.as_deref())?;
+        let tls = match config.tls_port {
+            Some(port) => {
+                let addr = format!("{}:{port}", config.host);
+                Some(
+                    TcpListener::bind(&addr)
+                        .await
+                        .map_err(|source| StartupError::Bind { addr: addr.clone(), source })?,
+                )
+            }
+            None => None,
+        };
+        // The vendor's hosts and this machine: what the certificate names and the proxy answers for.
+        let mut hosts: Vec<String> = crate::tls::DEFAULT_NAMES.iter().map(|n| (*n).to_owned()).collect();
+        hosts.extend(config.tls_names.iter().cloned());
+        let secure = crate::server::Secure {
+            acceptor: tokio_rustls::TlsAcceptor::from(ca.server_config(&config.tls_names)?),
+            hosts,
+        };
         let public_url = match config.public_url {
             Some(url) if crate::domain::flow::is_http_url(&url) => url.trim_end_matches('/').to_owned(),
             Some(url) => return Err(StartupError::PublicUrl(url)),
@@ -71,6 +96,7 @@ impl Application {
                 state_file: config.state_file.clone(),
                 state_sync: config.state_sync,
                 frame_ancestors: config.frame_ancestors.clone(),
+                ca_pem: ca.pem().to_owned(),
                 seed: config.seed,
                 max_body: config.max_body,
                 public_url,
@@ -87,11 +113,16 @@ impl Application {
             header_timeout: config.header_timeout,
             body_timeout: config.body_timeout,
         };
-        Ok(Self { listener, state, webhooks, limits })
+        Ok(Self { listener, tls, secure: Some(secure), state, webhooks, limits })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The HTTPS address, with `--tls-port`.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls.as_ref().and_then(|listener| listener.local_addr().ok())
     }
 
     pub fn port(&self) -> u16 {
@@ -123,7 +154,8 @@ impl Application {
         let state = self.state.clone();
         let saver = state.has_state_file().then(|| tokio::spawn(save_periodically(state.clone())));
         let app = crate::app::app(self.state, self.webhooks);
-        crate::server::serve(self.listener, app, self.limits, shutdown).await;
+        let secure = self.secure.expect("built with its TLS configuration");
+        crate::server::serve(self.listener, self.tls, app, secure, self.limits, shutdown).await;
         if let Some(saver) = saver {
             saver.abort();
             // The last word: everything the finished requests changed.

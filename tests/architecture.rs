@@ -13,6 +13,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("deadline", &[]),
     ("video", &[]),
     ("report", &[]),
+    ("tls", &[]),
     ("journal", &["clock", "domain"]),
     ("scenario", &["domain", "video"]),
     ("session", &["clock", "domain", "report", "scenario"]),
@@ -26,9 +27,9 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("widget", &["state"]),
     ("admin", &["clock", "domain", "http", "journal", "report", "scenario", "session", "state", "webhook", "wire"]),
     ("app", &["admin", "deadline", "http", "page", "state", "webhook", "widget"]),
-    ("server", &["app", "deadline", "http"]),
+    ("server", &["app", "deadline", "http", "journal"]),
     ("cli", &["config", "scenario"]),
-    ("startup", &["app", "config", "domain", "persist", "server", "session", "state", "webhook"]),
+    ("startup", &["app", "config", "domain", "persist", "server", "session", "state", "tls", "webhook"]),
     ("mock_server", &["config", "domain", "journal", "session", "startup", "state", "webhook"]),
 ];
 

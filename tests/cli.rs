@@ -142,6 +142,7 @@ fn a_missing_flows_file_and_bad_flag_values_are_clear_errors() {
         ["--port", "99999"],
         ["--seed", "-1"],
         ["--session-ttl", "soon"],
+        ["--tls-name", "bad name!"],
         // A value that would add a directive of its own to the page's Content-Security-Policy.
         ["--frame-ancestors", "*; script-src *"],
         ["--frame-ancestors", "'none' https://a.example"],
@@ -538,4 +539,31 @@ fn log_requests_logs_a_line_per_request_with_its_lint_codes() {
             assert!(health.is_none() && refused.is_none(), "off by default: {stderr}");
         }
     }
+}
+
+/// Issue 20: `ca` prints the CA that `serve --ca-dir` serves and keeps across restarts.
+#[test]
+fn the_ca_command_prints_the_ca_the_server_keeps_in_its_directory() {
+    let dir = scratch_file("ca").parent().unwrap().join("ca");
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_text = dir.to_str().unwrap();
+    let printed = run(&["ca", "--ca-dir", dir_text]).success().get_output().stdout.clone();
+    let printed = String::from_utf8(printed).unwrap();
+    assert!(printed.starts_with("-----BEGIN CERTIFICATE-----"), "{printed}");
+    let args = ["serve", "--port", "0", "--tls-port", "0", "--ca-dir", dir_text];
+    let (mut server, addr) = start(&args, &[]);
+    let published = http_get(&addr, "/__admin/ca.pem");
+    assert!(published.ends_with(&printed), "the server uses the same CA: {published}");
+    terminate(&server);
+    wait_exit(&mut server, Duration::from_secs(5));
+    let out = dir.join("ca.pem");
+    run(&["ca", "--ca-dir", dir_text, "--out", out.to_str().unwrap()]).success();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), printed, "--out writes the same certificate");
+    let key = std::fs::metadata(dir.join("biometric-kz-mock-ca-key.pem")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&key.permissions()) & 0o777,
+        0o600,
+        "the key is the owner's only"
+    );
+    run(&["ca"]).code(2).stderr(contains("--ca-dir"));
 }

@@ -39,6 +39,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_session_scenario))
         .routes(routes!(list_scenarios))
         .routes(routes!(signing_certificate))
+        .routes(routes!(test_ca))
         .routes(routes!(crate::http::openapi::openapi_json))
         .routes(routes!(backend::list_backend_keys, backend::add_backend_key))
         .routes(routes!(backend::delete_backend_key))
@@ -48,6 +49,13 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(backend::list_persons))
         .routes(routes!(control::clock))
         .routes(routes!(control::advance_clock))
+}
+
+/// The mock's test CA (SPEC §14): what a client trusts to reach the mock's HTTPS (`--tls-port`)
+/// as kyc.biometric.kz and remote.biometric.kz. The same across restarts with `--ca-dir`.
+#[utoipa::path(get, path = "/ca.pem", tag = "admin", responses((status = 200, description = "The test CA certificate, PEM", content_type = "application/x-pem-file")))]
+async fn test_ca(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/x-pem-file")], state.ca_pem().to_owned())
 }
 
 /// The test certificate the PDF reports are signed with, so that clients can verify them.

@@ -182,6 +182,11 @@ where
     let method = known_method(request.method()).map_or_else(|| Cow::Owned(request.method().to_string()), Cow::Borrowed);
     // One copy of the query, shared by the journal entry and the parsed pairs handlers read.
     let query: std::sync::Arc<str> = request.uri().query().unwrap_or_default().into();
+    let via = request.extensions().get::<crate::journal::Via>().copied().unwrap_or_default();
+    let host = (via != crate::journal::Via::Direct).then(|| {
+        let named = request.uri().authority().map(ToString::to_string);
+        named.or_else(|| request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
+    });
     let notes = Notes::default();
     let pairs = QueryMap::parse_shared(std::sync::Arc::clone(&query));
     request_subject(&path, &pairs, &notes);
@@ -215,6 +220,8 @@ where
         lint: Vec::new(),
         lint_details: answered.lint,
         evicted: answered.evicted,
+        via: via.as_str(),
+        host: host.flatten(),
     });
     response
 }

@@ -12,9 +12,13 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+use hyper_util::rt::TokioIo;
+
 use crate::app::App;
 use crate::http::DropConnection;
+use crate::journal::Via;
 
+mod proxy;
 mod refusals;
 
 /// How connections are served.
@@ -82,16 +86,22 @@ impl Silent {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets in-flight
-/// requests finish (for at most ten seconds).
+/// Serves `app` on `listener` (and on the HTTPS listener `tls`, when there is one) until
+/// `shutdown` resolves, then stops accepting and lets in-flight requests finish (for at most ten
+/// seconds). The plain port is also a proxy for the vendor's hosts only (`proxy.rs`).
 ///
 /// The accept loop is our own rather than `axum::serve` so that a scripted fault can drop a
 /// connection without answering (a response marked `DropConnection` turns into a service error,
 /// and hyper closes the connection instead of writing it), and so that silent sockets give way.
-pub(crate) async fn serve(listener: TcpListener, app: App, limits: Limits, shutdown: impl Future<Output = ()>) {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: Option<TcpListener>,
+    app: App,
+    secure: Secure,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     // A client that never finishes its headers gives up its connection after this long; one
     // that half-closes after a complete request still gets its answer.
     builder
@@ -102,19 +112,26 @@ pub(crate) async fn serve(listener: TcpListener, app: App, limits: Limits, shutd
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(usable_connections(limits.max_connections)));
     let silent = Arc::new(Silent::default());
+    let secure = Arc::new(secure);
     tokio::pin!(shutdown);
+    let accept_tls = async |listener: &Option<TcpListener>| match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    };
     loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let (accepted, via) = tokio::select! {
+            accepted = listener.accept() => (accepted, Via::Direct),
+            accepted = accept_tls(&tls) => (accepted, Via::Tls),
             () = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
         };
         let slot = if let Ok(slot) = Arc::clone(&slots).try_acquire_owned() {
             slot
@@ -131,35 +148,45 @@ pub(crate) async fn serve(listener: TcpListener, app: App, limits: Limits, shutd
         // One handle per connection, cloned for each of its requests: its count is written by
         // the core serving the connection only, where cloning the shared `App` on every request
         // had both cores write the same counters.
-        let app = Arc::new(app.clone());
-        let answering = tower::ServiceBuilder::new().layer(crate::app::panic_net()).service_fn(move |request| {
-            let app = Arc::clone(&app);
-            async move { Ok::<_, std::convert::Infallible>(app.handle(request).await) }
-        });
-        let body_timeout = limits.body_timeout;
-        let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            let answering = answering.clone();
-            async move {
-                let request = request.map(|body| axum::body::Body::new(crate::deadline::Body::new(body, body_timeout)));
-                let Ok(response) = tower::ServiceExt::oneshot(answering, request).await;
-                if response.extensions().get::<DropConnection>().is_some() {
-                    return Err(DroppedByFault);
-                }
-                Ok(response)
-            }
-        });
-        let builder = builder.clone();
+        let connection = Connection {
+            app: Arc::new(app.clone()),
+            builder: builder.clone(),
+            secure: Arc::clone(&secure),
+            body_timeout: limits.body_timeout,
+            header_timeout: limits.header_timeout,
+            via,
+        };
         let watcher = graceful.watcher();
         let silent = Arc::clone(&silent);
-        let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
             let _slot: OwnedSemaphorePermit = slot;
-            if !first_byte(&stream, &silent, header_timeout).await {
+            if !first_byte(&stream, &silent, connection.header_timeout).await {
                 return;
             }
-            let stream = TokioIo::new(refusals::Refusals::new(stream));
-            let connection = builder.serve_connection_with_upgrades(stream, service).into_owned();
-            if let Err(e) = watcher.watch(connection).await {
+            if via == Via::Tls {
+                // The HTTPS port: a TLS handshake within the header timeout, then the same service.
+                let Some(stream) = tls_handshake(stream, &connection.secure.acceptor, connection.header_timeout).await
+                else {
+                    return;
+                };
+                let io = TokioIo::new(refusals::Refusals::new(stream));
+                let served = connection
+                    .builder
+                    .clone()
+                    .serve_connection_with_upgrades(io, connection.clone().service())
+                    .into_owned();
+                if let Err(e) = watcher.watch(served).await {
+                    tracing::debug!("TLS connection ended: {e}");
+                }
+                return;
+            }
+            let io = TokioIo::new(refusals::Refusals::new(stream));
+            let served = connection
+                .builder
+                .clone()
+                .serve_connection_with_upgrades(io, connection.clone().service())
+                .into_owned();
+            if let Err(e) = watcher.watch(served).await {
                 tracing::debug!("connection ended: {e}");
             }
         });
@@ -168,6 +195,89 @@ pub(crate) async fn serve(listener: TcpListener, app: App, limits: Limits, shutd
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("in-flight requests did not finish in 10 s"),
+    }
+}
+
+/// What the HTTPS side needs: the TLS configuration (the test CA's certificate) and the hosts the
+/// plain port proxies to itself.
+pub(crate) struct Secure {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    /// Hosts the mock answers for as a proxy and in absolute-form requests: the vendor's two and
+    /// this machine's names (and `--tls-name`s).
+    pub hosts: Vec<String>,
+}
+
+/// One connection's way of answering: the app, and how it came (direct, TLS, a tunnel).
+#[derive(Clone)]
+struct Connection {
+    app: Arc<App>,
+    builder: hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    secure: Arc<Secure>,
+    body_timeout: Duration,
+    header_timeout: Duration,
+    via: Via,
+}
+
+type Answer = Result<hyper::Response<axum::body::Body>, DroppedByFault>;
+
+impl Connection {
+    /// The hyper service of this connection: the panic net and the app, a body timer on every
+    /// request, proxy requests checked and tunnels opened (`proxy.rs`).
+    fn service(
+        self,
+    ) -> impl hyper::service::Service<
+        hyper::Request<hyper::body::Incoming>,
+        Response = hyper::Response<axum::body::Body>,
+        Error = DroppedByFault,
+        Future = impl Future<Output = Answer> + Send,
+    > + Clone
+    + Send
+    + 'static {
+        let app = Arc::clone(&self.app);
+        let answering = tower::ServiceBuilder::new().layer(crate::app::panic_net()).service_fn(move |request| {
+            let app = Arc::clone(&app);
+            async move { Ok::<_, std::convert::Infallible>(app.handle(request).await) }
+        });
+        let connection = self;
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            let answering = answering.clone();
+            let connection = connection.clone();
+            async move {
+                let via = match proxy::check(&request, connection.via, &connection.secure.hosts) {
+                    proxy::Checked::Serve(via) => via,
+                    proxy::Checked::Refuse(response) => return Ok(response),
+                    proxy::Checked::Tunnel => return Ok(connection.open_tunnel(request)),
+                };
+                request.extensions_mut().insert(via);
+                let body_timeout = connection.body_timeout;
+                let request = request.map(|body| axum::body::Body::new(crate::deadline::Body::new(body, body_timeout)));
+                let Ok(response) = tower::ServiceExt::oneshot(answering, request).await;
+                if response.extensions().get::<DropConnection>().is_some() {
+                    return Err(DroppedByFault);
+                }
+                Ok(response.map(axum::body::Body::new))
+            }
+        })
+    }
+
+    /// Answers a `CONNECT` to a vendor host 200, then speaks TLS inside the tunnel with the test
+    /// CA's certificate and serves it as the HTTPS port does. Nothing is ever forwarded.
+    fn open_tunnel(&self, request: hyper::Request<hyper::body::Incoming>) -> hyper::Response<axum::body::Body> {
+        let inner = Self { via: Via::Tunnel, ..self.clone() };
+        tokio::spawn(async move {
+            let upgraded = match hyper::upgrade::on(request).await {
+                Ok(upgraded) => upgraded,
+                Err(e) => return tracing::debug!("CONNECT tunnel not opened: {e}"),
+            };
+            let io = TokioIo::new(upgraded);
+            let handshake = tokio::time::timeout(inner.header_timeout, inner.secure.acceptor.accept(io)).await;
+            let Ok(Ok(stream)) = handshake else { return tracing::debug!("TLS in a CONNECT tunnel failed") };
+            let io = TokioIo::new(refusals::Refusals::new(stream));
+            if let Err(e) = inner.builder.clone().serve_connection(io, inner.clone().service()).await {
+                tracing::debug!("tunnel ended: {e}");
+            }
+        });
+        hyper::Response::new(axum::body::Body::empty())
     }
 }
 
@@ -183,6 +293,40 @@ async fn first_byte(stream: &TcpStream, silent: &Silent, timeout: Duration) -> b
     };
     silent.leave(id);
     arrived
+}
+
+/// A TLS handshake on a connection of the HTTPS port, within `timeout`. A client that speaks plain
+/// HTTP there gets a plain HTTP 400 that says which port to use; a handshake that fails or is too
+/// slow closes the connection (logged at debug).
+async fn tls_handshake(
+    mut stream: TcpStream,
+    acceptor: &tokio_rustls::TlsAcceptor,
+    timeout: Duration,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let mut first = [0u8; 1];
+    // 0x16: a TLS handshake record; anything else is not TLS.
+    if matches!(stream.peek(&mut first).await, Ok(1)) && first[0] != 0x16 {
+        use tokio::io::AsyncWriteExt as _;
+        let body = r#"{"detail": "This is the mock's HTTPS port (--tls-port): use https:// here, or the plain port for http://."}"#;
+        let answer = format!(
+            "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = tokio::time::timeout(timeout, stream.write_all(answer.as_bytes())).await;
+        let _ = stream.shutdown().await;
+        return None;
+    }
+    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(e)) => {
+            tracing::debug!("TLS handshake failed: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake not finished within {} s", timeout.as_secs());
+            None
+        }
+    }
 }
 
 /// The service error that makes hyper close a connection without answering.

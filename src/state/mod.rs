@@ -89,6 +89,8 @@ pub struct StateConfig {
     pub state_sync: bool,
     /// Who may frame the end-user page (the CSP `frame-ancestors` source list).
     pub frame_ancestors: String,
+    /// The test CA's certificate, PEM (`GET /__admin/ca.pem`).
+    pub ca_pem: String,
     pub seed: Option<u64>,
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
@@ -241,6 +243,11 @@ impl AppState {
 
     pub fn strict(&self) -> bool {
         self.0.config.strict
+    }
+
+    /// The test CA's certificate, PEM.
+    pub fn ca_pem(&self) -> &str {
+        &self.0.config.ca_pem
     }
 
     /// The end-user page's `Content-Security-Policy` (`--frame-ancestors`).

@@ -12,6 +12,7 @@ mod edocument_files;
 mod examples;
 mod helpers;
 mod hostile;
+mod https;
 mod in_process;
 mod journal;
 mod limits;

@@ -67,6 +67,7 @@ async fn every_route_of_the_product_is_documented() {
         ("put", "/__admin/sessions/{id}/scenario"),
         ("get", "/__admin/scenarios"),
         ("get", "/__admin/signing-certificate"),
+        ("get", "/__admin/ca.pem"),
         ("get", "/__admin/requests"),
         ("delete", "/__admin/requests"),
         ("post", "/__admin/reset"),
