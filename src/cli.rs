@@ -207,6 +207,10 @@ pub struct ServeArgs {
     /// first start; a new CA each start without it).
     #[arg(long, env = "BKZ_MOCK_CA_DIR", value_name = "DIR")]
     pub ca_dir: Option<PathBuf>,
+    /// A PEM file of certificates to trust for https:// webhook receivers, beside the system's
+    /// roots (a receiver's own test CA).
+    #[arg(long, env = "BKZ_MOCK_WEBHOOK_CA", value_name = "FILE")]
+    pub webhook_ca: Option<PathBuf>,
 }
 
 /// A DNS name or an IP address for the HTTPS certificate.
@@ -259,6 +263,7 @@ impl ServeArgs {
             ca_dir: self.ca_dir,
             tls_port: self.tls_port,
             tls_names: self.tls_names,
+            webhook_ca: self.webhook_ca,
         }
     }
 }

@@ -67,6 +67,8 @@ pub struct Config {
     pub tls_port: Option<u16>,
     /// More names for the HTTPS certificate, beside the vendor's hosts and this machine.
     pub tls_names: Vec<String>,
+    /// PEM certificates trusted for `https://` webhook receivers, beside the system's roots.
+    pub webhook_ca: Option<PathBuf>,
 }
 
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
@@ -157,6 +159,7 @@ impl Default for Config {
             ca_dir: None,
             tls_port: None,
             tls_names: Vec::new(),
+            webhook_ca: None,
         }
     }
 }

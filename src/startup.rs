@@ -38,6 +38,8 @@ pub enum StartupError {
     FinalSave(crate::persist::StateFileError),
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    #[error("invalid --webhook-ca: {0}")]
+    WebhookCa(String),
 }
 
 impl Application {
@@ -78,7 +80,13 @@ impl Application {
             Some(url) => return Err(StartupError::PublicUrl(url)),
             None => format!("http://{local}"),
         };
-        let webhooks = Webhooks::new(config.journal_limit);
+        let webhook_ca = match &config.webhook_ca {
+            Some(path) => {
+                std::fs::read(path).map_err(|e| StartupError::WebhookCa(format!("{}: {e}", path.display())))?
+            }
+            None => Vec::new(),
+        };
+        let webhooks = Webhooks::new(config.journal_limit, &webhook_ca).map_err(StartupError::WebhookCa)?;
         let state = AppState::restored(
             StateConfig {
                 flows,

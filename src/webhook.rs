@@ -84,15 +84,24 @@ struct Attempts {
 }
 
 impl Webhooks {
-    pub fn new(limit: usize) -> Arc<Self> {
-        Self::bounded(limit, MAX_ATTEMPT_BYTES)
+    /// `extra_roots`: certificates (PEM) trusted for `https://` receivers beside the system's
+    /// (`--webhook-ca`).
+    pub fn new(limit: usize, extra_roots: &[u8]) -> Result<Arc<Self>, String> {
+        let tls = tls_client(extra_roots)?;
+        Ok(Self::bounded_with(limit, MAX_ATTEMPT_BYTES, tls))
     }
 
     /// Keeps at most `limit` attempts and `max_bytes` of their envelopes.
+    #[cfg(test)]
     pub fn bounded(limit: usize, max_bytes: usize) -> Arc<Self> {
+        Self::bounded_with(limit, max_bytes, tls_client(&[]).expect("the system's roots"))
+    }
+
+    fn bounded_with(limit: usize, max_bytes: usize, tls: tokio_rustls::TlsConnector) -> Arc<Self> {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(TIMEOUT));
-        let client = Client::builder(TokioExecutor::new()).build(TrackingConnector(http));
+        http.enforce_http(false);
+        let client = Client::builder(TokioExecutor::new()).build(TrackingConnector { http, tls });
         Arc::new_cyclic(|me| Self {
             client,
             attempts: Mutex::default(),
@@ -170,7 +179,8 @@ impl Webhooks {
             for attempt in 1..=ATTEMPTS {
                 let outcome = self.post(&envelope).await;
                 let delivered = matches!(outcome, Ok(status) if (200..300).contains(&status));
-                let permanent = matches!(&outcome, Err(e) if e.starts_with("https"));
+                // A certificate the mock does not trust stays untrusted: no retry.
+                let permanent = matches!(&outcome, Err(e) if e.contains("certificate"));
                 self.record(&envelope, attempt, outcome, delivered);
                 if delivered || permanent {
                     break;
@@ -203,12 +213,6 @@ impl Webhooks {
     }
 
     async fn post_once(&self, envelope: &Envelope) -> Result<u16, PostError> {
-        if envelope.url.starts_with("https://") {
-            return Err(PostError::Other(
-                "https webhook URLs are not supported by the mock's sender (it has no TLS); use an http:// receiver"
-                    .into(),
-            ));
-        }
         let body = envelope.payload.get().as_bytes().to_vec();
         let mut request = hyper::Request::post(&envelope.url)
             .header("content-type", "application/json")
@@ -279,17 +283,57 @@ enum PostError {
 impl std::fmt::Display for PostError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Request(e) | Self::Reused(e) => write!(f, "request failed: {e}"),
+            Self::Request(e) | Self::Reused(e) => {
+                // The cause is in the chain ("client error (Connect)" alone says little):
+                // "invalid peer certificate: UnknownIssuer", "Connection refused"...
+                write!(f, "request failed: {e}")?;
+                let mut source = std::error::Error::source(e);
+                while let Some(cause) = source {
+                    write!(f, ": {cause}")?;
+                    source = cause.source();
+                }
+                Ok(())
+            }
             Self::Other(text) => f.write_str(text),
         }
     }
 }
 
-/// The HTTP connector, marking each connection it opens with a flag that says whether the
-/// connection has carried an answered request yet: a request that fails on a connection that
-/// has, failed on a kept-alive one (`Webhooks::post`).
+/// The client side of TLS for `https://` receivers: the system's roots and `extra_roots` (PEM).
+fn tls_client(extra_roots: &[u8]) -> Result<tokio_rustls::TlsConnector, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        // A system certificate rustls cannot use is skipped, as browsers do.
+        let _ = roots.add(cert);
+    }
+    let mut extra = 0;
+    for cert in CertificateDer::pem_slice_iter(extra_roots) {
+        let cert = cert.map_err(|e| format!("--webhook-ca: not a PEM certificate: {e}"))?;
+        roots.add(cert).map_err(|e| format!("--webhook-ca: a certificate cannot be used: {e}"))?;
+        extra += 1;
+    }
+    if !extra_roots.is_empty() && extra == 0 {
+        return Err("--webhook-ca: no PEM certificate in the file".into());
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// The HTTP connector (TLS for `https://` receivers), marking each connection it opens with a
+/// flag that says whether the connection has carried an answered request yet: a request that
+/// fails on a connection that has, failed on a kept-alive one (`Webhooks::post`).
 #[derive(Clone)]
-struct TrackingConnector(HttpConnector);
+struct TrackingConnector {
+    http: HttpConnector,
+    tls: tokio_rustls::TlsConnector,
+}
 
 /// Whether a connection has carried an answered request (a `Connected` extra).
 #[derive(Clone, Default)]
@@ -305,30 +349,95 @@ impl Used {
     }
 }
 
-/// A connection of `TrackingConnector`.
+/// A connection of `TrackingConnector`: plain TCP, or TLS over it.
 struct Tracked {
-    io: hyper_util::rt::TokioIo<tokio::net::TcpStream>,
+    io: hyper_util::rt::TokioIo<Stream>,
     used: Used,
 }
 
+enum Stream {
+    Plain(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 impl tower::Service<hyper::Uri> for TrackingConnector {
     type Response = Tracked;
-    type Error = <HttpConnector as tower::Service<hyper::Uri>>::Error;
+    type Error = BoxError;
     type Future = std::pin::Pin<Box<dyn Future<Output = Result<Tracked, Self::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
-        self.0.poll_ready(cx)
+        self.http.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, uri: hyper::Uri) -> Self::Future {
-        let connecting = self.0.call(uri);
-        Box::pin(async move { Ok(Tracked { io: connecting.await?, used: Used::default() }) })
+        let secure = uri.scheme_str() == Some("https");
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned();
+        let connecting = self.http.call(uri);
+        let tls = self.tls.clone();
+        Box::pin(async move {
+            let tcp = connecting.await?.into_inner();
+            let stream = if secure {
+                let name = rustls::pki_types::ServerName::try_from(host)?;
+                Stream::Tls(Box::new(tls.connect(name, tcp).await?))
+            } else {
+                Stream::Plain(tcp)
+            };
+            Ok(Tracked { io: hyper_util::rt::TokioIo::new(stream), used: Used::default() })
+        })
     }
 }
 
 impl hyper_util::client::legacy::connect::Connection for Tracked {
     fn connected(&self) -> hyper_util::client::legacy::connect::Connected {
-        self.io.connected().extra(self.used.clone())
+        hyper_util::client::legacy::connect::Connected::new().extra(self.used.clone())
+    }
+}
+
+impl tokio::io::AsyncRead for Stream {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Stream {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => std::pin::Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => std::pin::Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+            Self::Tls(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+        }
     }
 }
 

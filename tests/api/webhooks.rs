@@ -359,3 +359,88 @@ async fn metadata_given_is_carried_and_none_is_null() {
         "metadata as sent, the integrator's own keys too: {metadata:?}"
     );
 }
+
+/// An `https://` receiver with a certificate of its own test CA (a self-signed one for
+/// localhost), which records every body it gets; its certificate's PEM.
+async fn tls_receiver() -> (String, Arc<Mutex<Vec<Value>>>, String) {
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://localhost:{}/hook", listener.local_addr().unwrap().port());
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let kept = Arc::clone(&received);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let acceptor = acceptor.clone();
+            let kept = Arc::clone(&kept);
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let kept = Arc::clone(&kept);
+                    async move {
+                        let bytes = http_body_util::BodyExt::collect(request.into_body()).await.unwrap().to_bytes();
+                        kept.lock().unwrap().push(serde_json::from_slice::<Value>(&bytes).unwrap());
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                            http_body_util::Empty::<bytes::Bytes>::new(),
+                        ))
+                    }
+                });
+                let io = hyper_util::rt::TokioIo::new(tls);
+                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            });
+        }
+    });
+    (url, received, cert.pem())
+}
+
+#[tokio::test]
+async fn https_receivers_are_reached_with_the_webhook_ca_and_an_untrusted_one_is_told_why() {
+    let (url, received, pem) = tls_receiver().await;
+    let ca = crate::helpers::scratch_dir("webhook-ca").join("receiver.pem");
+    std::fs::write(&ca, &pem).unwrap();
+    let app = spawn_with(biometric_kz_mock::Config { webhook_ca: Some(ca), ..Default::default() }).await;
+    let key = flow_with_webhook(&app, &url).await;
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    app.complete(&sid, None).await;
+    let start = Instant::now();
+    while received.lock().unwrap().len() < 6 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the https receiver gets every event: {:?}",
+            received.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(received.lock().unwrap()[5]["event"], "flow.end");
+
+    // Without the receiver's CA, the certificate is not trusted: one attempt, with the reason.
+    let (url, received, _) = tls_receiver().await;
+    let app = spawn_app().await;
+    let key = flow_with_webhook(&app, &url).await;
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    app.complete(&sid, None).await;
+    let start = Instant::now();
+    let attempts = loop {
+        let (_, attempts) = app.get("/__admin/webhooks").await;
+        if attempts.as_array().unwrap().len() >= 6 {
+            break attempts;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "every event is attempted: {attempts}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let first = &attempts[0];
+    assert_eq!(first["delivered"], false, "{first}");
+    assert!(first["error"].as_str().unwrap().contains("certificate"), "the reason: {first}");
+    assert!(attempts.as_array().unwrap().iter().all(|a| a["attempt"] == 1), "not retried: {attempts}");
+    assert!(received.lock().unwrap().is_empty());
+}
