@@ -24,5 +24,6 @@ mod recipes;
 mod reliability;
 mod scenarios;
 mod session_result;
+mod unmodified;
 mod webhooks;
 mod widget;

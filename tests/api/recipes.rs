@@ -89,6 +89,30 @@ print("compose ok")
     assert!(out.contains("compose ok"), "{out}");
 }
 
+/// Issue 20: the mock as the vendor's hosts on a compose network, with TLS on 443 and the CA
+/// shared with the app through a volume.
+#[test]
+fn the_vendor_hosts_compose_recipe_is_valid_and_shares_the_ca() {
+    let code = r#"
+import yaml
+from compose_spec import PyCompose
+text = open("examples/compose-vendor-hosts.yaml").read()
+PyCompose.from_yaml(text)
+doc = yaml.safe_load(text)
+mock, app = doc["services"]["biometric-kz-mock"], doc["services"]["app"]
+assert set(mock["networks"]["default"]["aliases"]) == {"kyc.biometric.kz", "remote.biometric.kz"}, mock
+assert mock["command"][-2:] == ["--tls-port", "443"], mock
+assert "mock-ca:/var/lib/biometric-kz-mock/ca" in mock["volumes"], mock
+assert "mock-ca:/mock-ca:ro" in app["volumes"], app
+assert app["environment"]["REQUESTS_CA_BUNDLE"] == "/mock-ca/biometric-kz-mock-ca.pem", app
+print("compose ok")
+"#;
+    let Some(out) = python(code, &["yaml", "compose_spec"]) else { return };
+    assert!(out.contains("compose ok"), "{out}");
+    let dockerfile = file("Dockerfile");
+    assert!(dockerfile.contains("BKZ_MOCK_CA_DIR=/var/lib/biometric-kz-mock/ca"), "the image keeps its CA where the recipe mounts it");
+}
+
 #[test]
 fn the_github_actions_example_is_valid_and_the_readme_shows_it() {
     let code = r#"
@@ -119,6 +143,9 @@ fn every_example_file_is_mentioned_in_the_readme() {
         "examples/testcontainers/test_container.py",
         "examples/github-actions.yml",
         "examples/backend_api.py",
+        "examples/unmodified/vendor_docs.py",
+        "examples/unmodified/fetch.mjs",
+        "examples/compose-vendor-hosts.yaml",
         "examples/widget/index.html",
         "examples/widget/backend.py",
         "examples/widget/test_widget.py",

@@ -29,6 +29,11 @@ pub(crate) async fn browser_turn() -> MutexGuard<'static, ()> {
 
 /// Starts chromedriver and a headless Chromium session, or `None` when they are not installed.
 pub(crate) async fn chromium() -> Option<Chromium> {
+    chromium_with(&[]).await
+}
+
+/// The same, with more command-line flags for Chromium (a proxy, say).
+pub(crate) async fn chromium_with(extra: &[&str]) -> Option<Chromium> {
     let driver = tool("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"], "chromium-driver")?;
     let chromium = tool("BKZ_MOCK_CHROMIUM", &["chromium", "chromium-browser"], "chromium")?;
     let turn = ONE_BROWSER.lock().await;
@@ -48,14 +53,22 @@ pub(crate) async fn chromium() -> Option<Chromium> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Flags that keep Chromium off the network this machine does not have, and fit a container.
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-quic",
+        "--window-size=420,900",
+    ];
+    args.extend_from_slice(extra);
     let capabilities = json!({
         "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                     "--disable-sync", "--disable-quic", "--window-size=420,900"]
-        }
+        "goog:chromeOptions": { "binary": chromium, "args": args }
     });
     let Value::Object(capabilities) = capabilities else { unreachable!() };
     let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
