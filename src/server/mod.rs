@@ -148,7 +148,10 @@ pub(crate) async fn serve(
         // One handle per connection, cloned for each of its requests: its count is written by
         // the core serving the connection only, where cloning the shared `App` on every request
         // had both cores write the same counters.
+        // The slot is shared with a CONNECT tunnel the connection may become, which outlives it.
+        let slot = Arc::new(slot);
         let connection = Connection {
+            _slot: Arc::clone(&slot),
             app: Arc::new(app.clone()),
             builder: builder.clone(),
             secure: Arc::clone(&secure),
@@ -159,7 +162,7 @@ pub(crate) async fn serve(
         let watcher = graceful.watcher();
         let silent = Arc::clone(&silent);
         tokio::spawn(async move {
-            let _slot: OwnedSemaphorePermit = slot;
+            let _slot: Arc<OwnedSemaphorePermit> = slot;
             if !first_byte(&stream, &silent, connection.header_timeout).await {
                 return;
             }
@@ -210,6 +213,8 @@ pub(crate) struct Secure {
 /// One connection's way of answering: the app, and how it came (direct, TLS, a tunnel).
 #[derive(Clone)]
 struct Connection {
+    /// Its place under `--max-connections`, held by the tunnel it may open too.
+    _slot: Arc<OwnedSemaphorePermit>,
     app: Arc<App>,
     builder: hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
     secure: Arc<Secure>,

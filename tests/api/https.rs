@@ -166,3 +166,35 @@ async fn a_thousand_idle_tls_connections_give_way_to_a_newcomer() {
     assert!(started.elapsed() < Duration::from_secs(2), "a silent TLS socket gave way: {:?}", started.elapsed());
     drop(idle);
 }
+
+/// A CONNECT tunnel keeps its connection's place under `--max-connections`, and one that never
+/// starts its TLS handshake is closed by the header timeout, as a silent socket is.
+#[tokio::test]
+async fn idle_tunnels_count_against_the_cap_and_are_closed_by_the_header_timeout() {
+    let server = MockServer::builder()
+        .config(Config { max_connections: 2, header_timeout: Duration::from_secs(1), ..Config::default() })
+        .start()
+        .await
+        .unwrap();
+    let addr = server.uri().trim_start_matches("http://").to_owned();
+    let mut tunnels = Vec::new();
+    for _ in 0..2 {
+        let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        socket.write_all(b"CONNECT kyc.biometric.kz:443 HTTP/1.1\r\nHost: kyc.biometric.kz:443\r\n\r\n").await.unwrap();
+        let mut answer = [0u8; 12];
+        socket.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200", "the tunnel is open");
+        tunnels.push(socket);
+    }
+    let started = std::time::Instant::now();
+    let health =
+        tokio::time::timeout(Duration::from_secs(5), reqwest::get(format!("{}/__admin/health", server.uri()))).await;
+    assert_eq!(health.expect("answered once the tunnels closed").unwrap().status(), StatusCode::OK);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(700), "the two tunnels held both places until the timeout: {waited:?}");
+    for mut tunnel in tunnels {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(2), tunnel.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "an idle tunnel is closed");
+    }
+}

@@ -110,7 +110,10 @@ print("compose ok")
     let Some(out) = python(code, &["yaml", "compose_spec"]) else { return };
     assert!(out.contains("compose ok"), "{out}");
     let dockerfile = file("Dockerfile");
-    assert!(dockerfile.contains("BKZ_MOCK_CA_DIR=/var/lib/biometric-kz-mock/ca"), "the image keeps its CA where the recipe mounts it");
+    assert!(
+        dockerfile.contains("BKZ_MOCK_CA_DIR=/var/lib/biometric-kz-mock/ca"),
+        "the image keeps its CA where the recipe mounts it"
+    );
 }
 
 #[test]
