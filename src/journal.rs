@@ -50,6 +50,9 @@ pub(crate) struct Noted {
     pub lint: Vec<Lint>,
     /// Sessions the store let go to make room for the one this request created.
     pub evicted: Vec<Uuid>,
+    /// Where links to a session made by this request go: the vendor's end-user host, when the
+    /// request came to the vendor's API host (over TLS or the proxy).
+    pub link_base: Option<Arc<str>>,
 }
 
 impl Notes {
@@ -63,6 +66,14 @@ impl Notes {
 
     pub(crate) fn api_key(&self, key: &str) {
         self.with(|n| n.api_key = Some(key.to_owned()));
+    }
+
+    pub(crate) fn link_base(&self, base: Arc<str>) {
+        self.with(|n| n.link_base = Some(base));
+    }
+
+    pub(crate) fn links_to(&self) -> Option<Arc<str>> {
+        self.with(|n| n.link_base.clone())
     }
 
     pub(crate) fn evicted(&self, ids: Vec<Uuid>) {

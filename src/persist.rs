@@ -73,6 +73,9 @@ struct SessionRecord {
     webhook_url: Option<String>,
     #[serde(default)]
     webhook_urls: Vec<String>,
+    /// Where links to the page go, for a session made through the vendor's hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    link_base: Option<String>,
     events: Vec<EventRecord>,
 }
 
@@ -173,6 +176,7 @@ impl SessionRecord {
             last_result_poll: s.last_result_poll().map(time_text),
             webhook_url: None,
             webhook_urls: s.webhook_urls().to_vec(),
+            link_base: s.link_base().map(str::to_owned),
             events: s
                 .events()
                 .iter()
@@ -267,6 +271,7 @@ impl SessionRecord {
             fault_calls: self.fault_calls.into_iter().map(|(e, i, n)| ((e, i), n)).collect::<HashMap<_, _>>(),
             last_result_poll: optional_time(self.last_result_poll)?,
             events,
+            link_base: self.link_base.map(std::sync::Arc::from),
         };
         Ok((parts, flow))
     }

@@ -75,6 +75,7 @@ impl Application {
             acceptor: tokio_rustls::TlsAcceptor::from(ca.server_config(&config.tls_names)?),
             hosts,
         };
+        let public_url_set = config.public_url.is_some();
         let public_url = match config.public_url {
             Some(url) if crate::domain::flow::is_http_url(&url) => url.trim_end_matches('/').to_owned(),
             Some(url) => return Err(StartupError::PublicUrl(url)),
@@ -108,6 +109,7 @@ impl Application {
                 seed: config.seed,
                 max_body: config.max_body,
                 public_url,
+                public_url_set,
             },
             restored,
             // Sessions' events go to the webhook sender, which the state does not know.

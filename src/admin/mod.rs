@@ -227,15 +227,15 @@ async fn list_sessions(
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> Result<axum::response::Response, ApiError> {
     let page = paging::Page::parse(&query, SESSIONS_PAGE)?;
-    let public_url = state.public_url().to_owned();
     let ttl = state.session_ttl();
-    let (views, total) = state.page_of_sessions(page.offset, page.limit, |s| SessionView::of(s, &public_url, ttl));
+    let (views, total) =
+        state.page_of_sessions(page.offset, page.limit, |s| SessionView::of(s, state.link_base(s), ttl));
     Ok(page.respond(views, total, &uri.to_string()))
 }
 
 fn session_view(state: &AppState, id: &Uuid) -> Result<SessionView, ApiError> {
     state
-        .with_session(id, |s| SessionView::of(s, state.public_url(), state.session_ttl()))
+        .with_session(id, |s| SessionView::of(s, state.link_base(s), state.session_ttl()))
         .ok_or_else(|| missing(state, id))
 }
 
@@ -269,7 +269,7 @@ async fn complete_session(
     let technologies = state.with_session(&id, |s| s.technologies().to_vec()).ok_or_else(|| missing(&state, &id))?;
     let (scenario, outcomes) = parse_complete(body, &technologies, &state)?;
     let complete = Command::Complete { scenario: scenario.as_deref(), outcomes: &outcomes };
-    let view = |s: &Session, _: &_| SessionView::of(s, state.public_url(), state.session_ttl());
+    let view = |s: &Session, _: &_| SessionView::of(s, state.link_base(s), state.session_ttl());
     let (_, view) = state.apply_and_view(&id, complete, view)?;
     Ok(Json(view))
 }
@@ -289,7 +289,7 @@ async fn set_session_scenario(
         Some(_) => return Err(ApiError::field(&["scenario"], "Not a valid string.")),
         None => return Err(ApiError::field(&["scenario"], "This field is required.")),
     };
-    let view = |s: &Session, _: &_| SessionView::of(s, state.public_url(), state.session_ttl());
+    let view = |s: &Session, _: &_| SessionView::of(s, state.link_base(s), state.session_ttl());
     let (_, view) = state.apply_and_view(&id, Command::SetScenario { name: &name }, view).map_err(|e| match e {
         SessionError::Transition(TransitionError::UnknownScenario(_)) => ApiError::field(
             &["scenario"],

@@ -78,7 +78,7 @@ pub(crate) async fn create(
     }
     refuse_if_strict(state, notes)?;
     // A full store makes room: nothing refuses a new session.
-    let (session_id, evicted) = match state.create_call(&request.flow, request.metadata) {
+    let (session_id, evicted) = match state.create_call(&request.flow, request.metadata, notes.links_to()) {
         CreateCall::Created(id, evicted) => (id, evicted),
         CreateCall::Fault(fault, session) => {
             super::fault::play(Some(*fault)).await?;

@@ -188,6 +188,11 @@ where
         named.or_else(|| request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned))
     });
     let notes = Notes::default();
+    if let Some(base) =
+        host.as_ref().and_then(|h| vendor_link_base(via, h.as_deref())).filter(|_| !state.public_url_set())
+    {
+        notes.link_base(base);
+    }
     let pairs = QueryMap::parse_shared(std::sync::Arc::clone(&query));
     request_subject(&path, &pairs, &notes);
     for lint in request_lints(&request, &pairs) {
@@ -224,6 +229,24 @@ where
         host: host.flatten(),
     });
     response
+}
+
+/// Where links to a session go when it was made through the vendor's hosts (SPEC §14): the
+/// vendor's end-user host, by the scheme the request came (`https` over TLS and tunnels, `http`
+/// through the proxy) and the port it named, if not the default.
+fn vendor_link_base(via: crate::journal::Via, host: Option<&str>) -> Option<std::sync::Arc<str>> {
+    let host = host?;
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (name, Some(port)),
+        _ => (host, None),
+    };
+    if !["kyc.biometric.kz", "remote.biometric.kz"].iter().any(|v| v.eq_ignore_ascii_case(name)) {
+        return None;
+    }
+    let scheme = if via == crate::journal::Via::Proxy { "http" } else { "https" };
+    let default = if scheme == "https" { "443" } else { "80" };
+    let port = port.filter(|p| *p != default).map(|p| format!(":{p}")).unwrap_or_default();
+    Some(format!("{scheme}://remote.biometric.kz{port}").into())
 }
 
 /// The vendor paths every suite calls, as constants for the journal.

@@ -55,6 +55,8 @@ pub struct Session {
     /// How many result polls have been answered `final_result` (for the polled-after-final
     /// lint). Not persisted.
     final_polls: u32,
+    /// The base of links to the page, when the session was made through the vendor's hosts.
+    link_base: Option<Arc<str>>,
 }
 
 /// A session's metadata as held: nothing when there was none (most sessions), boxed
@@ -93,6 +95,7 @@ pub struct Parts {
     pub fault_calls: HashMap<(Endpoint, usize), u32>,
     pub last_result_poll: Option<OffsetDateTime>,
     pub events: Vec<RecordedEvent>,
+    pub link_base: Option<Arc<str>>,
 }
 
 impl Session {
@@ -122,6 +125,7 @@ impl Session {
             events: Vec::new(),
             final_result: None,
             final_polls: 0,
+            link_base: None,
         }
     }
 
@@ -141,6 +145,7 @@ impl Session {
             fault_calls,
             last_result_poll,
             events,
+            link_base,
         } = parts;
         Self {
             id,
@@ -159,7 +164,21 @@ impl Session {
             events,
             final_result: None,
             final_polls: 0,
+            link_base,
         }
+    }
+
+    /// This new session, made through the vendor's hosts: links to it go to `base` (e.g.
+    /// `https://remote.biometric.kz`) rather than the mock's own address. At construction only.
+    #[must_use]
+    pub fn with_link_base(mut self, base: Option<Arc<str>>) -> Self {
+        self.link_base = base;
+        self
+    }
+
+    /// The base of links to this session's page, when it was made through the vendor's hosts.
+    pub fn link_base(&self) -> Option<&str> {
+        self.link_base.as_deref()
     }
 
     /// This new session as created `at` instead (a create whose fault rule delayed it): part

@@ -30,21 +30,27 @@ impl AppState {
 
     /// A new session of `flow` with `metadata`, and the scenario it plays, made up before any
     /// lock is taken but the generator's.
-    fn new_session(&self, flow: &Arc<Flow>, metadata: Metadata) -> (Box<Session>, &Scenario) {
+    fn new_session(
+        &self,
+        flow: &Arc<Flow>,
+        metadata: Metadata,
+        link_base: Option<Arc<str>>,
+    ) -> (Box<Session>, &Scenario) {
         let now = self.0.clock.now();
         let (scenario, source) = self.choose_scenario(flow, &metadata);
         let (id, subject) = {
             let mut generator = self.generator();
             (generator.session_id(), generator.subject(&metadata, now.date()))
         };
-        let session = Session::new(id, Arc::clone(flow), metadata, subject, now, (scenario.name.clone(), source));
+        let session = Session::new(id, Arc::clone(flow), metadata, subject, now, (scenario.name.clone(), source))
+            .with_link_base(link_base);
         (Box::new(session), scenario)
     }
 
     /// Creates a session of `flow` and returns its id, meeting no fault rule (the tests' way).
     #[cfg(test)]
     pub fn create_session(&self, flow: &Arc<Flow>, metadata: Metadata) -> Uuid {
-        let (session, _) = self.new_session(flow, metadata);
+        let (session, _) = self.new_session(flow, metadata, None);
         let (id, evicted, _) = self.insert(&mut self.lock(), session);
         drop(evicted);
         id
@@ -53,8 +59,10 @@ impl AppState {
     /// A create call: the fault it meets (an admin rule, or one of the scenario its session would
     /// play, while it has calls left; the call is counted), or else its new session, stored. The
     /// session is made up before the store's lock is taken, which every other create needs.
-    pub fn create_call(&self, flow: &Arc<Flow>, metadata: Metadata) -> CreateCall {
-        let (session, scenario) = self.new_session(flow, metadata);
+    /// `link_base`: where links to the session's page go, when it was made through the vendor's
+    /// hosts (`None`: the mock's own address).
+    pub fn create_call(&self, flow: &Arc<Flow>, metadata: Metadata, link_base: Option<Arc<str>>) -> CreateCall {
+        let (session, scenario) = self.new_session(flow, metadata, link_base);
         let mut inner = self.lock();
         if let Some(fault) = inner.faults.take_create(scenario) {
             return CreateCall::Fault(Box::new(fault), session);

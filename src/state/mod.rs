@@ -59,6 +59,8 @@ struct Shared {
 
 /// What the state needs from the configuration.
 #[derive(Debug, Clone)]
+// Switches of the command line, each its own flag: an enum would not make them clearer.
+#[allow(clippy::struct_excessive_bools)]
 pub struct StateConfig {
     pub flows: Vec<Flow>,
     /// The Backend API's organisation keys at start-up.
@@ -95,6 +97,8 @@ pub struct StateConfig {
     pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
     pub public_url: String,
+    /// Whether `--public-url` set it: then it wins over the vendor's hosts in links.
+    pub public_url_set: bool,
 }
 
 struct Inner {
@@ -271,6 +275,19 @@ impl AppState {
 
     pub fn public_url(&self) -> &str {
         &self.0.config.public_url
+    }
+
+    pub fn public_url_set(&self) -> bool {
+        self.0.config.public_url_set
+    }
+
+    /// Where links to `session`'s page go: `--public-url`, else the vendor's end-user host when
+    /// the session was made through the vendor's API host, else the mock's own address.
+    pub fn link_base<'a>(&'a self, session: &'a Session) -> &'a str {
+        match session.link_base() {
+            Some(base) if !self.public_url_set() => base,
+            _ => self.public_url(),
+        }
     }
 
     pub fn scenarios(&self) -> &ScenarioSet {

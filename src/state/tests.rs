@@ -24,6 +24,7 @@ fn state() -> AppState {
             state_file: None,
             state_sync: false,
             frame_ancestors: "*".into(),
+            public_url_set: false,
             ca_pem: String::new(),
             seed: Some(1),
             max_body: 1 << 20,

@@ -198,3 +198,56 @@ async fn idle_tunnels_count_against_the_cap_and_are_closed_by_the_header_timeout
         assert!(closed.is_ok(), "an idle tunnel is closed");
     }
 }
+
+/// Links follow the host the client used: a session made through kyc.biometric.kz is linked
+/// on https://remote.biometric.kz; one made directly, on the mock's own address; `--public-url`
+/// wins over both.
+#[tokio::test]
+async fn links_follow_the_host_the_session_was_made_through() {
+    for public_url in [None, Some("http://mock.example:9000")] {
+        let server = tls_server(Config { public_url: public_url.map(str::to_owned), ..Config::default() }).await;
+        let proxied = trusting(&server).proxy(Proxy::all(server.uri()).unwrap()).build().unwrap();
+        let body = json!({"api_key": EVERYONE});
+        let through_vendor: Value = proxied
+            .post("https://kyc.biometric.kz/api/v1/flows/session/create/")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let direct: Value = Client::new()
+            .post(format!("{}/api/v1/flows/session/create/", server.uri()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let page_url = |sid: &Value| {
+            let url = format!("{}/__admin/sessions/{}", server.uri(), sid.as_str().unwrap());
+            async move { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap()["page_url"].clone() }
+        };
+        let (vendor_sid, direct_sid) = (&through_vendor["session_id"], &direct["session_id"]);
+        let (vendor_link, direct_link) = (page_url(vendor_sid).await, page_url(direct_sid).await);
+        match public_url {
+            None => {
+                assert_eq!(
+                    vendor_link,
+                    json!(format!("https://remote.biometric.kz/flow/{}", vendor_sid.as_str().unwrap()))
+                );
+                assert_eq!(direct_link, json!(format!("{}/flow/{}", server.uri(), direct_sid.as_str().unwrap())));
+            }
+            Some(base) => {
+                assert_eq!(
+                    vendor_link,
+                    json!(format!("{base}/flow/{}", vendor_sid.as_str().unwrap())),
+                    "--public-url wins"
+                );
+                assert_eq!(direct_link, json!(format!("{base}/flow/{}", direct_sid.as_str().unwrap())));
+            }
+        }
+    }
+}
