@@ -14,7 +14,9 @@
 //! sessions. Figures go to BENCHMARKS.md with the date and the machine.
 //!
 //! `BKZ_BENCH_ONLY=create` or `BKZ_BENCH_ONLY=result` runs only that endpoint's rounds against
-//! its references (for quick before/after comparisons; the other rows are skipped).
+//! its references (for quick before/after comparisons; the other rows are skipped);
+//! `BKZ_BENCH_ONLY=tls` only the HTTPS rows (create over `--tls-port` with keep-alive beside plain
+//! HTTP on the same server, and with a new TLS connection for each request).
 //!
 //! `BKZ_BENCH_BASELINE=/path/to/biometric-kz-mock` also starts that build (an earlier commit's
 //! release binary) beside ours, with the same flags, and runs create and result polling against
@@ -57,10 +59,17 @@ struct Cost {
 fn main() {
     let seconds = std::env::var("BKZ_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
     let rounds = std::env::var("BKZ_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3usize).max(1);
-    let only = std::env::var("BKZ_BENCH_ONLY").ok().filter(|o| o == "create" || o == "result");
+    let only = std::env::var("BKZ_BENCH_ONLY").ok().filter(|o| o == "create" || o == "result" || o == "tls");
     let scratch = std::env::temp_dir().join(format!("bkz-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     check_load_generator();
+    if only.as_deref() == Some("tls") {
+        let script = scratch.join("create.lua");
+        std::fs::write(&script, format!("wrk.method = \"POST\"\nwrk.body = \"{{\\\"api_key\\\":\\\"{EVERYONE}\\\"}}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n")).unwrap();
+        tls_rows(script.to_str().unwrap(), seconds, rounds);
+        let _ = std::fs::remove_dir_all(scratch);
+        return;
+    }
 
     let ceiling_addr = start_bare_server();
     let (stateful, stateful_create, stateful_result) = stateful_urls();
@@ -200,6 +209,7 @@ fn main() {
 
     log_rows(&scratch, seconds);
     state_sync_row(&scratch, &create_plain, seconds);
+    tls_rows(&create_plain, seconds, rounds);
     memory_after_fill();
     let _ = std::fs::remove_dir_all(scratch);
 }
@@ -261,6 +271,77 @@ fn state_sync_row(scratch: &std::path::Path, create_plain: &str, seconds: u64) {
     );
     let _ = synced.kill();
     let _ = synced.wait();
+}
+
+/// One figure of a row, by round.
+type Rounds = Vec<f64>;
+
+/// Create over HTTPS (`--tls-port`, keep-alive) beside create over plain HTTP on the same
+/// server, and a new TLS connection for every request (the handshake priced), by rounds.
+fn tls_rows(create_plain: &str, seconds: u64, rounds: usize) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0", "--tls-port", "0", "--max-sessions", "10000000", "--max-store-bytes", "64GiB"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let plain = lines.next().unwrap().unwrap().trim_start_matches("listening on ").to_owned();
+    let secure = lines.next().unwrap().unwrap();
+    let secure = secure.trim_start_matches("listening on ").split(' ').next().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = child.id();
+    // Each row: its name, and by round its requests/s, p99 (ms) and server CPU per request (µs).
+    let mut rows: Vec<(&str, Rounds, Rounds, Rounds)> = vec![
+        ("session create, plain HTTP, keep-alive (same server)", vec![], vec![], vec![]),
+        ("session create over HTTPS (TLS 1.3), keep-alive", vec![], vec![], vec![]),
+        ("session create over HTTPS, a new TLS connection each", vec![], vec![], vec![]),
+    ];
+    let close = {
+        let path = std::path::Path::new(create_plain).with_file_name("create-close.lua");
+        let text = std::fs::read_to_string(create_plain).unwrap() + "wrk.headers[\"Connection\"] = \"close\"\n";
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    for _ in 0..rounds {
+        for (i, (url, script)) in [
+            (format!("{plain}/api/v1/flows/session/create/"), create_plain),
+            (format!("{secure}/api/v1/flows/session/create/"), create_plain),
+            (format!("{secure}/api/v1/flows/session/create/"), close.as_str()),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let before = Usage::of(pid);
+            let load = wrk(url, if i == 2 { 16 } else { 64 }, seconds, Some(script));
+            let cost = Usage::of(pid).cost_since(&before, load.requests);
+            rows[i].1.push(load.rps);
+            rows[i].2.push(load.p99_ms);
+            rows[i].3.push(cost.user_us + cost.system_us);
+        }
+    }
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (name, rps, p99, cpu) in &rows {
+        println!(
+            "{name:<56} {:>10.0} req/s  p99 {:>7.2} ms  CPU {:>6.1} us/req  (rounds: {})",
+            median(rps),
+            median(p99),
+            median(cpu),
+            rps.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    println!(
+        "HTTPS keep-alive create: {:.0} % of plain HTTP; a new TLS connection costs {:.0} us of server CPU more than a kept one",
+        100.0 * median(&rows[1].1) / median(&rows[0].1),
+        median(&rows[2].3) - median(&rows[1].3)
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Resident memory after 100,000 sessions, on a fresh server.
