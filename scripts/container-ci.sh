@@ -96,9 +96,10 @@ say "image size: $SIZE bytes ($((SIZE / 1024 / 1024)) MiB), of which the base st
 cleanup() { "${P[@]}" rm -f -t 1 bkz-smoke >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 cleanup
-"${P[@]}" run -d --name bkz-smoke -p "127.0.0.1:$PORT:8080" "$IMAGE" >/dev/null
+"${P[@]}" run -d --name bkz-smoke -p "127.0.0.1:$PORT:8080" -p 127.0.0.1::8443 "$IMAGE" serve --tls-port 8443 >/dev/null
 # With no PORT given podman picks a free one: a fixed port failed CI on a machine already using it.
 PORT=$("${P[@]}" port bkz-smoke 8080/tcp | sed 's/.*://')
+TLS_PORT=$("${P[@]}" port bkz-smoke 8443/tcp | sed 's/.*://')
 ok=0
 for _ in $(seq 1 100); do
   if curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$PORT/__admin/health"; then ok=1; break; fi
@@ -111,6 +112,13 @@ CREATED=$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/flows/session/create/
   -H 'Content-Type: application/json' -d "{\"api_key\": \"$KEY\"}")
 echo "$CREATED" | grep -q '"technologies":\["LDHP","F2F"\]' || { say "FAIL: create answered $CREATED"; exit 1; }
 say "create: $CREATED"
+# HTTPS as the vendor's host, trusting the CA the image keeps in its CA directory.
+curl -fsS "http://127.0.0.1:$PORT/__admin/ca.pem" > "$WORK/mock-ca.pem"
+"${P[@]}" exec bkz-smoke test -s /var/lib/biometric-kz-mock/ca/biometric-kz-mock-ca.pem \
+  || { say "FAIL: the image does not keep its CA in /var/lib/biometric-kz-mock/ca"; exit 1; }
+TLS_HEALTH=$(curl -fsS --cacert "$WORK/mock-ca.pem" --resolve "kyc.biometric.kz:$TLS_PORT:127.0.0.1" \
+  "https://kyc.biometric.kz:$TLS_PORT/__admin/health") || { say "FAIL: no HTTPS answer as kyc.biometric.kz"; exit 1; }
+say "https as kyc.biometric.kz: $TLS_HEALTH"
 "${P[@]}" healthcheck run bkz-smoke >/dev/null || { say "FAIL: the image's HEALTHCHECK failed"; exit 1; }
 say "HEALTHCHECK: healthy"
 USER_IN=$("${P[@]}" exec bkz-smoke id -u)
