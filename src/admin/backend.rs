@@ -92,11 +92,7 @@ pub(crate) async fn add_backend_key(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
-    let spec: BackendKeySpec = serde_path_to_error::deserialize(body).map_err(|e| {
-        let path = e.path().to_string();
-        let field = path.split(['.', '[']).next().filter(|f| !f.is_empty()).unwrap_or("non_field_errors");
-        ApiError::field(&[field], e.inner().to_string())
-    })?;
+    let spec: BackendKeySpec = crate::http::extract::typed_body(body)?;
     let mut generate = || state.generate_api_key();
     let key = spec.into_key("", Some(&mut generate)).map_err(|e| {
         let field = e.path.split(['.', '[']).next().unwrap_or("non_field_errors").to_owned();

@@ -28,13 +28,7 @@ pub(crate) async fn create_flow(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
-    // A wrong type is told against its field, as DRF would; a body that is not a flow at all
-    // (an unknown key, not an object) against non_field_errors.
-    let spec: FlowSpec = serde_path_to_error::deserialize(body).map_err(|e| {
-        let path = e.path().to_string();
-        let field = path.split(['.', '[']).next().filter(|f| !f.is_empty()).unwrap_or("non_field_errors");
-        ApiError::field(&[field], e.inner().to_string())
-    })?;
+    let spec: FlowSpec = crate::http::extract::typed_body(body)?;
     let mut generate = || state.generate_api_key();
     let flow = spec.into_flow("", Some(&mut generate)).map_err(|e| {
         let field = e.path.split(['.', '[']).next().unwrap_or("non_field_errors").to_owned();

@@ -231,13 +231,28 @@ pub(crate) async fn liveness_short(
     Extension(notes): Extension<Notes>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let upload = Upload::read(request, &state, &notes, doc::BACKEND).await?;
+    let face = (Service::Liveness, Endpoint::LivenessShort, TechnologyCode::Ldhp);
+    face_check(&state, &notes, request, &["image"], face).await
+}
+
+/// An endpoint that checks face photos (`files`, each required) and answers the scripted result of
+/// `code`'s technology: liveness/short and face2face/compare.
+async fn face_check(
+    state: &AppState,
+    notes: &Notes,
+    request: Request,
+    files: &[&str],
+    (service, endpoint, code): (Service, Endpoint, TechnologyCode),
+) -> Result<Response, ApiError> {
+    let upload = Upload::read(request, state, notes, doc::BACKEND).await?;
     let mut errors = FieldErrors::new();
     let key = form_key(&upload, &mut errors);
-    upload.image("image", &mut errors, true);
+    for file in files {
+        upload.image(file, &mut errors, true);
+    }
     errors.into_result(()).map_err(ApiError::Fields)?;
-    let key = organisation(&state, &notes, &key, Service::Liveness, doc::BACKEND)?;
-    let result = image_call(&state, Endpoint::LivenessShort, &key, Some(TechnologyCode::Ldhp)).await?;
+    let key = organisation(state, notes, &key, service, doc::BACKEND)?;
+    let result = image_call(state, endpoint, &key, Some(code)).await?;
     Ok(answer(&result.unwrap_or_default()))
 }
 
@@ -255,15 +270,8 @@ pub(crate) async fn face2face_compare(
     Extension(notes): Extension<Notes>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let upload = Upload::read(request, &state, &notes, doc::BACKEND).await?;
-    let mut errors = FieldErrors::new();
-    let key = form_key(&upload, &mut errors);
-    upload.image("img_1", &mut errors, true);
-    upload.image("img_2", &mut errors, true);
-    errors.into_result(()).map_err(ApiError::Fields)?;
-    let key = organisation(&state, &notes, &key, Service::Face2Face, doc::BACKEND)?;
-    let result = image_call(&state, Endpoint::Face2faceCompare, &key, Some(TechnologyCode::F2f)).await?;
-    Ok(answer(&result.unwrap_or_default()))
+    let faces = (Service::Face2Face, Endpoint::Face2faceCompare, TechnologyCode::F2f);
+    face_check(&state, &notes, request, &["img_1", "img_2"], faces).await
 }
 
 /// `POST /api/v1/backend/document/parse/`: multipart `api_key`, `frontside_image`,

@@ -31,6 +31,17 @@ pub(crate) fn json_object(bytes: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
+/// A JSON body as `T` (the admin API's flows and keys): a wrong type, or a key `T` does not have,
+/// is told against its own field, as DRF would; a body that is not such an object at all,
+/// against `non_field_errors`.
+pub(crate) fn typed_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let field = path.split(['.', '[']).next().filter(|f| !f.is_empty()).unwrap_or("non_field_errors");
+        ApiError::field(&[field], e.inner().to_string())
+    })
+}
+
 /// The string fields `names` of a JSON object body, each required, in DRF's words when one is
 /// missing, null, blank or not a string; every bad field is told at once, as DRF does.
 pub(crate) fn required_strings<const N: usize>(body: &Value, names: [&str; N]) -> Result<[String; N], ApiError> {

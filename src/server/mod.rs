@@ -172,25 +172,9 @@ pub(crate) async fn serve(
                 else {
                     return;
                 };
-                let io = TokioIo::new(refusals::Refusals::new(stream));
-                let served = connection
-                    .builder
-                    .clone()
-                    .serve_connection_with_upgrades(io, connection.clone().service())
-                    .into_owned();
-                if let Err(e) = watcher.watch(served).await {
-                    tracing::debug!("TLS connection ended: {e}");
-                }
-                return;
-            }
-            let io = TokioIo::new(refusals::Refusals::new(stream));
-            let served = connection
-                .builder
-                .clone()
-                .serve_connection_with_upgrades(io, connection.clone().service())
-                .into_owned();
-            if let Err(e) = watcher.watch(served).await {
-                tracing::debug!("connection ended: {e}");
+                connection.serve(stream, watcher).await;
+            } else {
+                connection.serve(stream, watcher).await;
             }
         });
     }
@@ -226,6 +210,18 @@ struct Connection {
 type Answer = Result<hyper::Response<axum::body::Body>, DroppedByFault>;
 
 impl Connection {
+    /// Serves `stream` (plain or TLS) until it closes, under graceful shutdown's `watcher`.
+    async fn serve<S>(&self, stream: S, watcher: hyper_util::server::graceful::Watcher)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let io = TokioIo::new(refusals::Refusals::new(stream));
+        let served = self.builder.clone().serve_connection_with_upgrades(io, self.clone().service()).into_owned();
+        if let Err(e) = watcher.watch(served).await {
+            tracing::debug!("connection ({}) ended: {e}", self.via.as_str());
+        }
+    }
+
     /// The hyper service of this connection: the panic net and the app, a body timer on every
     /// request, proxy requests checked and tunnels opened (`proxy.rs`).
     fn service(
