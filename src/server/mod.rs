@@ -207,7 +207,11 @@ struct Connection {
     via: Via,
 }
 
-type Answer = Result<hyper::Response<axum::body::Body>, DroppedByFault>;
+/// An answer's body: the app's (through the panic net) as it is, or one of the proxy's own; an
+/// `Either` rather than one more box around every answer.
+type AnswerBody =
+    http_body_util::Either<tower_http::body::UnsyncBoxBody<bytes::Bytes, axum::BoxError>, axum::body::Body>;
+type Answer = Result<hyper::Response<AnswerBody>, DroppedByFault>;
 
 impl Connection {
     /// Serves `stream` (plain or TLS) until it closes, under graceful shutdown's `watcher`.
@@ -228,7 +232,7 @@ impl Connection {
         self,
     ) -> impl hyper::service::Service<
         hyper::Request<hyper::body::Incoming>,
-        Response = hyper::Response<axum::body::Body>,
+        Response = hyper::Response<AnswerBody>,
         Error = DroppedByFault,
         Future = impl Future<Output = Answer> + Send,
     > + Clone
@@ -246,17 +250,23 @@ impl Connection {
             async move {
                 let via = match proxy::check(&request, connection.via, &connection.secure.hosts) {
                     proxy::Checked::Serve(via) => via,
-                    proxy::Checked::Refuse(response) => return Ok(response),
-                    proxy::Checked::Tunnel => return Ok(connection.open_tunnel(request)),
+                    proxy::Checked::Refuse(response) => return Ok(response.map(http_body_util::Either::Right)),
+                    proxy::Checked::Tunnel => {
+                        return Ok(connection.open_tunnel(request).map(http_body_util::Either::Right));
+                    }
                 };
-                request.extensions_mut().insert(via);
+                // The journal takes a request without a mark as direct: most requests carry none,
+                // and their extension map is never allocated.
+                if via != Via::Direct {
+                    request.extensions_mut().insert(via);
+                }
                 let body_timeout = connection.body_timeout;
                 let request = request.map(|body| axum::body::Body::new(crate::deadline::Body::new(body, body_timeout)));
                 let Ok(response) = tower::ServiceExt::oneshot(answering, request).await;
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
                 }
-                Ok(response.map(axum::body::Body::new))
+                Ok(response.map(http_body_util::Either::Left))
             }
         })
     }
