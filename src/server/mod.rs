@@ -243,10 +243,12 @@ impl Connection {
             let app = Arc::clone(&app);
             async move { Ok::<_, std::convert::Infallible>(app.handle(request).await) }
         });
-        let connection = self;
+        // Shared by the connection's requests: one reference count per request, not a copy of
+        // the connection's builder.
+        let connection = Arc::new(self);
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             let answering = answering.clone();
-            let connection = connection.clone();
+            let connection = Arc::clone(&connection);
             async move {
                 let via = match proxy::check(&request, connection.via, &connection.secure.hosts) {
                     proxy::Checked::Serve(via) => via,
