@@ -69,10 +69,9 @@ impl Application {
             None => None,
         };
         // The vendor's hosts and this machine: what the certificate names and the proxy answers for.
-        let mut hosts: Vec<String> = crate::tls::DEFAULT_NAMES.iter().map(|n| (*n).to_owned()).collect();
-        hosts.extend(config.tls_names.iter().cloned());
+        let hosts = crate::tls::server_names(&config.tls_names);
         let secure = crate::server::Secure {
-            acceptor: tokio_rustls::TlsAcceptor::from(ca.server_config(&config.tls_names)?),
+            acceptor: tokio_rustls::TlsAcceptor::from(ca.server_config(hosts.clone())?),
             hosts,
         };
         let public_url_set = config.public_url.is_some();

@@ -10,9 +10,18 @@ use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
-/// The names the server certificate always covers: the vendor's two hosts and this machine.
-pub(crate) const DEFAULT_NAMES: [&str; 5] =
-    ["kyc.biometric.kz", "remote.biometric.kz", "localhost", "127.0.0.1", "::1"];
+/// The names the server certificate covers, and the proxy answers for: the vendor's two hosts,
+/// this machine, and `extra` (`--tls-name`), each once.
+pub(crate) fn server_names(extra: &[String]) -> Vec<String> {
+    let mut names: Vec<String> =
+        crate::domain::VENDOR_HOSTS.iter().chain(&["localhost", "127.0.0.1", "::1"]).map(|n| (*n).to_owned()).collect();
+    for name in extra {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
 
 const CA_CERT_FILE: &str = "biometric-kz-mock-ca.pem";
 const CA_KEY_FILE: &str = "biometric-kz-mock-ca-key.pem";
@@ -84,12 +93,10 @@ impl TestCa {
         &self.cert_pem
     }
 
-    /// A server certificate for `DEFAULT_NAMES` and `extra`, issued now (valid 90 days) with a
+    /// A server certificate for `names` (`server_names`), issued now (valid 90 days) with a
     /// fresh key, and the rustls configuration that serves it (h2 and http/1.1).
-    pub(crate) fn server_config(&self, extra: &[String]) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    pub(crate) fn server_config(&self, names: Vec<String>) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let make = |e: &dyn std::fmt::Display| TlsError::Make(e.to_string());
-        let mut names: Vec<String> = DEFAULT_NAMES.iter().map(|n| (*n).to_owned()).collect();
-        names.extend(extra.iter().filter(|n| !names.contains(n)).cloned().collect::<Vec<_>>());
         let mut params = CertificateParams::new(names).map_err(|e| make(&e))?;
         params.distinguished_name.push(DnType::CommonName, "biometric-kz-mock (TEST)");
         let now = time::OffsetDateTime::now_utc();
@@ -133,7 +140,7 @@ mod tests {
         let first = TestCa::load_or_create(Some(dir.path())).unwrap();
         let again = TestCa::load_or_create(Some(dir.path())).unwrap();
         assert_eq!(first.pem(), again.pem(), "the same CA");
-        assert!(again.server_config(&["mock.internal".into()]).is_ok());
+        assert!(again.server_config(server_names(&["mock.internal".into()])).is_ok());
         let other = TestCa::load_or_create(None).unwrap();
         assert_ne!(other.pem(), first.pem(), "a new one without a directory");
         std::fs::write(dir.path().join(CA_KEY_FILE), "not a key").unwrap();

@@ -13,7 +13,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("deadline", &[]),
     ("video", &[]),
     ("report", &[]),
-    ("tls", &[]),
+    ("tls", &["domain"]),
     ("journal", &["clock", "domain"]),
     ("scenario", &["domain", "video"]),
     ("session", &["clock", "domain", "report", "scenario"]),

@@ -27,6 +27,9 @@ pub use phone::{Phone, PhoneError};
 pub use photo::{ImageFormat, Photo, PhotoError};
 pub use technology::{Family, TechnologyCode};
 
+/// The vendor's two hosts: the API's and the end user's \[doc\].
+pub const VENDOR_HOSTS: [&str; 2] = ["kyc.biometric.kz", "remote.biometric.kz"];
+
 /// The positions of the first value that repeats an earlier one, and of that earlier one.
 pub fn first_repeat<T: std::hash::Hash + Eq>(values: impl Iterator<Item = T>) -> Option<(usize, usize)> {
     let mut seen = std::collections::HashMap::new();

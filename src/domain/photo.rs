@@ -21,14 +21,31 @@ pub struct Photo {
     bytes: Arc<[u8]>,
 }
 
+/// Why a base64 photo was refused. Displays for `metadata.face2face.photo1`;
+/// [`PhotoError::message`] names another field (the Backend API's `image_b64`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhotoError {
-    #[error("photo1 must be plain base64 of the image bytes, without a \"data:...;base64,\" prefix.")]
+    #[error("{}", self.message("photo1"))]
     DataUrl,
-    #[error("photo1 is not valid base64: {0}.")]
+    #[error("{}", self.message("photo1"))]
     InvalidBase64(String),
-    #[error("photo1 must be a JPEG or PNG image; the decoded bytes start with {0} instead.")]
+    #[error("{}", self.message("photo1"))]
     NotAnImage(String),
+}
+
+impl PhotoError {
+    /// The message, naming the field the photo came in.
+    pub fn message(&self, field: &str) -> String {
+        match self {
+            Self::DataUrl => {
+                format!("{field} must be plain base64 of the image bytes, without a \"data:...;base64,\" prefix.")
+            }
+            Self::InvalidBase64(why) => format!("{field} is not valid base64: {why}."),
+            Self::NotAnImage(start) => {
+                format!("{field} must be a JPEG or PNG image; the decoded bytes start with {start} instead.")
+            }
+        }
+    }
 }
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";

@@ -384,9 +384,9 @@ pub(crate) async fn persons(
         Err(other) => return Err(other),
     };
     let image = match body.get("image_b64") {
-        Some(Value::String(text)) => Photo::parse_base64(text)
-            .map_err(|e| errors.push(&["image_b64"], e.to_string().replace("photo1", "image_b64")))
-            .ok(),
+        Some(Value::String(text)) => {
+            Photo::parse_base64(text).map_err(|e| errors.push(&["image_b64"], e.message("image_b64"))).ok()
+        }
         None => {
             errors.push(&["image_b64"], drf::REQUIRED);
             None

@@ -240,13 +240,13 @@ fn vendor_link_base(via: crate::journal::Via, host: Option<&str>) -> Option<std:
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (name, Some(port)),
         _ => (host, None),
     };
-    if !["kyc.biometric.kz", "remote.biometric.kz"].iter().any(|v| v.eq_ignore_ascii_case(name)) {
+    if !crate::domain::VENDOR_HOSTS.iter().any(|v| v.eq_ignore_ascii_case(name)) {
         return None;
     }
     let scheme = if via == crate::journal::Via::Proxy { "http" } else { "https" };
     let default = if scheme == "https" { "443" } else { "80" };
     let port = port.filter(|p| *p != default).map(|p| format!(":{p}")).unwrap_or_default();
-    Some(format!("{scheme}://remote.biometric.kz{port}").into())
+    Some(format!("{scheme}://{}{port}", crate::domain::VENDOR_HOSTS[1]).into())
 }
 
 /// The vendor paths every suite calls, as constants for the journal.

@@ -164,6 +164,25 @@ impl Scenario {
         self.faults.iter().enumerate().filter(move |(_, f)| f.endpoint == endpoint)
     }
 
+    /// The first of this scenario's fault rules for `endpoint` that has calls left, counting this
+    /// call in `calls` under `key(rule index)`: the one rule "a fault hits the next N calls",
+    /// whoever keeps the counts (a session, a backend session, the state for calls before any).
+    pub fn take_fault<K: std::hash::Hash + Eq>(
+        &self,
+        endpoint: Endpoint,
+        calls: &mut std::collections::HashMap<K, u32>,
+        key: impl Fn(usize) -> K,
+    ) -> Option<Fault> {
+        for (index, fault) in self.faults_for(endpoint) {
+            let count = calls.entry(key(index)).or_default();
+            if *count < fault.times {
+                *count += 1;
+                return Some(fault.clone());
+            }
+        }
+        None
+    }
+
     pub fn matches(&self, iins: &[&Iin]) -> bool {
         self.match_iins.iter().any(|m| iins.contains(&m))
     }

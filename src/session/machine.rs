@@ -195,16 +195,7 @@ impl Session {
             }
             Command::MeetFault(endpoint) => {
                 let scenario = ctx.scenario(&self.scenario);
-                let mut met = None;
-                for (index, fault) in scenario.faults_for(endpoint) {
-                    let calls = self.fault_calls.entry((endpoint, index)).or_default();
-                    if *calls < fault.times {
-                        *calls += 1;
-                        met = Some(fault.clone());
-                        break;
-                    }
-                }
-                applied.found = Found::Fault(met);
+                applied.found = Found::Fault(scenario.take_fault(endpoint, &mut self.fault_calls, |i| (endpoint, i)));
             }
         }
         Ok(applied)

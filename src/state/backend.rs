@@ -41,9 +41,6 @@ pub(crate) struct BackendStore {
     persons: VecDeque<Person>,
     /// Who holds each alias, by organisation key: aliases prevent duplicates \[doc\].
     aliases: HashMap<(String, String), Uuid>,
-    /// Calls each scenario's fault rules of a backend endpoint have hit where no session exists
-    /// to count them on (the image endpoints, persons, the E-Document request).
-    scripted_calls: HashMap<(String, Endpoint, usize), u32>,
 }
 
 impl BackendStore {
@@ -81,18 +78,6 @@ impl BackendStore {
         }
         self.order.push_back(session.id);
         self.sessions.insert(session.id, session);
-    }
-
-    /// The fault a call of `endpoint` playing `scenario` meets, counted on the scenario.
-    fn take_scripted(&mut self, scenario: &Scenario, endpoint: Endpoint) -> Option<Fault> {
-        for (index, fault) in scenario.faults_for(endpoint) {
-            let calls = self.scripted_calls.entry((scenario.name.clone(), endpoint, index)).or_default();
-            if *calls < fault.times {
-                *calls += 1;
-                return Some(fault.clone());
-            }
-        }
-        None
     }
 }
 
@@ -195,13 +180,8 @@ impl AppState {
         faults: bool,
     ) -> Result<Option<Value>, Fault> {
         let scenario = self.backend_scenario(key);
-        if faults {
-            let mut inner = self.lock();
-            if let Some(fault) =
-                inner.faults.take_admin(endpoint).or_else(|| inner.backend.take_scripted(scenario, endpoint))
-            {
-                return Err(fault);
-            }
+        if faults && let Some(fault) = self.lock().faults.take(scenario, endpoint) {
+            return Err(fault);
         }
         let Some(code) = code else { return Ok(None) };
         let outcome = scenario.outcome(code);
@@ -273,12 +253,8 @@ impl AppState {
         let now = self.now();
         {
             let mut inner = self.lock();
-            if faults {
-                let fault = inner.faults.take_admin(Endpoint::EdocumentRequest);
-                if let Some(fault) = fault.or_else(|| inner.backend.take_scripted(scenario, Endpoint::EdocumentRequest))
-                {
-                    return EdocRequest::Fault(fault);
-                }
+            if let Some(fault) = faults.then(|| inner.faults.take(scenario, Endpoint::EdocumentRequest)).flatten() {
+                return EdocRequest::Fault(fault);
             }
             if missing {
                 return EdocRequest::SubjectNotFound;
@@ -331,18 +307,9 @@ impl AppState {
         let admin = if faults { inner.faults.take_admin(Endpoint::EdocumentApprove) } else { None };
         let session = inner.backend.sessions.get_mut(id)?;
         let scenario = self.0.config.scenarios.get(&session.scenario).unwrap_or_else(|| self.fallback());
+        // Its scenario's rules are counted on the backend session, as a session's are on it.
         let scripted = || {
-            if !faults {
-                return None;
-            }
-            for (index, fault) in scenario.faults_for(Endpoint::EdocumentApprove) {
-                let calls = session.fault_calls.entry(index).or_default();
-                if *calls < fault.times {
-                    *calls += 1;
-                    return Some(fault.clone());
-                }
-            }
-            None
+            faults.then(|| scenario.take_fault(Endpoint::EdocumentApprove, &mut session.fault_calls, |i| i)).flatten()
         };
         if let Some(fault) = admin.or_else(scripted) {
             return Some(Err(fault));

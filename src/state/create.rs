@@ -64,7 +64,7 @@ impl AppState {
     pub fn create_call(&self, flow: &Arc<Flow>, metadata: Metadata, link_base: Option<Arc<str>>) -> CreateCall {
         let (session, scenario) = self.new_session(flow, metadata, link_base);
         let mut inner = self.lock();
-        if let Some(fault) = inner.faults.take_create(scenario) {
+        if let Some(fault) = inner.faults.take(scenario, crate::domain::scripting::Endpoint::Create) {
             return CreateCall::Fault(Box::new(fault), session);
         }
         let (id, evicted, total) = self.insert(&mut inner, session);

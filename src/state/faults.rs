@@ -11,8 +11,9 @@ use crate::scenario::{Fault, Scenario};
 pub(crate) struct Faults {
     /// Fault rules added through the admin API, with the calls each has hit.
     admin: Vec<(Fault, u32)>,
-    /// Create calls each scenario's `create` rules have hit, by scenario name and rule index.
-    create_calls: HashMap<(String, usize), u32>,
+    /// Calls each scenario's rules have hit where no session exists to count them on (create, and
+    /// the Backend API's calls), by scenario name, endpoint and rule index.
+    scripted_calls: HashMap<(String, Endpoint, usize), u32>,
 }
 
 impl Faults {
@@ -27,7 +28,7 @@ impl Faults {
 
     pub(crate) fn clear(&mut self) {
         self.admin.clear();
-        self.create_calls.clear();
+        self.scripted_calls.clear();
     }
 
     /// An admin rule for `endpoint` with calls left, counting this one.
@@ -37,19 +38,14 @@ impl Faults {
         Some(fault.clone())
     }
 
-    /// The fault a create call of a session that would play `scenario` meets, counting the call:
-    /// an admin rule first, then the scenario's.
-    pub(crate) fn take_create(&mut self, scenario: &Scenario) -> Option<Fault> {
-        if let Some(fault) = self.take_admin(Endpoint::Create) {
+    /// The fault a call of `endpoint` that plays `scenario` meets where no session counts the
+    /// calls (a create, the Backend API's calls), counting it: an admin rule first, then the
+    /// scenario's.
+    pub(crate) fn take(&mut self, scenario: &Scenario, endpoint: Endpoint) -> Option<Fault> {
+        if let Some(fault) = self.take_admin(endpoint) {
             return Some(fault);
         }
-        for (index, fault) in scenario.faults_for(Endpoint::Create) {
-            let calls = self.create_calls.entry((scenario.name.clone(), index)).or_default();
-            if *calls < fault.times {
-                *calls += 1;
-                return Some(fault.clone());
-            }
-        }
-        None
+        let name = &scenario.name;
+        scenario.take_fault(endpoint, &mut self.scripted_calls, |i| (name.clone(), endpoint, i))
     }
 }
