@@ -27,6 +27,10 @@
 //! then lets the server finish its time slice instead of handing the core to wrk each time an
 //! answer wakes it. Both servers are driven alike; the figures show how much of the gap to the
 //! bare server is the two processes trading the same two cores (BENCHMARKS.md).
+//!
+//! `BKZ_BENCH_SERVE=bare` or `BKZ_BENCH_SERVE=stateful` runs only that reference server, prints
+//! its address and serves until killed: to profile it as ours is profiled (BENCHMARKS.md, "counted
+//! instructions").
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -57,6 +61,17 @@ struct Cost {
 // The rows, in the order they run, read best as one list.
 #[allow(clippy::too_many_lines)]
 fn main() {
+    if let Ok(which) = std::env::var("BKZ_BENCH_SERVE") {
+        let addr = match which.as_str() {
+            "bare" => start_bare_server(),
+            "stateful" => start_stateful_server(),
+            other => panic!("BKZ_BENCH_SERVE={other:?}: bare or stateful"),
+        };
+        println!("http://{addr}");
+        loop {
+            std::thread::park();
+        }
+    }
     let seconds = std::env::var("BKZ_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
     let rounds = std::env::var("BKZ_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3usize).max(1);
     let only = std::env::var("BKZ_BENCH_ONLY").ok().filter(|o| o == "create" || o == "result" || o == "tls");

@@ -27,16 +27,25 @@ impl Lint {
         Self { code, message: message.into(), doc }
     }
 
+    /// A warning whose message is `parts` one after another: for the warnings of every polling
+    /// request, one allocation of the right size instead of `format!`'s machinery.
+    pub(crate) fn joined(code: &'static str, doc: &'static str, parts: &[&str]) -> Self {
+        Self { code, message: joined(parts), doc }
+    }
+
     /// `code: message (vendor docs: section)`, as the journal and the header show it.
     pub fn text(&self) -> String {
-        // Written into one allocation of the right size (it is on every warned request).
-        let parts = [self.code, ": ", &self.message, " (vendor docs: ", self.doc, ")"];
-        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        for part in parts {
-            text.push_str(part);
-        }
-        text
+        joined(&[self.code, ": ", &self.message, " (vendor docs: ", self.doc, ")"])
     }
+}
+
+/// `parts` one after another, written into one allocation of the right size.
+fn joined(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        text.push_str(part);
+    }
+    text
 }
 
 /// What handlers learn about the request they answer, for its journal entry.
@@ -53,6 +62,8 @@ pub(crate) struct Noted {
     /// Where links to a session made by this request go: the vendor's end-user host, when the
     /// request came to the vendor's API host (over TLS or the proxy).
     pub link_base: Option<Arc<str>>,
+    /// When the request came, as its journal entry says: handlers read the clock no second time.
+    pub at: Option<time::OffsetDateTime>,
 }
 
 impl Notes {
@@ -70,6 +81,16 @@ impl Notes {
 
     pub(crate) fn link_base(&self, base: Arc<str>) {
         self.with(|n| n.link_base = Some(base));
+    }
+
+    /// Notes of a request that came `at`.
+    pub(crate) fn received(at: time::OffsetDateTime) -> Self {
+        Self(Arc::new(Mutex::new(Noted { at: Some(at), ..Noted::default() })))
+    }
+
+    /// When the request came, if the journal noted it.
+    pub(crate) fn at(&self) -> Option<time::OffsetDateTime> {
+        self.with(|n| n.at)
     }
 
     pub(crate) fn links_to(&self) -> Option<Arc<str>> {
@@ -207,7 +228,9 @@ impl Journal {
             return;
         }
         let bytes = entry.bytes();
-        let mut dropped = Vec::new();
+        // Freed outside the lock, which every request takes: usually the one oldest entry, kept
+        // without allocating a list for it.
+        let (mut dropped_one, mut dropped) = (None, Vec::new());
         {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
             entry.id = entries.next_id;
@@ -217,13 +240,15 @@ impl Journal {
                 && let Some(old) = entries.held.pop_front()
             {
                 entries.bytes -= old.bytes();
-                dropped.push(old);
+                match dropped_one {
+                    None => dropped_one = Some(old),
+                    Some(_) => dropped.push(old),
+                }
             }
             entries.bytes += bytes;
             entries.held.push_back(entry);
         }
-        // Freed outside the lock, which every request takes.
-        drop(dropped);
+        drop((dropped_one, dropped));
     }
 
     /// The entries `filter` selects, newest first: `offset` of them skipped, at most `limit`

@@ -1,8 +1,8 @@
 //! Handlers of the emulated kyc.biometric.kz API and their wire shapes.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
-use axum::{Extension, Json};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -24,6 +24,29 @@ pub(crate) struct CreateSessionResponse {
     pub technologies: Vec<TechnologyCode>,
 }
 
+impl CreateSessionResponse {
+    /// The JSON `serde_json` writes for this answer (a test holds the two equal), written
+    /// directly: it is on every create, and the id and codes need no escaping.
+    fn json(session_id: Uuid, technologies: &[TechnologyCode]) -> Vec<u8> {
+        let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = session_id.hyphenated().encode_lower(&mut id);
+        let mut json = Vec::with_capacity(64 + 8 * technologies.len());
+        json.extend_from_slice(b"{\"session_id\":\"");
+        json.extend_from_slice(id.as_bytes());
+        json.extend_from_slice(b"\",\"technologies\":[");
+        for (at, code) in technologies.iter().enumerate() {
+            if at > 0 {
+                json.push(b',');
+            }
+            json.push(b'"');
+            json.extend_from_slice(code.as_str().as_bytes());
+            json.push(b'"');
+        }
+        json.extend_from_slice(b"]}");
+        json
+    }
+}
+
 /// `POST /api/v1/flows/session/create/`
 #[utoipa::path(post, path = "/api/v1/flows/session/create/", tag = "vendor API",
     request_body(content = crate::http::openapi::CreateSessionBody, description = "JSON, read whatever the Content-Type"),
@@ -37,17 +60,13 @@ pub(crate) async fn create_session(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
     body: BodyBytes,
-) -> Result<Json<CreateSessionResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     create(&state, &notes, body).await
 }
 
 /// `create_session` on borrowed state and notes, as `App::handle` calls it: the shared state's
 /// reference count is not touched on every request.
-pub(crate) async fn create(
-    state: &AppState,
-    notes: &Notes,
-    BodyBytes(body): BodyBytes,
-) -> Result<Json<CreateSessionResponse>, ApiError> {
+pub(crate) async fn create(state: &AppState, notes: &Notes, BodyBytes(body): BodyBytes) -> Result<Response, ApiError> {
     let find_flow = |key: &str| state.find_flow(key);
     let parsed = if let Some((key, parsed)) = parse_plain_create_request(&body, find_flow) {
         notes.api_key(key);
@@ -78,7 +97,8 @@ pub(crate) async fn create(
     }
     refuse_if_strict(state, notes)?;
     // A full store makes room: nothing refuses a new session.
-    let (session_id, evicted) = match state.create_call(&request.flow, request.metadata, notes.links_to()) {
+    let now = notes.at().unwrap_or_else(|| state.now());
+    let (session_id, evicted) = match state.create_call(&request.flow, request.metadata, notes.links_to(), now) {
         CreateCall::Created(id, evicted) => (id, evicted),
         CreateCall::Fault(fault, session) => {
             super::fault::play(Some(*fault)).await?;
@@ -89,7 +109,7 @@ pub(crate) async fn create(
     if !evicted.is_empty() {
         notes.evicted(evicted);
     }
-    Ok(Json(CreateSessionResponse { session_id, technologies: request.flow.technologies.clone() }))
+    Ok(super::json_bytes(CreateSessionResponse::json(session_id, &request.flow.technologies)))
 }
 
 /// Metadata the vendor accepts but does not use with this flow, and keys it does not know.
@@ -152,7 +172,8 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
         let last = result.status != "PROGRESS";
         serde_json::to_vec(&result).map(|body| (body.into(), last))
     };
-    let call = state.result_call(&id, key, write).map_err(|e| {
+    let now = notes.at().unwrap_or_else(|| state.now());
+    let call = state.result_call(&id, key, now, write).map_err(|e| {
         if let Some(owner) = state.other_flows_session(&id, key) {
             notes.lint(Lint::new(
                 "other-flow-key",
@@ -162,18 +183,25 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
         }
         ApiError::from(e)
     })?;
+    // These two are on every request of a client polling in a loop: no `format!`.
     if let (earlier @ 2.., status) = call.earlier_final_polls {
-        notes.lint(Lint::new(
-            "polled-after-final",
-            doc::RESULT,
-            format!("this session has been {status} for {earlier} earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails"),
-        ));
+        notes.lint(Lint::joined("polled-after-final", doc::RESULT, &[
+            "this session has been ",
+            status,
+            " for ",
+            itoa::Buffer::new().format(earlier),
+            " earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails",
+        ]));
     }
     if let Some(gap) = call.since_last_poll.filter(|gap| *gap < std::time::Duration::from_secs(1)) {
-        notes.lint(Lint::new(
+        notes.lint(Lint::joined(
             "polling-too-fast",
             doc::RESULT,
-            format!("this session's result was polled again after {} ms; poll at most once a second", gap.as_millis()),
+            &[
+                "this session's result was polled again after ",
+                itoa::Buffer::new().format(gap.as_millis()),
+                " ms; poll at most once a second",
+            ],
         ));
     }
     let answer = match call.answer {
@@ -199,12 +227,25 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
 /// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints \[doc\])
 /// and the key, both required.
 pub(crate) fn session_in_query(query: &QueryMap) -> Result<(Uuid, &str), ApiError> {
-    query.require(&["session_id", "flow_api_key"])?;
-    let id = parse_session_id(query.get("session_id").unwrap_or_default())?;
-    Ok((id, query.get("flow_api_key").unwrap_or_default()))
+    let [id, key] = query.require(["session_id", "flow_api_key"])?;
+    Ok((parse_session_id(id)?, key))
 }
 
 /// A session id in a query: a UUID, in DRF's wording when it is not.
 pub(crate) fn parse_session_id(text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text.trim()).map_err(|_| ApiError::field(&["session_id"], "Must be a valid UUID."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_create_answer_is_written_as_serde_would() {
+        for technologies in [vec![], vec![TechnologyCode::Ldhp], TechnologyCode::ALL.to_vec()] {
+            let ours = String::from_utf8(CreateSessionResponse::json(Uuid::new_v4(), &technologies)).unwrap();
+            let created = CreateSessionResponse { session_id: Uuid::parse_str(&ours[15..51]).unwrap(), technologies };
+            assert_eq!(ours, serde_json::to_string(&created).unwrap());
+        }
+    }
 }

@@ -191,8 +191,7 @@ pub(crate) async fn session_report(
     if let Some(key) = body.get("api_key").and_then(Value::as_str) {
         notes.api_key(key);
     }
-    query.require(&["technology"])?;
-    let text = query.get("technology").unwrap_or_default();
+    let [text] = query.require(["technology"])?;
     let code = text
         .parse::<TechnologyCode>()
         .ok()

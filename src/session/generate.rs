@@ -56,6 +56,11 @@ impl Generator {
         Self { rng }
     }
 
+    /// A seed for a generator of its own: what a session's person is made from when first read.
+    pub fn seed(&mut self) -> u64 {
+        self.rng.random()
+    }
+
     pub fn session_id(&mut self) -> Uuid {
         uuid::Builder::from_random_bytes(self.rng.random()).into_uuid()
     }

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Event, Generator, OTP_ATTEMPTS, RecordedEvent, Session, StepState, TransitionError};
+use super::{Event, Generator, OTP_ATTEMPTS, RecordedEvent, Session, StepState, Subject, TransitionError};
 use crate::domain::outcome::reasons;
 use crate::domain::scripting::{Endpoint, Source};
 use crate::domain::{FailureReason, Family, Iin, Outcome, Phone, TechnologyCode};
@@ -254,7 +254,7 @@ impl Session {
     ) -> Result<Vec<Event>, TransitionError> {
         let mut events = self.start(code, ctx.now)?;
         let scenario = ctx.scenario(&self.scenario);
-        let generated = ctx.generator().result(code, &outcome, &self.subject);
+        let generated = ctx.generator().result(code, &outcome, self.subject());
         let mut result = serde_json::to_value(generated).unwrap_or_default();
         scenario.apply_result(code, &mut result);
         if code.family() == crate::domain::Family::Edocument && outcome == Outcome::Passed {
@@ -328,11 +328,12 @@ impl Session {
     ) -> Result<Found, TransitionError> {
         events.extend(self.start(TechnologyCode::Ed, ctx.now)?);
         let mut generator = ctx.generator();
-        if self.subject.iin == iin {
-            self.subject.phone = phone;
+        let subject = if self.subject().iin == iin {
+            Subject { phone, ..self.subject().clone() }
         } else {
-            self.subject = generator.subject_with(Some(iin), Some(phone), ctx.now.date());
-        }
+            generator.subject_with(Some(iin), Some(phone), ctx.now.date())
+        };
+        self.set_subject(subject);
         let otp = generator.otp();
         self.otp = Some(otp.clone());
         self.otp_wrong = 0;

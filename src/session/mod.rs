@@ -32,7 +32,7 @@ pub struct Session {
     flow: Arc<Flow>,
     metadata: HeldMetadata,
     /// The made-up person whose data the results report, consistent across technologies.
-    subject: Subject,
+    subject: HeldSubject,
     created_at: OffsetDateTime,
     steps: Vec<Step>,
     /// The E-Document step's SMS code, once the user has reached the OTP screen.
@@ -79,6 +79,29 @@ impl std::ops::Deref for HeldMetadata {
     }
 }
 
+/// A session's made-up person, made the first time anyone reads it, from a seed the server's
+/// generator drew when the session was created: `--seed` still repeats it, and a create no longer
+/// pays for a person that most sessions of a load test never show (it was a fifth of a create's
+/// instructions, BENCHMARKS.md).
+#[derive(Debug, Clone)]
+pub struct HeldSubject {
+    seed: u64,
+    made: std::sync::OnceLock<Subject>,
+}
+
+impl HeldSubject {
+    /// A person to make from `seed` when first read.
+    pub fn drawn(seed: u64) -> Self {
+        Self { seed, made: std::sync::OnceLock::new() }
+    }
+}
+
+impl From<Subject> for HeldSubject {
+    fn from(subject: Subject) -> Self {
+        Self { seed: 0, made: std::sync::OnceLock::from(subject) }
+    }
+}
+
 /// Everything a session holds that lasts (not the kept answer): what a state file restores.
 #[derive(Debug, Clone)]
 pub struct Parts {
@@ -104,7 +127,7 @@ impl Session {
         id: Uuid,
         flow: Arc<Flow>,
         metadata: Metadata,
-        subject: Subject,
+        subject: impl Into<HeldSubject>,
         now: OffsetDateTime,
         scenario: (String, Source),
     ) -> Self {
@@ -114,7 +137,7 @@ impl Session {
             uses_photo1: metadata.photo1().is_some() && flow.uses_face2face_photo(),
             flow,
             metadata: metadata.into(),
-            subject,
+            subject: subject.into(),
             created_at: now,
             otp: None,
             otp_wrong: 0,
@@ -151,7 +174,7 @@ impl Session {
             id,
             flow,
             metadata: metadata.into(),
-            subject,
+            subject: subject.into(),
             created_at,
             steps,
             otp,
@@ -224,8 +247,15 @@ impl Session {
         &self.metadata
     }
 
+    /// The session's person: from the metadata where it names one (IIN, phone), made up otherwise.
     pub fn subject(&self) -> &Subject {
-        &self.subject
+        let HeldSubject { seed, made } = &self.subject;
+        made.get_or_init(|| generate::Generator::new(Some(*seed)).subject(&self.metadata, self.created_at.date()))
+    }
+
+    /// Replaces the session's person (the E-Document step names one).
+    fn set_subject(&mut self, subject: Subject) {
+        self.subject = subject.into();
     }
 
     pub fn created_at(&self) -> OffsetDateTime {

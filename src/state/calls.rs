@@ -59,14 +59,15 @@ impl AppState {
     /// — unless a fault rule hit the call, which the caller plays before asking `result_answer`
     /// — the answer. `write` makes the answer (the body, and whether it is final) unless a final
     /// one is kept: nothing changes a session after that, so a suite polling a finished session
-    /// does not pay for serializing it again on every call.
+    /// does not pay for serializing it again on every call. `now`: when the request came (the
+    /// journal's reading of the clock).
     pub fn result_call<E>(
         &self,
         id: &Uuid,
         key: &str,
+        now: OffsetDateTime,
         write: impl FnOnce(&Session, OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
     ) -> Result<ResultCall<E>, NotOwn> {
-        let now = self.0.clock.now();
         let mut inner = self.lock();
         self.own(&inner, id, key, now)?;
         let ctx = self.context(now);

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{AppState, CreateCall, Inner};
@@ -35,12 +36,12 @@ impl AppState {
         flow: &Arc<Flow>,
         metadata: Metadata,
         link_base: Option<Arc<str>>,
+        now: OffsetDateTime,
     ) -> (Box<Session>, &Scenario) {
-        let now = self.0.clock.now();
         let (scenario, source) = self.choose_scenario(flow, &metadata);
         let (id, subject) = {
             let mut generator = self.generator();
-            (generator.session_id(), generator.subject(&metadata, now.date()))
+            (generator.session_id(), crate::session::HeldSubject::drawn(generator.seed()))
         };
         let session = Session::new(id, Arc::clone(flow), metadata, subject, now, (scenario.name.clone(), source))
             .with_link_base(link_base);
@@ -50,7 +51,7 @@ impl AppState {
     /// Creates a session of `flow` and returns its id, meeting no fault rule (the tests' way).
     #[cfg(test)]
     pub fn create_session(&self, flow: &Arc<Flow>, metadata: Metadata) -> Uuid {
-        let (session, _) = self.new_session(flow, metadata, None);
+        let (session, _) = self.new_session(flow, metadata, None, self.now());
         let (id, evicted, _) = self.insert(&mut self.lock(), session);
         drop(evicted);
         id
@@ -60,9 +61,16 @@ impl AppState {
     /// play, while it has calls left; the call is counted), or else its new session, stored. The
     /// session is made up before the store's lock is taken, which every other create needs.
     /// `link_base`: where links to the session's page go, when it was made through the vendor's
-    /// hosts (`None`: the mock's own address).
-    pub fn create_call(&self, flow: &Arc<Flow>, metadata: Metadata, link_base: Option<Arc<str>>) -> CreateCall {
-        let (session, scenario) = self.new_session(flow, metadata, link_base);
+    /// hosts (`None`: the mock's own address). `now`: when the request came (the journal's
+    /// reading of the clock, read once for both).
+    pub fn create_call(
+        &self,
+        flow: &Arc<Flow>,
+        metadata: Metadata,
+        link_base: Option<Arc<str>>,
+        now: OffsetDateTime,
+    ) -> CreateCall {
+        let (session, scenario) = self.new_session(flow, metadata, link_base, now);
         let mut inner = self.lock();
         if let Some(fault) = inner.faults.take(scenario, crate::domain::scripting::Endpoint::Create) {
             return CreateCall::Fault(Box::new(fault), session);

@@ -72,14 +72,14 @@ fn a_result_call_checks_the_key_notes_the_poll_and_meets_faults_before_answering
     let key = flow.api_key.as_str().to_owned();
     let id = state.create_session(&flow, Metadata::default());
     let write = |_: &Session, _| Ok::<_, ()>((bytes::Bytes::from_static(b"{}"), false));
-    assert!(matches!(state.result_call(&id, "another flow's key", write), Err(NotOwn::Missing)));
-    assert!(matches!(state.result_call(&Uuid::nil(), &key, write), Err(NotOwn::Missing)));
+    assert!(matches!(state.result_call(&id, "another flow's key", state.now(), write), Err(NotOwn::Missing)));
+    assert!(matches!(state.result_call(&Uuid::nil(), &key, state.now(), write), Err(NotOwn::Missing)));
 
-    let first = state.result_call(&id, &key, write).unwrap();
+    let first = state.result_call(&id, &key, state.now(), write).unwrap();
     assert_eq!(first.since_last_poll, None, "the first poll has no previous one");
     assert_eq!(first.answer.unwrap().unwrap(), (bytes::Bytes::from_static(b"{}"), false));
     state.clock().advance(std::time::Duration::from_millis(250)).unwrap();
-    let second = state.result_call(&id, &key, write).unwrap();
+    let second = state.result_call(&id, &key, state.now(), write).unwrap();
     let gap = second.since_last_poll.expect("a second poll has a previous one");
     assert!(gap >= std::time::Duration::from_millis(250) && gap < std::time::Duration::from_secs(5), "{gap:?}");
 
@@ -91,10 +91,10 @@ fn a_result_call_checks_the_key_notes_the_poll_and_meets_faults_before_answering
         drop_connection: false,
         times: 1,
     });
-    let faulted = state.result_call(&id, &key, |_, _| -> Result<(bytes::Bytes, bool), ()> {
+    let faulted = state.result_call(&id, &key, state.now(), |_, _| -> Result<(bytes::Bytes, bool), ()> {
         panic!("a call that meets a fault is not answered")
     });
     assert_eq!(faulted.unwrap().answer.unwrap_err().status, Some(502));
-    assert!(state.result_call(&id, &key, write).unwrap().answer.is_ok(), "the rule had one call");
+    assert!(state.result_call(&id, &key, state.now(), write).unwrap().answer.is_ok(), "the rule had one call");
     assert_eq!(state.call_about(Endpoint::Video, &id, &key), Ok(None));
 }
