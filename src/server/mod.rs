@@ -207,11 +207,7 @@ struct Connection {
     via: Via,
 }
 
-/// An answer's body: the app's (through the panic net) as it is, or one of the proxy's own; an
-/// `Either` rather than one more box around every answer.
-type AnswerBody =
-    http_body_util::Either<tower_http::body::UnsyncBoxBody<bytes::Bytes, axum::BoxError>, axum::body::Body>;
-type Answer = Result<hyper::Response<AnswerBody>, DroppedByFault>;
+type Answer = Result<hyper::Response<axum::body::Body>, DroppedByFault>;
 
 impl Connection {
     /// Serves `stream` (plain or TLS) until it closes, under graceful shutdown's `watcher`.
@@ -226,36 +222,28 @@ impl Connection {
         }
     }
 
-    /// The hyper service of this connection: the panic net and the app, a body timer on every
+    /// The hyper service of this connection: the app under the panic net (`app::caught`), a body timer on every
     /// request, proxy requests checked and tunnels opened (`proxy.rs`).
     fn service(
         self,
     ) -> impl hyper::service::Service<
         hyper::Request<hyper::body::Incoming>,
-        Response = hyper::Response<AnswerBody>,
+        Response = hyper::Response<axum::body::Body>,
         Error = DroppedByFault,
         Future = impl Future<Output = Answer> + Send,
     > + Clone
     + Send
     + 'static {
-        let app = Arc::clone(&self.app);
-        let answering = tower::ServiceBuilder::new().layer(crate::app::panic_net()).service_fn(move |request| {
-            let app = Arc::clone(&app);
-            async move { Ok::<_, std::convert::Infallible>(app.handle(request).await) }
-        });
         // Shared by the connection's requests: one reference count per request, not a copy of
         // the connection's builder.
         let connection = Arc::new(self);
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            let answering = answering.clone();
             let connection = Arc::clone(&connection);
             async move {
                 let via = match proxy::check(&request, connection.via, &connection.secure.hosts) {
                     proxy::Checked::Serve(via) => via,
-                    proxy::Checked::Refuse(response) => return Ok(response.map(http_body_util::Either::Right)),
-                    proxy::Checked::Tunnel => {
-                        return Ok(connection.open_tunnel(request).map(http_body_util::Either::Right));
-                    }
+                    proxy::Checked::Refuse(response) => return Ok(response),
+                    proxy::Checked::Tunnel => return Ok(connection.open_tunnel(request)),
                 };
                 // The journal takes a request without a mark as direct: most requests carry none,
                 // and their extension map is never allocated.
@@ -264,11 +252,11 @@ impl Connection {
                 }
                 let body_timeout = connection.body_timeout;
                 let request = request.map(|body| axum::body::Body::new(crate::deadline::Body::new(body, body_timeout)));
-                let Ok(response) = tower::ServiceExt::oneshot(answering, request).await;
+                let response = crate::app::caught(connection.app.handle(request)).await;
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
                 }
-                Ok(response.map(http_body_util::Either::Left))
+                Ok(response)
             }
         })
     }
