@@ -19,6 +19,7 @@ use crate::http::DropConnection;
 use crate::journal::Via;
 
 mod proxy;
+mod quiet;
 mod refusals;
 
 /// How connections are served.
@@ -102,13 +103,9 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-    // A client that never finishes its headers gives up its connection after this long; one
-    // that half-closes after a complete request still gets its answer.
-    builder
-        .http1()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .half_close(true);
+    // A client that half-closes after a complete request still gets its answer. (No timer for
+    // hyper: the header timeout is the connection's own, `quiet.rs`.)
+    builder.http1().half_close(true);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(usable_connections(limits.max_connections)));
     let silent = Arc::new(Silent::default());
@@ -151,6 +148,7 @@ pub(crate) async fn serve(
         // The slot is shared with a CONNECT tunnel the connection may become, which outlives it.
         let slot = Arc::new(slot);
         let connection = Connection {
+            quiet: quiet::Quiet::new(limits.header_timeout),
             _slot: Arc::clone(&slot),
             app: Arc::new(app.clone()),
             builder: builder.clone(),
@@ -166,6 +164,8 @@ pub(crate) async fn serve(
             if !first_byte(&stream, &silent, connection.header_timeout).await {
                 return;
             }
+            // From the first byte on, the wait for each request is limited instead.
+            let connection = Connection { quiet: quiet::Quiet::new(connection.header_timeout), ..connection };
             if via == Via::Tls {
                 // The HTTPS port: a TLS handshake within the header timeout, then the same service.
                 let Some(stream) = tls_handshake(stream, &connection.secure.acceptor, connection.header_timeout).await
@@ -205,9 +205,12 @@ struct Connection {
     body_timeout: Duration,
     header_timeout: Duration,
     via: Via,
+    /// The requests it is answering, and how long it may wait for the next (`quiet.rs`); a
+    /// CONNECT tunnel shares its connection's.
+    quiet: Arc<quiet::Quiet>,
 }
 
-type Answer = Result<hyper::Response<axum::body::Body>, DroppedByFault>;
+type Answer = Result<hyper::Response<quiet::AnsweredBody>, DroppedByFault>;
 
 impl Connection {
     /// Serves `stream` (plain or TLS) until it closes, under graceful shutdown's `watcher`.
@@ -215,7 +218,7 @@ impl Connection {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let io = TokioIo::new(refusals::Refusals::new(stream));
+        let io = TokioIo::new(refusals::Refusals::new(quiet::QuietIo::new(stream, Arc::clone(&self.quiet))));
         let served = self.builder.clone().serve_connection_with_upgrades(io, self.clone().service()).into_owned();
         if let Err(e) = watcher.watch(served).await {
             tracing::debug!("connection ({}) ended: {e}", self.via.as_str());
@@ -228,7 +231,7 @@ impl Connection {
         self,
     ) -> impl hyper::service::Service<
         hyper::Request<hyper::body::Incoming>,
-        Response = hyper::Response<axum::body::Body>,
+        Response = hyper::Response<quiet::AnsweredBody>,
         Error = DroppedByFault,
         Future = impl Future<Output = Answer> + Send,
     > + Clone
@@ -240,10 +243,14 @@ impl Connection {
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
             let connection = Arc::clone(&connection);
             async move {
+                let answering = connection.quiet.answering();
+                let answered = |response: hyper::Response<axum::body::Body>| {
+                    response.map(|body| quiet::AnsweredBody::new(body, answering))
+                };
                 let via = match proxy::check(&request, connection.via, &connection.secure.hosts) {
                     proxy::Checked::Serve(via) => via,
-                    proxy::Checked::Refuse(response) => return Ok(response),
-                    proxy::Checked::Tunnel => return Ok(connection.open_tunnel(request)),
+                    proxy::Checked::Refuse(response) => return Ok(answered(response)),
+                    proxy::Checked::Tunnel => return Ok(answered(connection.open_tunnel(request))),
                 };
                 // The journal takes a request without a mark as direct: most requests carry none,
                 // and their extension map is never allocated.
@@ -256,7 +263,7 @@ impl Connection {
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
                 }
-                Ok(response)
+                Ok(answered(response))
             }
         })
     }

@@ -307,3 +307,82 @@ async fn a_slow_page_upload_is_answered_408_and_an_oversized_one_413() {
     let response = app.client.post(app.url(&format!("/flow/{sid}/LDHP"))).form(&form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "URL-encoded too");
 }
+
+/// The header timeout limits the wait between requests, not the answer or the body: a request
+/// whose answer takes longer (a scripted delay) still gets it, its connection is reused
+/// afterwards, and a body that arrives within the body timeout is read whole.
+#[tokio::test]
+async fn an_answer_slower_than_the_header_timeout_still_arrives() {
+    let app = spawn_with(Config { header_timeout: Duration::from_millis(500), ..Config::default() }).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let (status, _) = read(
+        app.client
+            .post(app.url("/__admin/faults"))
+            .json(&json!({"endpoint": "create", "delay_ms": 1500}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let body = json!({"api_key": EVERYONE}).to_string();
+    let create = format!(
+        "POST /api/v1/flows/session/create/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let started = std::time::Instant::now();
+    for round in 0..2 {
+        socket.write_all(create.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut answer)).await.unwrap().unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 200"), "round {round}: {answer}");
+    }
+    assert!(started.elapsed() >= Duration::from_millis(1500), "the first answer waited for its delay");
+    // A body that takes longer than the header timeout (but not the body timeout) is read whole.
+    let (head, rest) = create.split_at(create.len() - 5);
+    socket.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    socket.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 200"), "a slow body: {answer}");
+}
+
+/// A kept-alive connection that sends no next request is closed after the header timeout, and
+/// a head that trickles in a byte at a time is cut off though bytes keep coming.
+#[tokio::test]
+async fn idle_and_trickling_connections_are_closed_by_the_header_timeout() {
+    let app = spawn_with(Config { header_timeout: Duration::from_millis(500), ..Config::default() }).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = idle.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(3), idle.read_to_end(&mut rest)).await.expect("closed").unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(400), "kept until the timeout: {:?}", started.elapsed());
+
+    let mut trickle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let started = std::time::Instant::now();
+    let mut cut = false;
+    for byte in head {
+        if trickle.write_all(&[*byte]).await.is_err() {
+            cut = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut probe = [0u8; 1];
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(1), trickle.read(&mut probe)).await {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "a head that takes {:?} is cut off", started.elapsed());
+    assert!(started.elapsed() < Duration::from_secs(2), "within the timeout and a little: {:?}", started.elapsed());
+}
