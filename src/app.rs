@@ -112,14 +112,20 @@ impl App {
                     if let Some(journaled) = journaled {
                         journaled.into_extensions(&mut request);
                     }
-                    self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {})
+                    Box::pin(self.router.clone().oneshot(request)).await.unwrap_or_else(|never| match never {})
                 }
             };
-            json_framework_errors(&method, response).await
+            if needs_json_shape(&response) {
+                // Boxed, as the other rare ways below: a future held by every request costs each
+                // of them its size, copied as hyper moves it.
+                Box::pin(json_framework_errors(&method, response)).await
+            } else {
+                response
+            }
         })
         .await;
         if self.state.state_sync() && self.state.has_unsaved_changes() {
-            return synced(&self.state, response).await;
+            return Box::pin(synced(&self.state, response)).await;
         }
         response
     }
@@ -239,19 +245,21 @@ async fn not_found(uri: Uri) -> ApiError {
     }
 }
 
+/// Whether `json_framework_errors` has anything to do: a client error whose body is not already
+/// JSON (or the end-user page's own HTML).
+fn needs_json_shape(response: &Response) -> bool {
+    response.status().is_client_error()
+        && !response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html"))
+}
+
 /// The framework answers some requests itself (405 for a known path with another method, for
 /// one) with an empty or plain-text body; give those the vendor's JSON shape, keeping headers
 /// such as `Allow`.
 async fn json_framework_errors(method: &Method, response: Response) -> Response {
     let status = response.status();
-    // JSON bodies are already in shape; the end-user page answers its own errors in HTML.
-    let shaped = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html"));
-    if !status.is_client_error() || shaped {
-        return response;
-    }
     let (mut parts, body) = response.into_parts();
     let detail = if status == StatusCode::METHOD_NOT_ALLOWED {
         format!("Method \"{method}\" not allowed.")

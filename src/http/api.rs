@@ -101,7 +101,7 @@ pub(crate) async fn create(state: &AppState, notes: &Notes, BodyBytes(body): Bod
     let (session_id, evicted) = match state.create_call(&request.flow, request.metadata, notes.links_to(), now) {
         CreateCall::Created(id, evicted) => (id, evicted),
         CreateCall::Fault(fault, session) => {
-            super::fault::play(Some(*fault)).await?;
+            Box::pin(super::fault::play(Some(*fault))).await?;
             state.insert_created(session)
         }
     };
@@ -207,7 +207,7 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
     let answer = match call.answer {
         Ok(answer) => answer,
         Err(fault) => {
-            super::fault::play(Some(fault)).await?;
+            Box::pin(super::fault::play(Some(fault))).await?;
             state.result_answer(&id, write).ok_or(ApiError::NotFound)?
         }
     };
