@@ -25,6 +25,8 @@ fn main() {
         };
         let application = biometric_kz_mock::Application::build(config).await.expect("the server builds");
         let app = application.app();
+        // Every request holds a future this large, and hyper moves it (copies it) as it goes.
+        println!("the future of a request (App::handle): {} bytes", std::mem::size_of_val(&app.handle(create())));
 
         let created = answer(&app, create()).await;
         let created: serde_json::Value = serde_json::from_slice(&created).expect("JSON");

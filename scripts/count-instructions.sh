@@ -7,12 +7,14 @@
 # 2,200 requests, and the difference divided by 2,000, so start-up and shutdown cancel out.
 #
 #   scripts/count-instructions.sh            # needs valgrind and python3
+#   BKZ_COUNT_SERVER=/path/to/older/biometric-kz-mock scripts/count-instructions.sh
+#                                            # another build of ours (an earlier commit) instead
 #
 # Builds nothing itself: run `cargo build --release` and `cargo bench --bench load --no-run` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "needs valgrind (Debian: apt-get install valgrind)" >&2; exit 2; }
-server=target/release/biometric-kz-mock
+server=${BKZ_COUNT_SERVER:-target/release/biometric-kz-mock}
 ceiling=$(ls -t target/release/deps/load-* 2>/dev/null | grep -v '\.d$' | head -1 || true)
 [[ -x $server && -n $ceiling ]] || { echo "build first: cargo build --release && cargo bench --bench load --no-run" >&2; exit 2; }
 scratch=$(mktemp -d)
