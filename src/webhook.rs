@@ -87,17 +87,17 @@ impl Webhooks {
     /// `extra_roots`: certificates (PEM) trusted for `https://` receivers beside the system's
     /// (`--webhook-ca`).
     pub fn new(limit: usize, extra_roots: &[u8]) -> Result<Arc<Self>, String> {
-        let tls = tls_client(extra_roots)?;
+        let tls = TlsClient::new(extra_roots)?;
         Ok(Self::bounded_with(limit, MAX_ATTEMPT_BYTES, tls))
     }
 
     /// Keeps at most `limit` attempts and `max_bytes` of their envelopes.
     #[cfg(test)]
     pub fn bounded(limit: usize, max_bytes: usize) -> Arc<Self> {
-        Self::bounded_with(limit, max_bytes, tls_client(&[]).expect("the system's roots"))
+        Self::bounded_with(limit, max_bytes, TlsClient::new(&[]).expect("no extra roots"))
     }
 
-    fn bounded_with(limit: usize, max_bytes: usize, tls: tokio_rustls::TlsConnector) -> Arc<Self> {
+    fn bounded_with(limit: usize, max_bytes: usize, tls: TlsClient) -> Arc<Self> {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(TIMEOUT));
         http.enforce_http(false);
@@ -299,31 +299,54 @@ impl std::fmt::Display for PostError {
     }
 }
 
-/// The client side of TLS for `https://` receivers: the system's roots and `extra_roots` (PEM).
-fn tls_client(extra_roots: &[u8]) -> Result<tokio_rustls::TlsConnector, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject as _;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        // A system certificate rustls cannot use is skipped, as browsers do.
-        let _ = roots.add(cert);
+/// The client side of TLS for `https://` receivers: the system's roots and `extra_roots` (PEM),
+/// read when the first `https://` delivery connects. Reading the system's bundle took about half
+/// of the server's start-up (5 of 9 ms), and most runs never deliver over HTTPS; `--webhook-ca`
+/// is still checked at start-up, so a bad file stops the server with its reason.
+#[derive(Clone)]
+struct TlsClient {
+    extra: Arc<Vec<rustls::pki_types::CertificateDer<'static>>>,
+    made: Arc<std::sync::OnceLock<tokio_rustls::TlsConnector>>,
+}
+
+impl TlsClient {
+    fn new(extra_roots: &[u8]) -> Result<Self, String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject as _;
+        let mut extra = Vec::new();
+        let mut check = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(extra_roots) {
+            let cert = cert.map_err(|e| format!("--webhook-ca: not a PEM certificate: {e}"))?;
+            check.add(cert.clone()).map_err(|e| format!("--webhook-ca: a certificate cannot be used: {e}"))?;
+            extra.push(cert);
+        }
+        if !extra_roots.is_empty() && extra.is_empty() {
+            return Err("--webhook-ca: no PEM certificate in the file".into());
+        }
+        Ok(Self { extra: Arc::new(extra), made: Arc::default() })
     }
-    let mut extra = 0;
-    for cert in CertificateDer::pem_slice_iter(extra_roots) {
-        let cert = cert.map_err(|e| format!("--webhook-ca: not a PEM certificate: {e}"))?;
-        roots.add(cert).map_err(|e| format!("--webhook-ca: a certificate cannot be used: {e}"))?;
-        extra += 1;
+
+    /// The connector, made at the first call.
+    fn connector(&self) -> &tokio_rustls::TlsConnector {
+        self.made.get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_native_certs::load_native_certs().certs {
+                // A system certificate rustls cannot use is skipped, as browsers do.
+                let _ = roots.add(cert);
+            }
+            for cert in self.extra.iter() {
+                // Checked by `new`.
+                let _ = roots.add(cert.clone());
+            }
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            tokio_rustls::TlsConnector::from(Arc::new(config))
+        })
     }
-    if !extra_roots.is_empty() && extra == 0 {
-        return Err("--webhook-ca: no PEM certificate in the file".into());
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
 /// The HTTP connector (TLS for `https://` receivers), marking each connection it opens with a
@@ -332,7 +355,7 @@ fn tls_client(extra_roots: &[u8]) -> Result<tokio_rustls::TlsConnector, String> 
 #[derive(Clone)]
 struct TrackingConnector {
     http: HttpConnector,
-    tls: tokio_rustls::TlsConnector,
+    tls: TlsClient,
 }
 
 /// Whether a connection has carried an answered request (a `Connected` extra).
@@ -380,7 +403,12 @@ impl tower::Service<hyper::Uri> for TrackingConnector {
             let tcp = connecting.await?.into_inner();
             let stream = if secure {
                 let name = rustls::pki_types::ServerName::try_from(host)?;
-                Stream::Tls(Box::new(tls.connect(name, tcp).await?))
+                // The first HTTPS delivery reads the system's roots (a few milliseconds, once).
+                let connector = match tls.made.get() {
+                    Some(made) => made.clone(),
+                    None => tokio::task::spawn_blocking(move || tls.connector().clone()).await?,
+                };
+                Stream::Tls(Box::new(connector.connect(name, tcp).await?))
             } else {
                 Stream::Plain(tcp)
             };
@@ -523,6 +551,19 @@ fn envelope(session: &Session, event: &Event, at: OffsetDateTime, id: Uuid) -> (
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_webhook_ca_is_refused_at_once_and_the_roots_are_read_when_first_needed() {
+        assert_eq!(TlsClient::new(b"not a certificate").err().unwrap(), "--webhook-ca: no PEM certificate in the file");
+        let cut = b"-----BEGIN CERTIFICATE-----\nMIIB\n";
+        assert!(TlsClient::new(cut).err().unwrap().starts_with("--webhook-ca: not a PEM certificate"), "a cut one");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let ca = rcgen::CertificateParams::default().self_signed(&key).unwrap();
+        let client = TlsClient::new(ca.pem().as_bytes()).unwrap();
+        assert!(client.made.get().is_none(), "nothing read at start-up");
+        client.connector();
+        assert!(client.made.get().is_some(), "read at the first connection, and kept");
+    }
 
     fn envelope(n: u128, bytes: usize) -> Envelope {
         let payload = serde_json::value::to_raw_value(&json!({"pad": "x".repeat(bytes - 10)})).unwrap();
