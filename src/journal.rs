@@ -48,9 +48,13 @@ fn joined(parts: &[&str]) -> String {
     text
 }
 
-/// What handlers learn about the request they answer, for its journal entry.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Notes(Arc<Mutex<Noted>>);
+/// What handlers learn about the request they answer, for its journal entry, and when the
+/// request came (the journal's reading of the clock: handlers read it no second time).
+#[derive(Debug, Clone)]
+pub(crate) struct Notes {
+    noted: Arc<Mutex<Noted>>,
+    at: time::OffsetDateTime,
+}
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Noted {
@@ -62,13 +66,11 @@ pub(crate) struct Noted {
     /// Where links to a session made by this request go: the vendor's end-user host, when the
     /// request came to the vendor's API host (over TLS or the proxy).
     pub link_base: Option<Arc<str>>,
-    /// When the request came, as its journal entry says: handlers read the clock no second time.
-    pub at: Option<time::OffsetDateTime>,
 }
 
 impl Notes {
     fn with<R>(&self, f: impl FnOnce(&mut Noted) -> R) -> R {
-        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut self.noted.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     pub(crate) fn session(&self, id: Uuid) {
@@ -85,12 +87,12 @@ impl Notes {
 
     /// Notes of a request that came `at`.
     pub(crate) fn received(at: time::OffsetDateTime) -> Self {
-        Self(Arc::new(Mutex::new(Noted { at: Some(at), ..Noted::default() })))
+        Self { noted: Arc::default(), at }
     }
 
-    /// When the request came, if the journal noted it.
-    pub(crate) fn at(&self) -> Option<time::OffsetDateTime> {
-        self.with(|n| n.at)
+    /// When the request came.
+    pub(crate) fn at(&self) -> time::OffsetDateTime {
+        self.at
     }
 
     pub(crate) fn links_to(&self) -> Option<Arc<str>> {

@@ -97,8 +97,7 @@ pub(crate) async fn create(state: &AppState, notes: &Notes, BodyBytes(body): Bod
     }
     refuse_if_strict(state, notes)?;
     // A full store makes room: nothing refuses a new session.
-    let now = notes.at().unwrap_or_else(|| state.now());
-    let (session_id, evicted) = match state.create_call(&request.flow, request.metadata, notes.links_to(), now) {
+    let (session_id, evicted) = match state.create_call(&request.flow, request.metadata, notes.links_to(), notes.at()) {
         CreateCall::Created(id, evicted) => (id, evicted),
         CreateCall::Fault(fault, session) => {
             Box::pin(super::fault::play(Some(*fault))).await?;
@@ -172,8 +171,7 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
         let last = result.status != "PROGRESS";
         serde_json::to_vec(&result).map(|body| (body.into(), last))
     };
-    let now = notes.at().unwrap_or_else(|| state.now());
-    let call = state.result_call(&id, key, now, write).map_err(|e| {
+    let call = state.result_call(&id, key, notes.at(), write).map_err(|e| {
         if let Some(owner) = state.other_flows_session(&id, key) {
             notes.lint(Lint::new(
                 "other-flow-key",

@@ -147,34 +147,33 @@ pub(crate) async fn serve(
         // had both cores write the same counters.
         // The slot is shared with a CONNECT tunnel the connection may become, which outlives it.
         let slot = Arc::new(slot);
-        let connection = Connection {
-            quiet: quiet::Quiet::new(limits.header_timeout),
-            _slot: Arc::clone(&slot),
-            app: Arc::new(app.clone()),
-            builder: builder.clone(),
-            secure: Arc::clone(&secure),
-            body_timeout: limits.body_timeout,
-            header_timeout: limits.header_timeout,
-            via,
-        };
+        let (app, builder, secure) = (app.clone(), builder.clone(), Arc::clone(&secure));
+        let acceptor = secure.acceptor.clone();
         let watcher = graceful.watcher();
         let silent = Arc::clone(&silent);
         tokio::spawn(async move {
-            let _slot: Arc<OwnedSemaphorePermit> = slot;
-            if !first_byte(&stream, &silent, connection.header_timeout).await {
+            if !first_byte(&stream, &silent, limits.header_timeout).await {
                 return;
             }
-            // From the first byte on, the wait for each request is limited instead.
-            let connection = Connection { quiet: quiet::Quiet::new(connection.header_timeout), ..connection };
+            // From the moment hyper serves it, the wait for each request is limited (`quiet.rs`).
+            let connection = move || Connection {
+                quiet: quiet::Quiet::new(limits.header_timeout),
+                _slot: slot,
+                app: Arc::new(app),
+                builder,
+                secure,
+                body_timeout: limits.body_timeout,
+                header_timeout: limits.header_timeout,
+                via,
+            };
             if via == Via::Tls {
                 // The HTTPS port: a TLS handshake within the header timeout, then the same service.
-                let Some(stream) = tls_handshake(stream, &connection.secure.acceptor, connection.header_timeout).await
-                else {
+                let Some(stream) = tls_handshake(stream, &acceptor, limits.header_timeout).await else {
                     return;
                 };
-                connection.serve(stream, watcher).await;
+                connection().serve(stream, watcher).await;
             } else {
-                connection.serve(stream, watcher).await;
+                connection().serve(stream, watcher).await;
             }
         });
     }
