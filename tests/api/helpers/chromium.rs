@@ -46,12 +46,9 @@ pub(crate) async fn chromium_with(extra: &[&str]) -> Option<Chromium> {
         .spawn()
         .expect("chromedriver starts");
     let webdriver = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // A cold machine (CI's first browser test: nothing of Chromium in the page cache yet) can take
+    // seconds to start the driver; wait for it to say it is ready rather than for a fixed time.
+    wait_until_ready(port).await;
     // Flags that keep Chromium off the network this machine does not have, and fit a container.
     let mut args = vec![
         "--headless=new",
@@ -71,13 +68,40 @@ pub(crate) async fn chromium_with(extra: &[&str]) -> Option<Chromium> {
         "goog:chromeOptions": { "binary": chromium, "args": args }
     });
     let Value::Object(capabilities) = capabilities else { unreachable!() };
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&webdriver)
-        .await
-        .expect("a Chromium session through chromedriver");
-    Some(Chromium { client, _driver: child, _turn: turn })
+    // Chromium's first start on a cold machine can fail where the next one does not: try three times.
+    let mut last = None;
+    for _ in 0..3 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&webdriver)
+            .await
+        {
+            Ok(client) => return Some(Chromium { client, _driver: child, _turn: turn }),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("no Chromium session through chromedriver after three tries: {last:?}");
 }
+
+/// Waits (up to 30 s) until chromedriver on `port` answers `/status` with `"ready": true`.
+async fn wait_until_ready(port: u16) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if let Ok(answer) = reqwest::get(format!("http://127.0.0.1:{port}/status")).await
+            && let Ok(status) = answer.json::<Value>().await
+            && status["value"]["ready"] == json!(true)
+        {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "chromedriver is not ready after {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// How long a browser test waits for chromedriver, or for an element: a bound for a cold, busy
+/// machine (CI runs the browser tests beside the rest of the suite), not a timing.
+const WAIT: Duration = Duration::from_secs(30);
 
 pub(crate) fn testid(id: &str) -> String {
     format!("[data-testid='{id}']")
@@ -87,7 +111,7 @@ impl Chromium {
     pub(crate) async fn wait_for(&self, id: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(WAIT)
             .for_element(Locator::Css(&testid(id)))
             .await
             .unwrap_or_else(|e| panic!("{id} appears: {e}"))
