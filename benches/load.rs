@@ -4,7 +4,9 @@
 //! bare hyper server that answers the create-session JSON with no work at all (the machine's
 //! ceiling), and a stateful one — the same, but it keeps each session in a `HashMap` behind one
 //! `Mutex`, appends every request to a bounded journal ring, and answers result polling with a
-//! body of our result's size cached at the first poll: the least a stateful mock must do. wrk
+//! body of our result's size cached at the first poll: the least a stateful mock must do (and a
+//! row where it also sends two headers of the bytes of the two warnings our answer carries when
+//! wrk polls one finished session back to back, to price those bytes). wrk
 //! drives all three and the table compares them: requests/s, p50 and p99 per endpoint (create
 //! and result polling take turns with the references for `BKZ_BENCH_ROUNDS` rounds, default 3,
 //! each from an empty server, compared by median). Beside them: create into a store already full
@@ -172,6 +174,7 @@ fn main() {
         if only.as_deref() != Some("create") {
             run("bare hyper server, GET (ceiling)", 64, &bare_url, None);
             run(STATEFUL_RESULT, 64, &stateful_result, None);
+            run(STATEFUL_WARNED, 64, &format!("{stateful_result}&warned"), None);
             run("result polling", 64, &result_url, None);
             if baseline.is_some() {
                 let (done, _) = fresh_sessions(&baseline_base);
@@ -404,6 +407,17 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
             median(stateful, cpu),
         );
     }
+    if ran(STATEFUL_WARNED) {
+        let (ours, theirs) = (median("result polling", rps), median(STATEFUL_WARNED, rps));
+        println!(
+            "result polling: {:.0}% of the stateful ceiling that also sends our two warnings' bytes ({theirs:.0} req/s; the ceiling without them: {:.0}); p99 {:.1}x its; server CPU {:.1} us/req against {:.1}",
+            100.0 * ours / theirs,
+            median(STATEFUL_RESULT, rps),
+            median("result polling", p99) / median(STATEFUL_WARNED, p99),
+            median("result polling", cpu),
+            median(STATEFUL_WARNED, cpu),
+        );
+    }
     let (full, empty) = (median(FULL_CREATE, rps), median("session create, no metadata", rps));
     if ran(FULL_CREATE) {
         println!(
@@ -460,6 +474,9 @@ fn compare(rows: &[(String, Load, Cost)], rounds: usize) {
 /// The stateful ceiling's rows (`start_stateful_server`).
 const STATEFUL_CREATE: &str = "stateful ceiling, POST create";
 const STATEFUL_RESULT: &str = "stateful ceiling, GET result (cached body)";
+/// The same, with two headers of our two polling warnings' bytes: the ceiling that sends what we
+/// send (the ceiling sends about 390 bytes fewer per answer).
+const STATEFUL_WARNED: &str = "stateful ceiling, GET result + our warnings' bytes";
 
 /// `BKZ_BENCH_BASELINE`'s rows.
 const BASELINE_CREATE: &str = "baseline build: session create, no metadata";
@@ -826,10 +843,20 @@ fn start_stateful_server() -> std::net::SocketAddr {
                                     _status: 200,
                                 });
                             }
-                            let response = hyper::Response::builder()
+                            let mut response = hyper::Response::builder()
                                 .header("content-type", "application/json")
                                 .body(Full::new(body))
                                 .unwrap();
+                            // `&warned`: the two warnings our answer carries when wrk polls one
+                            // finished session back to back, as bytes (the ruler that sends
+                            // what we send; nothing is counted or written for them).
+                            if parts.uri.query().is_some_and(|q| q.ends_with("&warned")) {
+                                for line in WARNINGS {
+                                    response
+                                        .headers_mut()
+                                        .append("x-mock-lint", hyper::header::HeaderValue::from_static(line));
+                                }
+                            }
                             Ok::<_, std::convert::Infallible>(response)
                         }
                     });
@@ -845,6 +872,13 @@ fn start_stateful_server() -> std::net::SocketAddr {
 
 /// About the size of our result body for a finished session of the built-in "everyone" flow.
 const RESULT_BYTES: usize = 625;
+
+/// The two `X-Mock-Lint` lines our result polling answers carry under wrk (with a count of polls
+/// that wrk's run reaches), for the stateful ceiling's `&warned` rows.
+const WARNINGS: [&str; 2] = [
+    "polled-after-final: this session has been FINISHED for 499999 earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails (vendor docs: 5. Getting the result)",
+    "polling-too-fast: this session's result was polled again after 0 ms; poll at most once a second (vendor docs: 5. Getting the result)",
+];
 
 fn base64(bytes: &[u8]) -> String {
     use base64::Engine as _;
