@@ -22,21 +22,43 @@ pub struct Lint {
     pub doc: &'static str,
 }
 
+/// At most this many bytes of a warning's message are kept: a value it quotes from a request (a
+/// metadata key, a redirect, a flow's name) can make neither a header line no client reads nor a
+/// journal entry of megabytes.
+pub(crate) const MAX_LINT_MESSAGE: usize = 1000;
+
 impl Lint {
     pub fn new(code: &'static str, doc: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), doc }
+        Self { code, message: cut(message.into()), doc }
     }
 
     /// A warning whose message is `parts` one after another: for the warnings of every polling
     /// request, one allocation of the right size instead of `format!`'s machinery.
     pub(crate) fn joined(code: &'static str, doc: &'static str, parts: &[&str]) -> Self {
-        Self { code, message: joined(parts), doc }
+        Self { code, message: cut(joined(parts)), doc }
     }
 
     /// `code: message (vendor docs: section)`, as the journal and the header show it.
     pub fn text(&self) -> String {
         joined(&[self.code, ": ", &self.message, " (vendor docs: ", self.doc, ")"])
     }
+}
+
+/// `message`, or its first `MAX_LINT_MESSAGE` bytes and how long it was.
+fn cut(mut message: String) -> String {
+    if message.len() <= MAX_LINT_MESSAGE {
+        return message;
+    }
+    let whole = message.len();
+    let mut end = MAX_LINT_MESSAGE;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message.truncate(end);
+    message.push_str("... (cut: ");
+    message.push_str(itoa::Buffer::new().format(whole));
+    message.push_str(" bytes in all)");
+    message
 }
 
 /// `parts` one after another, written into one allocation of the right size.
@@ -301,6 +323,20 @@ mod tests {
             via: "direct",
             host: None,
         }
+    }
+
+    #[test]
+    fn a_long_message_is_cut_at_a_character_boundary_saying_how_long_it_was() {
+        let short = Lint::new("unknown-key", "3. Session Metadata", "unknown key metadata.a is ignored");
+        assert_eq!(short.message, "unknown key metadata.a is ignored");
+        // "é" is two bytes: the cut falls inside one at byte 1,000 and moves back before it.
+        let long = format!("k{}", "é".repeat(2000));
+        let lint = Lint::new("unknown-key", "3. Session Metadata", long.clone());
+        assert!(lint.message.len() <= MAX_LINT_MESSAGE + 40, "{}", lint.message.len());
+        assert!(lint.message.starts_with(&long[..999]), "the beginning is kept");
+        assert!(lint.message.ends_with("... (cut: 4001 bytes in all)"), "{}", &lint.message[990..]);
+        let joined = Lint::joined("x", "y", &vec!["a"; 5000]);
+        assert!(joined.message.ends_with("... (cut: 5000 bytes in all)"));
     }
 
     #[test]

@@ -116,9 +116,7 @@ impl BackendKeySpec {
             path: if at.is_empty() { field.to_owned() } else { format!("{at}.{field}") },
             reason,
         };
-        if self.name.trim().is_empty() {
-            return Err(err("name", "a backend key needs a name".into()));
-        }
+        super::flow::check_name(&self.name, "a backend key").map_err(|reason| err("name", reason))?;
         let api_key = match (self.api_key, generate_key) {
             (Some(key), _) => ApiKey::parse(&key).map_err(|r| err("api_key", r))?,
             (None, Some(generate)) => generate(),
@@ -216,6 +214,7 @@ mod tests {
             ),
             (r#"[{"name":"a","api_key":"short"}]"#.to_owned(), "[0].api_key", "47 or more"),
             (format!(r#"[{{"name":" ","api_key":"{KEY}"}}]"#), "[0].name", "needs a name"),
+            (format!(r#"[{{"name":"{}","api_key":"{KEY}"}}]"#, "n".repeat(201)), "[0].name", "at most 200 characters"),
         ] {
             let e = parse_backend_keys_file(&text).expect_err(&text);
             assert_eq!(e.path, path, "{text}");

@@ -57,6 +57,22 @@ pub struct Flow {
     pub webhook_urls: Vec<String>,
 }
 
+/// The longest name of a flow or a backend key, in characters: a name is quoted in webhooks, on
+/// the dashboard and in warnings, so it cannot be a megabyte (the vendor's cabinet states no limit).
+pub const MAX_NAME: usize = 200;
+
+/// Why the name of `what` ("a flow") is refused: blank, or longer than `MAX_NAME`.
+pub fn check_name(name: &str, what: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err(format!("{what} needs a name"));
+    }
+    let length = name.chars().count();
+    if length > MAX_NAME {
+        return Err(format!("{what}'s name has at most {MAX_NAME} characters; this one has {length}"));
+    }
+    Ok(())
+}
+
 /// "На каждый флоу можно добавлять до 5 вебхуков" \[doc: the vendor's webhooks page\].
 pub const MAX_WEBHOOK_URLS: usize = 5;
 
@@ -120,9 +136,7 @@ impl FlowSpec {
             path: if at.is_empty() { field.to_owned() } else { format!("{at}.{field}") },
             reason,
         };
-        if self.name.trim().is_empty() {
-            return Err(err("name", "a flow needs a name".into()));
-        }
+        check_name(&self.name, "a flow").map_err(|reason| err("name", reason))?;
         let api_key = match (self.api_key, generate_key) {
             (Some(key), _) => ApiKey::parse(&key).map_err(|r| err("api_key", r))?,
             (None, Some(generate)) => generate(),
@@ -336,7 +350,15 @@ mod tests {
                 "[0].webhook_urls[1]",
                 "not an absolute http(s) URL",
             ),
+            (
+                // Two-byte letters: the limit counts characters, not bytes.
+                &format!(r#"[{{"name":"{}","api_key":"{KEY}","technologies":["LD"]}}]"#, "й".repeat(MAX_NAME + 1)),
+                "[0].name",
+                "at most 200 characters; this one has 201",
+            ),
         ];
+        let longest = format!(r#"[{{"name":"{}","api_key":"{KEY}","technologies":["LD"]}}]"#, "й".repeat(MAX_NAME));
+        assert_eq!(parse_flows_file("f.json", &longest).unwrap()[0].name.chars().count(), MAX_NAME);
         for (text, path, reason) in cases {
             let e = parse_flows_file("f.json", text).expect_err(text);
             assert_eq!(e.file, "f.json");

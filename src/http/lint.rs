@@ -24,6 +24,12 @@ use crate::state::AppState;
 /// on every use).
 pub(crate) const X_MOCK_LINT: HeaderName = HeaderName::from_static("x-mock-lint");
 
+/// At most this many `X-Mock-Lint` headers on one answer, the last of them saying how many more
+/// the journal has: every common client still reads the answer (Python's `http.client`, and so
+/// `requests`, and hyper's client refuse more than 100 headers; Node's parser takes 16 KiB of
+/// headers in all, and a warning's line is at most about 1.1 KB, `MAX_LINT_MESSAGE`).
+pub(crate) const MAX_LINT_HEADERS: usize = 8;
+
 /// Sections of the vendor's Flow Remote page that lints refer to.
 pub(crate) mod doc {
     pub(crate) const SESSION_CREATION: &str = "2. Session Creation";
@@ -208,10 +214,17 @@ where
     let answered = notes.taken();
     // Each warning's line goes into its header without a copy; the journal keeps the warnings
     // themselves, and writes their lines only when it is read.
-    for lint in &answered.lint {
+    let shown = if answered.lint.len() > MAX_LINT_HEADERS { MAX_LINT_HEADERS - 1 } else { answered.lint.len() };
+    for lint in &answered.lint[..shown] {
         if let Some(value) = header_value(lint.text()) {
             response.headers_mut().append(X_MOCK_LINT, value);
         }
+    }
+    if let Some(more) = answered.lint.len().checked_sub(shown).filter(|more| *more > 0) {
+        let line = format!(
+            "more-warnings: {more} more warnings than the {shown} above; the journal (GET /__admin/requests) has every one"
+        );
+        response.headers_mut().append(X_MOCK_LINT, HeaderValue::from_str(&line).expect("visible ASCII"));
     }
     state.journal().record(Entry {
         id: 0,

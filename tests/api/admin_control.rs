@@ -40,6 +40,8 @@ async fn flows_are_created_listed_and_deleted_at_run_time() {
         (json!({"name": "X", "technologies": ["FACE"]}), "technologies"),
         (json!({"name": "X", "technologies": []}), "technologies"),
         (json!({"name": "", "technologies": ["F2F"]}), "name"),
+        // A name is quoted in webhooks, warnings and the dashboard: 200 characters at most.
+        (json!({"name": "N".repeat(201), "technologies": ["F2F"]}), "name"),
         (json!({"name": "X", "technologies": ["F2F"], "api_key": "short"}), "api_key"),
         (json!({"name": "X", "technologies": ["F2F"], "scenario": "nope"}), "scenario"),
         (json!({"name": "X", "technologies": ["F2F"], "webhook_url": "ftp://x"}), "webhook_url"),

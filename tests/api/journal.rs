@@ -208,6 +208,42 @@ async fn a_result_poll_with_another_flows_key_is_a_warning_that_names_the_owner(
     assert!(lint_codes(&journal(&app, "?limit=1").await[0]).is_empty(), "an unknown session: nothing to hint");
 }
 
+/// Warnings quote what the request sent, and a request can earn hundreds of them (one per unknown
+/// metadata key): the answer keeps to what every common client reads (hyper's and Python's stop
+/// at 100 headers, Node's at 16 KiB of them), and the journal has every warning.
+#[tokio::test]
+async fn hundreds_of_warnings_or_a_huge_one_leave_the_answer_readable() {
+    let app = spawn_app().await;
+    let mut extra: serde_json::Map<String, Value> = (0..300).map(|i| (format!("own_id_{i}"), json!(i))).collect();
+    extra.insert("K".repeat(30_000), json!(1));
+    // Without the bounds the client itself refuses this answer (over 100 headers).
+    let response = app.create(&json!({"api_key": EVERYONE, "metadata": {"extra": extra}})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let lines: Vec<String> =
+        response.headers().get_all("x-mock-lint").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    assert_eq!(lines.len(), 8, "{lines:?}");
+    assert!(
+        lines[7].starts_with("more-warnings: 294 more warnings than the 7 above; the journal"),
+        "the last says how many more: {}",
+        lines[7]
+    );
+    let header_bytes: usize =
+        response.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    assert!(header_bytes < 16 * 1024, "Node reads at most 16 KiB of headers: {header_bytes}");
+    assert!(
+        lines.iter().all(|line| line.len() < 1200),
+        "each line is short: {:?}",
+        lines.iter().map(String::len).collect::<Vec<_>>()
+    );
+
+    let entry = &journal(&app, "?limit=1").await[0];
+    let kept = entry["lint_details"].as_array().unwrap();
+    assert_eq!(kept.len(), 301, "the journal has every warning");
+    let huge = kept.iter().map(|l| l["message"].as_str().unwrap()).find(|m| m.contains("KKKK")).unwrap();
+    assert!(huge.ends_with("... (cut: 30038 bytes in all)"), "the huge one is cut, saying so: {}", &huge[980..]);
+    assert!(huge.len() < 1100, "{}", huge.len());
+}
+
 /// Issue 16: every warning cites the section of the vendor's page that documents what it is
 /// about (the trailing-slash warning once cited "2. Session Creation" for every path).
 #[tokio::test]
