@@ -253,6 +253,7 @@ fn vendor_link_base(via: crate::journal::Via, host: Option<&str>) -> Option<std:
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (name, Some(port)),
         _ => (host, None),
     };
+    let name = name.strip_suffix('.').unwrap_or(name);
     if !crate::domain::VENDOR_HOSTS.iter().any(|v| v.eq_ignore_ascii_case(name)) {
         return None;
     }

@@ -47,7 +47,10 @@ pub(super) fn check<B>(request: &Request<B>, via: Via, hosts: &[String]) -> Chec
     }
 }
 
+/// Whether the mock answers for `host`, in any case, written with its root's dot (`kyc.biometric.kz.`)
+/// or without.
 fn answers_for(host: &str, hosts: &[String]) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
     hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
 }
 
@@ -87,6 +90,9 @@ mod tests {
             (request(Method::CONNECT, "example.com:443"), Via::Direct, "refuse"),
             (request(Method::CONNECT, "kyc.biometric.kz:443"), Via::Tunnel, "refuse"),
             (request(Method::GET, "http://kyc.biometric.kz/api/v1/flows/session/result/"), Via::Direct, "proxy"),
+            (request(Method::GET, "http://KYC.biometric.kz./api/v1/flows/session/result/"), Via::Direct, "proxy"),
+            (request(Method::CONNECT, "remote.biometric.kz.:443"), Via::Direct, "tunnel"),
+            (request(Method::GET, "http://kyc.biometric.kz../x"), Via::Direct, "refuse"),
             (request(Method::GET, "http://example.com/"), Via::Direct, "refuse"),
             (request(Method::GET, "/api/v1/flows/session/result/"), Via::Direct, "direct"),
             (request(Method::GET, "https://whatever.example/x"), Via::Tls, "tls"),

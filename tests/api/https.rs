@@ -253,4 +253,20 @@ async fn links_follow_the_host_the_session_was_made_through() {
             }
         }
     }
+    // The vendor's name written with the root's dot, through the plain proxy: the same host.
+    let server = tls_server(Config::default()).await;
+    let proxied = Client::builder().proxy(Proxy::all(server.uri()).unwrap()).build().unwrap();
+    let created: Value = proxied
+        .post("http://kyc.biometric.kz./api/v1/flows/session/create/")
+        .json(&json!({"api_key": EVERYONE}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = created["session_id"].as_str().expect("created through the proxy");
+    let session: Value =
+        reqwest::get(format!("{}/__admin/sessions/{sid}", server.uri())).await.unwrap().json().await.unwrap();
+    assert_eq!(session["page_url"], json!(format!("http://remote.biometric.kz/flow/{sid}")));
 }
