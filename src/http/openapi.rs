@@ -316,3 +316,20 @@ pub(crate) struct Fault {
     #[serde(default)]
     times: u32,
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    /// The schema's copy of `domain::scripting::Endpoint` (kept apart so that `domain` does not
+    /// depend on utoipa) names the same endpoints, in the same order.
+    #[test]
+    fn the_schemas_endpoints_are_the_domains() {
+        let schema = serde_json::to_value(super::Endpoint::schema()).unwrap();
+        let named: Vec<&str> =
+            schema["enum"].as_array().expect("an enum of names").iter().filter_map(|v| v.as_str()).collect();
+        let domain: Vec<&str> =
+            crate::domain::scripting::Endpoint::ALL.map(crate::domain::scripting::Endpoint::as_str).to_vec();
+        assert_eq!(named, domain);
+    }
+}
