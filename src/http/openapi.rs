@@ -275,6 +275,21 @@ pub(crate) struct FailureReason {
     detail: String,
 }
 
+/// How the Backend API's four image endpoints refuse a request.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ImageRefusals {
+    /// A missing or bad field, or a subscription missing
+    #[response(status = 400)]
+    Invalid(crate::http::openapi::FieldErrors),
+    /// No organisation has this api_key
+    #[response(status = 403)]
+    Forbidden(crate::http::openapi::Detail),
+    /// Not multipart/form-data
+    #[response(status = 415)]
+    NotMultipart(crate::http::openapi::Detail),
+}
+
 /// An emulated endpoint a fault can hit: the flows' and the Backend API's.
 #[derive(ToSchema, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
