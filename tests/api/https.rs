@@ -202,6 +202,16 @@ async fn idle_tunnels_count_against_the_cap_and_are_closed_by_the_header_timeout
     }
 }
 
+/// Creates a session with `client` at `create_url` and answers the page link the admin API shows.
+async fn page_url_of_a_session_made(client: &Client, create_url: &str, server: &MockServer) -> (String, Value) {
+    let created: Value =
+        client.post(create_url).json(&json!({"api_key": EVERYONE})).send().await.unwrap().json().await.unwrap();
+    let sid = created["session_id"].as_str().unwrap_or_else(|| panic!("created through {create_url}: {created}"));
+    let session: Value =
+        reqwest::get(format!("{}/__admin/sessions/{sid}", server.uri())).await.unwrap().json().await.unwrap();
+    (sid.to_owned(), session["page_url"].clone())
+}
+
 /// Links follow the host the client used: a session made through kyc.biometric.kz is linked
 /// on https://remote.biometric.kz; one made directly, on the mock's own address; `--public-url`
 /// wins over both.
@@ -210,63 +220,22 @@ async fn links_follow_the_host_the_session_was_made_through() {
     for public_url in [None, Some("http://mock.example:9000")] {
         let server = tls_server(Config { public_url: public_url.map(str::to_owned), ..Config::default() }).await;
         let proxied = trusting(&server).proxy(Proxy::all(server.uri()).unwrap()).build().unwrap();
-        let body = json!({"api_key": EVERYONE});
-        let through_vendor: Value = proxied
-            .post("https://kyc.biometric.kz/api/v1/flows/session/create/")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let direct: Value = Client::new()
-            .post(format!("{}/api/v1/flows/session/create/", server.uri()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let page_url = |sid: &Value| {
-            let url = format!("{}/__admin/sessions/{}", server.uri(), sid.as_str().unwrap());
-            async move { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap()["page_url"].clone() }
+        let (vendor_sid, vendor_link) =
+            page_url_of_a_session_made(&proxied, "https://kyc.biometric.kz/api/v1/flows/session/create/", &server)
+                .await;
+        let direct_url = format!("{}/api/v1/flows/session/create/", server.uri());
+        let (direct_sid, direct_link) = page_url_of_a_session_made(&Client::new(), &direct_url, &server).await;
+        let (vendor_base, direct_base) = match public_url {
+            None => ("https://remote.biometric.kz".to_owned(), server.uri()),
+            Some(base) => (base.to_owned(), base.to_owned()),
         };
-        let (vendor_sid, direct_sid) = (&through_vendor["session_id"], &direct["session_id"]);
-        let (vendor_link, direct_link) = (page_url(vendor_sid).await, page_url(direct_sid).await);
-        match public_url {
-            None => {
-                assert_eq!(
-                    vendor_link,
-                    json!(format!("https://remote.biometric.kz/flow/{}", vendor_sid.as_str().unwrap()))
-                );
-                assert_eq!(direct_link, json!(format!("{}/flow/{}", server.uri(), direct_sid.as_str().unwrap())));
-            }
-            Some(base) => {
-                assert_eq!(
-                    vendor_link,
-                    json!(format!("{base}/flow/{}", vendor_sid.as_str().unwrap())),
-                    "--public-url wins"
-                );
-                assert_eq!(direct_link, json!(format!("{base}/flow/{}", direct_sid.as_str().unwrap())));
-            }
-        }
+        assert_eq!(vendor_link, json!(format!("{vendor_base}/flow/{vendor_sid}")), "--public-url wins: {public_url:?}");
+        assert_eq!(direct_link, json!(format!("{direct_base}/flow/{direct_sid}")));
     }
     // The vendor's name written with the root's dot, through the plain proxy: the same host.
     let server = tls_server(Config::default()).await;
     let proxied = Client::builder().proxy(Proxy::all(server.uri()).unwrap()).build().unwrap();
-    let created: Value = proxied
-        .post("http://kyc.biometric.kz./api/v1/flows/session/create/")
-        .json(&json!({"api_key": EVERYONE}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sid = created["session_id"].as_str().expect("created through the proxy");
-    let session: Value =
-        reqwest::get(format!("{}/__admin/sessions/{sid}", server.uri())).await.unwrap().json().await.unwrap();
-    assert_eq!(session["page_url"], json!(format!("http://remote.biometric.kz/flow/{sid}")));
+    let (sid, link) =
+        page_url_of_a_session_made(&proxied, "http://kyc.biometric.kz./api/v1/flows/session/create/", &server).await;
+    assert_eq!(link, json!(format!("http://remote.biometric.kz/flow/{sid}")));
 }
