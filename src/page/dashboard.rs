@@ -82,6 +82,8 @@ struct Dashboard {
     error: Option<String>,
     /// Why the state file cannot be written, while it cannot.
     state_file_error: Option<String>,
+    /// The longest name of a flow or a backend key (`MAX_NAME`), for the forms.
+    max_name: usize,
 }
 
 /// How many sessions the dashboard lists.
@@ -122,6 +124,7 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
             .collect(),
         session_count,
         sessions,
+        max_name: crate::domain::flow::MAX_NAME,
         state_file_error: state
             .save_status()
             .and_then(|(path, saves)| Some(format!("{} — {}", path.display(), saves.failing?.1))),

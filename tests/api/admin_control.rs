@@ -207,6 +207,18 @@ async fn the_dashboard_lists_flows_and_sessions_and_manages_flows() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().await.unwrap().contains("data-testid=\"form-error\""));
 
+    // The name fields say the limit the server keeps; past it, the form's error names it.
+    assert_eq!(html.matches("name=\"name\" maxlength=\"200\"").count(), 2, "flow and backend key names");
+    let response = client
+        .post(app.url("/dashboard/flows"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("name={}&technologies=LDHP", "N".repeat(201)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("at most 200 characters; this one has 201"));
+
     let key = added["api_key"].as_str().unwrap();
     let response = client.post(app.url(&format!("/dashboard/flows/{key}/delete"))).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
