@@ -185,16 +185,13 @@ impl QueryMap {
     /// are DRF-style field errors.
     pub(crate) fn require<const N: usize>(&self, names: [&str; N]) -> Result<[&str; N], ApiError> {
         let values = names.map(|name| self.get(name).filter(|v| !v.trim().is_empty()));
-        if values.iter().all(Option::is_some) {
-            return Ok(values.map(Option::unwrap_or_default));
-        }
         let mut errors = crate::domain::FieldErrors::new();
-        for (name, value) in names.iter().zip(values) {
+        for (name, value) in names.iter().zip(&values) {
             if value.is_none() {
                 errors.push(&[name], "This field is required.");
             }
         }
-        Err(ApiError::Fields(errors))
+        errors.into_result(values.map(Option::unwrap_or_default)).map_err(ApiError::Fields)
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {

@@ -215,16 +215,12 @@ where
     // Each warning's line goes into its header without a copy; the journal keeps the warnings
     // themselves, and writes their lines only when it is read.
     let shown = if answered.lint.len() > MAX_LINT_HEADERS { MAX_LINT_HEADERS - 1 } else { answered.lint.len() };
-    for lint in &answered.lint[..shown] {
-        if let Some(value) = header_value(lint.text()) {
-            response.headers_mut().append(X_MOCK_LINT, value);
-        }
-    }
-    if let Some(more) = answered.lint.len().checked_sub(shown).filter(|more| *more > 0) {
-        let line = format!(
-            "more-warnings: {more} more warnings than the {shown} above; the journal (GET /__admin/requests) has every one"
-        );
-        response.headers_mut().append(X_MOCK_LINT, HeaderValue::from_str(&line).expect("visible ASCII"));
+    let more = answered.lint.len() - shown;
+    let lines = answered.lint[..shown].iter().map(Lint::text).chain((more > 0).then(|| {
+        format!("more-warnings: {more} more warnings than the {shown} above; the journal (GET /__admin/requests) has every one")
+    }));
+    for value in lines.filter_map(header_value) {
+        response.headers_mut().append(X_MOCK_LINT, value);
     }
     state.journal().record(Entry {
         id: 0,

@@ -373,7 +373,7 @@ fn filled(template: &str, rng: &mut ChaCha8Rng, values: &[String]) -> String {
 async fn requests_that_are_not_valid_http_get_a_json_detail_too() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app().await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let addr = app.addr().to_owned();
     let many_headers = "X-Many: y\r\n".repeat(120);
     let cases: [(&str, Vec<u8>, &str); 5] = [
         (

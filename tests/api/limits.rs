@@ -155,7 +155,7 @@ async fn futures_ids(app: &TestApp, n: usize) -> Vec<String> {
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_cut_off_and_blocks_nobody() {
     let app = spawn_with(Config { header_timeout: Duration::from_millis(300), ..Config::default() }).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let addr = app.addr().to_owned();
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     assert_eq!(app.get("/__admin/health").await.0, StatusCode::OK, "others are served meanwhile");
@@ -168,7 +168,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_and_blocks_nobody()
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_instead_of_failing() {
     let app = spawn_with(Config { max_connections: 2, ..Config::default() }).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let addr = app.addr().to_owned();
     // Two connections in the middle of their headers (silent ones would give way).
     let held = hold_sockets(&addr, 2, b"GET /__admin/health HTTP/1.1\r\n").await;
     let waiting =
@@ -251,7 +251,7 @@ async fn health_within(app: &TestApp, within: Duration) -> Duration {
 #[tokio::test]
 async fn twelve_hundred_silent_sockets_cannot_lock_anyone_out() {
     let app = spawn_with(Config { header_timeout: Duration::from_secs(2), ..Config::default() }).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let addr = app.addr().to_owned();
     let mut silent = hold_sockets(&addr, 1200, b"").await;
     let took = health_within(&app, Duration::from_secs(3)).await;
     assert!(took < Duration::from_secs(1), "a silent socket gave way at once: {took:?}");
@@ -274,7 +274,7 @@ async fn twelve_hundred_slow_bodies_are_cut_off_by_the_body_timeout() {
     let timeouts =
         Config { header_timeout: Duration::from_secs(2), body_timeout: Duration::from_secs(2), ..Config::default() };
     let app = spawn_with(timeouts).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let addr = app.addr().to_owned();
     let head = b"POST /api/v1/flows/session/create/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{";
     let mut slow = hold_sockets(&addr, 1200, head).await;
     health_within(&app, Duration::from_secs(3)).await;
@@ -289,7 +289,7 @@ async fn a_slow_page_upload_is_answered_408_and_an_oversized_one_413() {
     let config = Config { body_timeout: Duration::from_millis(300), max_body: 1024, ..Config::default() };
     let app = spawn_with(config).await;
     let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let addr = app.addr().to_owned();
     let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(
         "POST /flow/{sid}/LDHP HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 500\r\n\r\n--b\r\n"
@@ -314,7 +314,7 @@ async fn a_slow_page_upload_is_answered_408_and_an_oversized_one_413() {
 #[tokio::test]
 async fn an_answer_slower_than_the_header_timeout_still_arrives() {
     let app = spawn_with(Config { header_timeout: Duration::from_millis(500), ..Config::default() }).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let addr = app.addr().to_owned();
     let (status, _) = read(
         app.client
             .post(app.url("/__admin/faults"))
@@ -356,7 +356,7 @@ async fn an_answer_slower_than_the_header_timeout_still_arrives() {
 #[tokio::test]
 async fn idle_and_trickling_connections_are_closed_by_the_header_timeout() {
     let app = spawn_with(Config { header_timeout: Duration::from_millis(500), ..Config::default() }).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let addr = app.addr().to_owned();
     let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
     idle.write_all(b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
     let mut answer = vec![0u8; 4096];

@@ -35,6 +35,11 @@ pub(crate) async fn spawn_with(config: Config) -> TestApp {
 }
 
 impl TestApp {
+    /// The server's `host:port`, for a raw socket.
+    pub(crate) fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
