@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::extract::BodyBytes;
+use crate::http::lint::Journaled;
 use crate::http::{ApiError, CREATE_PATH, RESULT_PATH, api, backend, lint, media, missing_slash, openapi};
 use crate::state::AppState;
 use crate::webhook::Webhooks;
@@ -72,62 +73,85 @@ pub struct App {
 }
 
 impl App {
-    pub async fn handle(&self, request: Request<Body>) -> Response {
+    /// Answers one request. Not an `async fn`, nor are the steps below it: an `async fn` holds
+    /// its arguments beside the futures it makes of them, and the future every request carries,
+    /// which hyper moves whole, would grow by the request at each step (BENCHMARKS.md).
+    pub fn handle(&self, request: Request<Body>) -> impl Future<Output = Response> + Send + '_ {
+        use futures_util::FutureExt as _;
         // Nothing is paid for the line when nobody asked for it, or nobody reads it (RUST_LOG=warn).
-        if !(self.state.log_requests() && tracing::enabled!(target: "biometric_kz_mock::request", tracing::Level::INFO))
-        {
-            return self.answer(request).await;
-        }
-        let started = std::time::Instant::now();
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let response = self.answer(request).await;
-        log_request(&method, &path, &response, started.elapsed());
-        response
+        let logged = (self.state.log_requests()
+            && tracing::enabled!(target: "biometric_kz_mock::request", tracing::Level::INFO))
+        .then(|| (std::time::Instant::now(), request.method().clone(), request.uri().path().to_owned()));
+        self.answer(request).map(move |response| {
+            if let Some((started, method, path)) = logged {
+                log_request(&method, &path, &response, started.elapsed());
+            }
+            response
+        })
     }
 
-    async fn answer(&self, request: Request<Body>) -> Response {
+    fn answer(&self, request: Request<Body>) -> impl Future<Output = Response> + Send + '_ {
+        use futures_util::FutureExt as _;
+        use futures_util::future::Either;
         if let Some(refusal) = admin_auth(&self.state, &request) {
-            return refusal;
+            return Either::Left(std::future::ready(refusal));
         }
-        let response = lint::journal(&self.state, request, |mut request, journaled| async move {
-            let method = request.method().clone();
-            let hot = match (&method, request.uri().path()) {
-                (&Method::POST, CREATE_PATH) => Some(Hot::Create),
-                (&Method::GET, RESULT_PATH) => Some(Hot::Result),
-                _ => None,
-            };
-            let response = match (hot, journaled) {
-                // The two endpoints client suites hammer go straight to the handlers `routes()`
-                // registers and documents for them, with the query and notes the journal already
-                // has, skipping the router's matching and the extractors.
-                (Some(Hot::Create), Some(journaled)) => match BodyBytes::from_request(request, &self.state).await {
+        let journaled = lint::journal(&self.state, request, |request, journaled| self.dispatch(request, journaled));
+        Either::Right(journaled.then(move |response| {
+            if self.state.state_sync() && self.state.has_unsaved_changes() {
+                Either::Left(Box::pin(synced(&self.state, response)))
+            } else {
+                Either::Right(std::future::ready(response))
+            }
+        }))
+    }
+
+    /// The handler's answer to a journaled request (or, for `/__admin` and the dashboard, one
+    /// the journal does not cover), in the vendor's JSON shape when the framework answered.
+    fn dispatch(
+        &self,
+        mut request: Request<Body>,
+        journaled: Option<Journaled>,
+    ) -> impl Future<Output = Response> + Send + '_ {
+        use futures_util::FutureExt as _;
+        use futures_util::future::Either;
+        let method = request.method().clone();
+        let hot = match (&method, request.uri().path()) {
+            (&Method::POST, CREATE_PATH) => Some(Hot::Create),
+            (&Method::GET, RESULT_PATH) => Some(Hot::Result),
+            _ => None,
+        };
+        // The two endpoints client suites hammer go straight to the handlers `routes()` registers
+        // and documents for them, with the query and notes the journal already has, skipping the
+        // router's matching and the extractors. A create, the largest of the three futures, is
+        // boxed: the others would carry its size.
+        let answering = match (hot, journaled) {
+            (Some(Hot::Create), Some(journaled)) => Either::Left(Either::Left(Box::pin(async move {
+                match BodyBytes::from_request(request, &self.state).await {
                     Ok(body) => api::create(&self.state, &journaled.notes, body).await.into_response(),
                     Err(refusal) => refusal.into_response(),
-                },
-                (Some(Hot::Result), Some(journaled)) => {
-                    api::result(&self.state, &journaled.notes, &journaled.query).await.into_response()
                 }
-                (_, journaled) => {
-                    if let Some(journaled) = journaled {
-                        journaled.into_extensions(&mut request);
-                    }
-                    Box::pin(self.router.clone().oneshot(request)).await.unwrap_or_else(|never| match never {})
+            }))),
+            (Some(Hot::Result), Some(journaled)) => Either::Left(Either::Right(async move {
+                api::result(&self.state, &journaled.notes, &journaled.query).await.into_response()
+            })),
+            (_, journaled) => {
+                if let Some(journaled) = journaled {
+                    journaled.into_extensions(&mut request);
                 }
-            };
+                let routed = self.router.clone().oneshot(request);
+                Either::Right(Box::pin(routed.map(|answered| answered.unwrap_or_else(|never| match never {}))))
+            }
+        };
+        answering.then(move |response| {
             if needs_json_shape(&response) {
-                // Boxed, as the other rare ways below: a future held by every request costs each
-                // of them its size, copied as hyper moves it.
-                Box::pin(json_framework_errors(&method, response)).await
+                // Boxed, as `synced` is: a rare way, and a future held by every request costs
+                // each of them its size, copied as hyper moves it.
+                Either::Left(Box::pin(async move { json_framework_errors(&method, response).await }))
             } else {
-                response
+                Either::Right(std::future::ready(response))
             }
         })
-        .await;
-        if self.state.state_sync() && self.state.has_unsaved_changes() {
-            return Box::pin(synced(&self.state, response)).await;
-        }
-        response
     }
 }
 
@@ -163,7 +187,7 @@ async fn synced(state: &AppState, response: Response) -> Response {
     ApiError::detail(StatusCode::SERVICE_UNAVAILABLE, detail).into_response()
 }
 
-/// The endpoints `App::handle` answers without the router.
+/// The endpoints `App::dispatch` answers without the router.
 #[derive(Clone, Copy)]
 enum Hot {
     Create,
@@ -211,23 +235,26 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
 /// the vendor's shape that says so instead of a closed connection, and the log says what
 /// happened. A future of its own rather than tower-http's `CatchPanicLayer`, which boxed every
 /// answer's body once more and put two more services between hyper and the app.
-pub(crate) async fn caught(answering: impl Future<Output = Response>) -> Response {
+pub(crate) fn caught(answering: impl Future<Output = Response>) -> impl Future<Output = Response> {
     use futures_util::FutureExt as _;
-    match std::panic::AssertUnwindSafe(answering).catch_unwind().await {
-        Ok(response) => response,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("(no message)");
-            tracing::error!("a request handler panicked: {what}");
-            let detail = format!(
-                "The mock failed while answering this request (a bug: please report it with the request): {what}"
-            );
-            ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, detail).into_response()
-        }
-    }
+    // Not an `async fn`: one would hold `answering` twice (as its argument, then inside
+    // `catch_unwind`), doubling the future every request carries.
+    std::panic::AssertUnwindSafe(answering)
+        .catch_unwind()
+        .map(|caught| caught.unwrap_or_else(|payload| panicked(&*payload)))
+}
+
+/// The answer to a request whose handler panicked with `payload`.
+fn panicked(payload: &(dyn std::any::Any + Send)) -> Response {
+    let what = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    tracing::error!("a request handler panicked: {what}");
+    let detail =
+        format!("The mock failed while answering this request (a bug: please report it with the request): {what}");
+    ApiError::detail(StatusCode::INTERNAL_SERVER_ERROR, detail).into_response()
 }
 
 fn unauthorized(detail: &str) -> Response {
@@ -293,6 +320,21 @@ mod tests {
         for other in [&b"s3creT"[..], b"S3cret", b"s3cre", b"s3crett", b""] {
             assert!(!same_secret(other, b"s3cret"), "{other:?}");
         }
+    }
+
+    /// hyper moves the future of every request whole, several times over, before it runs: an
+    /// `async fn` step that holds its request beside the future it makes of it doubled this
+    /// (5.7 KB under the panic net, a copy of which showed as 8 % of result polling's throughput).
+    #[tokio::test]
+    async fn the_future_every_request_carries_stays_small() {
+        let config = crate::Config { port: 0, ..crate::Config::default() };
+        let application = crate::Application::build(config).await.unwrap();
+        let app = application.app();
+        let request = Request::get(crate::http::RESULT_PATH).body(Body::empty()).unwrap();
+        let answering = caught(app.handle(request));
+        let size = std::mem::size_of_val(&answering);
+        assert!(size <= 1024, "the future of a request is {size} bytes");
+        assert_eq!(answering.await.status(), StatusCode::BAD_REQUEST, "and it still answers");
     }
 
     #[tokio::test]

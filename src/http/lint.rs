@@ -173,15 +173,24 @@ impl Journaled {
 /// Journals `request` and answers it with `next`, adding its lint as `X-Mock-Lint` headers (or,
 /// with `--strict`, refusing it). Requests the journal does not cover (`/__admin`, the
 /// dashboard) get no `Journaled`.
-pub(crate) async fn journal<F, Fut>(state: &AppState, request: Request, next: F) -> Response
+///
+/// Not an `async fn`: one would hold `request` as its argument beside the future `next` makes
+/// of it, and every request's future, which hyper moves whole, would carry both.
+pub(crate) fn journal<'a, F, Fut>(
+    state: &'a AppState,
+    request: Request,
+    next: F,
+) -> impl Future<Output = Response> + Send + 'a
 where
     F: FnOnce(Request, Option<Journaled>) -> Fut,
-    Fut: Future<Output = Response>,
+    Fut: Future<Output = Response> + Send + 'a,
 {
+    use futures_util::FutureExt as _;
+    use futures_util::future::Either;
     let path = request.uri().path();
     // The mock's own API and dashboard are not the vendor's: they are not journaled.
     if path.starts_with("/__admin") || path == "/" || path.starts_with("/dashboard/") {
-        return next(request, None).await;
+        return Either::Left(next(request, None));
     }
     let now = state.now();
     let path = known_path(path).map_or_else(|| Cow::Owned(path.to_owned()), Cow::Borrowed);
@@ -206,38 +215,44 @@ where
     }
     let refused_early = state.strict() && notes.has_lint();
     let journaled = Journaled { notes: notes.clone(), query: pairs };
-    let mut response = if refused_early { strict_refusal(&notes) } else { next(request, Some(journaled)).await };
-    if state.strict() && notes.has_lint() && response.status().is_success() {
-        // A warning found while answering (a read-only endpoint): the answer becomes the refusal.
-        response = strict_refusal(&notes);
-    }
-    let answered = notes.taken();
-    // Each warning's line goes into its header without a copy; the journal keeps the warnings
-    // themselves, and writes their lines only when it is read.
-    let shown = if answered.lint.len() > MAX_LINT_HEADERS { MAX_LINT_HEADERS - 1 } else { answered.lint.len() };
-    let more = answered.lint.len() - shown;
-    let lines = answered.lint[..shown].iter().map(Lint::text).chain((more > 0).then(|| {
-        format!("more-warnings: {more} more warnings than the {shown} above; the journal (GET /__admin/requests) has every one")
-    }));
-    for value in lines.filter_map(header_value) {
-        response.headers_mut().append(X_MOCK_LINT, value);
-    }
-    state.journal().record(Entry {
-        id: 0,
-        at: Timestamp(now),
-        method,
-        path,
-        query,
-        status: response.status().as_u16(),
-        session_id: answered.session_id,
-        api_key: answered.api_key,
-        lint: Vec::new(),
-        lint_details: answered.lint,
-        evicted: answered.evicted,
-        via: via.as_str(),
-        host: host.flatten(),
-    });
-    response
+    let answering = if refused_early {
+        Either::Right(std::future::ready(strict_refusal(&notes)))
+    } else {
+        Either::Left(next(request, Some(journaled)))
+    };
+    Either::Right(answering.map(move |mut response| {
+        if state.strict() && notes.has_lint() && response.status().is_success() {
+            // A warning found while answering (a read-only endpoint): the answer becomes the refusal.
+            response = strict_refusal(&notes);
+        }
+        let answered = notes.taken();
+        // Each warning's line goes into its header without a copy; the journal keeps the warnings
+        // themselves, and writes their lines only when it is read.
+        let shown = if answered.lint.len() > MAX_LINT_HEADERS { MAX_LINT_HEADERS - 1 } else { answered.lint.len() };
+        let more = answered.lint.len() - shown;
+        let lines = answered.lint[..shown].iter().map(Lint::text).chain((more > 0).then(|| {
+            format!("more-warnings: {more} more warnings than the {shown} above; the journal (GET /__admin/requests) has every one")
+        }));
+        for value in lines.filter_map(header_value) {
+            response.headers_mut().append(X_MOCK_LINT, value);
+        }
+        state.journal().record(Entry {
+            id: 0,
+            at: Timestamp(now),
+            method,
+            path,
+            query,
+            status: response.status().as_u16(),
+            session_id: answered.session_id,
+            api_key: answered.api_key,
+            lint: Vec::new(),
+            lint_details: answered.lint,
+            evicted: answered.evicted,
+            via: via.as_str(),
+            host: host.flatten(),
+        });
+        response
+    }))
 }
 
 /// Where links to a session go when it was made through the vendor's hosts (SPEC §14): the
