@@ -32,15 +32,112 @@ impl Lint {
         Self { code, message: cut(message.into()), doc }
     }
 
-    /// A warning whose message is `parts` one after another: for the warnings of every polling
-    /// request, one allocation of the right size instead of `format!`'s machinery.
-    pub(crate) fn joined(code: &'static str, doc: &'static str, parts: &[&str]) -> Self {
-        Self { code, message: cut(joined(parts)), doc }
-    }
-
     /// `code: message (vendor docs: section)`, as the journal and the header show it.
     pub fn text(&self) -> String {
         joined(&[self.code, ": ", &self.message, " (vendor docs: ", self.doc, ")"])
+    }
+}
+
+/// Sections of the vendor's Flow Remote page that lints refer to.
+pub(crate) mod doc {
+    pub(crate) const SESSION_CREATION: &str = "2. Session Creation";
+    pub(crate) const METADATA: &str = "3. Session Metadata";
+    pub(crate) const FACE2FACE: &str = "3.1. Metadata for Face2Face";
+    pub(crate) const EDOCUMENT: &str = "3.2. Metadata for E-Document";
+    pub(crate) const REDIRECTION: &str = "4. End user redirection";
+    pub(crate) const RESULT: &str = "5. Getting the result";
+    pub(crate) const VIDEO: &str = "6. Getting liveness video";
+    pub(crate) const REPORT: &str = "7. Getting PDF Report";
+    /// Not on the Flow Remote page: the vendor's E-Document "generate files" page.
+    pub(crate) const GENERATE_FILES: &str = "E-Document: generating files";
+    /// Not on the Flow Remote page: the vendor's Backend API pages.
+    pub(crate) const BACKEND: &str = "Backend API";
+}
+
+/// A warning as a request's notes and the journal keep it. Most are a `Lint`, their message
+/// written. The two that every request of a tight polling loop carries are kept as the numbers
+/// their message is written from: the journal holds a thousand entries, and their text, written
+/// again for each, kept it out of the processor's cache (BENCHMARKS.md). Their words are here,
+/// once, for the header and for the journal when it is read.
+#[derive(Debug, Clone)]
+pub(crate) enum Warning {
+    Said(Box<Lint>),
+    /// `polled-after-final`: a final result (`status`) polled again, `earlier` polls after it
+    /// was first answered.
+    PolledAfterFinal {
+        status: &'static str,
+        earlier: u32,
+    },
+    /// `polling-too-fast`: a result polled again `ms` (under 1,000) milliseconds after the last poll.
+    PollingTooFast {
+        ms: u32,
+    },
+}
+
+impl Warning {
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            Self::Said(lint) => lint.code,
+            Self::PolledAfterFinal { .. } => "polled-after-final",
+            Self::PollingTooFast { .. } => "polling-too-fast",
+        }
+    }
+
+    fn doc(&self) -> &'static str {
+        match self {
+            Self::Said(lint) => lint.doc,
+            Self::PolledAfterFinal { .. } | Self::PollingTooFast { .. } => doc::RESULT,
+        }
+    }
+
+    /// The message's parts, one after another, with `number` written into the buffer given.
+    fn parts<'a>(&'a self, number: &'a mut itoa::Buffer) -> [&'a str; 5] {
+        match self {
+            Self::Said(lint) => [&lint.message, "", "", "", ""],
+            Self::PolledAfterFinal { status, earlier } => [
+                "this session has been ",
+                status,
+                " for ",
+                number.format(*earlier),
+                " earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails",
+            ],
+            Self::PollingTooFast { ms } => [
+                "this session's result was polled again after ",
+                number.format(*ms),
+                " ms; poll at most once a second",
+                "",
+                "",
+            ],
+        }
+    }
+
+    /// The warning as the journal shows it.
+    pub(crate) fn lint(&self) -> Lint {
+        match self {
+            Self::Said(lint) => (**lint).clone(),
+            _ => Lint { code: self.code(), message: joined(&self.parts(&mut itoa::Buffer::new())), doc: self.doc() },
+        }
+    }
+
+    /// `code: message (vendor docs: section)`, written in one allocation: the header's line.
+    pub(crate) fn line(&self) -> String {
+        let mut number = itoa::Buffer::new();
+        let said = self.parts(&mut number);
+        joined(&[self.code(), ": ", said[0], said[1], said[2], said[3], said[4], " (vendor docs: ", self.doc(), ")"])
+    }
+
+    /// The bytes the warning holds beyond its fixed size.
+    fn bytes(&self) -> usize {
+        match self {
+            Self::Said(lint) => 2 * lint.message.len() + std::mem::size_of::<Lint>(),
+            _ => 0,
+        }
+    }
+}
+
+impl From<Lint> for Warning {
+    fn from(lint: Lint) -> Self {
+        Self::Said(Box::new(lint))
     }
 }
 
@@ -82,7 +179,7 @@ pub(crate) struct Notes {
 pub(crate) struct Noted {
     pub session_id: Option<Uuid>,
     pub api_key: Option<String>,
-    pub lint: Vec<Lint>,
+    pub lint: Vec<Warning>,
     /// Sessions the store let go to make room for the one this request created.
     pub evicted: Vec<Uuid>,
     /// Where links to a session made by this request go: the vendor's end-user host, when the
@@ -125,12 +222,14 @@ impl Notes {
         self.with(|n| n.evicted = ids);
     }
 
-    pub(crate) fn lint(&self, lint: Lint) {
-        self.with(|n| n.lint.push(lint));
+    /// A warning about the request: a `Lint`, or a `Warning` kept as its numbers.
+    pub(crate) fn lint(&self, warning: impl Into<Warning>) {
+        let warning = warning.into();
+        self.with(|n| n.lint.push(warning));
     }
 
     pub(crate) fn lints(&self) -> Vec<Lint> {
-        self.with(|n| n.lint.clone())
+        self.with(|n| n.lint.iter().map(Warning::lint).collect())
     }
 
     pub(crate) fn has_lint(&self) -> bool {
@@ -158,8 +257,8 @@ pub struct Entry {
     pub status: u16,
     pub session_id: Option<Uuid>,
     pub api_key: Option<String>,
-    /// Each warning as one line (`code: message (vendor docs: section)`): written from
-    /// `lint_details` when the journal is read (`Journal::list`), not for every request.
+    /// Each warning as one line (`code: message (vendor docs: section)`): written when the
+    /// journal is read (`Journal::list`), not for every request.
     pub lint: Vec<String>,
     /// The same warnings, structured.
     pub lint_details: Vec<Lint>,
@@ -175,6 +274,56 @@ pub struct Entry {
     /// The `Host` the client named, for every request that did not come `direct`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+}
+
+/// What the journal keeps of a request until it is read, as an `Entry`: its warnings as
+/// `Warning`s, and no room for their lines, which are written when it is read.
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub at: time::OffsetDateTime,
+    pub method: Cow<'static, str>,
+    pub path: Cow<'static, str>,
+    pub query: Arc<str>,
+    pub status: u16,
+    pub session_id: Option<Uuid>,
+    pub api_key: Option<String>,
+    pub warnings: Vec<Warning>,
+    pub evicted: Vec<Uuid>,
+    pub via: &'static str,
+    pub host: Option<String>,
+}
+
+impl Record {
+    /// About how many bytes the record holds beyond its fixed size.
+    fn bytes(&self) -> usize {
+        let owned = |text: &Cow<'static, str>| if let Cow::Owned(t) = text { t.len() } else { 0 };
+        owned(&self.method)
+            + owned(&self.path)
+            + self.query.len()
+            + self.api_key.as_ref().map_or(0, String::len)
+            + self.host.as_ref().map_or(0, String::len)
+            + self.warnings.iter().map(|w| std::mem::size_of::<Warning>() + w.bytes()).sum::<usize>()
+            + self.evicted.len() * 16
+    }
+
+    /// The entry `GET /__admin/requests` and `MockServer::received_requests` show.
+    fn entry(&self, id: u64) -> Entry {
+        Entry {
+            id,
+            at: Timestamp(self.at),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: Arc::clone(&self.query),
+            status: self.status,
+            session_id: self.session_id,
+            api_key: self.api_key.clone(),
+            lint: self.warnings.iter().map(Warning::line).collect(),
+            lint_details: self.warnings.iter().map(Warning::lint).collect(),
+            evicted: self.evicted.clone(),
+            via: self.via,
+            host: self.host.clone(),
+        }
+    }
 }
 
 /// Which way a request reached the mock (SPEC §14); the server marks each request with it.
@@ -218,24 +367,12 @@ pub struct Journal {
 }
 
 struct Entries {
-    held: VecDeque<Entry>,
+    /// Each record with its id.
+    held: VecDeque<(u64, Record)>,
     /// The text the held entries carry (`Entry::bytes`).
     bytes: usize,
     /// The id of the next entry: ids keep counting when old entries go.
     next_id: u64,
-}
-
-impl Entry {
-    /// About how many bytes the entry holds beyond its fixed size.
-    fn bytes(&self) -> usize {
-        let owned = |text: &Cow<'static, str>| if let Cow::Owned(t) = text { t.len() } else { 0 };
-        owned(&self.method)
-            + owned(&self.path)
-            + self.query.len()
-            + self.api_key.as_ref().map_or(0, String::len)
-            + self.lint_details.iter().map(|l| 2 * l.message.len()).sum::<usize>()
-            + self.evicted.len() * 16
-    }
 }
 
 impl Journal {
@@ -247,21 +384,21 @@ impl Journal {
         Self { entries: Mutex::new(Entries { held: VecDeque::new(), bytes: 0, next_id: 1 }), limit, max_bytes }
     }
 
-    pub fn record(&self, mut entry: Entry) {
+    pub(crate) fn record(&self, record: Record) {
         if self.limit == 0 {
             return;
         }
-        let bytes = entry.bytes();
-        // Freed outside the lock, which every request takes: usually the one oldest entry, kept
+        let bytes = record.bytes();
+        // Freed outside the lock, which every request takes: usually the one oldest record, kept
         // without allocating a list for it.
         let (mut dropped_one, mut dropped) = (None, Vec::new());
         {
             let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            entry.id = entries.next_id;
+            let id = entries.next_id;
             entries.next_id += 1;
             while !entries.held.is_empty()
                 && (entries.held.len() >= self.limit || entries.bytes + bytes > self.max_bytes)
-                && let Some(old) = entries.held.pop_front()
+                && let Some((_, old)) = entries.held.pop_front()
             {
                 entries.bytes -= old.bytes();
                 match dropped_one {
@@ -270,7 +407,7 @@ impl Journal {
                 }
             }
             entries.bytes += bytes;
-            entries.held.push_back(entry);
+            entries.held.push_back((id, record));
         }
         drop((dropped_one, dropped));
     }
@@ -284,15 +421,11 @@ impl Journal {
                 .held
                 .iter()
                 .rev()
-                .filter(|e| filter.path.as_deref().is_none_or(|p| e.path.contains(p)))
-                .filter(|e| filter.session_id.is_none_or(|s| e.session_id == Some(s)))
-                .filter(|e| filter.api_key.as_deref().is_none_or(|k| e.api_key.as_deref() == Some(k)))
+                .filter(|(_, r)| filter.path.as_deref().is_none_or(|p| r.path.contains(p)))
+                .filter(|(_, r)| filter.session_id.is_none_or(|s| r.session_id == Some(s)))
+                .filter(|(_, r)| filter.api_key.as_deref().is_none_or(|k| r.api_key.as_deref() == Some(k)))
         };
-        let page = selected()
-            .skip(offset)
-            .take(limit)
-            .map(|e| Entry { lint: e.lint_details.iter().map(Lint::text).collect(), ..e.clone() })
-            .collect();
+        let page = selected().skip(offset).take(limit).map(|(id, record)| record.entry(*id)).collect();
         (page, selected().count())
     }
 
@@ -307,18 +440,16 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(path: &str) -> Entry {
-        Entry {
-            id: 0,
-            at: Timestamp(time::OffsetDateTime::UNIX_EPOCH),
+    fn entry(path: &str) -> Record {
+        Record {
+            at: time::OffsetDateTime::UNIX_EPOCH,
             method: "GET".into(),
             path: path.to_owned().into(),
             query: "".into(),
             status: 200,
             session_id: None,
             api_key: None,
-            lint: Vec::new(),
-            lint_details: Vec::new(),
+            warnings: Vec::new(),
             evicted: Vec::new(),
             via: "direct",
             host: None,
@@ -335,8 +466,20 @@ mod tests {
         assert!(lint.message.len() <= MAX_LINT_MESSAGE + 40, "{}", lint.message.len());
         assert!(lint.message.starts_with(&long[..999]), "the beginning is kept");
         assert!(lint.message.ends_with("... (cut: 4001 bytes in all)"), "{}", &lint.message[990..]);
-        let joined = Lint::joined("x", "y", &vec!["a"; 5000]);
-        assert!(joined.message.ends_with("... (cut: 5000 bytes in all)"));
+    }
+
+    #[test]
+    fn a_warning_kept_as_its_numbers_reads_as_the_lint_it_stands_for() {
+        let after_final = Warning::PolledAfterFinal { status: "FAILED", earlier: 7 };
+        let said = "this session has been FAILED for 7 earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails";
+        assert_eq!(after_final.lint(), Lint::new("polled-after-final", doc::RESULT, said));
+        let too_fast = Warning::PollingTooFast { ms: 3 };
+        let said = "this session's result was polled again after 3 ms; poll at most once a second";
+        assert_eq!(too_fast.lint(), Lint::new("polling-too-fast", doc::RESULT, said));
+        assert_eq!((after_final.bytes(), too_fast.bytes()), (0, 0), "no text is kept for them");
+        for warning in [after_final, too_fast, Warning::from(Lint::new("unknown-key", doc::METADATA, "key a"))] {
+            assert_eq!(warning.line(), warning.lint().text(), "the header's line is the journal's");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::extract::{BodyBytes, QueryMap, parse_json};
 use super::lint::{doc, refuse_if_strict};
 use crate::domain::create::{CreateError, parse_create_request, parse_plain_create_request};
 use crate::domain::{Flow, Metadata, TechnologyCode};
-use crate::journal::{Lint, Notes};
+use crate::journal::{Lint, Notes, Warning};
 use crate::session::Session;
 use crate::state::{AppState, CreateCall};
 use crate::wire::SessionResult;
@@ -181,26 +181,13 @@ pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) ->
         }
         ApiError::from(e)
     })?;
-    // These two are on every request of a client polling in a loop: no `format!`.
+    // These two are on every request of a client polling in a loop: kept as their numbers.
     if let (earlier @ 2.., status) = call.earlier_final_polls {
-        notes.lint(Lint::joined("polled-after-final", doc::RESULT, &[
-            "this session has been ",
-            status,
-            " for ",
-            itoa::Buffer::new().format(earlier),
-            " earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails",
-        ]));
+        notes.lint(Warning::PolledAfterFinal { status, earlier });
     }
     if let Some(gap) = call.since_last_poll.filter(|gap| *gap < std::time::Duration::from_secs(1)) {
-        notes.lint(Lint::joined(
-            "polling-too-fast",
-            doc::RESULT,
-            &[
-                "this session's result was polled again after ",
-                itoa::Buffer::new().format(gap.as_millis()),
-                " ms; poll at most once a second",
-            ],
-        ));
+        // Under a second: the milliseconds fit.
+        notes.lint(Warning::PollingTooFast { ms: u32::try_from(gap.as_millis()).unwrap_or(999) });
     }
     let answer = match call.answer {
         Ok(answer) => answer,

@@ -14,10 +14,9 @@ use super::extract::QueryMap;
 use super::{
     ApiError, CREATE_PATH, FIXED_PATHS, GENERATE_FILES_PATH, RESULT_PATH, VIDEO_PATH, is_report_path, missing_slash,
 };
-use crate::clock::Timestamp;
 use crate::domain::Locale;
 use crate::domain::flow::is_http_url;
-use crate::journal::{Entry, Lint, Notes};
+use crate::journal::{Lint, Notes, Record, Warning};
 use crate::state::AppState;
 
 /// The header that carries each warning (a constant: a name given as text is checked and copied
@@ -30,20 +29,10 @@ pub(crate) const X_MOCK_LINT: HeaderName = HeaderName::from_static("x-mock-lint"
 /// headers in all, and a warning's line is at most about 1.1 KB, `MAX_LINT_MESSAGE`).
 pub(crate) const MAX_LINT_HEADERS: usize = 8;
 
-/// Sections of the vendor's Flow Remote page that lints refer to.
+/// Sections of the vendor's Flow Remote page that lints refer to (`journal::doc`), and which
+/// documents a path.
 pub(crate) mod doc {
-    pub(crate) const SESSION_CREATION: &str = "2. Session Creation";
-    pub(crate) const METADATA: &str = "3. Session Metadata";
-    pub(crate) const FACE2FACE: &str = "3.1. Metadata for Face2Face";
-    pub(crate) const EDOCUMENT: &str = "3.2. Metadata for E-Document";
-    pub(crate) const REDIRECTION: &str = "4. End user redirection";
-    pub(crate) const RESULT: &str = "5. Getting the result";
-    pub(crate) const VIDEO: &str = "6. Getting liveness video";
-    pub(crate) const REPORT: &str = "7. Getting PDF Report";
-    /// Not on the Flow Remote page: the vendor's E-Document "generate files" page.
-    pub(crate) const GENERATE_FILES: &str = "E-Document: generating files";
-    /// Not on the Flow Remote page: the vendor's Backend API pages.
-    pub(crate) const BACKEND: &str = "Backend API";
+    pub(crate) use crate::journal::doc::*;
 
     /// The section that documents one of the vendor's paths (with or without its slash).
     pub(crate) fn of_path(path: &str) -> &'static str {
@@ -230,23 +219,21 @@ where
         // themselves, and writes their lines only when it is read.
         let shown = if answered.lint.len() > MAX_LINT_HEADERS { MAX_LINT_HEADERS - 1 } else { answered.lint.len() };
         let more = answered.lint.len() - shown;
-        let lines = answered.lint[..shown].iter().map(Lint::text).chain((more > 0).then(|| {
+        let lines = answered.lint[..shown].iter().map(Warning::line).chain((more > 0).then(|| {
             format!("more-warnings: {more} more warnings than the {shown} above; the journal (GET /__admin/requests) has every one")
         }));
         for value in lines.filter_map(header_value) {
             response.headers_mut().append(X_MOCK_LINT, value);
         }
-        state.journal().record(Entry {
-            id: 0,
-            at: Timestamp(now),
+        state.journal().record(Record {
+            at: now,
             method,
             path,
             query,
             status: response.status().as_u16(),
             session_id: answered.session_id,
             api_key: answered.api_key,
-            lint: Vec::new(),
-            lint_details: answered.lint,
+            warnings: answered.lint,
             evicted: answered.evicted,
             via: via.as_str(),
             host: host.flatten(),

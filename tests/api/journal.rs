@@ -190,6 +190,41 @@ async fn polling_a_session_that_has_been_final_for_a_while_is_a_warning() {
     }
 }
 
+/// The two warnings of a tight polling loop are kept as the numbers they are written from, not
+/// as text (BENCHMARKS.md): the header a client reads and the journal's line say the same.
+#[tokio::test]
+async fn a_polling_loops_warnings_read_the_same_in_the_header_and_the_journal() {
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    app.complete(&sid, None).await;
+    let mut header = Vec::new();
+    for _ in 0..3 {
+        let response = app
+            .client
+            .get(app.url("/api/v1/flows/session/result/"))
+            .query(&[("session_id", sid.as_str()), ("flow_api_key", EVERYONE)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        header = response.headers().get_all("x-mock-lint").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    }
+    let entry = &journal(&app, "?limit=1").await[0];
+    assert_eq!(lint_codes(entry), ["polled-after-final", "polling-too-fast"], "{entry}");
+    let lines: Vec<String> = entry["lint"].as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_owned()).collect();
+    assert_eq!(header, lines, "the header's lines are the journal's");
+    assert!(
+        lines[0].starts_with("polled-after-final: this session has been FINISHED for 2 earlier polls; "),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("polling-too-fast: this session's result was polled again after "), "{lines:?}");
+    assert!(lines[1].ends_with(" ms; poll at most once a second (vendor docs: 5. Getting the result)"), "{lines:?}");
+    for (line, detail) in lines.iter().zip(entry["lint_details"].as_array().unwrap()) {
+        let message = detail["message"].as_str().unwrap();
+        assert!(line.contains(message), "the structured message is the line's: {line} / {message}");
+    }
+}
+
 /// Issue 16: a poll with another flow's key gets the vendor's plain 404, and the journal says
 /// the session exists under another flow.
 #[tokio::test]
