@@ -178,7 +178,7 @@ pub(crate) struct Notes {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Noted {
     pub session_id: Option<Uuid>,
-    pub api_key: Option<String>,
+    pub api_key: Option<ApiKey>,
     pub lint: Vec<Warning>,
     /// Sessions the store let go to make room for the one this request created.
     pub evicted: Vec<Uuid>,
@@ -197,7 +197,13 @@ impl Notes {
     }
 
     pub(crate) fn api_key(&self, key: &str) {
-        self.with(|n| n.api_key = Some(key.to_owned()));
+        let key = ApiKey::Own(key.into());
+        self.with(|n| n.api_key = Some(key));
+    }
+
+    /// The api key the request's query carries at `span`, as it came: no copy is made.
+    pub(crate) fn api_key_in_query(&self, span: std::ops::Range<usize>) {
+        self.with(|n| n.api_key = Some(ApiKey::InQuery(span)));
     }
 
     pub(crate) fn link_base(&self, base: Arc<str>) {
@@ -225,7 +231,14 @@ impl Notes {
     /// A warning about the request: a `Lint`, or a `Warning` kept as its numbers.
     pub(crate) fn lint(&self, warning: impl Into<Warning>) {
         let warning = warning.into();
-        self.with(|n| n.lint.push(warning));
+        self.with(|n| {
+            // Room for two at first, as many as a polling loop's requests carry: the journal
+            // keeps this list, and `push` would make room for four.
+            if n.lint.capacity() == 0 {
+                n.lint.reserve_exact(2);
+            }
+            n.lint.push(warning);
+        });
     }
 
     pub(crate) fn lints(&self) -> Vec<Lint> {
@@ -276,6 +289,23 @@ pub struct Entry {
     pub host: Option<String>,
 }
 
+/// The api key a request carried, as its record keeps it: where it is in the request's query
+/// (a polling request's `flow_api_key`, kept with the query anyway), or its own copy.
+#[derive(Debug, Clone)]
+pub(crate) enum ApiKey {
+    InQuery(std::ops::Range<usize>),
+    Own(Box<str>),
+}
+
+impl ApiKey {
+    fn text<'a>(&'a self, query: &'a str) -> &'a str {
+        match self {
+            Self::InQuery(span) => query.get(span.clone()).unwrap_or_default(),
+            Self::Own(key) => key,
+        }
+    }
+}
+
 /// What the journal keeps of a request until it is read, as an `Entry`: its warnings as
 /// `Warning`s, and no room for their lines, which are written when it is read.
 #[derive(Debug)]
@@ -286,7 +316,7 @@ pub(crate) struct Record {
     pub query: Arc<str>,
     pub status: u16,
     pub session_id: Option<Uuid>,
-    pub api_key: Option<String>,
+    pub api_key: Option<ApiKey>,
     pub warnings: Vec<Warning>,
     pub evicted: Vec<Uuid>,
     pub via: &'static str,
@@ -300,10 +330,17 @@ impl Record {
         owned(&self.method)
             + owned(&self.path)
             + self.query.len()
-            + self.api_key.as_ref().map_or(0, String::len)
+            + match &self.api_key {
+                Some(ApiKey::Own(key)) => key.len(),
+                _ => 0,
+            }
             + self.host.as_ref().map_or(0, String::len)
             + self.warnings.iter().map(|w| std::mem::size_of::<Warning>() + w.bytes()).sum::<usize>()
             + self.evicted.len() * 16
+    }
+
+    fn api_key(&self) -> Option<&str> {
+        self.api_key.as_ref().map(|key| key.text(&self.query))
     }
 
     /// The entry `GET /__admin/requests` and `MockServer::received_requests` show.
@@ -316,7 +353,7 @@ impl Record {
             query: Arc::clone(&self.query),
             status: self.status,
             session_id: self.session_id,
-            api_key: self.api_key.clone(),
+            api_key: self.api_key().map(str::to_owned),
             lint: self.warnings.iter().map(Warning::line).collect(),
             lint_details: self.warnings.iter().map(Warning::lint).collect(),
             evicted: self.evicted.clone(),
@@ -423,7 +460,7 @@ impl Journal {
                 .rev()
                 .filter(|(_, r)| filter.path.as_deref().is_none_or(|p| r.path.contains(p)))
                 .filter(|(_, r)| filter.session_id.is_none_or(|s| r.session_id == Some(s)))
-                .filter(|(_, r)| filter.api_key.as_deref().is_none_or(|k| r.api_key.as_deref() == Some(k)))
+                .filter(|(_, r)| filter.api_key.as_deref().is_none_or(|k| r.api_key() == Some(k)))
         };
         let page = selected().skip(offset).take(limit).map(|(id, record)| record.entry(*id)).collect();
         (page, selected().count())

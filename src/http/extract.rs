@@ -194,6 +194,13 @@ impl QueryMap {
         errors.into_result(values.map(Option::unwrap_or_default)).map_err(ApiError::Fields)
     }
 
+    /// Where `value`, a key or value this map handed out, lies in the query as it came; `None`
+    /// for one that had something to decode (its own copy).
+    pub(crate) fn span_of(&self, value: &str) -> Option<std::ops::Range<usize>> {
+        let start = (value.as_ptr() as usize).checked_sub(self.raw.as_ptr() as usize)?;
+        (start + value.len() <= self.raw.len()).then(|| start..start + value.len())
+    }
+
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.pairs().rev().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
@@ -221,6 +228,9 @@ mod tests {
         let pairs: Vec<(&str, &str)> = parsed.pairs().collect();
         assert_eq!(pairs, [("a", "1"), ("b", ""), ("c", ""), ("d", "x y z"), ("e=", "%ZZ"), ("", "v")]);
         assert_eq!(parsed.get("d"), Some("x y z"));
+        assert_eq!(parsed.span_of(parsed.get("a").unwrap()), Some(2..3), "a raw value lies in the query");
+        assert_eq!(parsed.span_of(parsed.get("d").unwrap()), None, "a decoded one is its own copy");
+        assert_eq!(parsed.span_of("1"), None, "text from elsewhere is not in it");
     }
 
     #[test]

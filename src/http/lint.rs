@@ -129,7 +129,10 @@ fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
                     notes.session(id);
                 }
             }
-            "flow_api_key" | "api_key" => notes.api_key(value),
+            "flow_api_key" | "api_key" => match query.span_of(value) {
+                Some(span) => notes.api_key_in_query(span),
+                None => notes.api_key(value),
+            },
             _ => {}
         }
     }
