@@ -34,7 +34,7 @@ impl Lint {
 
     /// `code: message (vendor docs: section)`, as the journal and the header show it.
     pub fn text(&self) -> String {
-        joined(&[self.code, ": ", &self.message, " (vendor docs: ", self.doc, ")"])
+        line(self.code, &[&self.message], self.doc)
     }
 }
 
@@ -75,7 +75,7 @@ pub(crate) enum Warning {
 }
 
 impl Warning {
-    pub(crate) fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             Self::Said(lint) => lint.code,
             Self::PolledAfterFinal { .. } => "polled-after-final",
@@ -90,7 +90,8 @@ impl Warning {
         }
     }
 
-    /// The message's parts, one after another, with `number` written into the buffer given.
+    /// The message's parts, one after another (the unused ones empty: no list is allocated on
+    /// every poll), with `number` written into the buffer given.
     fn parts<'a>(&'a self, number: &'a mut itoa::Buffer) -> [&'a str; 5] {
         match self {
             Self::Said(lint) => [&lint.message, "", "", "", ""],
@@ -121,9 +122,7 @@ impl Warning {
 
     /// `code: message (vendor docs: section)`, written in one allocation: the header's line.
     pub(crate) fn line(&self) -> String {
-        let mut number = itoa::Buffer::new();
-        let said = self.parts(&mut number);
-        joined(&[self.code(), ": ", said[0], said[1], said[2], said[3], said[4], " (vendor docs: ", self.doc(), ")"])
+        line(self.code(), &self.parts(&mut itoa::Buffer::new()), self.doc())
     }
 
     /// The bytes the warning holds beyond its fixed size.
@@ -156,6 +155,21 @@ fn cut(mut message: String) -> String {
     message.push_str(itoa::Buffer::new().format(whole));
     message.push_str(" bytes in all)");
     message
+}
+
+/// A warning's line, `code: message (vendor docs: section)`, the message given as its parts:
+/// one allocation of exactly its length (a header value takes it without another).
+fn line(code: &str, message: &[&str], doc: &str) -> String {
+    let mut text = String::with_capacity(code.len() + message.iter().map(|p| p.len()).sum::<usize>() + doc.len() + 18);
+    text.push_str(code);
+    text.push_str(": ");
+    for part in message {
+        text.push_str(part);
+    }
+    text.push_str(" (vendor docs: ");
+    text.push_str(doc);
+    text.push(')');
+    text
 }
 
 /// `parts` one after another, written into one allocation of the right size.

@@ -199,13 +199,7 @@ async fn a_polling_loops_warnings_read_the_same_in_the_header_and_the_journal() 
     app.complete(&sid, None).await;
     let mut header = Vec::new();
     for _ in 0..3 {
-        let response = app
-            .client
-            .get(app.url("/api/v1/flows/session/result/"))
-            .query(&[("session_id", sid.as_str()), ("flow_api_key", EVERYONE)])
-            .send()
-            .await
-            .unwrap();
+        let response = app.result_response(&sid, EVERYONE).await;
         assert_eq!(response.status(), StatusCode::OK);
         header = response.headers().get_all("x-mock-lint").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     }

@@ -66,14 +66,17 @@ impl TestApp {
     }
 
     pub(crate) async fn result(&self, session_id: &str, key: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
+        read(self.result_response(session_id, key).await).await
+    }
+
+    /// `result` as it came, headers and all.
+    pub(crate) async fn result_response(&self, session_id: &str, key: &str) -> reqwest::Response {
+        self.client
             .get(self.url("/api/v1/flows/session/result/"))
             .query(&[("session_id", session_id), ("flow_api_key", key)])
             .send()
             .await
-            .expect("request sent");
-        read(response).await
+            .expect("request sent")
     }
 
     pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
