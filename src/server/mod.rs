@@ -18,6 +18,7 @@ use crate::app::App;
 use crate::http::DropConnection;
 use crate::journal::Via;
 
+mod closing;
 mod proxy;
 mod quiet;
 mod refusals;
@@ -106,7 +107,7 @@ pub(crate) async fn serve(
     // A client that half-closes after a complete request still gets its answer. (No timer for
     // hyper: the header timeout is the connection's own, `quiet.rs`.)
     builder.http1().half_close(true);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = closing::Connections::default();
     let slots = Arc::new(Semaphore::new(usable_connections(limits.max_connections)));
     let silent = Arc::new(Silent::default());
     let secure = Arc::new(secure);
@@ -149,10 +150,10 @@ pub(crate) async fn serve(
         let slot = Arc::new(slot);
         let (app, builder, secure) = (app.clone(), builder.clone(), Arc::clone(&secure));
         let acceptor = secure.acceptor.clone();
-        let watcher = graceful.watcher();
+        let mut open = connections.open();
         let silent = Arc::clone(&silent);
         tokio::spawn(async move {
-            if !first_byte(&stream, &silent, limits.header_timeout).await {
+            if !first_byte(&stream, &silent, &mut open, limits.header_timeout).await {
                 return;
             }
             // From the moment hyper serves it, the wait for each request is limited (`quiet.rs`).
@@ -171,15 +172,15 @@ pub(crate) async fn serve(
                 let Some(stream) = tls_handshake(stream, &acceptor, limits.header_timeout).await else {
                     return;
                 };
-                connection().serve(stream, watcher).await;
+                connection().serve(stream, open).await;
             } else {
-                connection().serve(stream, watcher).await;
+                connection().serve(stream, open).await;
             }
         });
     }
     drop(listener);
     tokio::select! {
-        () = graceful.shutdown() => {}
+        () = connections.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("in-flight requests did not finish in 10 s"),
     }
 }
@@ -212,14 +213,14 @@ struct Connection {
 type Answer = Result<hyper::Response<quiet::AnsweredBody>, DroppedByFault>;
 
 impl Connection {
-    /// Serves `stream` (plain or TLS) until it closes, under graceful shutdown's `watcher`.
-    async fn serve<S>(&self, stream: S, watcher: hyper_util::server::graceful::Watcher)
+    /// Serves `stream` (plain or TLS) until it closes, or until shutdown asks (`open`).
+    async fn serve<S>(&self, stream: S, open: closing::Open)
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
         let io = TokioIo::new(refusals::Refusals::new(quiet::QuietIo::new(stream, Arc::clone(&self.quiet))));
         let served = self.builder.clone().serve_connection_with_upgrades(io, self.clone().service()).into_owned();
-        if let Err(e) = watcher.watch(served).await {
+        if let Err(e) = open.watch(served).await {
             tracing::debug!("connection ({}) ended: {e}", self.via.as_str());
         }
     }
@@ -257,7 +258,15 @@ impl Connection {
                     request.extensions_mut().insert(via);
                 }
                 let body_timeout = connection.body_timeout;
-                let request = request.map(|body| axum::body::Body::new(crate::deadline::Body::new(body, body_timeout)));
+                // A request that has no body (a poll, a page) gets the empty one, which is neither
+                // boxed nor timed: the usual GET pays for no wrapper it would only drop.
+                let request = request.map(|body| {
+                    if http_body::Body::is_end_stream(&body) {
+                        axum::body::Body::empty()
+                    } else {
+                        axum::body::Body::new(crate::deadline::Body::new(body, body_timeout))
+                    }
+                });
                 let response = crate::app::caught(connection.app.handle(request)).await;
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
@@ -288,15 +297,17 @@ impl Connection {
     }
 }
 
-/// Waits for the connection's first byte: false when it closes, stays silent past `timeout`, or
-/// is asked to give way to a newcomer first. (hyper's header timeout starts only once the
-/// protocol is known, which takes a first byte: a silent socket would be held for ever.)
-async fn first_byte(stream: &TcpStream, silent: &Silent, timeout: Duration) -> bool {
+/// Waits for the connection's first byte: false when it closes, stays silent past `timeout`, is
+/// asked to give way to a newcomer first, or the server shuts down (`open`). (hyper's header
+/// timeout starts only once the protocol is known, which takes a first byte: a silent socket
+/// would be held for ever.)
+async fn first_byte(stream: &TcpStream, silent: &Silent, open: &mut closing::Open, timeout: Duration) -> bool {
     let (id, give_way) = silent.join();
     let mut byte = [0u8; 1];
     let arrived = tokio::select! {
         peeked = tokio::time::timeout(timeout, stream.peek(&mut byte)) => matches!(peeked, Ok(Ok(n)) if n > 0),
         () = give_way.notified() => false,
+        () = open.asked() => false,
     };
     silent.leave(id);
     arrived

@@ -358,3 +358,37 @@ fn damage(state: &mut Value, rng: &mut rand_chacha::ChaCha8Rng) {
         _ => anything[rng.random_range(0..anything.len())].clone(),
     };
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_answers_the_request_in_flight_and_waits_for_no_idle_or_silent_connection() {
+    let application = biometric_kz_mock::Application::build(Config { port: 0, ..Config::default() }).await.unwrap();
+    let addr = application.local_addr();
+    let base = format!("http://{addr}");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(application.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("{base}{path}");
+    // A keep-alive connection left idle, one that never sends a byte, and a create held for a
+    // second by a fault.
+    let idle = client.get(url("/__admin/health")).send().await.unwrap();
+    assert_eq!(idle.status(), StatusCode::OK);
+    let fault = client.post(url("/__admin/faults")).json(&json!({"endpoint": "create", "delay_ms": 1000})).send();
+    assert_eq!(fault.await.unwrap().status(), StatusCode::CREATED);
+    let _silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let in_flight =
+        tokio::spawn(client.post(url("/api/v1/flows/session/create/")).json(&json!({"api_key": EVERYONE})).send());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let asked = std::time::Instant::now();
+    stop.send(()).unwrap();
+    let answered = in_flight.await.unwrap().expect("the request in flight is answered");
+    assert_eq!(answered.status(), StatusCode::OK);
+    tokio::time::timeout(std::time::Duration::from_secs(5), running)
+        .await
+        .expect("neither the idle nor the silent connection holds the shutdown up")
+        .unwrap()
+        .unwrap();
+    assert!(asked.elapsed() < std::time::Duration::from_secs(5));
+    assert!(client.get(url("/__admin/health")).send().await.is_err(), "nothing is served after");
+}
