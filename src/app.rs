@@ -133,7 +133,8 @@ impl App {
                 }
             }))),
             (Some(Hot::Result), Some(journaled)) => Either::Left(Either::Right(async move {
-                api::result(&self.state, &journaled.notes, &journaled.query).await.into_response()
+                let Journaled { notes, query, session_in_query } = &journaled;
+                api::result(&self.state, notes, query, *session_in_query).await.into_response()
             })),
             (_, journaled) => {
                 if let Some(journaled) = journaled {

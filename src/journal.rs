@@ -134,6 +134,10 @@ impl Warning {
     }
 }
 
+/// A request's warnings: room for two in place, as many as each request of a polling loop
+/// carries, so that neither its notes nor its journal record allocate for them.
+pub(crate) type Warnings = smallvec::SmallVec<[Warning; 2]>;
+
 impl From<Lint> for Warning {
     fn from(lint: Lint) -> Self {
         Self::Said(Box::new(lint))
@@ -193,7 +197,7 @@ pub(crate) struct Notes {
 pub(crate) struct Noted {
     pub session_id: Option<Uuid>,
     pub api_key: Option<ApiKey>,
-    pub lint: Vec<Warning>,
+    pub lint: Warnings,
     /// Sessions the store let go to make room for the one this request created.
     pub evicted: Vec<Uuid>,
     /// Where links to a session made by this request go: the vendor's end-user host, when the
@@ -245,14 +249,7 @@ impl Notes {
     /// A warning about the request: a `Lint`, or a `Warning` kept as its numbers.
     pub(crate) fn lint(&self, warning: impl Into<Warning>) {
         let warning = warning.into();
-        self.with(|n| {
-            // Room for two at first, as many as a polling loop's requests carry: the journal
-            // keeps this list, and `push` would make room for four.
-            if n.lint.capacity() == 0 {
-                n.lint.reserve_exact(2);
-            }
-            n.lint.push(warning);
-        });
+        self.with(|n| n.lint.push(warning));
     }
 
     pub(crate) fn lints(&self) -> Vec<Lint> {
@@ -331,7 +328,7 @@ pub(crate) struct Record {
     pub status: u16,
     pub session_id: Option<Uuid>,
     pub api_key: Option<ApiKey>,
-    pub warnings: Vec<Warning>,
+    pub warnings: Warnings,
     pub evicted: Vec<Uuid>,
     pub via: &'static str,
     pub host: Option<String>,
@@ -349,7 +346,8 @@ impl Record {
                 _ => 0,
             }
             + self.host.as_ref().map_or(0, String::len)
-            + self.warnings.iter().map(|w| std::mem::size_of::<Warning>() + w.bytes()).sum::<usize>()
+            + self.warnings.iter().map(Warning::bytes).sum::<usize>()
+            + if self.warnings.spilled() { self.warnings.len() * std::mem::size_of::<Warning>() } else { 0 }
             + self.evicted.len() * 16
     }
 
@@ -500,7 +498,7 @@ mod tests {
             status: 200,
             session_id: None,
             api_key: None,
-            warnings: Vec::new(),
+            warnings: Warnings::new(),
             evicted: Vec::new(),
             via: "direct",
             host: None,

@@ -160,12 +160,22 @@ pub(crate) async fn session_result(
     Extension(notes): Extension<Notes>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    result(&state, &notes, &query).await
+    result(&state, &notes, &query, None).await
 }
 
 /// `session_result` on borrowed state and notes, as `App::handle` calls it.
-pub(crate) async fn result(state: &AppState, notes: &Notes, query: &QueryMap) -> Result<Response, ApiError> {
-    let (id, key) = session_in_query(query)?;
+pub(crate) async fn result(
+    state: &AppState,
+    notes: &Notes,
+    query: &QueryMap,
+    session: Option<Uuid>,
+) -> Result<Response, ApiError> {
+    // The journal has read the id already (`session`); the query is read again only for a
+    // request it refuses, to say why.
+    let (id, key) = match (session, query.get("flow_api_key")) {
+        (Some(id), Some(key)) if !key.trim().is_empty() => (id, key),
+        _ => session_in_query(query)?,
+    };
     let write = |s: &Session, now| {
         let result = SessionResult::of(s, now);
         let last = result.status != "PROGRESS";

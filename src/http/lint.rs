@@ -120,15 +120,13 @@ fn request_lints(request: &Request, query: &QueryMap) -> Vec<Lint> {
     lints
 }
 
-/// What a request concerned, read from where the vendor's API carries it.
-fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
+/// What a request concerned, read from where the vendor's API carries it. Answers the session
+/// its query's `session_id` names (the last one, as handlers read it) when that is a UUID.
+fn request_subject(path: &str, fixed: bool, query: &QueryMap, notes: &Notes) -> Option<Uuid> {
+    let mut session_id = None;
     for (key, value) in query.pairs() {
         match key {
-            "session_id" => {
-                if let Ok(id) = Uuid::parse_str(value.trim()) {
-                    notes.session(id);
-                }
-            }
+            "session_id" => session_id = Some(value),
             "flow_api_key" | "api_key" => match query.span_of(value) {
                 Some(span) => notes.api_key_in_query(span),
                 None => notes.api_key(value),
@@ -136,7 +134,15 @@ fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
             _ => {}
         }
     }
-    // `/flow/{id}...` and `/api/v1/flows/session/{id}/report...`.
+    let in_query = session_id.and_then(|id| Uuid::parse_str(id.trim()).ok());
+    if let Some(id) = in_query {
+        notes.session(id);
+    }
+    // `/flow/{id}...` and `/api/v1/flows/session/{id}/report...`; a `fixed` one (`known_path`,
+    // such as the result's) names none.
+    if fixed {
+        return in_query;
+    }
     let id = path.strip_prefix("/flow/").and_then(|rest| rest.split('/').next()).or_else(|| {
         let mut segments = path.strip_prefix("/api/v1/flows/session/")?.split('/');
         let id = segments.next()?;
@@ -145,6 +151,7 @@ fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
     if let Some(id) = id.and_then(|id| Uuid::parse_str(id).ok()) {
         notes.session(id);
     }
+    in_query
 }
 
 /// What the journal learned about a request before answering it: its parsed query and the
@@ -153,6 +160,9 @@ fn request_subject(path: &str, query: &QueryMap, notes: &Notes) {
 pub(crate) struct Journaled {
     pub notes: Notes,
     pub query: QueryMap,
+    /// The session the query's `session_id` names, when it is a UUID: read once, for the
+    /// journal and the handler.
+    pub session_in_query: Option<Uuid>,
 }
 
 impl Journaled {
@@ -201,12 +211,12 @@ where
         notes.link_base(base);
     }
     let pairs = QueryMap::parse_shared(std::sync::Arc::clone(&query));
-    request_subject(&path, &pairs, &notes);
+    let session_in_query = request_subject(&path, matches!(path, Cow::Borrowed(_)), &pairs, &notes);
     for lint in request_lints(&request, &pairs) {
         notes.lint(lint);
     }
     let refused_early = state.strict() && notes.has_lint();
-    let journaled = Journaled { notes: notes.clone(), query: pairs };
+    let journaled = Journaled { notes: notes.clone(), query: pairs, session_in_query };
     let answering = if refused_early {
         Either::Right(std::future::ready(strict_refusal(&notes)))
     } else {
@@ -222,10 +232,10 @@ where
         // themselves, and writes their lines only when it is read.
         let shown = if answered.lint.len() > MAX_LINT_HEADERS { MAX_LINT_HEADERS - 1 } else { answered.lint.len() };
         let more = answered.lint.len() - shown;
-        let lines = answered.lint[..shown].iter().map(Warning::line).chain((more > 0).then(|| {
+        let more = (more > 0).then(|| {
             format!("more-warnings: {more} more warnings than the {shown} above; the journal (GET /__admin/requests) has every one")
-        }));
-        for value in lines.filter_map(header_value) {
+        });
+        for value in answered.lint[..shown].iter().filter_map(warning_header).chain(more.and_then(header_value)) {
             response.headers_mut().append(X_MOCK_LINT, value);
         }
         state.journal().record(Record {
@@ -282,6 +292,29 @@ fn known_method(method: &Method) -> Option<&'static str> {
     KNOWN.iter().find(|(known, _)| known == method).map(|(_, text)| *text)
 }
 
+/// A warning's `X-Mock-Lint` value. The two of a polling loop are written from numbers (visible
+/// ASCII, not checked again); `polling-too-fast` is one of a thousand lines, each written once
+/// and then shared (at most ~130 KB in all), since a tight loop carries the same few on every
+/// request.
+fn warning_header(warning: &Warning) -> Option<HeaderValue> {
+    static TOO_FAST: [std::sync::OnceLock<HeaderValue>; 1000] = [const { std::sync::OnceLock::new() }; 1000];
+    let written = |warning: &Warning| HeaderValue::from_maybe_shared(bytes::Bytes::from(warning.line())).ok();
+    match warning {
+        Warning::Said(_) => header_value(warning.line()),
+        Warning::PollingTooFast { ms } => match usize::try_from(*ms).ok().and_then(|ms| TOO_FAST.get(ms)) {
+            Some(kept) => Some(
+                kept.get_or_init(|| {
+                    let line: &'static str = Box::leak(warning.line().into_boxed_str());
+                    HeaderValue::from_static(line)
+                })
+                .clone(),
+            ),
+            None => written(warning),
+        },
+        Warning::PolledAfterFinal { .. } => written(warning),
+    }
+}
+
 /// A lint line as a header value: visible ASCII; anything else in a message is shown as '?'.
 fn header_value(text: String) -> Option<HeaderValue> {
     // Checked without stopping at the first bad byte, which lets the compiler check many bytes
@@ -312,7 +345,20 @@ pub(crate) fn refuse_if_strict(state: &AppState, notes: &Notes) -> Result<(), Ap
 
 #[cfg(test)]
 mod tests {
-    use super::header_value;
+    use super::{Warning, header_value, warning_header};
+
+    #[test]
+    fn a_polling_loops_warning_header_is_its_line_kept_or_written() {
+        let warnings = [0, 7, 999, 1000, u32::MAX]
+            .map(|ms| Warning::PollingTooFast { ms })
+            .into_iter()
+            .chain([Warning::PolledAfterFinal { status: "FAILED", earlier: 12 }]);
+        for warning in warnings {
+            for _ in 0..2 {
+                assert_eq!(warning_header(&warning).unwrap(), warning.line(), "{warning:?}, kept or not");
+            }
+        }
+    }
 
     #[test]
     fn a_lint_line_becomes_visible_ascii_in_its_header() {

@@ -403,3 +403,24 @@ async fn strict_mode_refuses_what_would_only_be_warned_about() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("locale"), "{body}");
 }
+
+#[tokio::test]
+async fn a_repeated_session_id_is_read_as_its_last_value_by_the_answer_and_the_journal_alike() {
+    let app = spawn_app().await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let result = |query: String| format!("/api/v1/flows/session/result/?{query}");
+    let (status, body) = app.get(&result(format!("session_id=nope&session_id={sid}&flow_api_key={EVERYONE}"))).await;
+    assert_eq!(status, StatusCode::OK, "the last one is a session: {body}");
+    let (status, body) = app.get(&result(format!("session_id={sid}&session_id=nope&flow_api_key={EVERYONE}"))).await;
+    assert_eq!((status, body), (StatusCode::BAD_REQUEST, json!({"session_id": ["Must be a valid UUID."]})));
+    let (status, body) = app.get(&result(format!("session_id={sid}&flow_api_key=%20"))).await;
+    assert_eq!((status, body), (StatusCode::BAD_REQUEST, json!({"flow_api_key": ["This field is required."]})));
+    let entries = journal(&app, "").await;
+    let noted: Vec<(&Value, u64)> =
+        entries[..3].iter().map(|e| (&e["session_id"], e["status"].as_u64().unwrap())).collect();
+    assert_eq!(
+        noted,
+        [(&json!(sid), 400), (&Value::Null, 400), (&json!(sid), 200)],
+        "the journal notes the session the answer read, and none where it read none"
+    );
+}
