@@ -329,9 +329,9 @@ pub(crate) struct Record {
     pub session_id: Option<Uuid>,
     pub api_key: Option<ApiKey>,
     pub warnings: Warnings,
-    pub evicted: Vec<Uuid>,
-    pub via: &'static str,
-    pub host: Option<String>,
+    pub evicted: Box<[Uuid]>,
+    pub via: Via,
+    pub host: Option<Box<str>>,
 }
 
 impl Record {
@@ -345,7 +345,7 @@ impl Record {
                 Some(ApiKey::Own(key)) => key.len(),
                 _ => 0,
             }
-            + self.host.as_ref().map_or(0, String::len)
+            + self.host.as_ref().map_or(0, |host| host.len())
             + self.warnings.iter().map(Warning::bytes).sum::<usize>()
             + if self.warnings.spilled() { self.warnings.len() * std::mem::size_of::<Warning>() } else { 0 }
             + self.evicted.len() * 16
@@ -368,9 +368,9 @@ impl Record {
             api_key: self.api_key().map(str::to_owned),
             lint: self.warnings.iter().map(Warning::line).collect(),
             lint_details: self.warnings.iter().map(Warning::lint).collect(),
-            evicted: self.evicted.clone(),
-            via: self.via,
-            host: self.host.clone(),
+            evicted: self.evicted.to_vec(),
+            via: self.via.as_str(),
+            host: self.host.as_deref().map(str::to_owned),
         }
     }
 }
@@ -458,7 +458,8 @@ impl Journal {
             entries.bytes += bytes;
             entries.held.push_back((id, record));
         }
-        drop((dropped_one, dropped));
+        // `dropped_one` and `dropped` go here, after the lock (each where it is: a tuple of them
+        // would be one more copy of a record).
     }
 
     /// The entries `filter` selects, newest first: `offset` of them skipped, at most `limit`
@@ -499,8 +500,8 @@ mod tests {
             session_id: None,
             api_key: None,
             warnings: Warnings::new(),
-            evicted: Vec::new(),
-            via: "direct",
+            evicted: Box::default(),
+            via: Via::Direct,
             host: None,
         }
     }

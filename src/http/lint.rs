@@ -235,8 +235,17 @@ where
         let more = (more > 0).then(|| {
             format!("more-warnings: {more} more warnings than the {shown} above; the journal (GET /__admin/requests) has every one")
         });
-        for value in answered.lint[..shown].iter().filter_map(warning_header).chain(more.and_then(header_value)) {
-            response.headers_mut().append(X_MOCK_LINT, value);
+        let mut values = answered.lint[..shown].iter().filter_map(warning_header).chain(more.and_then(header_value));
+        if let Some(first) = values.next() {
+            // The name is looked up once for all of them.
+            let mut lines = match response.headers_mut().entry(X_MOCK_LINT) {
+                header::Entry::Occupied(mut lines) => {
+                    lines.append(first);
+                    lines
+                }
+                header::Entry::Vacant(none) => none.insert_entry(first),
+            };
+            values.for_each(|value| lines.append(value));
         }
         state.journal().record(Record {
             at: now,
@@ -247,9 +256,9 @@ where
             session_id: answered.session_id,
             api_key: answered.api_key,
             warnings: answered.lint,
-            evicted: answered.evicted,
-            via: via.as_str(),
-            host: host.flatten(),
+            evicted: answered.evicted.into_boxed_slice(),
+            via,
+            host: host.flatten().map(String::into_boxed_str),
         });
         response
     }))
