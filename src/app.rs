@@ -82,12 +82,14 @@ impl App {
         let logged = (self.state.log_requests()
             && tracing::enabled!(target: "biometric_kz_mock::request", tracing::Level::INFO))
         .then(|| (std::time::Instant::now(), request.method().clone(), request.uri().path().to_owned()));
-        self.answer(request).map(move |response| {
-            if let Some((started, method, path)) = logged {
+        let answering = self.answer(request);
+        match logged {
+            None => futures_util::future::Either::Left(answering),
+            Some((started, method, path)) => futures_util::future::Either::Right(answering.map(move |response| {
                 log_request(&method, &path, &response, started.elapsed());
-            }
-            response
-        })
+                response
+            })),
+        }
     }
 
     fn answer(&self, request: Request<Body>) -> impl Future<Output = Response> + Send + '_ {
@@ -97,13 +99,16 @@ impl App {
             return Either::Left(std::future::ready(refusal));
         }
         let journaled = lint::journal(&self.state, request, |request, journaled| self.dispatch(request, journaled));
-        Either::Right(journaled.then(move |response| {
-            if self.state.state_sync() && self.state.has_unsaved_changes() {
+        if !self.state.state_sync() {
+            return Either::Right(Either::Left(journaled));
+        }
+        Either::Right(Either::Right(journaled.then(move |response| {
+            if self.state.has_unsaved_changes() {
                 Either::Left(Box::pin(synced(&self.state, response)))
             } else {
                 Either::Right(std::future::ready(response))
             }
-        }))
+        })))
     }
 
     /// The handler's answer to a journaled request (or, for `/__admin` and the dashboard, one
@@ -115,8 +120,7 @@ impl App {
     ) -> impl Future<Output = Response> + Send + '_ {
         use futures_util::FutureExt as _;
         use futures_util::future::Either;
-        let method = request.method().clone();
-        let hot = match (&method, request.uri().path()) {
+        let hot = match (request.method(), request.uri().path()) {
             (&Method::POST, CREATE_PATH) => Some(Hot::Create),
             (&Method::GET, RESULT_PATH) => Some(Hot::Result),
             _ => None,
@@ -125,7 +129,7 @@ impl App {
         // and documents for them, with the query and notes the journal already has, skipping the
         // router's matching and the extractors. A create, the largest of the three futures, is
         // boxed: the others would carry its size.
-        let answering = match (hot, journaled) {
+        match (hot, journaled) {
             (Some(Hot::Create), Some(journaled)) => Either::Left(Either::Left(Box::pin(async move {
                 match BodyBytes::from_request(request, &self.state).await {
                     Ok(body) => api::create(&self.state, &journaled.notes, body).await.into_response(),
@@ -140,19 +144,20 @@ impl App {
                 if let Some(journaled) = journaled {
                     journaled.into_extensions(&mut request);
                 }
+                let method = request.method().clone();
                 let routed = self.router.clone().oneshot(request);
-                Either::Right(Box::pin(routed.map(|answered| answered.unwrap_or_else(|never| match never {}))))
+                // The framework's own refusals (a 405, say) get the vendor's JSON shape; the two
+                // handlers above answer in it already, and pay for no check.
+                Either::Right(Box::pin(routed.then(move |answered| {
+                    let response = answered.unwrap_or_else(|never| match never {});
+                    if needs_json_shape(&response) {
+                        Either::Left(async move { json_framework_errors(&method, response).await })
+                    } else {
+                        Either::Right(std::future::ready(response))
+                    }
+                })))
             }
-        };
-        answering.then(move |response| {
-            if needs_json_shape(&response) {
-                // Boxed, as `synced` is: a rare way, and a future held by every request costs
-                // each of them its size, copied as hyper moves it.
-                Either::Left(Box::pin(async move { json_framework_errors(&method, response).await }))
-            } else {
-                Either::Right(std::future::ready(response))
-            }
-        })
+        }
     }
 }
 
