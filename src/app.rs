@@ -78,14 +78,15 @@ impl App {
     /// which hyper moves whole, would grow by the request at each step (BENCHMARKS.md).
     pub fn handle(&self, request: Request<Body>) -> impl Future<Output = Response> + Send + '_ {
         use futures_util::FutureExt as _;
+        use futures_util::future::Either;
         // Nothing is paid for the line when nobody asked for it, or nobody reads it (RUST_LOG=warn).
         let logged = (self.state.log_requests()
             && tracing::enabled!(target: "biometric_kz_mock::request", tracing::Level::INFO))
         .then(|| (std::time::Instant::now(), request.method().clone(), request.uri().path().to_owned()));
         let answering = self.answer(request);
         match logged {
-            None => futures_util::future::Either::Left(answering),
-            Some((started, method, path)) => futures_util::future::Either::Right(answering.map(move |response| {
+            None => Either::Left(answering),
+            Some((started, method, path)) => Either::Right(answering.map(move |response| {
                 log_request(&method, &path, &response, started.elapsed());
                 response
             })),

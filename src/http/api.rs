@@ -170,12 +170,7 @@ pub(crate) async fn result(
     query: &QueryMap,
     session: Option<Uuid>,
 ) -> Result<Response, ApiError> {
-    // The journal has read the id already (`session`); the query is read again only for a
-    // request it refuses, to say why.
-    let (id, key) = match (session, query.get("flow_api_key")) {
-        (Some(id), Some(key)) if !key.trim().is_empty() => (id, key),
-        _ => session_in_query(query)?,
-    };
+    let (id, key) = session_in_query(query, session)?;
     let write = |s: &Session, now| {
         let result = SessionResult::of(s, now);
         let last = result.status != "PROGRESS";
@@ -220,10 +215,11 @@ pub(crate) async fn result(
 }
 
 /// The session a `?session_id=&flow_api_key=` query names (the result and video endpoints \[doc\])
-/// and the key, both required.
-pub(crate) fn session_in_query(query: &QueryMap) -> Result<(Uuid, &str), ApiError> {
+/// and the key, both required. `parsed`: the id already read from this query's `session_id`
+/// (the journal's), not parsed again.
+pub(crate) fn session_in_query(query: &QueryMap, parsed: Option<Uuid>) -> Result<(Uuid, &str), ApiError> {
     let [id, key] = query.require(["session_id", "flow_api_key"])?;
-    Ok((parse_session_id(id)?, key))
+    Ok((parsed.map_or_else(|| parse_session_id(id), Ok)?, key))
 }
 
 /// A session id in a query: a UUID, in DRF's wording when it is not.

@@ -39,7 +39,7 @@ pub(crate) async fn liveness_video(State(state): State<AppState>, query: QueryMa
 }
 
 async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let (id, key) = session_in_query(query)?;
+    let (id, key) = session_in_query(query, None)?;
     super::fault::play(state.call_about(Endpoint::Video, &id, key)?).await?;
     let recorded = state
         .with_session(&id, |s| {
