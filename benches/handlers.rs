@@ -2,6 +2,10 @@
 //! every request passes (admin token, journal and lint, routing, the handler), called in a loop
 //! on one thread. It prices our own code apart from hyper, the kernel and the load generator,
 //! which `--bench load` measures together; BENCHMARKS.md has both.
+//!
+//! `BKZ_BENCH_ONLY=create|result|health` runs one row, `BKZ_BENCH_ROUNDS=N` times (200,000 by
+//! default) after as many to warm up: under callgrind, two runs with different N give the
+//! instructions of one request of our code alone.
 
 use std::time::Instant;
 
@@ -12,6 +16,7 @@ use biometric_kz_mock::app::App;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const KEY: &str = "TTpme201NiUMBA_mock-flow-for-everyone-0000000000";
+/// Requests per row, measured, unless `BKZ_BENCH_ROUNDS` says otherwise.
 const ROUNDS: u32 = 200_000;
 
 fn main() {
@@ -35,9 +40,17 @@ fn main() {
         answer(&app, complete.expect("a request")).await;
         let result = format!("/api/v1/flows/session/result/?session_id={id}&flow_api_key={KEY}");
 
-        time(&app, "session create, no metadata", create).await;
-        time(&app, "result polling (a finished session)", || get(&result)).await;
-        time(&app, "health (the generic stack alone)", || get("/__admin/health")).await;
+        let only = std::env::var("BKZ_BENCH_ONLY").ok();
+        let runs = |row: &str| only.as_deref().is_none_or(|only| only == row);
+        if runs("create") {
+            time(&app, "session create, no metadata", create).await;
+        }
+        if runs("result") {
+            time(&app, "result polling (a finished session)", || get(&result)).await;
+        }
+        if runs("health") {
+            time(&app, "health (the generic stack alone)", || get("/__admin/health")).await;
+        }
     });
 }
 
@@ -59,15 +72,16 @@ async fn answer(app: &App, request: axum::http::Request<Body>) -> axum::body::By
 }
 
 async fn time(app: &App, name: &str, request: impl Fn() -> axum::http::Request<Body>) {
+    let rounds = std::env::var("BKZ_BENCH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(ROUNDS);
     // A first round to warm up, then the measured one.
     for round in 0..2 {
         let start = Instant::now();
-        for _ in 0..ROUNDS {
+        for _ in 0..rounds {
             answer(app, request()).await;
         }
         if round == 1 {
-            let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(ROUNDS);
-            println!("{name:<40} {us:>6.2} us per request ({ROUNDS} requests)");
+            let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+            println!("{name:<40} {us:>6.2} us per request ({rounds} requests)");
         }
     }
 }

@@ -118,15 +118,18 @@ pub(crate) struct QueryMap {
     /// The query as it came; parts with nothing to decode are read from it. Shared with the
     /// journal's entry for the request.
     raw: std::sync::Arc<str>,
-    pairs: Vec<(Part, Part)>,
+    /// Room for two pairs in place: a polling request's `session_id` and `flow_api_key`.
+    pairs: smallvec::SmallVec<[(Part, Part); 2]>,
+    /// The keys and values that had something to decode, decoded (`Part::Decoded`).
+    decoded: Vec<String>,
 }
 
-/// A key or a value: a range of the raw query, or, when it had something to decode, its own
-/// decoded copy.
+/// A key or a value: a range of the raw query, or, when its pair had something to decode, its
+/// decoded copy in `QueryMap::decoded`.
 #[derive(Clone)]
 enum Part {
     Raw(usize, usize),
-    Decoded(String),
+    Decoded(usize),
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
@@ -148,31 +151,43 @@ impl QueryMap {
 
     /// `parse` of a query already held in an `Arc`, without copying it.
     pub(crate) fn parse_shared(query: std::sync::Arc<str>) -> Self {
-        // `memchr` finds the separators many bytes at a time: a byte-by-byte loop over a polling
-        // request's hundred-byte query cost more than the rest of its parsing.
+        // One pass of `memchr` finds the separators and the bytes that need decoding, many bytes
+        // at a time: a byte-by-byte loop over a polling request's hundred-byte query cost more
+        // than the rest of its parsing.
         let bytes = query.as_bytes();
-        let mut pairs = Vec::with_capacity(if bytes.is_empty() { 0 } else { 4 });
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'&', bytes).chain([bytes.len()]) {
-            let pair = &bytes[start..end];
-            if !pair.is_empty() {
-                pairs.push(if memchr::memchr2(b'%', b'+', pair).is_some() {
-                    let (key, value) = url::form_urlencoded::parse(pair).into_owned().next().unwrap_or_default();
-                    (Part::Decoded(key), Part::Decoded(value))
-                } else {
-                    let eq = memchr::memchr(b'=', pair).map_or(end, |at| start + at);
-                    (Part::Raw(start, eq), Part::Raw((eq + 1).min(end), end))
-                });
+        let (mut pairs, mut decoded) = (smallvec::SmallVec::new(), Vec::new());
+        let (mut start, mut to_decode) = (0, false);
+        for at in memchr::memchr3_iter(b'&', b'%', b'+', bytes).chain([bytes.len()]) {
+            if at < bytes.len() && bytes[at] != b'&' {
+                to_decode = true;
+                continue;
             }
-            start = end + 1;
+            let pair = &bytes[start..at];
+            if to_decode {
+                let (key, value) = url::form_urlencoded::parse(pair).into_owned().next().unwrap_or_default();
+                decoded.extend([key, value]);
+                pairs.push((Part::Decoded(decoded.len() - 2), Part::Decoded(decoded.len() - 1)));
+            } else if !pair.is_empty() {
+                let eq = memchr::memchr(b'=', pair).map_or(at, |eq| start + eq);
+                pairs.push((Part::Raw(start, eq), Part::Raw((eq + 1).min(at), at)));
+            }
+            (start, to_decode) = (at + 1, false);
         }
-        Self { raw: query, pairs }
+        Self { raw: query, pairs, decoded }
     }
 
     fn text<'a>(&'a self, part: &'a Part) -> &'a str {
         match part {
             Part::Raw(from, to) => &self.raw[*from..*to],
-            Part::Decoded(text) => text,
+            Part::Decoded(index) => &self.decoded[*index],
+        }
+    }
+
+    /// Whether `part` reads `text`.
+    fn reads(&self, part: &Part, text: &str) -> bool {
+        match part {
+            Part::Raw(from, to) => self.raw.as_bytes().get(*from..*to) == Some(text.as_bytes()),
+            Part::Decoded(index) => self.decoded[*index] == text,
         }
     }
 
@@ -202,7 +217,7 @@ impl QueryMap {
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.pairs().rev().find(|(k, _)| *k == name).map(|(_, v)| v)
+        self.pairs.iter().rev().find(|(key, _)| self.reads(key, name)).map(|(_, value)| self.text(value))
     }
 }
 

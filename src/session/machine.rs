@@ -37,8 +37,10 @@ pub enum Command<'a> {
     Complete { scenario: Option<&'a str>, outcomes: &'a HashMap<String, Choice<'a>> },
     /// The session plays scenario `name` from its next step on (the admin's choice, which wins).
     SetScenario { name: &'a str },
-    /// The result endpoint is asked about the session.
-    Poll,
+    /// The result endpoint is asked about the session: the poll is noted and, when
+    /// `meet_fault` (no admin rule hit the call first), the call meets the scenario's fault
+    /// rules for the result endpoint, as `MeetFault(Endpoint::Result)` would.
+    Poll { meet_fault: bool },
     /// The result endpoint's final answer, to answer again as it is.
     KeepAnswer(bytes::Bytes),
     /// A call of `endpoint` about the session meets its scenario's fault rules.
@@ -74,6 +76,11 @@ impl Context<'_> {
         self.scenarios.get(name).unwrap_or(self.fallback)
     }
 
+    /// Whether a scenario a session may play has a fault rule for `endpoint`.
+    fn may_fault(&self, endpoint: Endpoint) -> bool {
+        self.scenarios.may_fault(endpoint) || self.fallback.faults_for(endpoint).next().is_some()
+    }
+
     fn generator(&self) -> std::sync::MutexGuard<'_, Generator> {
         self.generator.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -99,8 +106,13 @@ pub enum Found {
     /// `Submit`: a wrong SMS code, with this many attempts left.
     OtpWrong { left: u8 },
     /// `Poll`: the time since the previous poll, how many earlier polls got the final answer,
-    /// and that answer when it is kept.
-    Poll { since_last: Option<std::time::Duration>, earlier_final_polls: u32, kept: Option<bytes::Bytes> },
+    /// that answer when it is kept, and the scenario's fault rule the call met, if any.
+    Poll {
+        since_last: Option<std::time::Duration>,
+        earlier_final_polls: u32,
+        kept: Option<bytes::Bytes>,
+        fault: Option<Fault>,
+    },
     /// `MeetFault`: the scenario's fault rule the call meets, if any (the call is counted).
     Fault(Option<Fault>),
     /// `GenerateFiles`: the fields made.
@@ -178,7 +190,8 @@ impl Session {
                 self.scenario_source = Source::Admin;
                 self.fault_calls.clear();
             }
-            Command::Poll => {
+            Command::Poll { meet_fault } => {
+                let fault = if meet_fault { self.meet_fault(Endpoint::Result, ctx) } else { None };
                 let since_last =
                     self.last_result_poll.replace(ctx.now).and_then(|previous| (ctx.now - previous).try_into().ok());
                 let earlier_final_polls = self.final_polls;
@@ -186,19 +199,25 @@ impl Session {
                 if kept.is_some() {
                     self.final_polls = self.final_polls.saturating_add(1);
                 }
-                applied.found = Found::Poll { since_last, earlier_final_polls, kept };
+                applied.found = Found::Poll { since_last, earlier_final_polls, kept, fault };
             }
             Command::GenerateFiles => applied.found = Found::FilesMade(self.generate_files()?),
             Command::KeepAnswer(body) => {
                 self.final_result = Some(body);
                 self.final_polls = 1;
             }
-            Command::MeetFault(endpoint) => {
-                let scenario = ctx.scenario(&self.scenario);
-                applied.found = Found::Fault(scenario.take_fault(endpoint, &mut self.fault_calls, |i| (endpoint, i)));
-            }
+            Command::MeetFault(endpoint) => applied.found = Found::Fault(self.meet_fault(endpoint, ctx)),
         }
         Ok(applied)
+    }
+
+    /// The session's scenario's fault rule a call of `endpoint` meets, if any; the call is
+    /// counted. Where no scenario scripts a fault for `endpoint`, nothing is looked up.
+    fn meet_fault(&mut self, endpoint: Endpoint, ctx: &Context<'_>) -> Option<Fault> {
+        if !ctx.may_fault(endpoint) {
+            return None;
+        }
+        ctx.scenario(&self.scenario).take_fault(endpoint, &mut self.fault_calls, |i| (endpoint, i))
     }
 
     /// The metadata's subject when `skip_input` holds: the code goes to them without asking.

@@ -37,6 +37,8 @@ enum Cmd {
     Complete,
     SetScenario(&'static str),
     Poll,
+    /// A poll an admin fault rule hit first: it meets none of the scenario's.
+    PollAfterAdminFault,
     KeepAnswer,
     MeetFault(Endpoint),
     GenerateFiles,
@@ -51,6 +53,8 @@ enum Expect {
     Refused(TransitionError),
     /// Anything but a refusal (the check is the case's end state).
     Done,
+    /// A poll that met a fault rule with this status, or none.
+    PollFault(Option<u16>),
 }
 
 use Expect::{Done, Events, Refused};
@@ -239,7 +243,10 @@ fn cases() -> Vec<Case> {
             metadata: json!({}),
             scenario: "happy-path",
             steps: vec![
-                (Cmd::Poll, Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0, kept: None })),
+                (
+                    Cmd::Poll,
+                    Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0, kept: None, fault: None }),
+                ),
                 (Cmd::KeepAnswer, Events(vec![])),
                 (
                     Cmd::Poll,
@@ -247,6 +254,7 @@ fn cases() -> Vec<Case> {
                         since_last: Some(std::time::Duration::ZERO),
                         earlier_final_polls: 1,
                         kept: Some(bytes::Bytes::from_static(b"{}")),
+                        fault: None,
                     }),
                 ),
             ],
@@ -261,6 +269,23 @@ fn cases() -> Vec<Case> {
                 (Cmd::MeetFault(Endpoint::Video), Expect::Found(Found::Fault(None))),
                 (Cmd::MeetFault(Endpoint::Result), Done),
                 (Cmd::MeetFault(Endpoint::Result), Done),
+                (Cmd::MeetFault(Endpoint::Result), Expect::Found(Found::Fault(None))),
+            ],
+            end: (Status::Created, vec![]),
+        },
+        Case {
+            name: "a poll meets the result's fault rules as it is noted, and no admin-hit poll is counted",
+            flow: &[Ldhp],
+            metadata: json!({}),
+            scenario: "result-503-twice",
+            steps: vec![
+                (
+                    Cmd::PollAfterAdminFault,
+                    Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0, kept: None, fault: None }),
+                ),
+                (Cmd::Poll, Expect::PollFault(Some(503))),
+                (Cmd::Poll, Expect::PollFault(Some(503))),
+                (Cmd::Poll, Expect::PollFault(None)),
                 (Cmd::MeetFault(Endpoint::Result), Expect::Found(Found::Fault(None))),
             ],
             end: (Status::Created, vec![]),
@@ -329,7 +354,8 @@ fn the_transition_table() {
                 }
                 Cmd::Complete => Command::Complete { scenario: None, outcomes: &no_outcomes },
                 Cmd::SetScenario(name) => Command::SetScenario { name },
-                Cmd::Poll => Command::Poll,
+                Cmd::Poll => Command::Poll { meet_fault: true },
+                Cmd::PollAfterAdminFault => Command::Poll { meet_fault: false },
                 Cmd::KeepAnswer => Command::KeepAnswer(bytes::Bytes::from_static(b"{}")),
                 Cmd::MeetFault(endpoint) => Command::MeetFault(*endpoint),
                 Cmd::GenerateFiles => Command::GenerateFiles,
@@ -339,6 +365,9 @@ fn the_transition_table() {
             match (expect, applied) {
                 (Events(events), Ok(applied)) => assert_eq!(applied.events, events, "{at}"),
                 (Expect::Found(found), Ok(applied)) => assert_eq!(applied.found, found, "{at}"),
+                (Expect::PollFault(status), Ok(Applied { found: Found::Poll { fault, .. }, .. })) => {
+                    assert_eq!(fault.map(|f| f.status), status.map(Some), "{at}");
+                }
                 (Refused(error), Err(got)) => {
                     assert_eq!(got, error, "{at}");
                     let after = format!("{:?}", (s.steps(), s.events().len(), s.otp(), s.otp_wrong(), s.scenario()));

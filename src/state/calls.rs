@@ -2,6 +2,8 @@
 //! owns the session, the fault rules the call meets, the poll, and the result's answer kept
 //! once it is final.
 
+use std::collections::HashSet;
+
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -14,21 +16,34 @@ impl AppState {
     /// Whether session `id` is there for the flow of `key` at `now`: the flow that made it, not
     /// since deleted. A session the store let go is reported as such to that flow's key only.
     fn own(&self, inner: &Inner, id: &Uuid, key: &str, now: OffsetDateTime) -> Result<(), NotOwn> {
-        let live = |flow_id: &u64| inner.retired_flows.is_empty() || !inner.retired_flows.contains(flow_id);
-        let Some(session) = inner.sessions.get(id) else {
-            let evicted = inner.sessions.eviction(id).filter(|e| live(&e.flow_id));
-            return match evicted {
-                Some(e) if self.find_flow(key).is_some_and(|f| f.id == e.flow_id) => Err(NotOwn::Evicted(e)),
-                _ => Err(NotOwn::Missing),
-            };
-        };
-        if session.api_key().as_str() != key || !live(&session.flow_id()) {
+        match inner.sessions.get(id) {
+            Some(session) => self.owns(&inner.retired_flows, session, key, now),
+            None => Err(self.gone(inner, id, key)),
+        }
+    }
+
+    /// `own` for a session that is there: it belongs to the flow of `key`, not since deleted,
+    /// and has not expired at `now`.
+    fn owns(&self, retired: &HashSet<u64>, session: &Session, key: &str, now: OffsetDateTime) -> Result<(), NotOwn> {
+        if session.api_key().as_str() != key || Self::retired(retired, session.flow_id()) {
             return Err(NotOwn::Missing);
         }
         match session.expired_at(self.0.config.session_ttl, now) {
             Some(at) => Err(NotOwn::Expired(at)),
             None => Ok(()),
         }
+    }
+
+    /// `own` for a session that is not there: evicted (told to its flow's key only), or missing.
+    fn gone(&self, inner: &Inner, id: &Uuid, key: &str) -> NotOwn {
+        match inner.sessions.eviction(id).filter(|e| !Self::retired(&inner.retired_flows, e.flow_id)) {
+            Some(e) if self.find_flow(key).is_some_and(|f| f.id == e.flow_id) => NotOwn::Evicted(e),
+            _ => NotOwn::Missing,
+        }
+    }
+
+    fn retired(retired: &HashSet<u64>, flow_id: u64) -> bool {
+        !retired.is_empty() && retired.contains(&flow_id)
     }
 
     /// The fault a call of `endpoint` about session `id` meets: an admin rule first, then the
@@ -69,17 +84,19 @@ impl AppState {
         write: impl FnOnce(&Session, OffsetDateTime) -> Result<(bytes::Bytes, bool), E>,
     ) -> Result<ResultCall<E>, NotOwn> {
         let mut inner = self.lock();
-        self.own(&inner, id, key, now)?;
+        // One lookup of the session for all of it: a suite polls in a loop.
+        let Inner { sessions, faults, retired_flows, .. } = &mut *inner;
+        let Some(session) = sessions.get_mut(id) else { return Err(self.gone(&inner, id, key)) };
+        self.owns(retired_flows, session, key, now)?;
+        let admin_fault = faults.take_admin(Endpoint::Result);
         let ctx = self.context(now);
-        let fault = Self::meet_fault(&mut inner, Endpoint::Result, id, &ctx);
-        let session = inner.sessions.get_mut(id).ok_or(NotOwn::Missing)?;
-        let Ok(Applied { found: Found::Poll { since_last, earlier_final_polls, kept }, .. }) =
-            session.apply(Command::Poll, &ctx)
+        let Ok(Applied { found: Found::Poll { since_last, earlier_final_polls, kept, fault }, .. }) =
+            session.apply(Command::Poll { meet_fault: admin_fault.is_none() }, &ctx)
         else {
             return Err(NotOwn::Missing);
         };
         let earlier_final_polls = (earlier_final_polls, session.status().as_str());
-        let answer = match (fault, kept) {
+        let answer = match (admin_fault.or(fault), kept) {
             (Some(fault), _) => Err(fault),
             (None, Some(kept)) => Ok(Ok((kept, true))),
             (None, None) => Ok(Self::write_answer(session, &ctx, write)),

@@ -55,6 +55,8 @@ struct Shared {
     /// The end-user page's `Content-Security-Policy`, written once.
     page_policy: String,
     eviction_log: EvictionLog,
+    /// Where the default scenario (`--scenario`) is in the scenario set: found once.
+    fallback: usize,
 }
 
 /// What the state needs from the configuration.
@@ -212,7 +214,9 @@ impl AppState {
             "frame-ancestors {}; script-src 'self'; object-src 'none'; base-uri 'none'",
             config.frame_ancestors
         );
+        let fallback = config.scenarios.position(&config.default_scenario);
         Self(Arc::new(Shared {
+            fallback: fallback.expect("the default scenario was checked at start-up"),
             page_policy,
             backend_keys: backend::BackendKeys::new(backend_keys),
             generator: Mutex::new(Generator::new(config.seed)),
@@ -315,8 +319,7 @@ impl AppState {
 
     /// The scenario of sessions whose own is gone, and of those nothing chooses one for.
     fn fallback(&self) -> &Scenario {
-        let set = &self.0.config.scenarios;
-        set.get(&self.0.config.default_scenario).expect("the default scenario was checked at start-up")
+        self.0.config.scenarios.at(self.0.fallback)
     }
 
     /// The scenario session `session` plays.
