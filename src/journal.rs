@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -122,7 +122,34 @@ impl Warning {
 
     /// `code: message (vendor docs: section)`, written in one allocation: the header's line.
     pub(crate) fn line(&self) -> String {
+        if let Self::PolledAfterFinal { status, earlier } = self
+            && let Some((head, tail)) = Self::around_count(status)
+        {
+            // Every poll of a finished session carries it, its count the only change.
+            return joined(&[head, itoa::Buffer::new().format(*earlier), tail]);
+        }
         line(self.code(), &self.parts(&mut itoa::Buffer::new()), self.doc())
+    }
+
+    /// `polled-after-final`'s line for the final `status` before its count and after it,
+    /// written once per status.
+    fn around_count(status: &str) -> Option<(&'static str, &'static str)> {
+        static AROUND: [OnceLock<(String, String)>; 2] = [const { OnceLock::new() }; 2];
+        let (kept, status) = match status {
+            "FINISHED" => (&AROUND[0], "FINISHED"),
+            "FAILED" => (&AROUND[1], "FAILED"),
+            _ => return None,
+        };
+        let (head, tail) = kept.get_or_init(|| {
+            let warning = Self::PolledAfterFinal { status, earlier: 0 };
+            // The count is the fourth part; a NUL, in no message, marks where it goes.
+            let mut count = itoa::Buffer::new();
+            let [a, b, c, _, e] = warning.parts(&mut count);
+            let marked = line(warning.code(), &[a, b, c, "\0", e], warning.doc());
+            let (head, tail) = marked.split_once('\0').expect("the mark is in the line");
+            (head.to_owned(), tail.to_owned())
+        });
+        Some((head, tail))
     }
 
     /// The bytes the warning holds beyond its fixed size.
@@ -529,6 +556,14 @@ mod tests {
         assert_eq!((after_final.bytes(), too_fast.bytes()), (0, 0), "no text is kept for them");
         for warning in [after_final, too_fast, Warning::from(Lint::new("unknown-key", doc::METADATA, "key a"))] {
             assert_eq!(warning.line(), warning.lint().text(), "the header's line is the journal's");
+        }
+        // Its line is kept around the count for the final statuses, written whole for others.
+        for status in ["FINISHED", "FAILED", "PROGRESS"] {
+            for earlier in [0, 2, 7, 1_000_000, u32::MAX] {
+                let warning = Warning::PolledAfterFinal { status, earlier };
+                assert_eq!(warning.line(), warning.lint().text(), "{warning:?}");
+                assert!(warning.line().contains(&format!(" {status} for {earlier} earlier polls;")), "{warning:?}");
+            }
         }
     }
 
