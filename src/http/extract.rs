@@ -124,12 +124,13 @@ pub(crate) struct QueryMap {
     decoded: Vec<String>,
 }
 
-/// A key or a value: a range of the raw query, or, when its pair had something to decode, its
-/// decoded copy in `QueryMap::decoded`.
+/// A key or a value: a range of the raw query, or, when its pair had something to decode (or
+/// the query is over 4 GiB), its decoded copy in `QueryMap::decoded`. In `u32`s: the map is held
+/// in the future of every journaled request, which hyper moves whole.
 #[derive(Clone)]
 enum Part {
-    Raw(usize, usize),
-    Decoded(usize),
+    Raw(u32, u32),
+    Decoded(u32),
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
@@ -155,39 +156,41 @@ impl QueryMap {
         // at a time: a byte-by-byte loop over a polling request's hundred-byte query cost more
         // than the rest of its parsing.
         let bytes = query.as_bytes();
+        let ranges = u32::try_from(bytes.len()).is_ok();
+        let at = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         let (mut pairs, mut decoded) = (smallvec::SmallVec::new(), Vec::new());
         let (mut start, mut to_decode) = (0, false);
-        for at in memchr::memchr3_iter(b'&', b'%', b'+', bytes).chain([bytes.len()]) {
-            if at < bytes.len() && bytes[at] != b'&' {
+        for end in memchr::memchr3_iter(b'&', b'%', b'+', bytes).chain([bytes.len()]) {
+            if end < bytes.len() && bytes[end] != b'&' {
                 to_decode = true;
                 continue;
             }
-            let pair = &bytes[start..at];
-            if to_decode {
+            let pair = &bytes[start..end];
+            if !pair.is_empty() && (to_decode || !ranges) {
                 let (key, value) = url::form_urlencoded::parse(pair).into_owned().next().unwrap_or_default();
                 decoded.extend([key, value]);
-                pairs.push((Part::Decoded(decoded.len() - 2), Part::Decoded(decoded.len() - 1)));
+                pairs.push((Part::Decoded(at(decoded.len() - 2)), Part::Decoded(at(decoded.len() - 1))));
             } else if !pair.is_empty() {
-                let eq = memchr::memchr(b'=', pair).map_or(at, |eq| start + eq);
-                pairs.push((Part::Raw(start, eq), Part::Raw((eq + 1).min(at), at)));
+                let eq = memchr::memchr(b'=', pair).map_or(end, |eq| start + eq);
+                pairs.push((Part::Raw(at(start), at(eq)), Part::Raw(at((eq + 1).min(end)), at(end))));
             }
-            (start, to_decode) = (at + 1, false);
+            (start, to_decode) = (end + 1, false);
         }
         Self { raw: query, pairs, decoded }
     }
 
     fn text<'a>(&'a self, part: &'a Part) -> &'a str {
         match part {
-            Part::Raw(from, to) => &self.raw[*from..*to],
-            Part::Decoded(index) => &self.decoded[*index],
+            Part::Raw(from, to) => &self.raw[*from as usize..*to as usize],
+            Part::Decoded(index) => &self.decoded[*index as usize],
         }
     }
 
     /// Whether `part` reads `text`.
     fn reads(&self, part: &Part, text: &str) -> bool {
         match part {
-            Part::Raw(from, to) => self.raw.as_bytes().get(*from..*to) == Some(text.as_bytes()),
-            Part::Decoded(index) => self.decoded[*index] == text,
+            Part::Raw(from, to) => self.raw.as_bytes().get(*from as usize..*to as usize) == Some(text.as_bytes()),
+            Part::Decoded(index) => self.decoded[*index as usize] == text,
         }
     }
 
