@@ -33,9 +33,34 @@ fn capped(t: Option<OffsetDateTime>) -> OffsetDateTime {
 #[error("the clock cannot go past {}", timestamp(LATEST))]
 pub struct PastTheEnd;
 
+/// The real time in UTC, as `OffsetDateTime::now_utc` reads it. That works the date out from
+/// the seconds since 1970 on every call, most of the clock's cost on a polling request; within a
+/// second only the nanoseconds change, so each thread keeps the last second it worked out.
+fn real_now() -> OffsetDateTime {
+    thread_local! {
+        static SECOND: std::cell::Cell<(u64, OffsetDateTime)> =
+            const { std::cell::Cell::new((u64::MAX, OffsetDateTime::UNIX_EPOCH)) };
+    }
+    let Ok(since_1970) = std::time::SystemTime::now().duration_since(std::time::SystemTime::UNIX_EPOCH) else {
+        return OffsetDateTime::now_utc();
+    };
+    let seconds = since_1970.as_secs();
+    let second = SECOND.with(|kept| match kept.get() {
+        (kept_seconds, second) if kept_seconds == seconds => Some(second),
+        _ => {
+            let second = OffsetDateTime::from_unix_timestamp(i64::try_from(seconds).ok()?).ok()?;
+            kept.set((seconds, second));
+            Some(second)
+        }
+    });
+    second
+        .and_then(|second| second.replace_nanosecond(since_1970.subsec_nanos()).ok())
+        .unwrap_or_else(OffsetDateTime::now_utc)
+}
+
 impl Clock {
     pub fn now(&self) -> OffsetDateTime {
-        let now = OffsetDateTime::now_utc();
+        let now = real_now();
         match self.offset_ms.load(Ordering::Relaxed) {
             0 => now,
             _ => capped(now.checked_add(self.offset())),
@@ -125,6 +150,20 @@ mod tests {
         assert_eq!(timestamp(t), "0987-01-02T03:04:05.000007Z", "zero-padded");
         let t = time::macros::datetime!(9999-12-31 23:59:59.999999 UTC);
         assert_eq!(timestamp(t), "9999-12-31T23:59:59.999999Z");
+    }
+
+    #[test]
+    fn the_real_time_is_read_to_the_nanosecond_across_seconds() {
+        // Until the second has changed twice: the kept second is used, then replaced.
+        let start = OffsetDateTime::now_utc().unix_timestamp();
+        loop {
+            let (before, read, after) = (OffsetDateTime::now_utc(), real_now(), OffsetDateTime::now_utc());
+            assert!(before <= read && read <= after, "{before} <= {read} <= {after}");
+            if read.unix_timestamp() >= start + 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(300));
+        }
     }
 
     #[test]
