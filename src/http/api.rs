@@ -224,7 +224,13 @@ pub(crate) fn session_in_query(query: &QueryMap, parsed: Option<Uuid>) -> Result
 
 /// A session id in a query: a UUID, in DRF's wording when it is not.
 pub(crate) fn parse_session_id(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text.trim()).map_err(|_| ApiError::field(&["session_id"], "Must be a valid UUID."))
+    query_uuid(text).ok_or_else(|| ApiError::field(&["session_id"], "Must be a valid UUID."))
+}
+
+/// A UUID as a query gives it, spaces around it allowed. Most come without: read as they are
+/// first, and trimmed only when that fails.
+pub(crate) fn query_uuid(text: &str) -> Option<Uuid> {
+    Uuid::parse_str(text).or_else(|_| Uuid::parse_str(text.trim())).ok()
 }
 
 #[cfg(test)]

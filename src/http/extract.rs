@@ -202,7 +202,9 @@ impl QueryMap {
     /// The values of the parameters `names`, each looked up once; the ones missing or empty
     /// are DRF-style field errors.
     pub(crate) fn require<const N: usize>(&self, names: [&str; N]) -> Result<[&str; N], ApiError> {
-        let values = names.map(|name| self.get(name).filter(|v| !v.trim().is_empty()));
+        // Blank: nothing but white space (what `trim().is_empty()` says, without scanning a
+        // value from both ends; a usual one stops at its first character).
+        let values = names.map(|name| self.get(name).filter(|v| !v.chars().all(char::is_whitespace)));
         let mut errors = crate::domain::FieldErrors::new();
         for (name, value) in names.iter().zip(&values) {
             if value.is_none() {

@@ -134,7 +134,7 @@ fn request_subject(path: &str, fixed: bool, query: &QueryMap, notes: &Notes) -> 
             _ => {}
         }
     }
-    let in_query = session_id.and_then(|id| Uuid::parse_str(id.trim()).ok());
+    let in_query = session_id.and_then(super::api::query_uuid);
     if let Some(id) = in_query {
         notes.session(id);
     }

@@ -423,4 +423,10 @@ async fn a_repeated_session_id_is_read_as_its_last_value_by_the_answer_and_the_j
         [(&json!(sid), 400), (&Value::Null, 400), (&json!(sid), 200)],
         "the journal notes the session the answer read, and none where it read none"
     );
+    // White space around an id is allowed; a key of nothing but white space (Unicode's too) is blank.
+    let (status, body) = app.get(&result(format!("session_id=%20{sid}%0A&flow_api_key={EVERYONE}"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(journal(&app, "").await[0]["session_id"], json!(sid), "and the journal reads it so too");
+    let (status, body) = app.get(&result(format!("session_id={sid}&flow_api_key=%E2%80%83%09"))).await;
+    assert_eq!((status, body), (StatusCode::BAD_REQUEST, json!({"flow_api_key": ["This field is required."]})));
 }
