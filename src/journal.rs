@@ -133,11 +133,11 @@ impl Warning {
 
     /// `polled-after-final`'s line for the final `status` before its count and after it,
     /// written once per status.
-    fn around_count(status: &str) -> Option<(&'static str, &'static str)> {
+    fn around_count(status: &'static str) -> Option<(&'static str, &'static str)> {
         static AROUND: [OnceLock<(String, String)>; 2] = [const { OnceLock::new() }; 2];
-        let (kept, status) = match status {
-            "FINISHED" => (&AROUND[0], "FINISHED"),
-            "FAILED" => (&AROUND[1], "FAILED"),
+        let kept = match status {
+            "FINISHED" => &AROUND[0],
+            "FAILED" => &AROUND[1],
             _ => return None,
         };
         let (head, tail) = kept.get_or_init(|| {

@@ -205,25 +205,11 @@ fn merge(target: &mut Value, over: &Map<String, Value>) {
 #[derive(Debug, Clone, Default)]
 pub struct ScenarioSet {
     scenarios: Vec<Scenario>,
-    /// The endpoints some scenario has a fault rule for, one bit each (`Endpoint as u16`): a
-    /// call of any other meets no scripted fault, and nobody looks up its session's scenario.
-    faulted: u16,
 }
 
 impl ScenarioSet {
     pub fn new(scenarios: Vec<Scenario>) -> Self {
-        let faulted = scenarios.iter().flat_map(|s| &s.faults).fold(0, |bits, f| bits | Self::bit(f.endpoint));
-        Self { scenarios, faulted }
-    }
-
-    const fn bit(endpoint: Endpoint) -> u16 {
-        const _: () = assert!(Endpoint::ALL.len() <= 16, "one bit each in a u16");
-        1 << endpoint as u16
-    }
-
-    /// Whether any scenario has a fault rule for `endpoint`.
-    pub fn may_fault(&self, endpoint: Endpoint) -> bool {
-        self.faulted & Self::bit(endpoint) != 0
+        Self { scenarios }
     }
 
     pub fn get(&self, name: &str) -> Option<&Scenario> {

@@ -76,11 +76,6 @@ impl Context<'_> {
         self.scenarios.get(name).unwrap_or(self.fallback)
     }
 
-    /// Whether a scenario a session may play has a fault rule for `endpoint`.
-    fn may_fault(&self, endpoint: Endpoint) -> bool {
-        self.scenarios.may_fault(endpoint) || self.fallback.faults_for(endpoint).next().is_some()
-    }
-
     fn generator(&self) -> std::sync::MutexGuard<'_, Generator> {
         self.generator.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -212,11 +207,8 @@ impl Session {
     }
 
     /// The session's scenario's fault rule a call of `endpoint` meets, if any; the call is
-    /// counted. Where no scenario scripts a fault for `endpoint`, nothing is looked up.
+    /// counted.
     fn meet_fault(&mut self, endpoint: Endpoint, ctx: &Context<'_>) -> Option<Fault> {
-        if !ctx.may_fault(endpoint) {
-            return None;
-        }
         ctx.scenario(&self.scenario).take_fault(endpoint, &mut self.fault_calls, |i| (endpoint, i))
     }
 
