@@ -29,7 +29,7 @@ fn main() {
             ..Default::default()
         };
         let application = biometric_kz_mock::Application::build(config).await.expect("the server builds");
-        let app = application.app();
+        let app = std::sync::Arc::new(application.app());
         // Every request holds a future this large, and hyper moves it (copies it) as it goes.
         println!("the future of a request (App::handle): {} bytes", std::mem::size_of_val(&app.handle(create())));
 
@@ -65,13 +65,13 @@ fn get(uri: &str) -> axum::http::Request<Body> {
     axum::http::Request::get(uri).body(Body::empty()).expect("a request")
 }
 
-async fn answer(app: &App, request: axum::http::Request<Body>) -> axum::body::Bytes {
+async fn answer(app: &std::sync::Arc<App>, request: axum::http::Request<Body>) -> axum::body::Bytes {
     let response = app.handle(request).await;
     assert!(response.status().is_success(), "{}", response.status());
     axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("a body")
 }
 
-async fn time(app: &App, name: &str, request: impl Fn() -> axum::http::Request<Body>) {
+async fn time(app: &std::sync::Arc<App>, name: &str, request: impl Fn() -> axum::http::Request<Body>) {
     let rounds = std::env::var("BKZ_BENCH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(ROUNDS);
     // A first round to warm up, then the measured one.
     for round in 0..2 {

@@ -10,6 +10,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRequest as _;
 use axum::http::{Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt as _;
+use futures_util::future::{BoxFuture, Either};
 use tower::ServiceExt as _;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
@@ -72,93 +74,99 @@ pub struct App {
     router: Router,
 }
 
+/// What `App::handle` answers a request with: the answer itself when it is made at once (result
+/// polling, which suites run in a loop, and every refusal before a handler), else a future.
+/// Small either way: hyper moves it whole, several times, on every request (BENCHMARKS.md).
+pub type Answering = Either<std::future::Ready<Response>, BoxFuture<'static, Response>>;
+
 impl App {
-    /// Answers one request. Not an `async fn`, nor are the steps below it: an `async fn` holds
-    /// its arguments beside the futures it makes of them, and the future every request carries,
-    /// which hyper moves whole, would grow by the request at each step (BENCHMARKS.md).
-    pub fn handle(&self, request: Request<Body>) -> impl Future<Output = Response> + Send + '_ {
-        use futures_util::FutureExt as _;
-        use futures_util::future::Either;
+    /// Answers one request. The app is the connection's own handle (`Arc`), cloned into the
+    /// future of a request that needs one: a reference count the connection's core alone writes.
+    pub fn handle(self: &Arc<Self>, request: Request<Body>) -> Answering {
         // Nothing is paid for the line when nobody asked for it, or nobody reads it (RUST_LOG=warn).
         let logged = (self.state.log_requests()
             && tracing::enabled!(target: "biometric_kz_mock::request", tracing::Level::INFO))
         .then(|| (std::time::Instant::now(), request.method().clone(), request.uri().path().to_owned()));
         let answering = self.answer(request);
         match logged {
-            None => Either::Left(answering),
-            Some((started, method, path)) => Either::Right(answering.map(move |response| {
+            None => answering,
+            Some((started, method, path)) => Either::Right(Box::pin(answering.map(move |response| {
                 log_request(&method, &path, &response, started.elapsed());
                 response
-            })),
+            }))),
         }
     }
 
-    fn answer(&self, request: Request<Body>) -> impl Future<Output = Response> + Send + '_ {
-        use futures_util::FutureExt as _;
-        use futures_util::future::Either;
+    fn answer(self: &Arc<Self>, request: Request<Body>) -> Answering {
         if let Some(refusal) = admin_auth(&self.state, &request) {
             return Either::Left(std::future::ready(refusal));
         }
-        let journaled = lint::journal(&self.state, request, |request, journaled| self.dispatch(request, journaled));
+        let answering = self.journaled(request);
         if !self.state.state_sync() {
-            return Either::Right(Either::Left(journaled));
+            return answering;
         }
-        Either::Right(Either::Right(journaled.then(move |response| {
-            if self.state.has_unsaved_changes() {
-                Either::Left(Box::pin(synced(&self.state, response)))
-            } else {
-                Either::Right(std::future::ready(response))
+        let app = Arc::clone(self);
+        Either::Right(Box::pin(async move {
+            let response = answering.await;
+            if app.state.has_unsaved_changes() { synced(&app.state, response).await } else { response }
+        }))
+    }
+
+    /// The answer to `request`, journaled (`lint::open`) unless it is for `/__admin` or the
+    /// dashboard.
+    fn journaled(self: &Arc<Self>, request: Request<Body>) -> Answering {
+        let (request, journaled, recording) = match lint::open(&self.state, request) {
+            lint::Opened::Refused(refusal) => return Either::Left(std::future::ready(refusal)),
+            lint::Opened::Unjournaled(request) => {
+                let app = Arc::clone(self);
+                return Either::Right(Box::pin(async move { app.dispatch(request, None).await }));
             }
-        })))
+            lint::Opened::Journaled(request, journaled, recording) => (request, journaled, recording),
+        };
+        // Result polling goes straight to the handler `routes()` registers and documents for
+        // it, with the query and notes the journal already has, skipping the router and the
+        // extractors; it is answered at once unless a scripted fault must be played first.
+        if (request.method(), request.uri().path()) == (&Method::GET, RESULT_PATH) {
+            let Journaled { notes, query, session_in_query } = &journaled;
+            return match api::result(&self.state, notes, query, *session_in_query) {
+                api::Polled::Answered(response) => {
+                    Either::Left(std::future::ready(recording.close(&self.state, response)))
+                }
+                api::Polled::AfterFault(fault, id) => {
+                    let app = Arc::clone(self);
+                    Either::Right(Box::pin(async move {
+                        let response = api::result_after_fault(&app.state, &journaled.notes, fault, id).await;
+                        recording.close(&app.state, response)
+                    }))
+                }
+            };
+        }
+        let app = Arc::clone(self);
+        Either::Right(Box::pin(async move {
+            let response = app.dispatch(request, Some(journaled)).await;
+            recording.close(&app.state, response)
+        }))
     }
 
     /// The handler's answer to a journaled request (or, for `/__admin` and the dashboard, one
     /// the journal does not cover), in the vendor's JSON shape when the framework answered.
-    fn dispatch(
-        &self,
-        mut request: Request<Body>,
-        journaled: Option<Journaled>,
-    ) -> impl Future<Output = Response> + Send + '_ {
-        use futures_util::FutureExt as _;
-        use futures_util::future::Either;
-        let hot = match (request.method(), request.uri().path()) {
-            (&Method::POST, CREATE_PATH) => Some(Hot::Create),
-            (&Method::GET, RESULT_PATH) => Some(Hot::Result),
-            _ => None,
-        };
-        // The two endpoints client suites hammer go straight to the handlers `routes()` registers
-        // and documents for them, with the query and notes the journal already has, skipping the
-        // router's matching and the extractors. A create, the largest of the three futures, is
-        // boxed: the others would carry its size.
-        match (hot, journaled) {
-            (Some(Hot::Create), Some(journaled)) => Either::Left(Either::Left(Box::pin(async move {
-                match BodyBytes::from_request(request, &self.state).await {
-                    Ok(body) => api::create(&self.state, &journaled.notes, body).await.into_response(),
-                    Err(refusal) => refusal.into_response(),
-                }
-            }))),
-            (Some(Hot::Result), Some(journaled)) => Either::Left(Either::Right(async move {
-                let Journaled { notes, query, session_in_query } = &journaled;
-                api::result(&self.state, notes, query, *session_in_query).await.into_response()
-            })),
-            (_, journaled) => {
-                if let Some(journaled) = journaled {
-                    journaled.into_extensions(&mut request);
-                }
-                let method = request.method().clone();
-                let routed = self.router.clone().oneshot(request);
-                // The framework's own refusals (a 405, say) get the vendor's JSON shape; the two
-                // handlers above answer in it already, and pay for no check.
-                Either::Right(Box::pin(routed.then(move |answered| {
-                    let response = answered.unwrap_or_else(|never| match never {});
-                    if needs_json_shape(&response) {
-                        Either::Left(async move { json_framework_errors(&method, response).await })
-                    } else {
-                        Either::Right(std::future::ready(response))
-                    }
-                })))
-            }
+    async fn dispatch(&self, mut request: Request<Body>, journaled: Option<Journaled>) -> Response {
+        // Session create, which suites call often, goes straight to the handler `routes()`
+        // registers and documents for it, as result polling does (`journaled`).
+        if let (&Method::POST, CREATE_PATH, Some(journaled)) = (request.method(), request.uri().path(), &journaled) {
+            return match BodyBytes::from_request(request, &self.state).await {
+                Ok(body) => api::create(&self.state, &journaled.notes, body).await.into_response(),
+                Err(refusal) => refusal.into_response(),
+            };
         }
+        if let Some(journaled) = journaled {
+            journaled.into_extensions(&mut request);
+        }
+        let method = request.method().clone();
+        let response = self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {});
+        // The framework's own refusals (a 405, say) get the vendor's JSON shape; the two
+        // handlers that skip the router answer in it already, and pay for no check.
+        if needs_json_shape(&response) { json_framework_errors(&method, response).await } else { response }
     }
 }
 
@@ -192,13 +200,6 @@ async fn synced(state: &AppState, response: Response) -> Response {
     };
     let detail = format!("The change was made, but --state-sync could not write it to the state file: {why}");
     ApiError::detail(StatusCode::SERVICE_UNAVAILABLE, detail).into_response()
-}
-
-/// The endpoints `App::dispatch` answers without the router.
-#[derive(Clone, Copy)]
-enum Hot {
-    Create,
-    Result,
 }
 
 /// `--admin-token`: `/__admin` and the dashboard need `Authorization: Bearer <token>` (or, for a
@@ -238,18 +239,29 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
     bool::from(given.ct_eq(expected))
 }
 
-/// The net under every request: if `answering` panics (a bug of ours), the client gets a 500 in
-/// the vendor's shape that says so instead of a closed connection, and the log says what
-/// happened. A future of its own rather than tower-http's `CatchPanicLayer`, which boxed every
-/// answer's body once more and put two more services between hyper and the app.
-pub(crate) fn caught(answering: impl Future<Output = Response>) -> impl Future<Output = Response> {
-    use futures_util::FutureExt as _;
-    // Not an `async fn`: one would hold `answering` twice (as its argument, then inside
-    // `catch_unwind`), doubling the future every request carries.
-    std::panic::AssertUnwindSafe(answering)
-        .catch_unwind()
-        .map(|caught| caught.unwrap_or_else(|payload| panicked(&*payload)))
+/// The net under every request: if `answer` panics (a bug of ours), making its answer or
+/// polling the future it made, the client gets a 500 in the vendor's shape that says so instead
+/// of a closed connection, and the log says what happened. Our own rather than tower-http's
+/// `CatchPanicLayer`, which boxed every answer's body once more and put two more services
+/// between hyper and the app.
+pub(crate) fn caught<F: Future<Output = Response>>(answer: impl FnOnce() -> F) -> Caught<F> {
+    let answering = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(answer)) {
+        Ok(answering) => answering,
+        Err(payload) => return Either::Left(std::future::ready(panicked(&*payload))),
+    };
+    let unwound: fn(std::thread::Result<Response>) -> Response =
+        |caught| caught.unwrap_or_else(|payload| panicked(&*payload));
+    Either::Right(std::panic::AssertUnwindSafe(answering).catch_unwind().map(unwound))
 }
+
+/// The future `caught` answers with: named, so that it holds nothing of the closure that made it.
+pub(crate) type Caught<F> = Either<
+    std::future::Ready<Response>,
+    futures_util::future::Map<
+        futures_util::future::CatchUnwind<std::panic::AssertUnwindSafe<F>>,
+        fn(std::thread::Result<Response>) -> Response,
+    >,
+>;
 
 /// The answer to a request whose handler panicked with `payload`.
 fn panicked(payload: &(dyn std::any::Any + Send)) -> Response {
@@ -332,27 +344,35 @@ mod tests {
     /// hyper moves the future of every request whole, several times over, before it runs: an
     /// `async fn` step that holds its request beside the future it makes of it doubled this
     /// (5.7 KB under the panic net, a copy of which showed as 8 % of result polling's throughput).
+    /// Since result polling is answered without a future, it is the size of an answer.
     #[tokio::test]
     async fn the_future_every_request_carries_stays_small() {
         let config = crate::Config { port: 0, ..crate::Config::default() };
         let application = crate::Application::build(config).await.unwrap();
-        let app = application.app();
+        let app = Arc::new(application.app());
         let request = Request::get(crate::http::RESULT_PATH).body(Body::empty()).unwrap();
-        let answering = caught(app.handle(request));
+        let answering = caught(|| app.handle(request));
         let size = std::mem::size_of_val(&answering);
-        assert!(size <= 1024, "the future of a request is {size} bytes");
+        assert!(size <= 256, "the future of a request is {size} bytes");
         assert_eq!(answering.await.status(), StatusCode::BAD_REQUEST, "and it still answers");
     }
 
     #[tokio::test]
     async fn a_panicking_handler_still_answers_500_in_the_vendor_shape() {
         let request = |path: &str| Request::get(path).body(Body::empty()).unwrap();
-        let response = caught(answer(request("/boom"))).await;
-        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert!(json["detail"].as_str().unwrap().ends_with("): boom at /boom"), "{json}");
-        let calm = caught(answer(request("/calm"))).await;
+        let detail = async |response: Response| {
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            json["detail"].as_str().unwrap().to_owned()
+        };
+        // Panicking while its future runs, and while making the answer (or the future).
+        let polled = detail(caught(|| answer(request("/boom"))).await).await;
+        assert!(polled.ends_with("): boom at /boom"), "{polled}");
+        let made = caught(|| -> std::future::Ready<Response> { panic!("boom while making it") }).await;
+        let made = detail(made).await;
+        assert!(made.ends_with("): boom while making it"), "{made}");
+        let calm = caught(|| answer(request("/calm"))).await;
         assert_eq!(calm.status(), StatusCode::NO_CONTENT, "no panic, the answer as it was");
     }
 }

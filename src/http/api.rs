@@ -2,7 +2,7 @@
 
 use axum::Extension;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -159,48 +159,76 @@ pub(crate) async fn session_result(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
     query: QueryMap,
-) -> Result<Response, ApiError> {
-    result(&state, &notes, &query, None).await
+) -> Response {
+    match result(&state, &notes, &query, None) {
+        Polled::Answered(response) => response,
+        Polled::AfterFault(fault, id) => result_after_fault(&state, &notes, fault, id).await,
+    }
 }
 
-/// `session_result` on borrowed state and notes, as `App::handle` calls it.
-pub(crate) async fn result(
+/// The result endpoint's answer, made at once: a suite polls in a loop, and `App::handle`
+/// answers it without a future unless a scripted fault must be played first.
+pub(crate) enum Polled {
+    Answered(Response),
+    /// A fault rule met the call: `result_after_fault` plays it, then answers about the session.
+    AfterFault(crate::scenario::Fault, Uuid),
+}
+
+/// `session_result` on borrowed state and notes, as `App::handle` calls it; `session`: the id
+/// the journal read from the query.
+pub(crate) fn result(state: &AppState, notes: &Notes, query: &QueryMap, session: Option<Uuid>) -> Polled {
+    let polled = (|| {
+        let (id, key) = session_in_query(query, session)?;
+        let call = state.result_call(&id, key, notes.at(), write_result).map_err(|e| {
+            if let Some(owner) = state.other_flows_session(&id, key) {
+                notes.lint(Lint::new(
+                    "other-flow-key",
+                    doc::RESULT,
+                    format!("session {id} exists, but it belongs to flow {owner:?}, not to the flow of this flow_api_key; the vendor answers \"Not found.\" (send the key of the flow that created the session)"),
+                ));
+            }
+            ApiError::from(e)
+        })?;
+        // These two are on every request of a client polling in a loop: kept as their numbers.
+        if let (earlier @ 2.., status) = call.earlier_final_polls {
+            notes.lint(Warning::PolledAfterFinal { status, earlier });
+        }
+        if let Some(gap) = call.since_last_poll.filter(|gap| *gap < std::time::Duration::from_secs(1)) {
+            // Under a second: the milliseconds fit.
+            notes.lint(Warning::PollingTooFast { ms: u32::try_from(gap.as_millis()).unwrap_or(999) });
+        }
+        Ok(match call.answer {
+            Ok(answer) => Polled::Answered(result_answer(notes, answer)?),
+            Err(fault) => Polled::AfterFault(fault, id),
+        })
+    })();
+    polled.unwrap_or_else(|refused: ApiError| Polled::Answered(refused.into_response()))
+}
+
+/// The result after the fault rule a poll met (`Polled::AfterFault`): its delay waited out,
+/// then its error, or the answer about the session as it is by then.
+pub(crate) async fn result_after_fault(
     state: &AppState,
     notes: &Notes,
-    query: &QueryMap,
-    session: Option<Uuid>,
-) -> Result<Response, ApiError> {
-    let (id, key) = session_in_query(query, session)?;
-    let write = |s: &Session, now| {
-        let result = SessionResult::of(s, now);
-        let last = result.status != "PROGRESS";
-        serde_json::to_vec(&result).map(|body| (body.into(), last))
+    fault: crate::scenario::Fault,
+    id: Uuid,
+) -> Response {
+    let answered = async {
+        Box::pin(super::fault::play(Some(fault))).await?;
+        result_answer(notes, state.result_answer(&id, write_result).ok_or(ApiError::NotFound)?)
     };
-    let call = state.result_call(&id, key, notes.at(), write).map_err(|e| {
-        if let Some(owner) = state.other_flows_session(&id, key) {
-            notes.lint(Lint::new(
-                "other-flow-key",
-                doc::RESULT,
-                format!("session {id} exists, but it belongs to flow {owner:?}, not to the flow of this flow_api_key; the vendor answers \"Not found.\" (send the key of the flow that created the session)"),
-            ));
-        }
-        ApiError::from(e)
-    })?;
-    // These two are on every request of a client polling in a loop: kept as their numbers.
-    if let (earlier @ 2.., status) = call.earlier_final_polls {
-        notes.lint(Warning::PolledAfterFinal { status, earlier });
-    }
-    if let Some(gap) = call.since_last_poll.filter(|gap| *gap < std::time::Duration::from_secs(1)) {
-        // Under a second: the milliseconds fit.
-        notes.lint(Warning::PollingTooFast { ms: u32::try_from(gap.as_millis()).unwrap_or(999) });
-    }
-    let answer = match call.answer {
-        Ok(answer) => answer,
-        Err(fault) => {
-            Box::pin(super::fault::play(Some(fault))).await?;
-            state.result_answer(&id, write).ok_or(ApiError::NotFound)?
-        }
-    };
+    answered.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A session's result as the endpoint writes it, and whether it is final (kept from then on).
+fn write_result(session: &Session, now: time::OffsetDateTime) -> Result<(bytes::Bytes, bool), serde_json::Error> {
+    let result = SessionResult::of(session, now);
+    let last = result.status != "PROGRESS";
+    serde_json::to_vec(&result).map(|body| (body.into(), last))
+}
+
+/// The answer of a result whose body `write_result` made (or the one kept).
+fn result_answer(notes: &Notes, answer: Result<(bytes::Bytes, bool), serde_json::Error>) -> Result<Response, ApiError> {
     let (body, last) = answer.map_err(|e| {
         ApiError::detail(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("Cannot write the result: {e}"))
     })?;

@@ -172,27 +172,43 @@ impl Journaled {
     }
 }
 
-/// Journals `request` and answers it with `next`, adding its lint as `X-Mock-Lint` headers (or,
-/// with `--strict`, refusing it). Requests the journal does not cover (`/__admin`, the
-/// dashboard) get no `Journaled`.
+/// What the journal makes of a request before anything answers it (`open`).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per request and taken apart at once: a box would be one more allocation on every request"
+)]
+pub(crate) enum Opened {
+    /// The mock's own API and dashboard, which are not the vendor's: not journaled.
+    Unjournaled(Request),
+    /// `--strict` refused it for the lint it shows as it came: the answer, journaled.
+    Refused(Response),
+    /// To be answered with what the journal learned (`Journaled`), then closed (`Recording::close`)
+    /// with the answer.
+    Journaled(Request, Journaled, Recording),
+}
+
+/// A request's journal record while it is being answered: what `Recording::close` records, with the
+/// status and warnings of the answer.
+pub(crate) struct Recording {
+    notes: Notes,
+    method: Cow<'static, str>,
+    path: Cow<'static, str>,
+    query: std::sync::Arc<str>,
+    via: crate::journal::Via,
+    /// The host it named, when it came through TLS, a tunnel or the proxy.
+    host: Option<String>,
+}
+
+/// Journals `request`: notes what it concerns and the lint it shows as it came, and hands it
+/// on with its `Journaled` to be answered, unless `--strict` refuses it. Requests the journal
+/// does not cover (`/__admin`, the dashboard) are handed on as they are.
 ///
-/// Not an `async fn`: one would hold `request` as its argument beside the future `next` makes
-/// of it, and every request's future, which hyper moves whole, would carry both.
-pub(crate) fn journal<'a, F, Fut>(
-    state: &'a AppState,
-    request: Request,
-    next: F,
-) -> impl Future<Output = Response> + Send + 'a
-where
-    F: FnOnce(Request, Option<Journaled>) -> Fut,
-    Fut: Future<Output = Response> + Send + 'a,
-{
-    use futures_util::FutureExt as _;
-    use futures_util::future::Either;
+/// Two steps, this and `Recording::close`, rather than a future around the answer's: result polling
+/// is answered without a future at all (`App::handle`).
+pub(crate) fn open(state: &AppState, request: Request) -> Opened {
     let path = request.uri().path();
-    // The mock's own API and dashboard are not the vendor's: they are not journaled.
     if path.starts_with("/__admin") || path == "/" || path.starts_with("/dashboard/") {
-        return Either::Left(next(request, None));
+        return Opened::Unjournaled(request);
     }
     let now = state.now();
     let path = known_path(path).map_or_else(|| Cow::Owned(path.to_owned()), Cow::Borrowed);
@@ -215,14 +231,20 @@ where
     for lint in request_lints(&request, &pairs) {
         notes.lint(lint);
     }
-    let refused_early = state.strict() && notes.has_lint();
-    let journaled = Journaled { notes: notes.clone(), query: pairs, session_in_query };
-    let answering = if refused_early {
-        Either::Right(std::future::ready(strict_refusal(&notes)))
-    } else {
-        Either::Left(next(request, Some(journaled)))
-    };
-    Either::Right(answering.map(move |mut response| {
+    let entry = Recording { notes, method, path, query, via, host: host.flatten() };
+    if state.strict() && entry.notes.has_lint() {
+        let refusal = strict_refusal(&entry.notes);
+        return Opened::Refused(entry.close(state, refusal));
+    }
+    let journaled = Journaled { notes: entry.notes.clone(), query: pairs, session_in_query };
+    Opened::Journaled(request, journaled, entry)
+}
+
+impl Recording {
+    /// Records the request with `response`, the answer it got, and adds the warnings to it as
+    /// `X-Mock-Lint` headers (or, with `--strict`, answers the refusal instead).
+    pub(crate) fn close(self, state: &AppState, mut response: Response) -> Response {
+        let Self { notes, method, path, query, via, host } = self;
         if state.strict() && notes.has_lint() && response.status().is_success() {
             // A warning found while answering (a read-only endpoint): the answer becomes the refusal.
             response = strict_refusal(&notes);
@@ -248,7 +270,7 @@ where
             values.for_each(|value| lines.append(value));
         }
         state.journal().record(Record {
-            at: now,
+            at: notes.at(),
             method,
             path,
             query,
@@ -258,10 +280,10 @@ where
             warnings: answered.lint,
             evicted: answered.evicted.into_boxed_slice(),
             via,
-            host: host.flatten().map(String::into_boxed_str),
+            host: host.map(String::into_boxed_str),
         });
         response
-    }))
+    }
 }
 
 /// Where links to a session go when it was made through the vendor's hosts (SPEC §14): the

@@ -237,42 +237,44 @@ impl Connection {
     > + Clone
     + Send
     + 'static {
-        // Shared by the connection's requests: one reference count per request, not a copy of
-        // the connection's builder.
+        // Shared by the connection's requests, and not cloned for each: a request's answer is
+        // made as it is called (`App::handle`), and its future holds none of the connection.
         let connection = Arc::new(self);
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            let connection = Arc::clone(&connection);
-            async move {
-                let answering = connection.quiet.answering();
-                let answered = |response: hyper::Response<axum::body::Body>| {
-                    response.map(|body| quiet::AnsweredBody::new(body, answering))
-                };
-                let via = match proxy::check(&request, connection.via, &connection.secure.hosts) {
-                    proxy::Checked::Serve(via) => via,
-                    proxy::Checked::Refuse(response) => return Ok(answered(response)),
-                    proxy::Checked::Tunnel => return Ok(answered(connection.open_tunnel(request))),
-                };
-                // The journal takes a request without a mark as direct: most requests carry none,
-                // and their extension map is never allocated.
-                if via != Via::Direct {
-                    request.extensions_mut().insert(via);
+            use futures_util::FutureExt as _;
+            use futures_util::future::Either;
+            let answering = connection.quiet.answering();
+            let answered = |response: hyper::Response<axum::body::Body>| {
+                response.map(|body| quiet::AnsweredBody::new(body, answering))
+            };
+            let via = match proxy::check(&request, connection.via, &connection.secure.hosts) {
+                proxy::Checked::Serve(via) => via,
+                proxy::Checked::Refuse(response) => return Either::Left(std::future::ready(Ok(answered(response)))),
+                proxy::Checked::Tunnel => {
+                    return Either::Left(std::future::ready(Ok(answered(connection.open_tunnel(request)))));
                 }
-                let body_timeout = connection.body_timeout;
-                // A request that has no body (a poll, a page) gets the empty one, which is neither
-                // boxed nor timed: the usual GET pays for no wrapper it would only drop.
-                let request = request.map(|body| {
-                    if http_body::Body::is_end_stream(&body) {
-                        axum::body::Body::empty()
-                    } else {
-                        axum::body::Body::new(crate::deadline::Body::new(body, body_timeout))
-                    }
-                });
-                let response = crate::app::caught(connection.app.handle(request)).await;
+            };
+            // The journal takes a request without a mark as direct: most requests carry none,
+            // and their extension map is never allocated.
+            if via != Via::Direct {
+                request.extensions_mut().insert(via);
+            }
+            let body_timeout = connection.body_timeout;
+            // A request that has no body (a poll, a page) gets the empty one, which is neither
+            // boxed nor timed: the usual GET pays for no wrapper it would only drop.
+            let request = request.map(|body| {
+                if http_body::Body::is_end_stream(&body) {
+                    axum::body::Body::empty()
+                } else {
+                    axum::body::Body::new(crate::deadline::Body::new(body, body_timeout))
+                }
+            });
+            Either::Right(crate::app::caught(|| connection.app.handle(request)).map(move |response| {
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
                 }
                 Ok(answered(response))
-            }
+            }))
         })
     }
 
