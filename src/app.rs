@@ -115,13 +115,13 @@ impl App {
     /// The answer to `request`, journaled (`lint::open`) unless it is for `/__admin` or the
     /// dashboard.
     fn journaled(self: &Arc<Self>, request: Request<Body>) -> Answering {
-        let (request, journaled, recording) = match lint::open(&self.state, request) {
+        let (journaled, recording) = match lint::open(&self.state, &request) {
             lint::Opened::Refused(refusal) => return Either::Left(std::future::ready(refusal)),
-            lint::Opened::Unjournaled(request) => {
+            lint::Opened::Unjournaled => {
                 let app = Arc::clone(self);
                 return Either::Right(Box::pin(async move { app.dispatch(request, None).await }));
             }
-            lint::Opened::Journaled(request, journaled, recording) => (request, journaled, recording),
+            lint::Opened::Journaled(journaled, recording) => (journaled, recording),
         };
         // Result polling goes straight to the handler `routes()` registers and documents for
         // it, with the query and notes the journal already has, skipping the router and the

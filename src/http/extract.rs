@@ -205,6 +205,9 @@ impl QueryMap {
         // Blank: nothing but white space (what `trim().is_empty()` says, without scanning a
         // value from both ends; a usual one stops at its first character).
         let values = names.map(|name| self.get(name).filter(|v| !v.chars().all(char::is_whitespace)));
+        if values.iter().all(Option::is_some) {
+            return Ok(values.map(Option::unwrap_or_default));
+        }
         let mut errors = crate::domain::FieldErrors::new();
         for (name, value) in names.iter().zip(&values) {
             if value.is_none() {

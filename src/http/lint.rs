@@ -173,18 +173,14 @@ impl Journaled {
 }
 
 /// What the journal makes of a request before anything answers it (`open`).
-#[expect(
-    clippy::large_enum_variant,
-    reason = "made once per request and taken apart at once: a box would be one more allocation on every request"
-)]
 pub(crate) enum Opened {
     /// The mock's own API and dashboard, which are not the vendor's: not journaled.
-    Unjournaled(Request),
+    Unjournaled,
     /// `--strict` refused it for the lint it shows as it came: the answer, journaled.
     Refused(Response),
     /// To be answered with what the journal learned (`Journaled`), then closed (`Recording::close`)
     /// with the answer.
-    Journaled(Request, Journaled, Recording),
+    Journaled(Journaled, Recording),
 }
 
 /// A request's journal record while it is being answered: what `Recording::close` records, with the
@@ -199,16 +195,16 @@ pub(crate) struct Recording {
     host: Option<String>,
 }
 
-/// Journals `request`: notes what it concerns and the lint it shows as it came, and hands it
-/// on with its `Journaled` to be answered, unless `--strict` refuses it. Requests the journal
-/// does not cover (`/__admin`, the dashboard) are handed on as they are.
+/// Journals `request`: notes what it concerns and the lint it shows as it came, for it to be
+/// answered with its `Journaled`, unless `--strict` refuses it. Requests the journal does not
+/// cover (`/__admin`, the dashboard) are `Unjournaled`.
 ///
 /// Two steps, this and `Recording::close`, rather than a future around the answer's: result polling
 /// is answered without a future at all (`App::handle`).
-pub(crate) fn open(state: &AppState, request: Request) -> Opened {
+pub(crate) fn open(state: &AppState, request: &Request) -> Opened {
     let path = request.uri().path();
     if path.starts_with("/__admin") || path == "/" || path.starts_with("/dashboard/") {
-        return Opened::Unjournaled(request);
+        return Opened::Unjournaled;
     }
     let now = state.now();
     let path = known_path(path).map_or_else(|| Cow::Owned(path.to_owned()), Cow::Borrowed);
@@ -228,7 +224,7 @@ pub(crate) fn open(state: &AppState, request: Request) -> Opened {
     }
     let pairs = QueryMap::parse_shared(std::sync::Arc::clone(&query));
     let session_in_query = request_subject(&path, matches!(path, Cow::Borrowed(_)), &pairs, &notes);
-    for lint in request_lints(&request, &pairs) {
+    for lint in request_lints(request, &pairs) {
         notes.lint(lint);
     }
     let entry = Recording { notes, method, path, query, via, host: host.flatten() };
@@ -237,7 +233,7 @@ pub(crate) fn open(state: &AppState, request: Request) -> Opened {
         return Opened::Refused(entry.close(state, refusal));
     }
     let journaled = Journaled { notes: entry.notes.clone(), query: pairs, session_in_query };
-    Opened::Journaled(request, journaled, entry)
+    Opened::Journaled(journaled, entry)
 }
 
 impl Recording {
