@@ -503,6 +503,10 @@ fn with_state_sync_a_change_is_written_before_it_is_answered() {
             body_of(&http_post(&addr, "/api/v1/flows/session/create/", &format!(r#"{{"api_key": "{EVERYONE}"}}"#)));
         let id = created["session_id"].as_str().unwrap();
         assert!(std::fs::read_to_string(&file).unwrap().contains(id), "{id} is in the file already");
+        // A poll, answered without a future of its own, still passes the wait for the file.
+        let polled = http_get(&addr, &format!("/api/v1/flows/session/result/?session_id={id}&flow_api_key={EVERYONE}"));
+        assert!(polled.starts_with("HTTP/1.1 200"), "{polled}");
+        assert_eq!(body_of(&polled)["status"], "PROGRESS", "{polled}");
     }
     terminate(&child);
     assert!(wait_exit(&mut child, Duration::from_secs(5)).success());
@@ -526,17 +530,21 @@ fn log_requests_logs_a_line_per_request_with_its_lint_codes() {
         let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
         http_get(&addr, "/__admin/health");
         http_get(&addr, "/api/v1/flows/session/result?session_id=x&flow_api_key=y");
+        // Result polling, which is answered at once, is logged as the rest.
+        http_get(&addr, "/api/v1/flows/session/result/?session_id=3fa85f64-5717-4562-b3fc-2c963f66afa6&flow_api_key=y");
         terminate(&child);
         wait_exit(&mut child, Duration::from_secs(5));
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
         let health = stderr.lines().find(|l| l.contains("GET /__admin/health 200 "));
         let refused = stderr.lines().find(|l| l.contains("GET /api/v1/flows/session/result 404 "));
+        let polled = stderr.lines().find(|l| l.contains("GET /api/v1/flows/session/result/ 404 "));
         if logging {
             assert!(health.is_some_and(|l| l.contains(" ms")), "{stderr}");
             assert!(refused.is_some_and(|l| l.ends_with("lint: trailing-slash")), "{stderr}");
+            assert!(polled.is_some_and(|l| l.ends_with(" ms")), "{stderr}");
         } else {
-            assert!(health.is_none() && refused.is_none(), "off by default: {stderr}");
+            assert!(health.is_none() && refused.is_none() && polled.is_none(), "off by default: {stderr}");
         }
     }
 }
