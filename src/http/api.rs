@@ -177,32 +177,34 @@ pub(crate) enum Polled {
 /// `session_result` on borrowed state and notes, as `App::handle` calls it; `session`: the id
 /// the journal read from the query.
 pub(crate) fn result(state: &AppState, notes: &Notes, query: &QueryMap, session: Option<Uuid>) -> Polled {
-    let polled = (|| {
-        let (id, key) = session_in_query(query, session)?;
-        let call = state.result_call(&id, key, notes.at(), write_result).map_err(|e| {
-            if let Some(owner) = state.other_flows_session(&id, key) {
-                notes.lint(Lint::new(
-                    "other-flow-key",
-                    doc::RESULT,
-                    format!("session {id} exists, but it belongs to flow {owner:?}, not to the flow of this flow_api_key; the vendor answers \"Not found.\" (send the key of the flow that created the session)"),
-                ));
-            }
-            ApiError::from(e)
-        })?;
-        // These two are on every request of a client polling in a loop: kept as their numbers.
-        if let (earlier @ 2.., status) = call.earlier_final_polls {
-            notes.lint(Warning::PolledAfterFinal { status, earlier });
+    poll(state, notes, query, session).unwrap_or_else(|refused| Polled::Answered(refused.into_response()))
+}
+
+/// `result`, or why the poll is refused.
+fn poll(state: &AppState, notes: &Notes, query: &QueryMap, session: Option<Uuid>) -> Result<Polled, ApiError> {
+    let (id, key) = session_in_query(query, session)?;
+    let call = state.result_call(&id, key, notes.at(), write_result).map_err(|e| {
+        if let Some(owner) = state.other_flows_session(&id, key) {
+            notes.lint(Lint::new(
+                "other-flow-key",
+                doc::RESULT,
+                format!("session {id} exists, but it belongs to flow {owner:?}, not to the flow of this flow_api_key; the vendor answers \"Not found.\" (send the key of the flow that created the session)"),
+            ));
         }
-        if let Some(gap) = call.since_last_poll.filter(|gap| *gap < std::time::Duration::from_secs(1)) {
-            // Under a second: the milliseconds fit.
-            notes.lint(Warning::PollingTooFast { ms: u32::try_from(gap.as_millis()).unwrap_or(999) });
-        }
-        Ok(match call.answer {
-            Ok(answer) => Polled::Answered(result_answer(notes, answer)?),
-            Err(fault) => Polled::AfterFault(fault, id),
-        })
-    })();
-    polled.unwrap_or_else(|refused: ApiError| Polled::Answered(refused.into_response()))
+        ApiError::from(e)
+    })?;
+    // These two are on every request of a client polling in a loop: kept as their numbers.
+    if let (earlier @ 2.., status) = call.earlier_final_polls {
+        notes.lint(Warning::PolledAfterFinal { status, earlier });
+    }
+    if let Some(gap) = call.since_last_poll.filter(|gap| *gap < std::time::Duration::from_secs(1)) {
+        // Under a second: the milliseconds fit.
+        notes.lint(Warning::PollingTooFast { ms: u32::try_from(gap.as_millis()).unwrap_or(999) });
+    }
+    Ok(match call.answer {
+        Ok(answer) => Polled::Answered(result_answer(notes, answer)?),
+        Err(fault) => Polled::AfterFault(fault, id),
+    })
 }
 
 /// The result after the fault rule a poll met (`Polled::AfterFault`): its delay waited out,
@@ -214,7 +216,7 @@ pub(crate) async fn result_after_fault(
     id: Uuid,
 ) -> Response {
     let answered = async {
-        Box::pin(super::fault::play(Some(fault))).await?;
+        super::fault::play(Some(fault)).await?;
         result_answer(notes, state.result_answer(&id, write_result).ok_or(ApiError::NotFound)?)
     };
     answered.await.unwrap_or_else(IntoResponse::into_response)
