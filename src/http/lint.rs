@@ -227,13 +227,13 @@ pub(crate) fn open(state: &AppState, request: &Request) -> Opened {
     for lint in request_lints(request, &pairs) {
         notes.lint(lint);
     }
-    let entry = Recording { notes, method, path, query, via, host: host.flatten() };
-    if state.strict() && entry.notes.has_lint() {
-        let refusal = strict_refusal(&entry.notes);
-        return Opened::Refused(entry.close(state, refusal));
+    let recording = Recording { notes, method, path, query, via, host: host.flatten() };
+    if state.strict() && recording.notes.has_lint() {
+        let refusal = strict_refusal(&recording.notes);
+        return Opened::Refused(recording.close(state, refusal));
     }
-    let journaled = Journaled { notes: entry.notes.clone(), query: pairs, session_in_query };
-    Opened::Journaled(journaled, entry)
+    let journaled = Journaled { notes: recording.notes.clone(), query: pairs, session_in_query };
+    Opened::Journaled(journaled, recording)
 }
 
 impl Recording {

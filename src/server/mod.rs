@@ -143,9 +143,9 @@ pub(crate) async fn serve(
             }
         };
         stream.set_nodelay(true).ok();
-        // One handle per connection, cloned for each of its requests: its count is written by
-        // the core serving the connection only, where cloning the shared `App` on every request
-        // had both cores write the same counters.
+        // One handle per connection, cloned into the future of a request that needs one
+        // (`App::handle`): its count is written by the core serving the connection only, where
+        // cloning the shared `App` on every request had both cores write the same counters.
         // The slot is shared with a CONNECT tunnel the connection may become, which outlives it.
         let slot = Arc::new(slot);
         let (app, builder, secure) = (app.clone(), builder.clone(), Arc::clone(&secure));

@@ -77,6 +77,11 @@ fn ended(code: TechnologyCode, success: bool) -> Event {
     Event::TechnologyEnded { code, success }
 }
 
+/// What a session's first poll finds when it meets no fault: nothing before it, nothing kept.
+fn first_poll() -> Expect {
+    Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0, kept: None, fault: None })
+}
+
 // One table, read top to bottom.
 #[allow(clippy::too_many_lines)]
 fn cases() -> Vec<Case> {
@@ -243,10 +248,7 @@ fn cases() -> Vec<Case> {
             metadata: json!({}),
             scenario: "happy-path",
             steps: vec![
-                (
-                    Cmd::Poll,
-                    Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0, kept: None, fault: None }),
-                ),
+                (Cmd::Poll, first_poll()),
                 (Cmd::KeepAnswer, Events(vec![])),
                 (
                     Cmd::Poll,
@@ -279,10 +281,7 @@ fn cases() -> Vec<Case> {
             metadata: json!({}),
             scenario: "result-503-twice",
             steps: vec![
-                (
-                    Cmd::PollAfterAdminFault,
-                    Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0, kept: None, fault: None }),
-                ),
+                (Cmd::PollAfterAdminFault, first_poll()),
                 (Cmd::Poll, Expect::PollFault(Some(503))),
                 (Cmd::Poll, Expect::PollFault(Some(503))),
                 (Cmd::Poll, Expect::PollFault(None)),
