@@ -358,15 +358,19 @@ mod tests {
         }
     }
 
+    /// The app as the server builds it with the default configuration, as a connection holds it.
+    async fn built_app() -> Arc<App> {
+        let config = crate::Config { port: 0, ..crate::Config::default() };
+        Arc::new(crate::Application::build(config).await.unwrap().app())
+    }
+
     /// hyper moves the future of every request whole, several times over, before it runs: an
     /// `async fn` step that holds its request beside the future it makes of it doubled this
     /// (5.7 KB under the panic net, a copy of which showed as 8 % of result polling's throughput).
     /// Since result polling is answered without a future, it is the size of an answer.
     #[tokio::test]
     async fn the_future_every_request_carries_stays_small() {
-        let config = crate::Config { port: 0, ..crate::Config::default() };
-        let application = crate::Application::build(config).await.unwrap();
-        let app = Arc::new(application.app());
+        let app = built_app().await;
         let request = Request::get(crate::http::RESULT_PATH).body(Body::empty()).unwrap();
         let answering = caught(|| app.handle(request));
         let size = std::mem::size_of_val(&answering);
@@ -378,9 +382,7 @@ mod tests {
     /// 872 bytes, where one future for both was 2,120.
     #[tokio::test]
     async fn a_creates_future_has_no_room_for_the_routers() {
-        let config = crate::Config { port: 0, ..crate::Config::default() };
-        let application = crate::Application::build(config).await.unwrap();
-        let app = Arc::new(application.app());
+        let app = built_app().await;
         let body = r#"{"api_key": "TTpme201NiUMBA_mock-flow-for-everyone-0000000000"}"#;
         let request = Request::post(crate::http::CREATE_PATH).body(Body::from(body)).unwrap();
         let lint::Opened::Journaled(journaled, recording) = lint::open(&app.state, &request) else {

@@ -12,6 +12,8 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+use futures_util::FutureExt as _;
+use futures_util::future::Either;
 use hyper_util::rt::TokioIo;
 
 use crate::app::App;
@@ -241,8 +243,6 @@ impl Connection {
         // made as it is called (`App::handle`), and its future holds none of the connection.
         let connection = Arc::new(self);
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            use futures_util::FutureExt as _;
-            use futures_util::future::Either;
             let answering = connection.quiet.answering();
             let answered = |response: hyper::Response<axum::body::Body>| {
                 response.map(|body| quiet::AnsweredBody::new(body, answering))
