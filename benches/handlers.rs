@@ -1,6 +1,6 @@
-//! The request path without sockets (`cargo bench --bench handlers`): `App::handle`, the front
-//! every request passes (admin token, journal and lint, routing, the handler), called in a loop
-//! on one thread. It prices our own code apart from hyper, the kernel and the load generator,
+//! The request path without sockets (`cargo bench --bench handlers`): `InProcess::answer`, the
+//! front every request passes (routing, the journal and lint, the handler), called in a loop on
+//! one thread. It prices our own code apart from hyper, the kernel and the load generator,
 //! which `--bench load` measures together; BENCHMARKS.md has both.
 //!
 //! `BKZ_BENCH_ONLY=create|result|health` runs one row, `BKZ_BENCH_ROUNDS=N` times (200,000 by
@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use axum::body::Body;
-use biometric_kz_mock::app::App;
+use biometric_kz_mock::InProcess;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -29,9 +29,7 @@ fn main() {
             ..Default::default()
         };
         let application = biometric_kz_mock::Application::build(config).await.expect("the server builds");
-        let app = std::sync::Arc::new(application.app());
-        // Every request holds a future this large, and hyper moves it (copies it) as it goes.
-        println!("the future of a request (App::handle): {} bytes", std::mem::size_of_val(&app.handle(create())));
+        let app = application.in_process();
 
         let created = answer(&app, create()).await;
         let created: serde_json::Value = serde_json::from_slice(&created).expect("JSON");
@@ -65,13 +63,13 @@ fn get(uri: &str) -> axum::http::Request<Body> {
     axum::http::Request::get(uri).body(Body::empty()).expect("a request")
 }
 
-async fn answer(app: &std::sync::Arc<App>, request: axum::http::Request<Body>) -> axum::body::Bytes {
-    let response = app.handle(request).await;
+async fn answer(app: &InProcess, request: axum::http::Request<Body>) -> axum::body::Bytes {
+    let response = app.answer(request).await;
     assert!(response.status().is_success(), "{}", response.status());
     axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("a body")
 }
 
-async fn time(app: &std::sync::Arc<App>, name: &str, request: impl Fn() -> axum::http::Request<Body>) {
+async fn time(app: &InProcess, name: &str, request: impl Fn() -> axum::http::Request<Body>) {
     let rounds = std::env::var("BKZ_BENCH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(ROUNDS);
     // A first round to warm up, then the measured one.
     for round in 0..2 {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Default)]
-pub struct Clock {
+pub(crate) struct Clock {
     /// How far the virtual clock runs ahead of the real one, in milliseconds.
     offset_ms: AtomicI64,
 }
@@ -31,7 +31,7 @@ fn capped(t: Option<OffsetDateTime>) -> OffsetDateTime {
 /// Refused: the clock would go past `LATEST`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the clock cannot go past {}", timestamp(LATEST))]
-pub struct PastTheEnd;
+pub(crate) struct PastTheEnd;
 
 /// The real time in UTC, as `OffsetDateTime::now_utc` reads it. That works the date out from
 /// the seconds since 1970 on every call, most of the clock's cost on a polling request; within a
@@ -59,7 +59,7 @@ fn real_now() -> OffsetDateTime {
 }
 
 impl Clock {
-    pub fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         let now = real_now();
         match self.offset_ms.load(Ordering::Relaxed) {
             0 => now,
@@ -67,13 +67,13 @@ impl Clock {
         }
     }
 
-    pub fn offset(&self) -> Duration {
+    pub(crate) fn offset(&self) -> Duration {
         Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }
 
     /// Moves the clock forward (never back: time that went backwards would break ordering), as
     /// long as it stays before `LATEST`; otherwise it does not move.
-    pub fn advance(&self, by: std::time::Duration) -> Result<(), PastTheEnd> {
+    pub(crate) fn advance(&self, by: std::time::Duration) -> Result<(), PastTheEnd> {
         let by = i64::try_from(by.as_millis()).map_err(|_| PastTheEnd)?;
         let real = OffsetDateTime::now_utc();
         self.offset_ms
@@ -86,7 +86,7 @@ impl Clock {
             .map_err(|_| PastTheEnd)
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.offset_ms.store(0, Ordering::Relaxed);
     }
 }

@@ -12,8 +12,9 @@
 //!
 //! For Rust tests, [`MockServer`] runs an isolated server in-process. The public surface is
 //! what an outside user needs: [`MockServer`] and its builder, [`Config`], [`Application`] (the
-//! server, for embedding), `cli` (the binary's command line), and the modules the benches and the
-//! fuzz target reach into (`app`, `domain`, `report`). Everything else is the crate's own.
+//! server, for embedding, and [`InProcess`], its requests answered without a socket), `cli` (the
+//! binary's command line), and the modules the benches and the fuzz target reach into (`domain`,
+//! `report`). Everything else is the crate's own.
 //!
 //! Layout (ARCHITECTURE.md has what each layer may import): `domain` (the vendor's rules, no
 //! HTTP), `scenario` (scripted outcomes, pure), `session` (the state machine and generated
@@ -23,11 +24,11 @@
 //! `report`, `journal`, `webhook`, `wire`, `video`, `persist`, `clock`, `deadline`.
 
 mod admin;
-pub mod app;
+mod app;
+mod body;
 pub mod cli;
 mod clock;
 pub mod config;
-mod deadline;
 pub mod domain;
 mod http;
 mod journal;
@@ -50,7 +51,7 @@ pub use config::Config;
 pub use journal::{Entry, Lint};
 pub use mock_server::{BackendSessionInfo, Complete, CompleteError, MockServer, MockServerBuilder};
 pub use persist::StateFileError;
-pub use startup::{Application, StartupError};
+pub use startup::{Application, InProcess, StartupError};
 pub use tls::TlsError;
 
 /// The test CA kept in `dir` (made there when there is none), PEM: `biometric-kz-mock ca`.

@@ -279,7 +279,7 @@ impl SessionRecord {
 
 /// What a state file holds, ready to use: the flows, and each session with its own flow as the
 /// file names it (which the state matches to the live flow with that key).
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub flows: Vec<Flow>,
     pub sessions: Vec<(Parts, Flow)>,
     pub backend_keys: Option<Vec<BackendKey>>,

@@ -22,6 +22,17 @@ pub struct Application {
     limits: crate::server::Limits,
 }
 
+/// A server's requests answered in-process, as its connections would have them answered.
+#[derive(Clone)]
+pub struct InProcess(crate::app::App);
+
+impl InProcess {
+    /// The answer to `request`.
+    pub async fn answer(&self, request: axum::http::Request<axum::body::Body>) -> axum::response::Response {
+        crate::app::caught(self.0.handle(request)).await
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
@@ -138,18 +149,17 @@ impl Application {
         self.local_addr().port()
     }
 
-    pub fn state(&self) -> &AppState {
+    pub(crate) fn state(&self) -> &AppState {
         &self.state
     }
 
-    /// The front every request passes, to answer requests in-process without a socket (the
-    /// `handlers` bench).
-    pub fn app(&self) -> crate::app::App {
-        crate::app::app(self.state.clone(), Arc::clone(&self.webhooks))
+    /// This server's requests answered in-process, without a socket (the `handlers` bench).
+    pub fn in_process(&self) -> InProcess {
+        InProcess(crate::app::app(self.state.clone(), Arc::clone(&self.webhooks)))
     }
 
     /// The webhook sender and its attempts.
-    pub fn webhooks(&self) -> &Arc<Webhooks> {
+    pub(crate) fn webhooks(&self) -> &Arc<Webhooks> {
         &self.webhooks
     }
 

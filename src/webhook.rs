@@ -37,7 +37,7 @@ const STALE_RETRIES: usize = 8;
 // `attempt` is the field the admin API has always shown.
 #[allow(clippy::struct_field_names)]
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// The envelope's `id`: the same for every attempt of one event.
     pub id: Uuid,
     pub event: &'static str,
@@ -65,7 +65,7 @@ struct Envelope {
 /// The most the attempt list holds of envelopes, in bytes, beside its count limit.
 pub(crate) const MAX_ATTEMPT_BYTES: usize = 32 * 1024 * 1024;
 
-pub struct Webhooks {
+pub(crate) struct Webhooks {
     client: Client<TrackingConnector, Full<Bytes>>,
     attempts: Mutex<Attempts>,
     limit: usize,
@@ -86,14 +86,14 @@ struct Attempts {
 impl Webhooks {
     /// `extra_roots`: certificates (PEM) trusted for `https://` receivers beside the system's
     /// (`--webhook-ca`).
-    pub fn new(limit: usize, extra_roots: &[u8]) -> Result<Arc<Self>, String> {
+    pub(crate) fn new(limit: usize, extra_roots: &[u8]) -> Result<Arc<Self>, String> {
         let tls = TlsClient::new(extra_roots)?;
         Ok(Self::bounded_with(limit, MAX_ATTEMPT_BYTES, tls))
     }
 
     /// Keeps at most `limit` attempts and `max_bytes` of their envelopes.
     #[cfg(test)]
-    pub fn bounded(limit: usize, max_bytes: usize) -> Arc<Self> {
+    pub(crate) fn bounded(limit: usize, max_bytes: usize) -> Arc<Self> {
         Self::bounded_with(limit, max_bytes, TlsClient::new(&[]).expect("no extra roots"))
     }
 
@@ -113,12 +113,12 @@ impl Webhooks {
     }
 
     /// The attempts held, oldest first: `offset` skipped, at most `limit`; and how many are held.
-    pub fn attempts(&self, offset: usize, limit: usize) -> (Vec<Attempt>, usize) {
+    pub(crate) fn attempts(&self, offset: usize, limit: usize) -> (Vec<Attempt>, usize) {
         let attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
         (attempts.held.iter().skip(offset).take(limit).cloned().collect(), attempts.held.len())
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         let mut attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
         attempts.held.clear();
         attempts.bytes = 0;

@@ -7,10 +7,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::Digest as _;
 use std::sync::OnceLock;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use crate::state::AppState;
 
 /// The widget library, as the vendor's address serves it.
 pub(crate) const WIDGET_JS: &str = include_str!("../widget/flow-widget.umd.js");
@@ -22,15 +18,11 @@ pub(crate) const FRAME_JS: &str = include_str!("../widget/frame.js");
 /// question cheap.
 const MAX_AGE: &str = "public, max-age=300";
 
-pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(flow_widget)).routes(routes!(frame_script))
-}
-
 /// `GET /widget/flow-widget.umd.js`: the Flow Widget, a UMD bundle (a plain `<script>`, CommonJS
 /// or AMD) defining `FlowWidget.startSession({id, selector, locale})`.
 #[utoipa::path(get, path = "/widget/flow-widget.umd.js", tag = "end-user page",
     responses((status = 200, description = "The Flow Widget library [mock: the vendor's script is not public; ours mounts an iframe of /flow/{id}?web_view=true and dispatches `finish` on window]", content_type = "text/javascript"), (status = 304, description = "The copy the browser holds (If-None-Match) is current")))]
-async fn flow_widget(headers: HeaderMap) -> Response {
+pub(crate) async fn flow_widget(headers: HeaderMap) -> Response {
     static TAG: OnceLock<HeaderValue> = OnceLock::new();
     script(&headers, WIDGET_JS, TAG.get_or_init(|| etag(WIDGET_JS)))
 }
@@ -38,7 +30,7 @@ async fn flow_widget(headers: HeaderMap) -> Response {
 /// `GET /widget/frame.js`: the end-user page's script for frames.
 #[utoipa::path(get, path = "/widget/frame.js", tag = "end-user page",
     responses((status = 200, description = "What the page does inside a frame: it posts {event: finish|error, session_id, ...} to its parent", content_type = "text/javascript"), (status = 304, description = "The copy the browser holds (If-None-Match) is current")))]
-async fn frame_script(headers: HeaderMap) -> Response {
+pub(crate) async fn frame_script(headers: HeaderMap) -> Response {
     static TAG: OnceLock<HeaderValue> = OnceLock::new();
     script(&headers, FRAME_JS, TAG.get_or_init(|| etag(FRAME_JS)))
 }

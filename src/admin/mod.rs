@@ -24,9 +24,9 @@ pub(crate) mod backend;
 pub(crate) mod control;
 pub(crate) mod paging;
 
+/// The admin API's routes that `--admin-token` guards: all but `open_routes`.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(health))
         .routes(routes!(list_flows, control::create_flow))
         .routes(routes!(control::delete_flow))
         .routes(routes!(control::list_requests, control::clear_requests))
@@ -49,6 +49,12 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(backend::list_persons))
         .routes(routes!(control::clock))
         .routes(routes!(control::advance_clock))
+}
+
+/// The admin API's routes open to everyone: the health check, which container health checks
+/// call without credentials.
+pub(crate) fn open_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health))
 }
 
 /// The mock's test CA (SPEC §14): what a client trusts to reach the mock's HTTPS (`--tls-port`)

@@ -49,6 +49,11 @@ impl ApiError {
         Self::detail(StatusCode::BAD_REQUEST, message)
     }
 
+    /// A 500: the mock failed (a bug, or a file it could not write).
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::detail(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
     pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::detail(StatusCode::NOT_FOUND, message)
     }
@@ -67,7 +72,7 @@ impl ApiError {
     /// A request body that could not be read: too slow (408, and the connection closes), or
     /// broken off.
     pub(crate) fn body_unread(error: &(dyn std::error::Error + 'static)) -> Self {
-        match crate::deadline::timed_out(error) {
+        match crate::body::deadline::timed_out(error) {
             Some(timed_out) => Self::detail(StatusCode::REQUEST_TIMEOUT, format!("Request timeout: {timed_out}.")),
             None => Self::bad_request(format!("Could not read the request body: {error}")),
         }

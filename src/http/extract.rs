@@ -111,150 +111,63 @@ fn looks_form_encoded(bytes: &[u8]) -> bool {
 }
 
 /// Query parameters; a repeated parameter keeps its last value, as Django's `QueryDict.get`
-/// does. Never fails: bad percent-encoding is decoded lossily. A list, not a hash map: queries
-/// are a handful of pairs, and this is on every polling request.
-#[derive(Clone)]
+/// does. Never fails: bad percent-encoding is decoded lossily. Vendor routes get the one the
+/// journal parsed (`app::journaling`).
+#[derive(Clone, Debug, Default)]
 pub(crate) struct QueryMap {
-    /// The query as it came; parts with nothing to decode are read from it. Shared with the
-    /// journal's entry for the request.
-    raw: std::sync::Arc<str>,
-    /// Room for two pairs in place: a polling request's `session_id` and `flow_api_key`.
-    pairs: smallvec::SmallVec<[(Part, Part); 2]>,
-    /// The keys and values that had something to decode, decoded (`Part::Decoded`).
-    decoded: Vec<String>,
-}
-
-/// A key or a value: a range of the raw query, or, when its pair had something to decode (or
-/// the query is over 4 GiB), its decoded copy in `QueryMap::decoded`. In `u32`s: the map is held
-/// in the future of every journaled request, which hyper moves whole.
-#[derive(Clone)]
-enum Part {
-    Raw(u32, u32),
-    Decoded(u32),
+    pairs: Vec<(String, String)>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        // The journal has parsed it already for journaled requests.
         Ok(parts.extensions.remove::<Self>().unwrap_or_else(|| Self::parse(parts.uri.query().unwrap_or_default())))
     }
 }
 
 impl QueryMap {
-    /// `application/x-www-form-urlencoded` decoding, as `url::form_urlencoded` does it. Pairs with
-    /// nothing to decode (the usual `session_id=...&flow_api_key=...`) are kept as ranges of one
-    /// copy of the query: this is on every polling request.
+    /// `application/x-www-form-urlencoded` decoding, as `url::form_urlencoded` does it.
     pub(crate) fn parse(query: &str) -> Self {
-        Self::parse_shared(query.into())
-    }
-
-    /// `parse` of a query already held in an `Arc`, without copying it.
-    pub(crate) fn parse_shared(query: std::sync::Arc<str>) -> Self {
-        // One pass of `memchr` finds the separators and the bytes that need decoding, many bytes
-        // at a time: a byte-by-byte loop over a polling request's hundred-byte query cost more
-        // than the rest of its parsing.
-        let bytes = query.as_bytes();
-        let ranges = u32::try_from(bytes.len()).is_ok();
-        let at = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        let (mut pairs, mut decoded) = (smallvec::SmallVec::new(), Vec::new());
-        let (mut start, mut to_decode) = (0, false);
-        for end in memchr::memchr3_iter(b'&', b'%', b'+', bytes).chain([bytes.len()]) {
-            if end < bytes.len() && bytes[end] != b'&' {
-                to_decode = true;
-                continue;
-            }
-            let pair = &bytes[start..end];
-            if !pair.is_empty() && (to_decode || !ranges) {
-                let (key, value) = url::form_urlencoded::parse(pair).into_owned().next().unwrap_or_default();
-                decoded.extend([key, value]);
-                pairs.push((Part::Decoded(at(decoded.len() - 2)), Part::Decoded(at(decoded.len() - 1))));
-            } else if !pair.is_empty() {
-                let eq = memchr::memchr(b'=', pair).map_or(end, |eq| start + eq);
-                pairs.push((Part::Raw(at(start), at(eq)), Part::Raw(at((eq + 1).min(end)), at(end))));
-            }
-            (start, to_decode) = (end + 1, false);
-        }
-        Self { raw: query, pairs, decoded }
-    }
-
-    fn text<'a>(&'a self, part: &'a Part) -> &'a str {
-        match part {
-            Part::Raw(from, to) => &self.raw[*from as usize..*to as usize],
-            Part::Decoded(index) => &self.decoded[*index as usize],
-        }
-    }
-
-    /// Whether `part` reads `text`.
-    fn reads(&self, part: &Part, text: &str) -> bool {
-        match part {
-            Part::Raw(from, to) => self.raw.as_bytes().get(*from as usize..*to as usize) == Some(text.as_bytes()),
-            Part::Decoded(index) => self.decoded[*index as usize] == text,
-        }
+        Self { pairs: url::form_urlencoded::parse(query.as_bytes()).into_owned().collect() }
     }
 
     /// Every pair, in order, decoded.
     pub(crate) fn pairs(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
-        self.pairs.iter().map(|(key, value)| (self.text(key), self.text(value)))
+        self.pairs.iter().map(|(key, value)| (key.as_str(), value.as_str()))
     }
 
-    /// The values of the parameters `names`, each looked up once; the ones missing or empty
-    /// are DRF-style field errors.
+    /// The values of the parameters `names`, each required; the ones missing or blank (nothing
+    /// but white space) are DRF-style field errors.
     pub(crate) fn require<const N: usize>(&self, names: [&str; N]) -> Result<[&str; N], ApiError> {
-        // Blank: nothing but white space (what `trim().is_empty()` says, without scanning a
-        // value from both ends; a usual one stops at its first character).
-        let values = names.map(|name| self.get(name).filter(|v| !v.chars().all(char::is_whitespace)));
-        if values.iter().all(Option::is_some) {
-            return Ok(values.map(Option::unwrap_or_default));
-        }
+        let values = names.map(|name| self.get(name).filter(|v| !v.trim().is_empty()));
         let mut errors = crate::domain::FieldErrors::new();
         for (name, value) in names.iter().zip(&values) {
             if value.is_none() {
-                errors.push(&[name], "This field is required.");
+                errors.push(&[name], crate::domain::drf::REQUIRED);
             }
         }
         errors.into_result(values.map(Option::unwrap_or_default)).map_err(ApiError::Fields)
     }
 
-    /// Where `value`, a key or value this map handed out, lies in the query as it came; `None`
-    /// for one that had something to decode (its own copy).
-    pub(crate) fn span_of(&self, value: &str) -> Option<std::ops::Range<usize>> {
-        let start = (value.as_ptr() as usize).checked_sub(self.raw.as_ptr() as usize)?;
-        (start + value.len() <= self.raw.len()).then(|| start..start + value.len())
-    }
-
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(key, _)| self.reads(key, name)).map(|(_, value)| self.text(value))
+        self.pairs.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
+}
+
+/// A UUID as a query gives it, spaces around it allowed.
+pub(crate) fn query_uuid(text: &str) -> Option<uuid::Uuid> {
+    uuid::Uuid::parse_str(text.trim()).ok()
+}
+
+/// A session id in a query: a UUID, in DRF's wording when it is not.
+pub(crate) fn session_id(text: &str) -> Result<uuid::Uuid, ApiError> {
+    query_uuid(text).ok_or_else(|| ApiError::field(&["session_id"], "Must be a valid UUID."))
 }
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::QueryMap;
-
-    proptest! {
-        #[test]
-        fn query_parsing_agrees_with_form_urlencoded(query in "[a-z=&%+0-9A-F\\-_.~ é]{0,40}") {
-            let expected: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-            let parsed = QueryMap::parse(&query);
-            let pairs: Vec<(String, String)> = parsed.pairs().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-            prop_assert_eq!(pairs, expected);
-        }
-    }
-
-    #[test]
-    fn query_parsing_keeps_empty_values_and_decodes_where_needed() {
-        let parsed = QueryMap::parse("a=1&&b&c=&d=x%20y+z&e%3D=%ZZ&=v");
-        let pairs: Vec<(&str, &str)> = parsed.pairs().collect();
-        assert_eq!(pairs, [("a", "1"), ("b", ""), ("c", ""), ("d", "x y z"), ("e=", "%ZZ"), ("", "v")]);
-        assert_eq!(parsed.get("d"), Some("x y z"));
-        assert_eq!(parsed.span_of(parsed.get("a").unwrap()), Some(2..3), "a raw value lies in the query");
-        assert_eq!(parsed.span_of(parsed.get("d").unwrap()), None, "a decoded one is its own copy");
-        assert_eq!(parsed.span_of("1"), None, "text from elsewhere is not in it");
-    }
 
     #[test]
     fn a_repeated_parameter_keeps_its_last_value_decoded_or_not() {
@@ -263,5 +176,14 @@ mod tests {
         assert_eq!(QueryMap::parse("a=x%20y&a=1").get("a"), Some("1"));
         assert_eq!(QueryMap::parse("a=1").get("b"), None);
         assert_eq!(QueryMap::parse("").pairs().count(), 0);
+    }
+
+    #[test]
+    fn a_required_parameter_is_neither_missing_nor_blank() {
+        let query = QueryMap::parse("a=1&b=%20%20&c=");
+        assert_eq!(query.require(["a"]).unwrap(), ["1"]);
+        for name in ["b", "c", "d"] {
+            assert!(query.require(["a", name]).is_err(), "{name}");
+        }
     }
 }

@@ -13,13 +13,14 @@ use uuid::Uuid;
 use super::ApiError;
 use super::api::session_in_query;
 use super::extract::{BodyBytes, QueryMap, json_object, required_strings};
+use super::fault;
 use crate::clock::timestamp;
 use crate::domain::drf;
 use crate::domain::{Family, TechnologyCode};
+use crate::journal::Notes;
 use crate::report::{ReportData, ReportKind};
-use crate::scenario::Endpoint;
 use crate::session::{Session, StepState};
-use crate::state::AppState;
+use crate::state::{AppState, Scripted};
 
 /// `GET /api/v1/liveness/video/download/?session_id=&flow_api_key=`
 #[utoipa::path(get, path = "/api/v1/liveness/video/download/", tag = "vendor API",
@@ -31,16 +32,14 @@ use crate::state::AppState;
         (status = 404, description = "No such session, or no finished liveness step", body = crate::http::openapi::Detail),
         (status = 416, description = "The range is outside the video", body = crate::http::openapi::Detail),
     ))]
-pub(crate) async fn liveness_video(State(state): State<AppState>, query: QueryMap, headers: HeaderMap) -> Response {
-    match video_response(&state, &query, &headers).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn video_response(state: &AppState, query: &QueryMap, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let (id, key) = session_in_query(query, None)?;
-    super::fault::play(state.call_about(Endpoint::Video, &id, key)?).await?;
+pub(crate) async fn liveness_video(
+    State(state): State<AppState>,
+    Extension(notes): Extension<Notes>,
+    query: QueryMap,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (id, key) = session_in_query(&query)?;
+    fault::meet(&state, &notes, Scripted::Session { id: &id, key }).await?;
     let recorded = state
         .with_session(&id, |s| {
             s.steps().iter().any(|st| {
@@ -179,7 +178,7 @@ mod tests {
     ))]
 pub(crate) async fn session_report(
     State(state): State<AppState>,
-    Extension(notes): Extension<crate::journal::Notes>,
+    Extension(notes): Extension<Notes>,
     Path(session_id): Path<String>,
     query: QueryMap,
     BodyBytes(body): BodyBytes,
@@ -201,7 +200,7 @@ pub(crate) async fn session_report(
     if state.find_flow(&key).is_none() {
         return Err(ApiError::UnknownKey);
     }
-    super::fault::play(state.call_about(Endpoint::Report, &id, &key)?).await?;
+    fault::meet(&state, &notes, Scripted::Session { id: &id, key: &key }).await?;
     let now = state.now();
     let data = state.with_session(&id, |s| report_data(s, code, now)).ok_or(ApiError::NotFound)??;
     // A few milliseconds of CPU: off the async threads, so other requests never wait for it, and
@@ -240,7 +239,7 @@ pub(crate) async fn session_report(
     ))]
 pub(crate) async fn generate_files(
     State(state): State<AppState>,
-    Extension(notes): Extension<crate::journal::Notes>,
+    Extension(notes): Extension<Notes>,
     BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
     let body = json_object(&body)?;
@@ -248,7 +247,7 @@ pub(crate) async fn generate_files(
         notes.api_key(key);
     }
     let [session_id, key] = required_strings(&body, ["session_id", "api_key"])?;
-    let id = super::api::parse_session_id(&session_id)?;
+    let id = super::extract::session_id(&session_id)?;
     notes.session(id);
     // The docs name the organisation's Backend Api Key, which reaches every flow's sessions; the
     // flow's own key is taken too [mock].
@@ -262,7 +261,7 @@ pub(crate) async fn generate_files(
     } else {
         return Err(ApiError::UnknownKey);
     };
-    super::fault::play(state.call_about(Endpoint::GenerateFiles, &id, &key)?).await?;
+    fault::meet(&state, &notes, Scripted::Session { id: &id, key: &key }).await?;
     let generated = state.generate_files(&id, &key)?.map_err(|e| {
         use crate::session::TransitionError as T;
         ApiError::bad_request(match e {

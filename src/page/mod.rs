@@ -11,24 +11,18 @@ mod views;
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::body::form::{Accepts, Form, FormError};
 pub(crate) use crate::domain::Locale;
 use crate::domain::flow::is_http_url;
 use crate::domain::{Family, Iin, ImageFormat, Phone, TechnologyCode};
 use crate::session::{Applied, Choice, Command, Found};
 use crate::state::{AppState, SessionError};
 use views::{Frame, MessagePage, Snapshot, StepContext};
-
-pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(show)).routes(routes!(done)).routes(routes!(submit))
-}
 
 /// The page's query: `redirect`, `locale` (ru, en \[doc\]; kz \[seen\]) and `web_view` \[seen\], carried
 /// from screen to screen, and `step`, which picks one of interchangeable technologies.
@@ -87,7 +81,7 @@ impl PageQuery {
 #[utoipa::path(get, path = "/flow/{id}", tag = "end-user page",
     params(("id" = String, Path, description = "The session id"), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query, description = "ru (default), en or kz"), ("web_view" = Option<bool>, Query), ("step" = Option<String>, Query, description = "One of interchangeable technologies")),
     responses((status = 200, description = "The current step's screen", content_type = "text/html"), (status = 404, description = "Unknown session", content_type = "text/html"), (status = 410, description = "Already completed", content_type = "text/html")))]
-async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
     embeddable(&state, show_screen(&state, &id, &q))
 }
@@ -137,68 +131,12 @@ fn render_step(
     (status, html).into_response()
 }
 
-/// The fields of a submitted form, whether multipart (the page's own) or URL-encoded.
-struct Form {
-    fields: HashMap<String, String>,
-    files: HashMap<String, Vec<u8>>,
-}
-
-impl Form {
-    fn text(&self, name: &str) -> &str {
-        self.fields.get(name).map_or("", String::as_str)
-    }
-
-    /// Reads the form; a body that cannot be read is refused with its status: 413 over
-    /// `--max-body`, 408 past `--body-timeout`, 400 otherwise.
-    async fn read(request: Request, state: &AppState) -> Result<Self, (StatusCode, String)> {
-        fn refused(
-            error: &(dyn std::error::Error + 'static),
-            status: StatusCode,
-            text: String,
-        ) -> (StatusCode, String) {
-            match crate::deadline::timed_out(error) {
-                Some(timed_out) => (StatusCode::REQUEST_TIMEOUT, timed_out.to_string()),
-                None if status == StatusCode::PAYLOAD_TOO_LARGE => (status, text),
-                None => (StatusCode::BAD_REQUEST, text),
-            }
-        }
-        let is_multipart = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
-        let mut form = Self { fields: HashMap::new(), files: HashMap::new() };
-        if !is_multipart {
-            let bytes =
-                Bytes::from_request(request, state).await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
-            form.fields = url::form_urlencoded::parse(&bytes).into_owned().collect();
-            return Ok(form);
-        }
-        let mut multipart =
-            Multipart::from_request(request, state).await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
-        while let Some(field) = multipart.next_field().await.map_err(|e| refused(&e, e.status(), e.body_text()))? {
-            let name = field.name().unwrap_or_default().to_owned();
-            let is_file = field.file_name().is_some();
-            let bytes = field.bytes().await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
-            if is_file {
-                // A file input left empty still sends a part, with no bytes.
-                if !bytes.is_empty() {
-                    form.files.insert(name, bytes.to_vec());
-                }
-            } else {
-                form.fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
-            }
-        }
-        Ok(form)
-    }
-}
-
 /// `POST /flow/{id}/{code}`: the user ends a step (or, for E-Document, asks for the SMS code).
 #[utoipa::path(post, path = "/flow/{id}/{code}", tag = "end-user page",
     params(("id" = String, Path), ("code" = String, Path, description = "The technology code of the step")),
     request_body(content_type = "multipart/form-data", description = "action (scripted, passed, failed), reason, photo, document, phase (input, otp), iin, phone, otp, in_frame (1 inside a frame: the end shows the done screen, which posts finish to the parent, instead of the redirect)"),
     responses((status = 303, description = "To the next screen, the done screen or the redirect"), (status = 400, description = "The form was refused", content_type = "text/html")))]
-async fn submit(
+pub(crate) async fn submit(
     State(state): State<AppState>,
     Path((id, code)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
@@ -216,9 +154,18 @@ async fn submit_form(state: &AppState, id: &str, code: &str, q: &PageQuery, requ
     let (Ok(id), Ok(code)) = (Uuid::parse_str(id), code.parse::<TechnologyCode>()) else {
         return MessagePage::not_found(q);
     };
-    let form = match Form::read(request, state).await {
+    let form = match Form::read(request, Accepts::MultipartOrUrlEncoded).await {
         Ok(form) => form,
-        Err((status, reason)) => return MessagePage::refused(q, status, reason),
+        Err(FormError::TooLarge) => {
+            let why = format!("Request body is too large: the limit is {} bytes (--max-body).", state.max_body());
+            return MessagePage::refused(q, StatusCode::PAYLOAD_TOO_LARGE, why);
+        }
+        Err(FormError::TimedOut(timed_out)) => {
+            return MessagePage::refused(q, StatusCode::REQUEST_TIMEOUT, timed_out.to_string());
+        }
+        Err(FormError::Broken(why) | FormError::NotAForm(why)) => {
+            return MessagePage::refused(q, StatusCode::BAD_REQUEST, why);
+        }
     };
     let snapshot = match state.view_live(&id, Snapshot::of) {
         Ok(snapshot) => snapshot,
@@ -246,7 +193,7 @@ async fn submit_form(state: &AppState, id: &str, code: &str, q: &PageQuery, requ
         if action == "failed" {
             return Ok(());
         }
-        let bytes = form.files.get(field).ok_or_else(|| t.file_missing.to_owned())?;
+        let bytes = form.file(field).ok_or_else(|| t.file_missing.to_owned())?;
         ImageFormat::sniff(bytes).map(|_| ()).map_err(|_| t.bad_image.to_owned())
     };
     let checked = match code.family() {
@@ -310,7 +257,7 @@ fn after_step(id: &Uuid, q: &PageQuery, ended: bool, in_frame: bool) -> Response
 #[utoipa::path(get, path = "/flow/{id}/done", tag = "end-user page",
     params(("id" = String, Path), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query)),
     responses((status = 200, description = "The final screen", content_type = "text/html"), (status = 303, description = "Back to the current step of a session not yet finished"), (status = 400, description = "The redirect is not an absolute http(s) URL", content_type = "text/html"), (status = 410, description = "Finished with a redirect: the user was sent there when the flow ended", content_type = "text/html")))]
-async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let q = PageQuery::parse(raw.as_deref());
     embeddable(&state, done_screen(&state, &id, &q))
 }

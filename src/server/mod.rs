@@ -12,7 +12,6 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
-use futures_util::FutureExt as _;
 use futures_util::future::Either;
 use hyper_util::rt::TokioIo;
 
@@ -266,15 +265,17 @@ impl Connection {
                 if http_body::Body::is_end_stream(&body) {
                     axum::body::Body::empty()
                 } else {
-                    axum::body::Body::new(crate::deadline::Body::new(body, body_timeout))
+                    axum::body::Body::new(crate::body::deadline::Body::new(body, body_timeout))
                 }
             });
-            Either::Right(crate::app::caught(|| connection.app.handle(request)).map(move |response| {
+            let app = Arc::clone(&connection.app);
+            Either::Right(async move {
+                let response = crate::app::caught(app.handle(request)).await;
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
                 }
                 Ok(answered(response))
-            }))
+            })
         })
     }
 

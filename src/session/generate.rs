@@ -16,14 +16,14 @@ use crate::domain::Outcome;
 use crate::domain::outcome::reasons::{EYES_CLOSED, FACE_NOT_CENTERED, WRONG_HEAD_POSITION};
 use crate::domain::{ApiKey, Family, Gender, Iin, Metadata, Phone, TechnologyCode};
 
-pub struct Generator {
+pub(crate) struct Generator {
     rng: ChaCha20Rng,
 }
 
 /// The person a session's results describe. Taken from the metadata where it says something
 /// (IIN, phone), made up otherwise, and the same for every technology of the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subject {
+pub(crate) struct Subject {
     pub first_name: String,
     pub last_name: String,
     pub middle_name: String,
@@ -48,7 +48,7 @@ const ISSUER_EN: &str = "MINISTRY OF INTERNAL AFFAIRS";
 const ISSUER_KK: &str = "ҚР ІШКІ ІСТЕР МИНИСТРЛІГІ";
 
 impl Generator {
-    pub fn new(seed: Option<u64>) -> Self {
+    pub(crate) fn new(seed: Option<u64>) -> Self {
         let rng = match seed {
             Some(seed) => ChaCha20Rng::seed_from_u64(seed),
             None => ChaCha20Rng::from_os_rng(),
@@ -57,26 +57,26 @@ impl Generator {
     }
 
     /// A seed for a generator of its own: what a session's person is made from when first read.
-    pub fn seed(&mut self) -> u64 {
+    pub(crate) fn seed(&mut self) -> u64 {
         self.rng.random()
     }
 
-    pub fn session_id(&mut self) -> Uuid {
+    pub(crate) fn session_id(&mut self) -> Uuid {
         uuid::Builder::from_random_bytes(self.rng.random()).into_uuid()
     }
 
     /// A key in the vendor's shape: 48 URL-safe characters.
-    pub fn api_key(&mut self) -> ApiKey {
+    pub(crate) fn api_key(&mut self) -> ApiKey {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let key = (0..48).map(|_| char::from(*ALPHABET.choose(&mut self.rng).expect("non-empty"))).collect();
         ApiKey::from_generated(key)
     }
 
-    pub fn otp(&mut self) -> String {
+    pub(crate) fn otp(&mut self) -> String {
         format!("{:06}", self.rng.random_range(0..1_000_000))
     }
 
-    pub fn subject(&mut self, metadata: &Metadata, today: Date) -> Subject {
+    pub(crate) fn subject(&mut self, metadata: &Metadata, today: Date) -> Subject {
         let given_iin = metadata
             .edocument
             .as_ref()
@@ -88,7 +88,7 @@ impl Generator {
     }
 
     /// A person with this IIN and phone where given, made up otherwise.
-    pub fn subject_with(&mut self, given_iin: Option<Iin>, given_phone: Option<Phone>, today: Date) -> Subject {
+    pub(crate) fn subject_with(&mut self, given_iin: Option<Iin>, given_phone: Option<Phone>, today: Date) -> Subject {
         let iin = given_iin.unwrap_or_else(|| {
             let gender = if self.rng.random_bool(0.5) { Gender::Male } else { Gender::Female };
             // Adults born 1960-2005.
@@ -136,7 +136,7 @@ impl Generator {
 
     /// A plausible result for `code` ending with `outcome`: high scores for a pass, low for a
     /// failure, and the subject's data for the document technologies.
-    pub fn result(&mut self, code: TechnologyCode, outcome: &Outcome, s: &Subject) -> TechResult {
+    pub(crate) fn result(&mut self, code: TechnologyCode, outcome: &Outcome, s: &Subject) -> TechResult {
         let passed = *outcome == Outcome::Passed;
         match code.family() {
             Family::Liveness => {

@@ -19,7 +19,7 @@ use crate::scenario::{Fault, Scenario, ScenarioSet};
 
 /// What happens to a session.
 #[derive(Debug)]
-pub enum Command<'a> {
+pub(crate) enum Command<'a> {
     /// The user opens the page: the step they are at (or `chosen`, one of interchangeable
     /// technologies) starts; with `skip_input` \[doc\] the E-Document step sends its SMS code to
     /// the metadata's subject at once.
@@ -37,12 +37,8 @@ pub enum Command<'a> {
     Complete { scenario: Option<&'a str>, outcomes: &'a HashMap<String, Choice<'a>> },
     /// The session plays scenario `name` from its next step on (the admin's choice, which wins).
     SetScenario { name: &'a str },
-    /// The result endpoint is asked about the session: the poll is noted and, when
-    /// `meet_fault` (no admin rule hit the call first), the call meets the scenario's fault
-    /// rules for the result endpoint, as `MeetFault(Endpoint::Result)` would.
-    Poll { meet_fault: bool },
-    /// The result endpoint's final answer, to answer again as it is.
-    KeepAnswer(bytes::Bytes),
+    /// The result endpoint is asked about the session: the poll is noted.
+    Poll,
     /// A call of `endpoint` about the session meets its scenario's fault rules.
     MeetFault(Endpoint),
     /// The vendor's "generate files" call \[doc\]: the passed E-Document step's missing
@@ -52,7 +48,7 @@ pub enum Command<'a> {
 
 /// How a step ends: as scripted, or forced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Choice<'a> {
+pub(crate) enum Choice<'a> {
     Scripted,
     Pass,
     /// A failure, with the reason's type when one was chosen. The reason is that type's if the
@@ -62,7 +58,7 @@ pub enum Choice<'a> {
 }
 
 /// What a command needs from outside the session: the time, the generator and the scenarios.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub now: OffsetDateTime,
     /// Taken only by the commands that draw values (after the store's lock, never before).
     pub generator: &'a Mutex<Generator>,
@@ -83,7 +79,7 @@ impl Context<'_> {
 
 /// What a command did.
 #[derive(Debug, Default)]
-pub struct Applied {
+pub(crate) struct Applied {
     /// The events it caused, in order (the vendor's webhook events).
     pub events: Vec<Event>,
     pub found: Found,
@@ -91,7 +87,7 @@ pub struct Applied {
 
 /// What a command found, for the one who sent it.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     #[default]
     Nothing,
     /// `Open`: the step the user sees.
@@ -100,14 +96,9 @@ pub enum Found {
     OtpSent(String),
     /// `Submit`: a wrong SMS code, with this many attempts left.
     OtpWrong { left: u8 },
-    /// `Poll`: the time since the previous poll, how many earlier polls got the final answer,
-    /// that answer when it is kept, and the scenario's fault rule the call met, if any.
-    Poll {
-        since_last: Option<std::time::Duration>,
-        earlier_final_polls: u32,
-        kept: Option<bytes::Bytes>,
-        fault: Option<Fault>,
-    },
+    /// `Poll`: the time since the previous poll, and how many earlier polls were answered the
+    /// session's final result.
+    Poll { since_last: Option<std::time::Duration>, earlier_final_polls: u32 },
     /// `MeetFault`: the scenario's fault rule the call meets, if any (the call is counted).
     Fault(Option<Fault>),
     /// `GenerateFiles`: the fields made.
@@ -117,13 +108,13 @@ pub enum Found {
 /// Who hears of a session's events: the webhook sender, wired in at start-up. Called under the
 /// store's lock, so it must only queue (no I/O); `new_id` draws envelope ids from the mock's
 /// generator, so that a `--seed` run sends the same ids every time.
-pub trait EventSink: Send + Sync {
+pub(crate) trait EventSink: Send + Sync {
     fn emit(&self, session: &Session, events: &[Event], at: OffsetDateTime, new_id: &mut dyn FnMut() -> Uuid);
 }
 
 impl Session {
     /// The one way a session changes. Refused commands (`TransitionError`) change nothing.
-    pub fn apply(&mut self, command: Command<'_>, ctx: &Context<'_>) -> Result<Applied, TransitionError> {
+    pub(crate) fn apply(&mut self, command: Command<'_>, ctx: &Context<'_>) -> Result<Applied, TransitionError> {
         let mut applied = Applied::default();
         match command {
             Command::Open { chosen } => {
@@ -185,22 +176,16 @@ impl Session {
                 self.scenario_source = Source::Admin;
                 self.fault_calls.clear();
             }
-            Command::Poll { meet_fault } => {
-                let fault = if meet_fault { self.meet_fault(Endpoint::Result, ctx) } else { None };
+            Command::Poll => {
                 let since_last =
                     self.last_result_poll.replace(ctx.now).and_then(|previous| (ctx.now - previous).try_into().ok());
                 let earlier_final_polls = self.final_polls;
-                let kept = self.final_result.clone();
-                if kept.is_some() {
+                if self.shows_final(ctx.now) {
                     self.final_polls = self.final_polls.saturating_add(1);
                 }
-                applied.found = Found::Poll { since_last, earlier_final_polls, kept, fault };
+                applied.found = Found::Poll { since_last, earlier_final_polls };
             }
             Command::GenerateFiles => applied.found = Found::FilesMade(self.generate_files()?),
-            Command::KeepAnswer(body) => {
-                self.final_result = Some(body);
-                self.final_polls = 1;
-            }
             Command::MeetFault(endpoint) => applied.found = Found::Fault(self.meet_fault(endpoint, ctx)),
         }
         Ok(applied)
@@ -324,8 +309,6 @@ impl Session {
         if made.is_empty() {
             return Err(TransitionError::FilesExist);
         }
-        // The final answer the result endpoint kept no longer shows the result.
-        self.final_result = None;
         Ok(made)
     }
 

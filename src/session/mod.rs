@@ -25,7 +25,7 @@ pub(crate) use step::{Event, OTP_ATTEMPTS, RecordedEvent, Status, Step, StepStat
 pub(crate) use store::SessionStore;
 
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(crate) struct Session {
     id: Uuid,
     /// The flow that made the session, shared with the flows registry as it was then: a session
     /// belongs to that flow (its `id`), not to its key.
@@ -50,10 +50,8 @@ pub struct Session {
     /// When the result endpoint was last asked about this session (for the polling-rate lint).
     last_result_poll: Option<OffsetDateTime>,
     events: Vec<RecordedEvent>,
-    /// The result endpoint's answer, kept once it is final. Derived, so never persisted.
-    final_result: Option<bytes::Bytes>,
-    /// How many result polls have been answered `final_result` (for the polled-after-final
-    /// lint). Not persisted.
+    /// How many result polls have been answered the session's final result (for the
+    /// polled-after-final lint). Not persisted.
     final_polls: u32,
     /// The base of links to the page, when the session was made through the vendor's hosts.
     link_base: Option<Arc<str>>,
@@ -84,14 +82,14 @@ impl std::ops::Deref for HeldMetadata {
 /// pays for a person that most sessions of a load test never show (it was a fifth of a create's
 /// instructions, BENCHMARKS.md).
 #[derive(Debug, Clone)]
-pub struct HeldSubject {
+pub(crate) struct HeldSubject {
     seed: u64,
     made: std::sync::OnceLock<Subject>,
 }
 
 impl HeldSubject {
     /// A person to make from `seed` when first read.
-    pub fn drawn(seed: u64) -> Self {
+    pub(crate) fn drawn(seed: u64) -> Self {
         Self { seed, made: std::sync::OnceLock::new() }
     }
 }
@@ -102,9 +100,9 @@ impl From<Subject> for HeldSubject {
     }
 }
 
-/// Everything a session holds that lasts (not the kept answer): what a state file restores.
+/// Everything a session holds that lasts: what a state file restores.
 #[derive(Debug, Clone)]
-pub struct Parts {
+pub(crate) struct Parts {
     pub id: Uuid,
     pub metadata: Metadata,
     pub subject: Subject,
@@ -123,7 +121,7 @@ pub struct Parts {
 
 impl Session {
     /// A new session of `flow`, created `now`, playing `scenario` (with why).
-    pub fn new(
+    pub(crate) fn new(
         id: Uuid,
         flow: Arc<Flow>,
         metadata: Metadata,
@@ -146,14 +144,13 @@ impl Session {
             fault_calls: HashMap::new(),
             last_result_poll: None,
             events: Vec::new(),
-            final_result: None,
             final_polls: 0,
             link_base: None,
         }
     }
 
     /// A session as a state file kept it, of `flow`.
-    pub fn restore(parts: Parts, flow: Arc<Flow>) -> Self {
+    pub(crate) fn restore(parts: Parts, flow: Arc<Flow>) -> Self {
         let Parts {
             id,
             metadata,
@@ -185,7 +182,6 @@ impl Session {
             fault_calls,
             last_result_poll,
             events,
-            final_result: None,
             final_polls: 0,
             link_base,
         }
@@ -194,61 +190,48 @@ impl Session {
     /// This new session, made through the vendor's hosts: links to it go to `base` (e.g.
     /// `https://remote.biometric.kz`) rather than the mock's own address. At construction only.
     #[must_use]
-    pub fn with_link_base(mut self, base: Option<Arc<str>>) -> Self {
+    pub(crate) fn with_link_base(mut self, base: Option<Arc<str>>) -> Self {
         self.link_base = base;
         self
     }
 
     /// The base of links to this session's page, when it was made through the vendor's hosts.
-    pub fn link_base(&self) -> Option<&str> {
+    pub(crate) fn link_base(&self) -> Option<&str> {
         self.link_base.as_deref()
     }
 
-    /// This new session as created `at` instead (a create whose fault rule delayed it): part
-    /// of making a session, before anyone can see it.
-    #[must_use]
-    pub fn created(mut self, at: OffsetDateTime) -> Self {
-        self.created_at = at;
-        self
-    }
-
-    pub fn id(&self) -> Uuid {
+    pub(crate) fn id(&self) -> Uuid {
         self.id
     }
 
-    /// The flow that made the session, as it was then.
-    pub fn flow(&self) -> &Arc<Flow> {
-        &self.flow
-    }
-
     /// The number of the flow that made the session (`Flow::id`).
-    pub fn flow_id(&self) -> u64 {
+    pub(crate) fn flow_id(&self) -> u64 {
         self.flow.id
     }
 
-    pub fn flow_name(&self) -> &str {
+    pub(crate) fn flow_name(&self) -> &str {
         &self.flow.name
     }
 
-    pub fn api_key(&self) -> &ApiKey {
+    pub(crate) fn api_key(&self) -> &ApiKey {
         &self.flow.api_key
     }
 
-    pub fn technologies(&self) -> &[TechnologyCode] {
+    pub(crate) fn technologies(&self) -> &[TechnologyCode] {
         &self.flow.technologies
     }
 
     /// Where the flow's webhooks went when the session was created.
-    pub fn webhook_urls(&self) -> &[String] {
+    pub(crate) fn webhook_urls(&self) -> &[String] {
         &self.flow.webhook_urls
     }
 
-    pub fn metadata(&self) -> &Metadata {
+    pub(crate) fn metadata(&self) -> &Metadata {
         &self.metadata
     }
 
     /// The session's person: from the metadata where it names one (IIN, phone), made up otherwise.
-    pub fn subject(&self) -> &Subject {
+    pub(crate) fn subject(&self) -> &Subject {
         let HeldSubject { seed, made } = &self.subject;
         made.get_or_init(|| generate::Generator::new(Some(*seed)).subject(&self.metadata, self.created_at.date()))
     }
@@ -258,56 +241,62 @@ impl Session {
         self.subject = subject.into();
     }
 
-    pub fn created_at(&self) -> OffsetDateTime {
+    pub(crate) fn created_at(&self) -> OffsetDateTime {
         self.created_at
     }
 
-    pub fn steps(&self) -> &[Step] {
+    pub(crate) fn steps(&self) -> &[Step] {
         &self.steps
     }
 
-    pub fn otp(&self) -> Option<&str> {
+    pub(crate) fn otp(&self) -> Option<&str> {
         self.otp.as_deref()
     }
 
-    pub fn otp_wrong(&self) -> u8 {
+    pub(crate) fn otp_wrong(&self) -> u8 {
         self.otp_wrong
     }
 
-    pub fn uses_photo1(&self) -> bool {
+    pub(crate) fn uses_photo1(&self) -> bool {
         self.uses_photo1
     }
 
     /// The name of the scenario the session plays.
-    pub fn scenario(&self) -> &str {
+    pub(crate) fn scenario(&self) -> &str {
         &self.scenario
     }
 
-    pub fn scenario_source(&self) -> Source {
+    pub(crate) fn scenario_source(&self) -> Source {
         self.scenario_source
     }
 
-    pub fn fault_calls(&self) -> &HashMap<(Endpoint, usize), u32> {
+    pub(crate) fn fault_calls(&self) -> &HashMap<(Endpoint, usize), u32> {
         &self.fault_calls
     }
 
-    pub fn last_result_poll(&self) -> Option<OffsetDateTime> {
+    pub(crate) fn last_result_poll(&self) -> Option<OffsetDateTime> {
         self.last_result_poll
     }
 
-    /// The result endpoint's answer, once it is final.
-    pub fn kept_answer(&self) -> Option<&bytes::Bytes> {
-        self.final_result.as_ref()
+    /// Whether the result endpoint shows the session's final result at `now`: it has ended and
+    /// no result is still in its scenario's processing delay.
+    pub(crate) fn shows_final(&self, now: OffsetDateTime) -> bool {
+        self.status().has_ended() && !self.processing(now)
+    }
+
+    /// Whether a result is still in its scenario's processing delay at `now`.
+    pub(crate) fn processing(&self, now: OffsetDateTime) -> bool {
+        self.steps.iter().any(|st| st.visible_at.is_some_and(|at| at > now))
     }
 
     /// Every transition so far, oldest first.
-    pub fn events(&self) -> &[RecordedEvent] {
+    pub(crate) fn events(&self) -> &[RecordedEvent] {
         &self.events
     }
 
     /// About how many bytes the store holds for this session (for `--max-store-bytes`): the
     /// session and its steps, a typical result for each step, the metadata as kept.
-    pub fn held_bytes(&self) -> usize {
+    pub(crate) fn held_bytes(&self) -> usize {
         const RESULT: usize = 640;
         let files = if self.flow.has(TechnologyCode::Ed) { results::DOCUMENT_FILES_HELD } else { 0 };
         std::mem::size_of::<Self>()
@@ -317,7 +306,7 @@ impl Session {
     }
 
     /// Derived from the steps, never stored, so it cannot disagree with them.
-    pub fn status(&self) -> Status {
+    pub(crate) fn status(&self) -> Status {
         if self.steps.iter().any(|s| s.state == StepState::Failed) {
             Status::Failed
         } else if self.steps.iter().all(|s| s.state.has_ended()) {
@@ -330,26 +319,26 @@ impl Session {
     }
 
     /// When the session expires, with sessions living `ttl` (`None`: they never do).
-    pub fn expires_at(&self, ttl: Option<std::time::Duration>) -> Option<OffsetDateTime> {
+    pub(crate) fn expires_at(&self, ttl: Option<std::time::Duration>) -> Option<OffsetDateTime> {
         ttl.map(|ttl| crate::clock::after(self.created_at, ttl))
     }
 
     /// When the session expired, if it has by `now`.
-    pub fn expired_at(&self, ttl: Option<std::time::Duration>, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    pub(crate) fn expired_at(&self, ttl: Option<std::time::Duration>, now: OffsetDateTime) -> Option<OffsetDateTime> {
         self.expires_at(ttl).filter(|at| *at <= now)
     }
 
     /// When the last step ended, once the session has ended.
-    pub fn finished_at(&self) -> Option<OffsetDateTime> {
+    pub(crate) fn finished_at(&self) -> Option<OffsetDateTime> {
         if self.status().has_ended() { self.steps.iter().filter_map(|s| s.ended_at).max() } else { None }
     }
 
-    pub fn step(&self, code: TechnologyCode) -> Option<&Step> {
+    pub(crate) fn step(&self, code: TechnologyCode) -> Option<&Step> {
         self.steps.iter().find(|s| s.code == code)
     }
 
     /// The first step that has not ended: where the user is.
-    pub fn current(&self) -> Option<&Step> {
+    pub(crate) fn current(&self) -> Option<&Step> {
         if self.status().has_ended() {
             return None;
         }
@@ -358,7 +347,7 @@ impl Session {
 
     /// The technologies the user may run now: the current one and, when it belongs to
     /// `general.interchangeable_tech`, the other pending members of that group.
-    pub fn runnable(&self) -> Vec<TechnologyCode> {
+    pub(crate) fn runnable(&self) -> Vec<TechnologyCode> {
         let Some(current) = self.current() else { return Vec::new() };
         let group = self.metadata.interchangeable();
         if group.contains(&current.code) {

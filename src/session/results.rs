@@ -11,7 +11,7 @@ use crate::domain::FailureReason;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
-pub enum TechResult {
+pub(crate) enum TechResult {
     Liveness(LivenessResult),
     Face2Face(Face2FaceResult),
     Edocument(EdocumentResult),
@@ -20,7 +20,7 @@ pub enum TechResult {
 
 /// `liveness_result` \[doc\].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LivenessResult {
+pub(crate) struct LivenessResult {
     pub result: bool,
     pub eye_closed: bool,
     pub prediction: String,
@@ -31,7 +31,7 @@ pub struct LivenessResult {
 
 /// `face2face_result` \[seen\].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Face2FaceResult {
+pub(crate) struct Face2FaceResult {
     pub result: bool,
     pub prediction: String,
     pub prediction_percent: String,
@@ -39,7 +39,7 @@ pub struct Face2FaceResult {
 
 /// `edocument_result` \[seen\]: the state database's answer about the subject.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EdocumentResult {
+pub(crate) struct EdocumentResult {
     pub result: bool,
     pub phone: String,
     pub result_json: EdocumentJson,
@@ -60,13 +60,13 @@ pub(crate) const DOCUMENT_FILES: [&str; 2] = ["document_pdf", "document_image"];
 pub(crate) const DOCUMENT_FILES_HELD: usize = 16 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EdocumentJson {
+pub(crate) struct EdocumentJson {
     pub common: EdocumentCommon,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EdocumentCommon {
+pub(crate) struct EdocumentCommon {
     pub doc_owner: DocOwner,
     pub doc_number: String,
     pub doc_issuer: DocIssuer,
@@ -74,7 +74,7 @@ pub struct EdocumentCommon {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DocOwner {
+pub(crate) struct DocOwner {
     pub iin: String,
     pub first_name: String,
     pub last_name: String,
@@ -82,7 +82,7 @@ pub struct DocOwner {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DocIssuer {
+pub(crate) struct DocIssuer {
     #[serde(rename = "nameRu")]
     pub name_ru: String,
     #[serde(rename = "nameEn")]
@@ -92,7 +92,7 @@ pub struct DocIssuer {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EdocumentExtra {
+pub(crate) struct EdocumentExtra {
     pub date_of_birth: String,
     pub date_of_issue: String,
     pub date_of_expire: String,
@@ -101,7 +101,7 @@ pub struct EdocumentExtra {
 /// `document_recognition_result` \[doc\]; the docs' example ends with "...", so the fields after
 /// `authority` are \[mock\].
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DocumentRecognitionResult {
+pub(crate) struct DocumentRecognitionResult {
     pub result: bool,
     pub first_name: String,
     pub last_name: String,

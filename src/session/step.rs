@@ -11,7 +11,7 @@ pub(crate) const OTP_ATTEMPTS: u8 = 3;
 
 /// One technology of a session.
 #[derive(Debug, Clone)]
-pub struct Step {
+pub(crate) struct Step {
     pub code: TechnologyCode,
     pub state: StepState,
     pub started_at: Option<OffsetDateTime>,
@@ -46,7 +46,7 @@ pub enum Status {
 
 /// What a transition caused, in the vendor's webhook terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     FlowStarted,
     TechnologyStarted(TechnologyCode),
     TechnologyEnded { code: TechnologyCode, success: bool },
@@ -55,7 +55,7 @@ pub enum Event {
 
 impl Event {
     /// The vendor's webhook event name (`flow.start`, ...), the technology and the success.
-    pub fn parts(&self) -> (&'static str, Option<TechnologyCode>, Option<bool>) {
+    pub(crate) fn parts(&self) -> (&'static str, Option<TechnologyCode>, Option<bool>) {
         match *self {
             Event::FlowStarted => ("flow.start", None, None),
             Event::TechnologyStarted(code) => ("technology.start", Some(code), None),
@@ -67,7 +67,7 @@ impl Event {
 
 /// An event as the session keeps it, with when it happened.
 #[derive(Debug, Clone)]
-pub struct RecordedEvent {
+pub(crate) struct RecordedEvent {
     pub at: OffsetDateTime,
     pub event: Event,
 }

@@ -37,9 +37,6 @@ enum Cmd {
     Complete,
     SetScenario(&'static str),
     Poll,
-    /// A poll an admin fault rule hit first: it meets none of the scenario's.
-    PollAfterAdminFault,
-    KeepAnswer,
     MeetFault(Endpoint),
     GenerateFiles,
 }
@@ -53,8 +50,6 @@ enum Expect {
     Refused(TransitionError),
     /// Anything but a refusal (the check is the case's end state).
     Done,
-    /// A poll that met a fault rule with this status, or none.
-    PollFault(Option<u16>),
 }
 
 use Expect::{Done, Events, Refused};
@@ -79,7 +74,7 @@ fn ended(code: TechnologyCode, success: bool) -> Event {
 
 /// What a session's first poll finds when it meets no fault: nothing before it, nothing kept.
 fn first_poll() -> Expect {
-    Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0, kept: None, fault: None })
+    Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0 })
 }
 
 // One table, read top to bottom.
@@ -243,24 +238,23 @@ fn cases() -> Vec<Case> {
             end: (Status::Finished, vec![]),
         },
         Case {
-            name: "polls are counted and a kept answer is answered again",
+            name: "polls are counted, and those that found the session ended",
             flow: &[Ldhp],
             metadata: json!({}),
             scenario: "happy-path",
             steps: vec![
                 (Cmd::Poll, first_poll()),
-                (Cmd::KeepAnswer, Events(vec![])),
+                (Cmd::Complete, Done),
                 (
                     Cmd::Poll,
-                    Expect::Found(Found::Poll {
-                        since_last: Some(std::time::Duration::ZERO),
-                        earlier_final_polls: 1,
-                        kept: Some(bytes::Bytes::from_static(b"{}")),
-                        fault: None,
-                    }),
+                    Expect::Found(Found::Poll { since_last: Some(std::time::Duration::ZERO), earlier_final_polls: 0 }),
+                ),
+                (
+                    Cmd::Poll,
+                    Expect::Found(Found::Poll { since_last: Some(std::time::Duration::ZERO), earlier_final_polls: 1 }),
                 ),
             ],
-            end: (Status::Created, vec![]),
+            end: (Status::Finished, vec![]),
         },
         Case {
             name: "a scenario's fault rule hits its next N calls, counted on the session",
@@ -271,20 +265,6 @@ fn cases() -> Vec<Case> {
                 (Cmd::MeetFault(Endpoint::Video), Expect::Found(Found::Fault(None))),
                 (Cmd::MeetFault(Endpoint::Result), Done),
                 (Cmd::MeetFault(Endpoint::Result), Done),
-                (Cmd::MeetFault(Endpoint::Result), Expect::Found(Found::Fault(None))),
-            ],
-            end: (Status::Created, vec![]),
-        },
-        Case {
-            name: "a poll meets the result's fault rules as it is noted, and no admin-hit poll is counted",
-            flow: &[Ldhp],
-            metadata: json!({}),
-            scenario: "result-503-twice",
-            steps: vec![
-                (Cmd::PollAfterAdminFault, first_poll()),
-                (Cmd::Poll, Expect::PollFault(Some(503))),
-                (Cmd::Poll, Expect::PollFault(Some(503))),
-                (Cmd::Poll, Expect::PollFault(None)),
                 (Cmd::MeetFault(Endpoint::Result), Expect::Found(Found::Fault(None))),
             ],
             end: (Status::Created, vec![]),
@@ -353,9 +333,7 @@ fn the_transition_table() {
                 }
                 Cmd::Complete => Command::Complete { scenario: None, outcomes: &no_outcomes },
                 Cmd::SetScenario(name) => Command::SetScenario { name },
-                Cmd::Poll => Command::Poll { meet_fault: true },
-                Cmd::PollAfterAdminFault => Command::Poll { meet_fault: false },
-                Cmd::KeepAnswer => Command::KeepAnswer(bytes::Bytes::from_static(b"{}")),
+                Cmd::Poll => Command::Poll,
                 Cmd::MeetFault(endpoint) => Command::MeetFault(*endpoint),
                 Cmd::GenerateFiles => Command::GenerateFiles,
             };
@@ -364,9 +342,6 @@ fn the_transition_table() {
             match (expect, applied) {
                 (Events(events), Ok(applied)) => assert_eq!(applied.events, events, "{at}"),
                 (Expect::Found(found), Ok(applied)) => assert_eq!(applied.found, found, "{at}"),
-                (Expect::PollFault(status), Ok(Applied { found: Found::Poll { fault, .. }, .. })) => {
-                    assert_eq!(fault.map(|f| f.status), status.map(Some), "{at}");
-                }
                 (Refused(error), Err(got)) => {
                     assert_eq!(got, error, "{at}");
                     let after = format!("{:?}", (s.steps(), s.events().len(), s.otp(), s.otp_wrong(), s.scenario()));

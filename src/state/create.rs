@@ -1,14 +1,13 @@
 //! Creating sessions: the scenario a new session plays and why, making it up outside the
-//! store's lock, the create faults, and storing it (evicting, and logging evictions once a
-//! second, when the store is full).
+//! store's lock, and storing it (evicting, and logging evictions once a second, when the store
+//! is full).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{AppState, CreateCall, Inner};
+use super::{AppState, Inner};
 use crate::domain::scripting::Source;
 use crate::domain::{Flow, Iin, Metadata};
 use crate::scenario::Scenario;
@@ -17,7 +16,7 @@ use crate::session::Session;
 impl AppState {
     /// The scenario a new session of `flow` with `metadata` plays, and why: a `match` on one of
     /// its IINs, else the flow's default, else the server's.
-    fn choose_scenario(&self, flow: &Flow, metadata: &Metadata) -> (&Scenario, Source) {
+    pub(crate) fn scenario_for(&self, flow: &Flow, metadata: &Metadata) -> (&Scenario, Source) {
         let set = &self.0.config.scenarios;
         let iins: Vec<&Iin> = metadata.iins().collect();
         if let Some(s) = set.matching(&iins) {
@@ -29,68 +28,31 @@ impl AppState {
         (self.fallback(), Source::Server)
     }
 
-    /// A new session of `flow` with `metadata`, and the scenario it plays, made up before any
-    /// lock is taken but the generator's.
-    fn new_session(
+    /// Creates a session of `flow` with `metadata`, made up before the store's lock is taken
+    /// (only the generator's is), and stores it: its id, and the sessions evicted to make room
+    /// for it. `link_base`: where links to the session's page go, when it was made through the
+    /// vendor's hosts (`None`: the mock's own address).
+    pub(crate) fn create(
         &self,
         flow: &Arc<Flow>,
         metadata: Metadata,
         link_base: Option<Arc<str>>,
-        now: OffsetDateTime,
-    ) -> (Box<Session>, &Scenario) {
-        let (scenario, source) = self.choose_scenario(flow, &metadata);
+    ) -> (Uuid, Vec<Uuid>) {
+        let (scenario, source) = self.scenario_for(flow, &metadata);
+        let scenario = (scenario.name.clone(), source);
         let (id, subject) = {
             let mut generator = self.generator();
             (generator.session_id(), crate::session::HeldSubject::drawn(generator.seed()))
         };
-        let session = Session::new(id, Arc::clone(flow), metadata, subject, now, (scenario.name.clone(), source))
-            .with_link_base(link_base);
-        (Box::new(session), scenario)
-    }
-
-    /// Creates a session of `flow` and returns its id, meeting no fault rule (the tests' way).
-    #[cfg(test)]
-    pub fn create_session(&self, flow: &Arc<Flow>, metadata: Metadata) -> Uuid {
-        let (session, _) = self.new_session(flow, metadata, None, self.now());
-        let (id, evicted, _) = self.insert(&mut self.lock(), session);
-        drop(evicted);
-        id
-    }
-
-    /// A create call: the fault it meets (an admin rule, or one of the scenario its session would
-    /// play, while it has calls left; the call is counted), or else its new session, stored. The
-    /// session is made up before the store's lock is taken, which every other create needs.
-    /// `link_base`: where links to the session's page go, when it was made through the vendor's
-    /// hosts (`None`: the mock's own address). `now`: when the request came (the journal's
-    /// reading of the clock, read once for both).
-    pub fn create_call(
-        &self,
-        flow: &Arc<Flow>,
-        metadata: Metadata,
-        link_base: Option<Arc<str>>,
-        now: OffsetDateTime,
-    ) -> CreateCall {
-        let (session, scenario) = self.new_session(flow, metadata, link_base, now);
-        let mut inner = self.lock();
-        if let Some(fault) = inner.faults.take(scenario, crate::domain::scripting::Endpoint::Create) {
-            return CreateCall::Fault(Box::new(fault), session);
-        }
-        let (id, evicted, total) = self.insert(&mut inner, session);
-        drop(inner);
-        CreateCall::Created(id, self.evicted(evicted, total))
-    }
-
-    /// Stores the session of a create call whose fault has played, created now; returns its id
-    /// and the sessions evicted to make room for it.
-    pub fn insert_created(&self, session: Box<Session>) -> (Uuid, Vec<Uuid>) {
-        let session = Box::new(session.created(self.0.clock.now()));
-        let (id, evicted, total) = self.insert(&mut self.lock(), session);
+        let now = self.now();
+        let session = Session::new(id, Arc::clone(flow), metadata, subject, now, scenario).with_link_base(link_base);
+        let (id, evicted, total) = self.insert(&mut self.lock(), Box::new(session));
         (id, self.evicted(evicted, total))
     }
 
     /// Stores a session; returns its id, the sessions evicted for it (to be freed out of the
     /// lock) and the store's count of evictions so far.
-    #[allow(clippy::vec_box)]
+    #[expect(clippy::vec_box, reason = "boxed as the store holds them: unboxing would copy each out under the lock")]
     fn insert(&self, inner: &mut Inner, session: Box<Session>) -> (Uuid, Vec<Box<Session>>, u64) {
         let (ttl, now, id) = (self.0.config.session_ttl, session.created_at(), session.id());
         let evicted = inner.sessions.insert(session, now, |s: &Session| s.expired_at(ttl, now).is_some());
@@ -100,8 +62,7 @@ impl AppState {
 
     /// The ids of sessions just evicted, which are freed here, out of the lock; logs them (at
     /// most once a second) with `total`, the store's count of evictions so far.
-    // Boxed as the store holds them: unboxing would copy each session out under the lock.
-    #[allow(clippy::vec_box)]
+    #[expect(clippy::vec_box, reason = "boxed as the store holds them: unboxing would copy each out under the lock")]
     fn evicted(&self, sessions: Vec<Box<Session>>, total: u64) -> Vec<Uuid> {
         let ids: Vec<Uuid> = sessions.iter().map(|s| s.id()).collect();
         drop(sessions);

@@ -16,7 +16,7 @@ pub(crate) struct Flows {
 
 /// Why a flow could not be added at run time.
 #[derive(Debug, thiserror::Error)]
-pub enum AddFlowError {
+pub(crate) enum AddFlowError {
     #[error("A flow with this api_key already exists.")]
     DuplicateKey,
     #[error("No scenario is named {name:?}; the scenarios are {known}.")]
@@ -25,16 +25,16 @@ pub enum AddFlowError {
 
 /// The flows, as the fronts reach them.
 impl AppState {
-    pub fn flows(&self) -> Vec<Flow> {
+    pub(crate) fn flows(&self) -> Vec<Flow> {
         self.0.flows.all().iter().map(|f| Flow::clone(f)).collect()
     }
 
-    pub fn find_flow(&self, api_key: &str) -> Option<Arc<Flow>> {
+    pub(crate) fn find_flow(&self, api_key: &str) -> Option<Arc<Flow>> {
         self.0.flows.find(api_key)
     }
 
     /// Adds a flow; its API key must be new and its scenario known. Returns it as registered.
-    pub fn add_flow(&self, flow: Flow) -> Result<Flow, AddFlowError> {
+    pub(crate) fn add_flow(&self, flow: Flow) -> Result<Flow, AddFlowError> {
         if let Some(name) = flow.scenario.as_deref().filter(|n| self.0.config.scenarios.get(n).is_none()) {
             return Err(AddFlowError::UnknownScenario {
                 name: name.to_owned(),
@@ -48,7 +48,7 @@ impl AppState {
 
     /// Removes the flow with this key; its sessions stay, out of any key's reach. False when
     /// there was none.
-    pub fn delete_flow(&self, api_key: &str) -> bool {
+    pub(crate) fn delete_flow(&self, api_key: &str) -> bool {
         let mut inner = self.lock();
         let Some(gone) = self.0.flows.remove(api_key) else { return false };
         inner.retired_flows.insert(gone.id);
@@ -57,7 +57,7 @@ impl AppState {
     }
 
     /// A key for a flow created without one.
-    pub fn generate_api_key(&self) -> crate::domain::ApiKey {
+    pub(crate) fn generate_api_key(&self) -> crate::domain::ApiKey {
         self.generator().api_key()
     }
 }

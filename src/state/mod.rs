@@ -21,17 +21,18 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::domain::Flow;
-use crate::scenario::{Fault, Scenario, ScenarioSet};
+use crate::scenario::{Scenario, ScenarioSet};
 use crate::session::store::{Eviction, Limits};
 use crate::session::{Applied, Command, Context, EventSink, Found, Generator, Session, SessionStore, TransitionError};
 use faults::Faults;
+pub(crate) use faults::Scripted;
 pub(crate) use flows::AddFlowError;
 use flows::Flows;
 pub(crate) use saving::SaveStatus;
 
 /// Cheap to clone: every clone is the same mock.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+pub(crate) struct AppState(Arc<Shared>);
 
 struct Shared {
     config: StateConfig,
@@ -61,9 +62,8 @@ struct Shared {
 
 /// What the state needs from the configuration.
 #[derive(Debug, Clone)]
-// Switches of the command line, each its own flag: an enum would not make them clearer.
-#[allow(clippy::struct_excessive_bools)]
-pub struct StateConfig {
+#[expect(clippy::struct_excessive_bools, reason = "switches of the command line, each its own flag")]
+pub(crate) struct StateConfig {
     pub flows: Vec<Flow>,
     /// The Backend API's organisation keys at start-up.
     pub backend_keys: Vec<crate::domain::backend::BackendKey>,
@@ -109,7 +109,7 @@ struct Inner {
     /// Flows deleted (`Flow::id`): their sessions stay, but no key reaches them any more.
     retired_flows: HashSet<u64>,
     /// The Backend API's E-Document sessions and persons.
-    backend: backend::BackendStore,
+    backend: crate::session::backend::BackendStore,
 }
 
 /// Evictions are logged at most once a second, with how many happened since: a store that is
@@ -119,15 +119,6 @@ struct EvictionLog {
     since: std::time::Instant,
     next_ms: AtomicU64,
     logged_total: AtomicU64,
-}
-
-/// What `AppState::create_call` met.
-#[derive(Debug)]
-pub enum CreateCall {
-    /// The new session, and the sessions evicted to make room for it.
-    Created(Uuid, Vec<Uuid>),
-    /// A fault rule to play first; then `AppState::insert_created` stores the session.
-    Fault(Box<Fault>, Box<Session>),
 }
 
 /// Why a command about a session was not carried out.
@@ -145,7 +136,7 @@ pub enum SessionError {
 
 /// Why a call naming a session and a flow key gets no answer about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotOwn {
+pub(crate) enum NotOwn {
     /// No such session, or another flow's.
     Missing,
     /// The session expired then (`--session-ttl`).
@@ -154,32 +145,25 @@ pub enum NotOwn {
     Evicted(Eviction),
 }
 
-/// What a call of the result endpoint found (`AppState::result_call`).
-pub struct ResultCall<E> {
-    /// The time since the session's result was last asked for.
-    pub since_last_poll: Option<std::time::Duration>,
-    /// How many earlier polls were answered the session's final result, and its status then
-    /// (`FINISHED` or `FAILED`): for the polled-after-final lint.
-    pub earlier_final_polls: (u32, &'static str),
-    /// The answer, or the fault rule the call met instead.
-    pub answer: Result<Result<(bytes::Bytes, bool), E>, Fault>,
-}
-
 impl AppState {
     /// The state, with the flows and sessions of a state file when there was one; `events`
     /// hears of every session's events.
-    pub fn restored(config: StateConfig, restored: Option<crate::persist::Loaded>, events: Arc<dyn EventSink>) -> Self {
+    pub(crate) fn restored(
+        config: StateConfig,
+        restored: Option<crate::persist::Loaded>,
+        events: Arc<dyn EventSink>,
+    ) -> Self {
         let limits = Limits { sessions: config.max_sessions, bytes: config.max_store_bytes };
         let mut sessions = SessionStore::new(limits);
         let mut retired_flows = HashSet::new();
         let mut backend_keys = config.backend_keys.clone();
-        let mut backend = backend::BackendStore::default();
+        let mut backend = crate::session::backend::BackendStore::default();
         let flows = match restored {
             Some(loaded) => {
                 if let Some(keys) = loaded.backend_keys {
                     backend_keys = keys;
                 }
-                backend = backend::BackendStore::restore(loaded.backend_sessions, loaded.persons);
+                backend = crate::session::backend::BackendStore::restore(loaded.backend_sessions, loaded.persons);
                 let flows = Flows::new(loaded.flows);
                 let live = flows.all();
                 for (parts, own) in loaded.sessions {
@@ -237,73 +221,73 @@ impl AppState {
         }))
     }
 
-    pub fn max_body(&self) -> usize {
+    pub(crate) fn max_body(&self) -> usize {
         self.0.config.max_body
     }
 
-    pub fn admin_token(&self) -> Option<&str> {
+    pub(crate) fn admin_token(&self) -> Option<&str> {
         self.0.config.admin_token.as_deref()
     }
 
-    pub fn session_ttl(&self) -> Option<std::time::Duration> {
+    pub(crate) fn session_ttl(&self) -> Option<std::time::Duration> {
         self.0.config.session_ttl
     }
 
-    pub fn strict(&self) -> bool {
+    pub(crate) fn strict(&self) -> bool {
         self.0.config.strict
     }
 
     /// The test CA's certificate, PEM.
-    pub fn ca_pem(&self) -> &str {
+    pub(crate) fn ca_pem(&self) -> &str {
         &self.0.config.ca_pem
     }
 
     /// The end-user page's `Content-Security-Policy` (`--frame-ancestors`).
-    pub fn page_policy(&self) -> &str {
+    pub(crate) fn page_policy(&self) -> &str {
         &self.0.page_policy
     }
 
-    pub fn log_requests(&self) -> bool {
+    pub(crate) fn log_requests(&self) -> bool {
         self.0.config.log_requests
     }
 
-    pub fn journal(&self) -> &crate::journal::Journal {
+    pub(crate) fn journal(&self) -> &crate::journal::Journal {
         &self.0.journal
     }
 
     /// How many PDF reports may be drawn at once: the others wait their turn without holding a
     /// thread, so report generation under load does not starve the other endpoints of CPU.
-    pub fn report_slots(&self) -> Arc<tokio::sync::Semaphore> {
+    pub(crate) fn report_slots(&self) -> Arc<tokio::sync::Semaphore> {
         self.0.report_slots.clone()
     }
 
-    pub fn public_url(&self) -> &str {
+    pub(crate) fn public_url(&self) -> &str {
         &self.0.config.public_url
     }
 
-    pub fn public_url_set(&self) -> bool {
+    pub(crate) fn public_url_set(&self) -> bool {
         self.0.config.public_url_set
     }
 
     /// Where links to `session`'s page go: `--public-url`, else the vendor's end-user host when
     /// the session was made through the vendor's API host, else the mock's own address.
-    pub fn link_base<'a>(&'a self, session: &'a Session) -> &'a str {
+    pub(crate) fn link_base<'a>(&'a self, session: &'a Session) -> &'a str {
         match session.link_base() {
             Some(base) if !self.public_url_set() => base,
             _ => self.public_url(),
         }
     }
 
-    pub fn scenarios(&self) -> &ScenarioSet {
+    pub(crate) fn scenarios(&self) -> &ScenarioSet {
         &self.0.config.scenarios
     }
 
     /// The virtual clock.
-    pub fn clock(&self) -> &Clock {
+    pub(crate) fn clock(&self) -> &Clock {
         &self.0.clock
     }
 
-    pub fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         self.0.clock.now()
     }
 
@@ -331,26 +315,14 @@ impl AppState {
         Context { now, generator: &self.0.generator, scenarios: &self.0.config.scenarios, fallback: self.fallback() }
     }
 
-    // Faults.
-
-    /// Adds an admin fault rule: the next `times` calls of its endpoint, about any session.
-    pub fn add_fault(&self, fault: Fault) {
-        self.lock().faults.add(fault);
-    }
-
-    /// The admin fault rules with the calls each has hit.
-    pub fn faults(&self) -> Vec<(Fault, u32)> {
-        self.lock().faults.admin()
-    }
-
     /// Back to the start: no sessions, no journal, no faults, the start-up flows, the real time.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         {
             let mut inner = self.lock();
             inner.sessions.clear();
             inner.faults.clear();
             inner.retired_flows.clear();
-            inner.backend.clear();
+            inner.backend = crate::session::backend::BackendStore::default();
             self.0.flows.replace(self.0.config.flows.clone());
             self.0.backend_keys.write().clone_from(&self.0.config.backend_keys);
         }
@@ -363,13 +335,13 @@ impl AppState {
 
     /// Applies `command` to session `id` (present, not expired) under one lock, with one reading
     /// of the clock; hands the events it caused to the event sink.
-    pub fn apply(&self, id: &Uuid, command: Command<'_>) -> Result<Applied, SessionError> {
+    pub(crate) fn apply(&self, id: &Uuid, command: Command<'_>) -> Result<Applied, SessionError> {
         self.apply_and_view(id, command, |_, _| ()).map(|(applied, ())| applied)
     }
 
     /// `apply`, then `view` of the session as it then is (with the scenario it plays), under the
     /// same lock: a page shows a screen with one acquisition.
-    pub fn apply_and_view<R>(
+    pub(crate) fn apply_and_view<R>(
         &self,
         id: &Uuid,
         command: Command<'_>,
@@ -417,14 +389,18 @@ impl AppState {
     // Reading sessions.
 
     /// Runs `view` on the session and the scenario it plays, under the lock: keep it short.
-    pub fn view<R>(&self, id: &Uuid, view: impl FnOnce(&Session, &Scenario) -> R) -> Option<R> {
+    pub(crate) fn view<R>(&self, id: &Uuid, view: impl FnOnce(&Session, &Scenario) -> R) -> Option<R> {
         let inner = self.lock();
         inner.sessions.get(id).map(|s| view(s, self.scenario_of(s)))
     }
 
     /// `view` of session `id` if a command could reach it now (present, not expired), under the
     /// lock; else why not.
-    pub fn view_live<R>(&self, id: &Uuid, view: impl FnOnce(&Session, &Scenario) -> R) -> Result<R, SessionError> {
+    pub(crate) fn view_live<R>(
+        &self,
+        id: &Uuid,
+        view: impl FnOnce(&Session, &Scenario) -> R,
+    ) -> Result<R, SessionError> {
         let now = self.0.clock.now();
         let mut inner = self.lock();
         let session = self.live(&mut inner.sessions, id, now, false)?;
@@ -432,31 +408,30 @@ impl AppState {
     }
 
     /// Runs `f` on the session, under the lock: keep `f` short and free of I/O.
-    pub fn with_session<R>(&self, id: &Uuid, f: impl FnOnce(&Session) -> R) -> Option<R> {
+    pub(crate) fn with_session<R>(&self, id: &Uuid, f: impl FnOnce(&Session) -> R) -> Option<R> {
         self.lock().sessions.get(id).map(f)
     }
 
     /// Runs `f` on one page of the sessions, newest first (`offset` skipped, at most `limit`),
     /// under the lock; also returns how many sessions there are.
-    pub fn page_of_sessions<R>(&self, offset: usize, limit: usize, f: impl FnMut(&Session) -> R) -> (Vec<R>, usize) {
+    pub(crate) fn page_of_sessions<R>(
+        &self,
+        offset: usize,
+        limit: usize,
+        f: impl FnMut(&Session) -> R,
+    ) -> (Vec<R>, usize) {
         let inner = self.lock();
         (inner.sessions.iter_newest_first().skip(offset).take(limit).map(f).collect(), inner.sessions.len())
     }
 
     /// Why session `id` is gone, when the store let it go to make room.
-    pub fn eviction(&self, id: &Uuid) -> Option<Eviction> {
+    pub(crate) fn eviction(&self, id: &Uuid) -> Option<Eviction> {
         self.lock().sessions.eviction(id)
-    }
-
-    /// When session `id` expired, if it has.
-    pub fn expired_at(&self, id: &Uuid) -> Option<OffsetDateTime> {
-        let now = self.0.clock.now();
-        self.with_session(id, |s| s.expired_at(self.0.config.session_ttl, now)).flatten()
     }
 
     /// The name of the flow that made session `id`, when the session is held but `key` is not
     /// that flow's (or that flow was deleted): for the other-flow-key lint.
-    pub fn other_flows_session(&self, id: &Uuid, key: &str) -> Option<String> {
+    pub(crate) fn other_flows_session(&self, id: &Uuid, key: &str) -> Option<String> {
         let inner = self.lock();
         let session = inner.sessions.get(id)?;
         let retired = inner.retired_flows.contains(&session.flow_id());
@@ -464,7 +439,7 @@ impl AppState {
     }
 
     /// The liveness video of session `id`: its scenario's, or the server's.
-    pub fn video_of(&self, id: &Uuid) -> Option<crate::video::Video> {
+    pub(crate) fn video_of(&self, id: &Uuid) -> Option<crate::video::Video> {
         self.view(id, |_, scenario| scenario.video.clone().unwrap_or_else(|| self.0.config.video.clone()))
     }
 }

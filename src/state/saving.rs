@@ -9,7 +9,7 @@ use super::AppState;
 
 /// How the state file's writes have gone, as `/__admin/health` and the dashboard show it.
 #[derive(Debug, Clone, Default)]
-pub struct SaveStatus {
+pub(crate) struct SaveStatus {
     /// When the file was last written.
     pub last_saved: Option<time::OffsetDateTime>,
     /// The last write's failure, while writes fail: when, and why.
@@ -28,7 +28,7 @@ impl AppState {
     /// Writes the state file now if anything changed since the last write (or `always`), and
     /// notes how it went (`save_status`); a failure is logged when writes start failing and when
     /// they work again, not on every try. Blocking I/O: call it off the async threads.
-    pub fn save(&self, always: bool) -> Result<(), crate::persist::StateFileError> {
+    pub(crate) fn save(&self, always: bool) -> Result<(), crate::persist::StateFileError> {
         let Some(path) = self.0.config.state_file.as_deref() else { return Ok(()) };
         let mut status = self.0.saves.lock().unwrap_or_else(PoisonError::into_inner);
         if !self.0.dirty.swap(false, Ordering::Relaxed) && !always {
@@ -66,22 +66,22 @@ impl AppState {
     }
 
     /// How the state file's writes have gone; `None` without `--state-file`.
-    pub fn save_status(&self) -> Option<(&std::path::Path, SaveStatus)> {
+    pub(crate) fn save_status(&self) -> Option<(&std::path::Path, SaveStatus)> {
         let path = self.0.config.state_file.as_deref()?;
         Some((path, self.0.saves.lock().unwrap_or_else(PoisonError::into_inner).clone()))
     }
 
     /// `--state-sync`: every change is written before it is answered.
-    pub fn state_sync(&self) -> bool {
+    pub(crate) fn state_sync(&self) -> bool {
         self.0.config.state_sync && self.0.config.state_file.is_some()
     }
 
     /// Whether something changed since the state file was last written.
-    pub fn has_unsaved_changes(&self) -> bool {
+    pub(crate) fn has_unsaved_changes(&self) -> bool {
         self.0.dirty.load(Ordering::Relaxed)
     }
 
-    pub fn has_state_file(&self) -> bool {
+    pub(crate) fn has_state_file(&self) -> bool {
         self.0.config.state_file.is_some()
     }
 }

@@ -43,47 +43,36 @@ impl EventSink for NoEvents {
 }
 
 #[test]
-fn only_a_final_result_answer_is_kept_and_answered_again() {
+fn a_poll_checks_the_key_and_notes_the_gap_and_the_final_answers() {
     let state = state();
-    let flow = state.find_flow(&state.flows()[0].api_key.to_string()).unwrap();
-    let id = state.create_session(&flow, Metadata::default());
-    let mut writes = 0;
-    let mut answer = |last: bool| {
-        state
-            .result_answer(&id, |_, _| {
-                writes += 1;
-                Ok::<_, ()>((bytes::Bytes::from(format!("answer {writes}")), last))
-            })
-            .unwrap()
-            .unwrap()
-    };
-    assert_eq!(answer(false), (bytes::Bytes::from("answer 1"), false));
-    assert_eq!(answer(false), (bytes::Bytes::from("answer 2"), false), "an answer in progress is written anew");
-    assert_eq!(answer(true), (bytes::Bytes::from("answer 3"), true));
-    assert_eq!(answer(false), (bytes::Bytes::from("answer 3"), true), "a final answer is kept");
-    assert_eq!(writes, 3);
-    assert!(state.result_answer(&Uuid::nil(), |_, _| Ok::<_, ()>((bytes::Bytes::new(), true))).is_none());
-}
-
-#[test]
-fn a_result_call_checks_the_key_notes_the_poll_and_meets_faults_before_answering() {
-    let state = state();
-    let flow = state.find_flow(&state.flows()[0].api_key.to_string()).unwrap();
+    let flow = state.find_flow(state.flows()[0].api_key.as_str()).unwrap();
     let key = flow.api_key.as_str().to_owned();
-    let id = state.create_session(&flow, Metadata::default());
-    let write = |_: &Session, _| Ok::<_, ()>((bytes::Bytes::from_static(b"{}"), false));
-    assert!(matches!(state.result_call(&id, "another flow's key", state.now(), write), Err(NotOwn::Missing)));
-    assert!(matches!(state.result_call(&Uuid::nil(), &key, state.now(), write), Err(NotOwn::Missing)));
+    let (id, _) = state.create(&flow, Metadata::default(), None);
+    assert_eq!(state.poll(&id, "another flow's key", state.now()), Err(NotOwn::Missing));
+    assert_eq!(state.poll(&Uuid::nil(), &key, state.now()), Err(NotOwn::Missing));
 
-    let first = state.result_call(&id, &key, state.now(), write).unwrap();
-    assert_eq!(first.since_last_poll, None, "the first poll has no previous one");
-    assert_eq!(first.answer.unwrap().unwrap(), (bytes::Bytes::from_static(b"{}"), false));
+    let first = state.poll(&id, &key, state.now()).unwrap();
+    assert_eq!((first.since_last_poll, first.status), (None, "CREATED"), "the first poll has no previous one");
     state.clock().advance(std::time::Duration::from_millis(250)).unwrap();
-    let second = state.result_call(&id, &key, state.now(), write).unwrap();
+    let second = state.poll(&id, &key, state.now()).unwrap();
     let gap = second.since_last_poll.expect("a second poll has a previous one");
     assert!(gap >= std::time::Duration::from_millis(250) && gap < std::time::Duration::from_secs(5), "{gap:?}");
 
-    state.add_fault(Fault {
+    let outcomes = std::collections::HashMap::new();
+    state.apply(&id, Command::Complete { scenario: None, outcomes: &outcomes }).unwrap();
+    let finals: Vec<u32> = (0..3).map(|_| state.poll(&id, &key, state.now()).unwrap().earlier_final_polls).collect();
+    assert_eq!(finals, [0, 1, 2], "the polls that found it finished are counted");
+}
+
+#[test]
+fn the_admin_fault_rule_comes_first_and_counts_only_its_calls() {
+    let state = state();
+    let flow = state.find_flow(state.flows()[0].api_key.as_str()).unwrap();
+    let key = flow.api_key.as_str().to_owned();
+    let (id, _) = state.create(&flow, Metadata::default(), None);
+    let about = Scripted::Session { id: &id, key: &key };
+    assert_eq!(state.meet_fault(Endpoint::Result, Scripted::Session { id: &id, key: "other" }), Err(NotOwn::Missing));
+    state.add_fault(crate::scenario::Fault {
         endpoint: Endpoint::Result,
         status: Some(502),
         detail: None,
@@ -91,10 +80,8 @@ fn a_result_call_checks_the_key_notes_the_poll_and_meets_faults_before_answering
         drop_connection: false,
         times: 1,
     });
-    let faulted = state.result_call(&id, &key, state.now(), |_, _| -> Result<(bytes::Bytes, bool), ()> {
-        panic!("a call that meets a fault is not answered")
-    });
-    assert_eq!(faulted.unwrap().answer.unwrap_err().status, Some(502));
-    assert!(state.result_call(&id, &key, state.now(), write).unwrap().answer.is_ok(), "the rule had one call");
-    assert_eq!(state.call_about(Endpoint::Video, &id, &key), Ok(None));
+    assert_eq!(state.meet_fault(Endpoint::Video, about).unwrap(), None, "another endpoint's call meets none");
+    assert_eq!(state.meet_fault(Endpoint::Result, about).unwrap().and_then(|f| f.status), Some(502));
+    assert_eq!(state.meet_fault(Endpoint::Result, about).unwrap(), None, "the rule had one call");
+    assert_eq!(state.faults()[0].1, 1, "and it counted it");
 }
