@@ -60,8 +60,7 @@ struct Cost {
     switches: f64,
 }
 
-// The rows, in the order they run, read best as one list.
-#[allow(clippy::too_many_lines)]
+#[expect(clippy::too_many_lines, reason = "the rows, in the order they run, read best as one list")]
 fn main() {
     if let Ok(which) = std::env::var("BKZ_BENCH_SERVE") {
         let addr = match which.as_str() {
@@ -529,8 +528,10 @@ impl Usage {
     }
 
     fn cost_since(&self, before: &Usage, requests: u64) -> Cost {
-        // Counts of a few seconds, far below the 2^52 where f64 starts rounding.
-        #[allow(clippy::cast_precision_loss)]
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "counts of a few seconds, far below the 2^52 where f64 starts rounding"
+        )]
         let per_request = |count: u64| count as f64 / requests.max(1) as f64;
         // /proc counts in USER_HZ ticks, 100 a second on Linux: a tick is 10,000 us.
         Cost {

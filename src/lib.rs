@@ -54,6 +54,12 @@ pub use persist::StateFileError;
 pub use startup::{Application, InProcess, StartupError};
 pub use tls::TlsError;
 
+/// What the fuzz target (`fuzz/`) reaches: the create-session body's parser.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::wire::create::{CreateError, CreateRequest, parse_create_request};
+}
+
 /// The test CA kept in `dir` (made there when there is none), PEM: `biometric-kz-mock ca`.
 pub fn test_ca_pem(dir: &std::path::Path) -> Result<String, tls::TlsError> {
     tls::TestCa::load_or_create(Some(dir)).map(|ca| ca.pem().to_owned())

@@ -167,8 +167,10 @@ impl MockServer {
     }
 
     /// Finishes a session as a person finishing the page would (results, webhooks, journal).
-    // `how` by value: callers build it inline, `Complete::as_scripted().fail("F2F")`.
-    #[allow(clippy::needless_pass_by_value)]
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "callers build `how` inline: `Complete::as_scripted().fail(\"F2F\")`"
+    )]
     pub fn complete_session(&self, session_id: &str, how: Complete) -> Result<(), CompleteError> {
         let id = Uuid::parse_str(session_id).map_err(|_| CompleteError::BadId(session_id.to_owned()))?;
         let technologies = self.state.with_session(&id, |s| s.technologies().to_vec()).ok_or(SessionError::NotFound)?;

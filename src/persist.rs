@@ -19,7 +19,7 @@ use crate::domain::FailureReason;
 use crate::domain::backend::{BackendKey, BackendKeySpec};
 use crate::domain::flow::FlowSpec;
 use crate::domain::scripting::{Endpoint, Source};
-use crate::domain::{ApiKey, Flow, Iin, Metadata, Phone, TechnologyCode};
+use crate::domain::{ApiKey, Flow, Iin, Phone, TechnologyCode};
 use crate::session::backend::{BackendSession, Person};
 use crate::session::{Event, Parts, RecordedEvent, Session, Step, StepState, Subject};
 
@@ -196,7 +196,7 @@ impl SessionRecord {
     /// The session's parts, and its flow as the record names it (numbered by the state).
     fn into_parts(self) -> Result<(Parts, Flow), String> {
         let technologies = self.technologies.iter().map(|c| parse_code(c)).collect::<Result<Vec<_>, _>>()?;
-        let metadata = Metadata::parse(self.metadata, Some(&technologies)).map_err(|e| {
+        let metadata = crate::wire::create::parse_metadata(self.metadata, Some(&technologies)).map_err(|e| {
             let first = e.iter().next().map(|e| format!("{}: {}", e.path.join("."), e.message)).unwrap_or_default();
             format!("its metadata no longer passes the rules ({first})")
         })?;

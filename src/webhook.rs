@@ -34,8 +34,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 const STALE_RETRIES: usize = 8;
 
 /// One delivery attempt, as `GET /__admin/webhooks` lists it.
-// `attempt` is the field the admin API has always shown.
-#[allow(clippy::struct_field_names)]
+#[expect(clippy::struct_field_names, reason = "`attempt` is the field the admin API has always shown")]
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(crate) struct Attempt {
     /// The envelope's `id`: the same for every attempt of one event.

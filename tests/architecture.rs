@@ -19,7 +19,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("scenario", &["domain", "video"]),
     ("session", &["clock", "domain", "report", "scenario"]),
     ("wire", &["clock", "domain", "session"]),
-    ("persist", &["clock", "domain", "session"]),
+    ("persist", &["clock", "domain", "session", "wire"]),
     ("config", &["domain", "scenario", "session", "video"]),
     ("state", &["clock", "domain", "journal", "persist", "report", "scenario", "session", "video"]),
     ("webhook", &["clock", "domain", "session", "wire"]),

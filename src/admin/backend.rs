@@ -87,7 +87,7 @@ pub(crate) async fn list_backend_keys(State(state): State<AppState>) -> Json<Vec
 /// `POST /__admin/backend-keys` with `{"name", "api_key"?, "technologies"?, "subscription_started"?,
 /// "scenario"?}`: a key is generated when none is given; every technology when none is named.
 #[utoipa::path(post, path = "/backend-keys", tag = "admin", request_body = Object,
-    responses((status = 201, description = "Created", body = BackendKeyView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+    responses((status = 201, description = "Created", body = BackendKeyView), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 pub(crate) async fn add_backend_key(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
@@ -102,7 +102,7 @@ pub(crate) async fn add_backend_key(
     Ok((StatusCode::CREATED, Json(BackendKeyView::from(added))))
 }
 
-#[utoipa::path(delete, path = "/backend-keys/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its backend sessions stay"), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
+#[utoipa::path(delete, path = "/backend-keys/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its backend sessions stay"), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
 pub(crate) async fn delete_backend_key(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -114,7 +114,7 @@ pub(crate) async fn delete_backend_key(
 /// this key's calls play from now on (the image endpoints, and E-Document requests whose IIN no
 /// scenario matches); `null` for the server's.
 #[utoipa::path(put, path = "/backend-keys/{api_key}/scenario", tag = "admin", params(("api_key" = String, Path)), request_body = Object,
-    responses((status = 200, description = "The key", body = BackendKeyView), (status = 400, description = "No such scenario", body = crate::http::openapi::FieldErrors), (status = 404, description = "No such key", body = crate::http::openapi::Detail)))]
+    responses((status = 200, description = "The key", body = BackendKeyView), (status = 400, description = "No such scenario", body = crate::http::error::FieldErrorsBody), (status = 404, description = "No such key", body = crate::http::error::Detail)))]
 pub(crate) async fn set_backend_key_scenario(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -136,7 +136,7 @@ pub(crate) async fn list_backend_sessions(State(state): State<AppState>) -> Json
 }
 
 #[utoipa::path(get, path = "/backend-sessions/{backend_session_id}", tag = "admin", params(("backend_session_id" = String, Path)),
-    responses((status = 200, description = "The backend session", body = BackendSessionView), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
+    responses((status = 200, description = "The backend session", body = BackendSessionView), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
 pub(crate) async fn get_backend_session(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -20,15 +21,41 @@ use crate::webhook::Webhooks;
 use axum::Extension;
 use std::sync::Arc;
 
+/// `POST /__admin/flows`' body: a flow as a `--flows` file gives one, its key generated when absent.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FlowBody {
+    name: String,
+    technologies: Vec<String>,
+    /// Generated when absent.
+    #[serde(default)]
+    api_key: Option<String>,
+    #[serde(default)]
+    scenario: Option<String>,
+    /// One webhook URL (the first, when `webhook_urls` is also given).
+    #[serde(default)]
+    webhook_url: Option<String>,
+    /// Up to five webhook URLs (the vendor's limit), each with its own delivery queue.
+    #[serde(default)]
+    webhook_urls: Option<Vec<String>>,
+}
+
+impl From<FlowBody> for FlowSpec {
+    fn from(body: FlowBody) -> Self {
+        let FlowBody { name, technologies, api_key, scenario, webhook_url, webhook_urls } = body;
+        Self { name, api_key, technologies, scenario, webhook_url, webhook_urls }
+    }
+}
+
 /// `POST /__admin/flows` with `{"name", "technologies", "api_key"?, "scenario"?, "webhook_url"?,
 /// "webhook_urls"?}`.
-#[utoipa::path(post, path = "/flows", tag = "admin", request_body = crate::http::openapi::FlowBody,
-    responses((status = 201, description = "Created", body = FlowView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+#[utoipa::path(post, path = "/flows", tag = "admin", request_body = FlowBody,
+    responses((status = 201, description = "Created", body = FlowView), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 pub(crate) async fn create_flow(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
-    let spec: FlowSpec = crate::http::extract::typed_body(body)?;
+    let spec = FlowSpec::from(crate::http::extract::typed_body::<FlowBody>(body)?);
     let mut generate = || state.generate_api_key();
     let flow = spec.into_flow("", Some(&mut generate)).map_err(|e| {
         let field = e.path.split(['.', '[']).next().unwrap_or("non_field_errors").to_owned();
@@ -45,7 +72,7 @@ pub(crate) async fn create_flow(
 }
 
 /// `DELETE /__admin/flows/{api_key}`: the flow goes; its sessions stay.
-#[utoipa::path(delete, path = "/flows/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its sessions stay"), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
+#[utoipa::path(delete, path = "/flows/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its sessions stay"), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
 pub(crate) async fn delete_flow(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -55,7 +82,7 @@ pub(crate) async fn delete_flow(
 
 /// `GET /__admin/requests?path=&session_id=&api_key=&limit=&offset=`, newest first.
 #[utoipa::path(get, path = "/requests", tag = "admin", params(("path" = Option<String>, Query, description = "A part of the path"), ("session_id" = Option<String>, Query), ("api_key" = Option<String>, Query), ("limit" = Option<usize>, Query, description = "At most this many (default: every entry held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the newest")),
-    responses((status = 200, description = "Newest first; X-Total-Count has how many match, Link the next page", body = Vec<Entry>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+    responses((status = 200, description = "Newest first; X-Total-Count has how many match, Link the next page", body = Vec<Entry>), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 pub(crate) async fn list_requests(
     State(state): State<AppState>,
     query: QueryMap,
@@ -91,45 +118,81 @@ pub(crate) async fn reset(State(state): State<AppState>, Extension(webhooks): Ex
     StatusCode::NO_CONTENT
 }
 
+/// A fault rule, as `POST /__admin/faults` takes it and `GET /__admin/faults` lists it: the next
+/// `times` calls of `endpoint` are delayed, answered with an error status, or have their
+/// connection dropped.
+#[derive(serde::Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultBody {
+    #[schema(value_type = crate::http::openapi::Endpoint)]
+    endpoint: crate::domain::scripting::Endpoint,
+    /// An error status (400-599) answered with `{"detail": ...}`.
+    #[serde(default)]
+    status: Option<u16>,
+    /// The `detail` of that answer; a default wording per status otherwise.
+    #[serde(default)]
+    detail: Option<String>,
+    /// Wait this long before answering (or dropping).
+    #[serde(default)]
+    delay_ms: u64,
+    /// Close the connection without answering.
+    #[serde(default)]
+    drop_connection: bool,
+    #[serde(default = "one")]
+    times: u32,
+    /// The calls the rule has hit (listed only).
+    #[serde(skip_deserializing)]
+    #[schema(read_only)]
+    calls: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl From<FaultBody> for Fault {
+    fn from(body: FaultBody) -> Self {
+        let FaultBody { endpoint, status, detail, delay_ms, drop_connection, times, calls: _ } = body;
+        Self { endpoint, status, detail, delay_ms, drop_connection, times }
+    }
+}
+
+impl FaultBody {
+    fn of(fault: Fault, calls: u32) -> Self {
+        let Fault { endpoint, status, detail, delay_ms, drop_connection, times } = fault;
+        Self { endpoint, status, detail, delay_ms, drop_connection, times, calls }
+    }
+}
+
 /// `POST /__admin/faults` with `{"endpoint", "status"?, "detail"?, "delay_ms"?, "drop_connection"?, "times"}`.
-#[utoipa::path(post, path = "/faults", tag = "admin", request_body = crate::http::openapi::Fault, responses((status = 201, description = "Created", body = crate::http::openapi::Fault), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+#[utoipa::path(post, path = "/faults", tag = "admin", request_body = FaultBody, responses((status = 201, description = "Created", body = FaultBody), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 pub(crate) async fn add_fault(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
-    let de = serde_path_to_error::deserialize::<_, Fault>(body);
-    let fault = de.map_err(|e| {
+    let de = serde_path_to_error::deserialize::<_, FaultBody>(body);
+    let fault = Fault::from(de.map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { "non_field_errors".to_owned() } else { path };
         ApiError::field(&[&field], e.into_inner().to_string())
-    })?;
+    })?);
     if let Some((field, reason)) = fault.problems().into_iter().next() {
         return Err(ApiError::field(&[field], reason));
     }
     state.add_fault(fault.clone());
-    Ok((StatusCode::CREATED, Json(fault)))
+    Ok((StatusCode::CREATED, Json(FaultBody::of(fault, 0))))
 }
 
 /// `GET /__admin/faults`: the admin rules and the calls each has hit.
-#[utoipa::path(get, path = "/faults", tag = "admin", responses((status = 200, description = "The rules with their `calls`", body = Vec<crate::http::openapi::Fault>)))]
-pub(crate) async fn list_faults(State(state): State<AppState>) -> Json<Vec<Value>> {
-    Json(
-        state
-            .faults()
-            .into_iter()
-            .map(|(fault, calls)| {
-                let mut value = serde_json::to_value(fault).expect("faults serialize");
-                value["calls"] = calls.into();
-                value
-            })
-            .collect(),
-    )
+#[utoipa::path(get, path = "/faults", tag = "admin", responses((status = 200, description = "The rules with their `calls`", body = Vec<FaultBody>)))]
+pub(crate) async fn list_faults(State(state): State<AppState>) -> Json<Vec<FaultBody>> {
+    Json(state.faults().into_iter().map(|(fault, calls)| FaultBody::of(fault, calls)).collect())
 }
 
 /// `GET /__admin/webhooks?limit=&offset=`: the delivery attempts held, oldest first.
 #[utoipa::path(get, path = "/webhooks", tag = "admin",
     params(("limit" = Option<usize>, Query, description = "At most this many (default: every attempt held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the oldest")),
-    responses((status = 200, description = "Delivery attempts, oldest first; X-Total-Count has how many are held, Link the next page", body = Vec<crate::webhook::Attempt>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+    responses((status = 200, description = "Delivery attempts, oldest first; X-Total-Count has how many are held, Link the next page", body = Vec<crate::webhook::Attempt>), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 pub(crate) async fn list_webhooks(
     Extension(webhooks): Extension<Arc<Webhooks>>,
     query: QueryMap,
@@ -160,7 +223,7 @@ pub(crate) async fn clock(State(state): State<AppState>) -> Json<ClockView> {
 /// `POST /__admin/clock/advance` with `{"seconds": N}`: moves the clock forward, so that
 /// sessions expire and processing delays pass without waiting.
 #[utoipa::path(post, path = "/clock/advance", tag = "admin", request_body(content = Object, description = "{\"seconds\": N}, N > 0"),
-    responses((status = 200, description = "OK", body = ClockView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+    responses((status = 200, description = "OK", body = ClockView), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 pub(crate) async fn advance_clock(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,

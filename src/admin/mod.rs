@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -19,6 +19,7 @@ use crate::http::ApiError;
 use crate::http::extract::JsonBody;
 use crate::session::{Choice, Command, Session, TransitionError};
 use crate::state::{AppState, SessionError};
+use crate::wire::field::Field;
 
 pub(crate) mod backend;
 pub(crate) mod control;
@@ -70,21 +71,39 @@ async fn signing_certificate() -> impl axum::response::IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/x-pem-file")], crate::report::sign::CERTIFICATE_PEM)
 }
 
+/// `{"status": "ok"}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    status: &'static str,
+    /// With `--state-file` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_file: Option<StateFileHealth>,
+}
+
+/// How the state file's writes go.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct StateFileHealth {
+    path: String,
+    /// Whether the last write worked.
+    ok: bool,
+    last_saved: Option<String>,
+    /// Why the last write failed, while writes fail.
+    error: Option<String>,
+    failing_since: Option<String>,
+}
+
 /// `{"status": "ok"}`; with `--state-file`, also how its writes go, so that a failing disk is
 /// seen (the server still answers: 200).
-#[utoipa::path(get, path = "/health", tag = "admin", responses((status = 200, description = "OK; `state_file` only with --state-file", body = crate::http::openapi::Health)))]
-async fn health(State(state): State<AppState>) -> Json<Value> {
-    let mut body = json!({"status": "ok"});
-    if let Some((path, saves)) = state.save_status() {
-        body["state_file"] = json!({
-            "path": path.display().to_string(),
-            "ok": saves.failing.is_none(),
-            "last_saved": saves.last_saved.map(timestamp),
-            "error": saves.failing.as_ref().map(|(_, why)| why),
-            "failing_since": saves.failing.as_ref().map(|(at, _)| timestamp(*at)),
-        });
-    }
-    Json(body)
+#[utoipa::path(get, path = "/health", tag = "admin", responses((status = 200, description = "OK; `state_file` only with --state-file", body = Health)))]
+async fn health(State(state): State<AppState>) -> Json<Health> {
+    let state_file = state.save_status().map(|(path, saves)| StateFileHealth {
+        path: path.display().to_string(),
+        ok: saves.failing.is_none(),
+        last_saved: saves.last_saved.map(timestamp),
+        error: saves.failing.as_ref().map(|(_, why)| why.clone()),
+        failing_since: saves.failing.as_ref().map(|(at, _)| timestamp(*at)),
+    });
+    Json(Health { status: "ok", state_file })
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -226,7 +245,7 @@ pub(crate) const SESSIONS_PAGE: usize = 100;
 
 #[utoipa::path(get, path = "/sessions", tag = "admin",
     params(("limit" = Option<usize>, Query, description = "At most this many (default 100, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the newest")),
-    responses((status = 200, description = "Newest first, one page; X-Total-Count has how many there are, Link the next page", body = Vec<SessionView>), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors)))]
+    responses((status = 200, description = "Newest first, one page; X-Total-Count has how many there are, Link the next page", body = Vec<SessionView>), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 async fn list_sessions(
     State(state): State<AppState>,
     query: crate::http::extract::QueryMap,
@@ -257,15 +276,15 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::not_found("Not found. A session id is a UUID."))
 }
 
-#[utoipa::path(get, path = "/sessions/{id}", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "OK", body = SessionView), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
+#[utoipa::path(get, path = "/sessions/{id}", tag = "admin", params(("id" = String, Path)), responses((status = 200, description = "OK", body = SessionView), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
 async fn get_session(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<SessionView>, ApiError> {
     session_view(&state, &parse_id(&id)?).map(Json)
 }
 
 /// `POST /__admin/sessions/{id}/complete` with an optional `{"outcomes": {"LDHP": "passed",
 /// "face2face": "failed"}}`: plays every remaining step as a person finishing the page would.
-#[utoipa::path(post, path = "/sessions/{id}/complete", tag = "admin", params(("id" = String, Path)), request_body(content = Option<crate::http::openapi::CompleteBody>),
-    responses((status = 200, description = "OK", body = SessionView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors), (status = 404, description = "Not found", body = crate::http::openapi::Detail), (status = 409, description = "Already finished", body = crate::http::openapi::Detail)))]
+#[utoipa::path(post, path = "/sessions/{id}/complete", tag = "admin", params(("id" = String, Path)), request_body(content = Option<CompleteBody>),
+    responses((status = 200, description = "OK", body = SessionView), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody), (status = 404, description = "Not found", body = crate::http::error::Detail), (status = 409, description = "Already finished", body = crate::http::error::Detail)))]
 async fn complete_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -280,20 +299,29 @@ async fn complete_session(
     Ok(Json(view))
 }
 
+/// `PUT /__admin/sessions/{id}/scenario`'s body.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct ScenarioBody {
+    #[serde(default)]
+    #[schema(value_type = String)]
+    scenario: Field<String>,
+}
+
 /// `PUT /__admin/sessions/{id}/scenario` with `{"scenario": name}`: the session plays that
 /// scenario from its next step on, whatever matched it before.
-#[utoipa::path(put, path = "/sessions/{id}/scenario", tag = "admin", params(("id" = String, Path)), request_body = crate::http::openapi::ScenarioBody,
-    responses((status = 200, description = "OK", body = SessionView), (status = 400, description = "Bad request", body = crate::http::openapi::FieldErrors), (status = 404, description = "Not found", body = crate::http::openapi::Detail)))]
+#[utoipa::path(put, path = "/sessions/{id}/scenario", tag = "admin", params(("id" = String, Path)), request_body = ScenarioBody,
+    responses((status = 200, description = "OK", body = SessionView), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
 async fn set_session_scenario(
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<SessionView>, ApiError> {
     let id = parse_id(&id)?;
-    let name = match body.get("scenario") {
-        Some(Value::String(name)) => name.clone(),
-        Some(_) => return Err(ApiError::field(&["scenario"], "Not a valid string.")),
-        None => return Err(ApiError::field(&["scenario"], "This field is required.")),
+    let body: ScenarioBody = crate::http::extract::typed_body(body)?;
+    let name = match body.scenario {
+        Field::Given(name) => name,
+        Field::Absent => return Err(ApiError::field(&["scenario"], "This field is required.")),
+        Field::Null | Field::Wrong(_) => return Err(ApiError::field(&["scenario"], "Not a valid string.")),
     };
     let view = |s: &Session, _: &_| SessionView::of(s, state.link_base(s), state.session_ttl());
     let (_, view) = state.apply_and_view(&id, Command::SetScenario { name: &name }, view).map_err(|e| match e {
@@ -330,33 +358,49 @@ async fn list_scenarios(State(state): State<AppState>) -> Json<Vec<ScenarioView>
     )
 }
 
+/// `POST /__admin/sessions/{id}/complete`'s optional body.
+#[derive(Default, serde::Deserialize, utoipa::ToSchema)]
+pub(crate) struct CompleteBody {
+    /// The scenario to play the remaining steps with.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    scenario: Field<String>,
+    /// Per code or family: "passed" or "failed".
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    outcomes: Field<Value>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: serde_json::Map<String, Value>,
+}
+
 /// The body of `complete`: an optional `scenario` and optional per-technology `outcomes`.
 fn parse_complete(
     body: Value,
     technologies: &[TechnologyCode],
     state: &AppState,
 ) -> Result<(Option<String>, HashMap<String, Choice<'static>>), ApiError> {
-    let Value::Object(mut body) = body else {
-        return Err(ApiError::field(
-            &["non_field_errors"],
-            "Expected a JSON object such as {\"outcomes\": {\"LDHP\": \"passed\"}} or {\"scenario\": \"face-mismatch\"}.",
-        ));
-    };
-    if let Some(unknown) = body.keys().find(|k| *k != "outcomes" && *k != "scenario") {
+    let body: CompleteBody = crate::http::extract::typed_body(body)?;
+    if let Some(unknown) = body.unknown.keys().next() {
         return Err(ApiError::field(&[unknown], "Unknown field; this call takes \"scenario\" and \"outcomes\"."));
     }
-    let scenario = match body.remove("scenario") {
-        None => None,
-        Some(Value::String(name)) if state.scenarios().get(&name).is_some() => Some(name),
-        Some(Value::String(name)) => {
+    let scenario = match body.scenario {
+        Field::Absent => None,
+        Field::Given(name) if state.scenarios().get(&name).is_some() => Some(name),
+        Field::Given(name) => {
             return Err(ApiError::field(
                 &["scenario"],
                 format!("No scenario is named {name:?}; the scenarios are {}.", state.scenarios().names()),
             ));
         }
-        Some(_) => return Err(ApiError::field(&["scenario"], "Not a valid string.")),
+        Field::Null | Field::Wrong(_) => return Err(ApiError::field(&["scenario"], "Not a valid string.")),
     };
-    Ok((scenario, parse_outcomes(body.remove("outcomes"), technologies)?))
+    let outcomes = match body.outcomes {
+        Field::Absent => None,
+        Field::Null => Some(Value::Null),
+        Field::Given(value) | Field::Wrong(value) => Some(value),
+    };
+    Ok((scenario, parse_outcomes(outcomes, technologies)?))
 }
 
 fn parse_outcomes(

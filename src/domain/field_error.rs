@@ -37,6 +37,12 @@ impl FieldErrors {
     }
 
     /// `Ok(value)` when nothing was pushed, the errors otherwise.
+    /// `push`, for a field whose value is then missing: `None` of the value's type.
+    pub fn push_none<T>(&mut self, path: &[&str], message: impl Into<String>) -> Option<T> {
+        self.push(path, message);
+        None
+    }
+
     pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
         if self.is_empty() { Ok(value) } else { Err(self) }
     }

@@ -4,7 +4,6 @@
 //! vendor (Django REST Framework) does. This module must not know about status codes or axum.
 
 pub mod backend;
-pub mod create;
 pub mod field_error;
 pub mod flow;
 pub mod iin;

@@ -12,11 +12,11 @@ use super::ApiError;
 use super::extract::{BodyBytes, QueryMap, parse_json};
 use super::fault;
 use super::lint::{doc, refuse_if_strict};
-use crate::domain::create::{CreateError, parse_create_request};
 use crate::domain::{Flow, Metadata, TechnologyCode};
 use crate::journal::{Lint, Notes};
 use crate::state::{AppState, NotOwn, Scripted};
 use crate::wire::SessionResult;
+use crate::wire::create::{CreateError, parse_create_request};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct CreateSessionResponse {
@@ -27,12 +27,12 @@ pub(crate) struct CreateSessionResponse {
 
 /// `POST /api/v1/flows/session/create/`
 #[utoipa::path(post, path = "/api/v1/flows/session/create/", tag = "vendor API",
-    request_body(content = crate::http::openapi::CreateSessionBody, description = "JSON, read whatever the Content-Type"),
+    request_body(content = crate::wire::create::CreateSessionBody, description = "JSON, read whatever the Content-Type"),
     responses(
         (status = 200, description = "The session", body = CreateSessionResponse),
-        (status = 400, description = "Field errors nested like the input, or a JSON parse error", body = crate::http::openapi::FieldErrors),
-        (status = 403, description = "No flow has this api_key", body = crate::http::openapi::Detail),
-        (status = 413, description = "Body over --max-body", body = crate::http::openapi::Detail),
+        (status = 400, description = "Field errors nested like the input, or a JSON parse error", body = crate::http::error::FieldErrorsBody),
+        (status = 403, description = "No flow has this api_key", body = crate::http::error::Detail),
+        (status = 413, description = "Body over --max-body", body = crate::http::error::Detail),
     ))]
 pub(crate) async fn create_session(
     State(state): State<AppState>,
@@ -113,8 +113,8 @@ fn ignored_metadata(flow: &Flow, metadata: &Metadata) -> Vec<Lint> {
     params(("session_id" = String, Query, description = "The session id (UUID)"), ("flow_api_key" = String, Query, description = "The key of the flow that made it")),
     responses(
         (status = 200, description = "The session's result", body = SessionResult),
-        (status = 400, description = "A missing parameter or a non-UUID id", body = crate::http::openapi::FieldErrors),
-        (status = 404, description = "No such session for this key", body = crate::http::openapi::Detail),
+        (status = 400, description = "A missing parameter or a non-UUID id", body = crate::http::error::FieldErrorsBody),
+        (status = 404, description = "No such session for this key", body = crate::http::error::Detail),
     ))]
 pub(crate) async fn session_result(
     State(state): State<AppState>,

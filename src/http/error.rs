@@ -5,12 +5,34 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::domain::FieldErrors;
 use crate::session::TransitionError;
 use crate::session::store::Eviction;
 use crate::state::{NotOwn, SessionError};
+
+/// `{"detail": "message"}`: the vendor's shape of every refusal that is not about fields.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Detail {
+    pub detail: String,
+}
+
+impl Detail {
+    /// The body, written out: the one constructor every front uses (handlers, the server's own
+    /// refusals, the proxy's).
+    pub(crate) fn json(detail: impl Into<String>) -> String {
+        serde_json::to_string(&Self { detail: detail.into() }).unwrap_or_default()
+    }
+}
+
+/// Field errors nested like the input: `{"field": ["message"]}` or
+/// `{"metadata": {"edocument": {"iin": {"value": ["..."]}}}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub(crate) struct FieldErrorsBody(Value);
 
 #[derive(Debug)]
 pub(crate) enum ApiError {
@@ -96,24 +118,22 @@ impl ApiError {
         }
     }
 
-    pub(crate) fn body(&self) -> Value {
-        let detail = |message: &str| json!({ "detail": message });
+    /// The `detail` of a refusal that is not about fields.
+    fn detail_text(&self) -> String {
         match self {
-            Self::Fields(errors) => nest(errors),
-            Self::NotFound => detail("Not found."),
-            Self::Expired(at) => detail(&format!(
+            Self::Fields(_) => "Invalid input.".to_owned(),
+            Self::NotFound => "Not found.".to_owned(),
+            Self::Expired(at) => format!(
                 "Not found. This session expired at {} (sessions live --session-ttl).",
                 crate::clock::timestamp(*at)
-            )),
-            Self::Evicted(eviction) => detail(&format!("Not found. This session {eviction}.")),
+            ),
+            Self::Evicted(eviction) => format!("Not found. This session {eviction}."),
             Self::UnknownKey => {
-                detail("No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).")
+                "No flow has this api_key. Use the API KEY of a flow (GET /__admin/flows lists them).".to_owned()
             }
-            Self::RangeNotSatisfiable { total } => {
-                detail(&format!("The requested range is outside the video's {total} bytes."))
-            }
-            Self::Fault { detail: message, .. } | Self::Detail(_, message) => detail(message),
-            Self::Dropped => detail("The connection was dropped by a scripted fault."),
+            Self::RangeNotSatisfiable { total } => format!("The requested range is outside the video's {total} bytes."),
+            Self::Fault { detail: message, .. } | Self::Detail(_, message) => message.clone(),
+            Self::Dropped => "The connection was dropped by a scripted fault.".to_owned(),
         }
     }
 }
@@ -158,7 +178,10 @@ impl From<FieldErrors> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status(), Json(self.body())).into_response();
+        let mut response = match &self {
+            Self::Fields(errors) => (self.status(), Json(FieldErrorsBody(nest(errors)))).into_response(),
+            other => (self.status(), Json(Detail { detail: other.detail_text() })).into_response(),
+        };
         if matches!(self, Self::Dropped) {
             response.extensions_mut().insert(DropConnection);
         }

@@ -42,25 +42,10 @@ pub(crate) fn typed_body<T: serde::de::DeserializeOwned>(body: Value) -> Result<
     })
 }
 
-/// The string fields `names` of a JSON object body, each required, in DRF's words when one is
-/// missing, null, blank or not a string; every bad field is told at once, as DRF does.
-pub(crate) fn required_strings<const N: usize>(body: &Value, names: [&str; N]) -> Result<[String; N], ApiError> {
-    use crate::domain::drf;
-    let mut errors = crate::domain::FieldErrors::new();
-    let values = names.map(|name| match body.get(name) {
-        Some(Value::String(text)) if !text.trim().is_empty() => text.clone(),
-        found => {
-            let message = match found {
-                None => drf::REQUIRED,
-                Some(Value::Null) => drf::NULL,
-                Some(Value::String(_)) => drf::BLANK,
-                Some(_) => drf::NOT_A_STRING,
-            };
-            errors.push(&[name], message);
-            String::new()
-        }
-    });
-    errors.into_result(values).map_err(ApiError::Fields)
+/// A JSON object body (`json_object`) as `T`, a struct of DRF-like fields (`wire::field::Field`)
+/// that takes whatever came.
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    typed_body(json_object(bytes)?)
 }
 
 /// A request body as it came, up to `--max-body`, for a handler that reads it its own way

@@ -1,26 +1,27 @@
-//! The emulated API's file answers: the liveness video (with byte ranges, as players need) and
-//! the signed PDF report.
+//! The emulated API's file answers: the liveness video (with byte ranges, as players need), the
+//! signed PDF report, and the E-Document's files generated again.
 
-use axum::Extension;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use base64::Engine as _;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::ApiError;
 use super::api::session_in_query;
-use super::extract::{BodyBytes, QueryMap, json_object, required_strings};
+use super::extract::{BodyBytes, QueryMap, typed};
 use super::fault;
 use crate::clock::timestamp;
-use crate::domain::drf;
-use crate::domain::{Family, TechnologyCode};
+use crate::domain::{Family, FieldErrors, TechnologyCode, drf};
 use crate::journal::Notes;
 use crate::report::{ReportData, ReportKind};
 use crate::session::{Session, StepState};
 use crate::state::{AppState, Scripted};
+use crate::wire::field::Field;
 
 /// `GET /api/v1/liveness/video/download/?session_id=&flow_api_key=`
 #[utoipa::path(get, path = "/api/v1/liveness/video/download/", tag = "vendor API",
@@ -28,9 +29,9 @@ use crate::state::{AppState, Scripted};
     responses(
         (status = 200, description = "The whole video", content_type = "video/mp4"),
         (status = 206, description = "The requested range", content_type = "video/mp4"),
-        (status = 400, description = "A missing parameter or a non-UUID id", body = crate::http::openapi::FieldErrors),
-        (status = 404, description = "No such session, or no finished liveness step", body = crate::http::openapi::Detail),
-        (status = 416, description = "The range is outside the video", body = crate::http::openapi::Detail),
+        (status = 400, description = "A missing parameter or a non-UUID id", body = crate::http::error::FieldErrorsBody),
+        (status = 404, description = "No such session, or no finished liveness step", body = crate::http::error::Detail),
+        (status = 416, description = "The range is outside the video", body = crate::http::error::Detail),
     ))]
 pub(crate) async fn liveness_video(
     State(state): State<AppState>,
@@ -166,15 +167,52 @@ mod tests {
     }
 }
 
+/// The report body \[doc\].
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ReportBody {
+    /// The flow's API KEY.
+    #[serde(default)]
+    #[schema(value_type = String)]
+    api_key: Field<String>,
+}
+
+/// `{"pdf": "<base64>"}` \[doc\].
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ReportResponse {
+    /// The signed PDF, base64.
+    pdf: String,
+}
+
+/// The generate-files body \[doc\].
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct GenerateFilesBody {
+    /// A Flow session with E-Document.
+    #[serde(default)]
+    #[schema(value_type = String)]
+    session_id: Field<String>,
+    /// The flow's key, or the organisation's Backend Api Key (the vendor's docs name it).
+    #[serde(default)]
+    #[schema(value_type = String)]
+    api_key: Field<String>,
+}
+
+/// The generate-files answer \[mock\].
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct FilesGenerated {
+    detail: &'static str,
+    /// The fields generated: document_pdf, document_image.
+    generated: Vec<&'static str>,
+}
+
 /// `POST /api/v1/flows/session/{session_id}/report/?technology=` with `{"api_key"}`.
 #[utoipa::path(post, path = "/api/v1/flows/session/{session_id}/report/", tag = "vendor API",
     params(("session_id" = String, Path, description = "UUID"), ("technology" = String, Query, description = "LDHP, LDD2, LDD, LDPM or F2F")),
-    request_body = crate::http::openapi::ReportBody,
+    request_body = ReportBody,
     responses(
-        (status = 200, description = "The signed PDF", body = crate::http::openapi::ReportResponse),
-        (status = 400, description = "A precondition failed", body = crate::http::openapi::FieldErrors),
-        (status = 403, description = "No flow has this api_key", body = crate::http::openapi::Detail),
-        (status = 404, description = "No such session for this key", body = crate::http::openapi::Detail),
+        (status = 200, description = "The signed PDF", body = ReportResponse),
+        (status = 400, description = "A precondition failed", body = crate::http::error::FieldErrorsBody),
+        (status = 403, description = "No flow has this api_key", body = crate::http::error::Detail),
+        (status = 404, description = "No such session for this key", body = crate::http::error::Detail),
     ))]
 pub(crate) async fn session_report(
     State(state): State<AppState>,
@@ -186,8 +224,8 @@ pub(crate) async fn session_report(
     // Django's <uuid:session_id> route would not match anything else: 404 before any other
     // check, the body's included.
     let id = Uuid::parse_str(&session_id).map_err(|_| ApiError::NotFound)?;
-    let body = json_object(&body)?;
-    if let Some(key) = body.get("api_key").and_then(Value::as_str) {
+    let body: ReportBody = typed(&body)?;
+    if let Some(key) = body.api_key.given() {
         notes.api_key(key);
     }
     let [text] = query.require(["technology"])?;
@@ -196,7 +234,9 @@ pub(crate) async fn session_report(
         .ok()
         .filter(|c| TechnologyCode::REPORTABLE.contains(c))
         .ok_or_else(|| ApiError::field(&["technology"], drf::not_a_choice(text)))?;
-    let [key] = required_strings(&body, ["api_key"])?;
+    let mut errors = FieldErrors::new();
+    let key = body.api_key.required_text(&["api_key"], &mut errors);
+    let key = errors.into_result(key.unwrap_or_default())?;
     if state.find_flow(&key).is_none() {
         return Err(ApiError::UnknownKey);
     }
@@ -214,9 +254,8 @@ pub(crate) async fn session_report(
         let _turn = turn;
         let pdf = crate::report::render_signed(&data)?;
         // Encoded here too: 80 KB of base64 in JSON is not work for the async threads either.
-        Ok::<_, crate::report::ReportError>(
-            json!({"pdf": base64::engine::general_purpose::STANDARD.encode(pdf)}).to_string(),
-        )
+        let pdf = base64::engine::general_purpose::STANDARD.encode(pdf);
+        Ok::<_, crate::report::ReportError>(serde_json::to_string(&ReportResponse { pdf }).unwrap_or_default())
     })
     .await
     .map_err(|e| failed(&e))?
@@ -230,23 +269,28 @@ pub(crate) async fn session_report(
 /// \[mock: the docs name the organisation's key, which the Backend API brings; until then the
 /// flow's\].
 #[utoipa::path(post, path = "/api/v1/e-document/generate-files/", tag = "vendor API",
-    request_body = crate::http::openapi::GenerateFilesBody,
+    request_body = GenerateFilesBody,
     responses(
-        (status = 200, description = "The missing files were generated; the result now has them", body = crate::http::openapi::FilesGenerated),
-        (status = 400, description = "A missing field, a non-UUID id, no E-Document in the session, its step not passed, or both files already there", body = crate::http::openapi::FieldErrors),
-        (status = 403, description = "No flow has this api_key", body = crate::http::openapi::Detail),
-        (status = 404, description = "No such session for this key", body = crate::http::openapi::Detail),
+        (status = 200, description = "The missing files were generated; the result now has them", body = FilesGenerated),
+        (status = 400, description = "A missing field, a non-UUID id, no E-Document in the session, its step not passed, or both files already there", body = crate::http::error::FieldErrorsBody),
+        (status = 403, description = "No flow has this api_key", body = crate::http::error::Detail),
+        (status = 404, description = "No such session for this key", body = crate::http::error::Detail),
     ))]
 pub(crate) async fn generate_files(
     State(state): State<AppState>,
     Extension(notes): Extension<Notes>,
     BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
-    let body = json_object(&body)?;
-    if let Some(key) = body.get("api_key").and_then(Value::as_str) {
+    let body: GenerateFilesBody = typed(&body)?;
+    if let Some(key) = body.api_key.given() {
         notes.api_key(key);
     }
-    let [session_id, key] = required_strings(&body, ["session_id", "api_key"])?;
+    let mut errors = FieldErrors::new();
+    let (session_id, key) = (
+        body.session_id.required_text(&["session_id"], &mut errors),
+        body.api_key.required_text(&["api_key"], &mut errors),
+    );
+    let (session_id, key) = errors.into_result((session_id.unwrap_or_default(), key.unwrap_or_default()))?;
     let id = super::extract::session_id(&session_id)?;
     notes.session(id);
     // The docs name the organisation's Backend Api Key, which reaches every flow's sessions; the
@@ -274,7 +318,7 @@ pub(crate) async fn generate_files(
             other => other.to_string(),
         })
     })?;
-    Ok(super::json_bytes(json!({"detail": "Files have been generated.", "generated": generated}).to_string()))
+    Ok(Json(FilesGenerated { detail: "Files have been generated.", generated }).into_response())
 }
 
 /// Checks every precondition of a report \[doc\], each with its own message, and gathers what the

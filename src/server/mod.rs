@@ -328,7 +328,9 @@ async fn tls_handshake(
     // 0x16: a TLS handshake record; anything else is not TLS.
     if matches!(stream.peek(&mut first).await, Ok(1)) && first[0] != 0x16 {
         use tokio::io::AsyncWriteExt as _;
-        let body = r#"{"detail": "This is the mock's HTTPS port (--tls-port): use https:// here, or the plain port for http://."}"#;
+        let body = crate::http::error::Detail::json(
+            "This is the mock's HTTPS port (--tls-port): use https:// here, or the plain port for http://.",
+        );
         let answer = format!(
             "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()

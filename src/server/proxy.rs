@@ -60,7 +60,7 @@ fn refusal(destination: &str, hosts: &[String]) -> Response<Body> {
          it never forwards anything anywhere, so {destination:?} is refused. Send other traffic around the proxy (NO_PROXY).",
         hosts.join(", ")
     );
-    let body = serde_json::json!({ "detail": detail }).to_string();
+    let body = crate::http::error::Detail::json(detail);
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::FORBIDDEN;
     response

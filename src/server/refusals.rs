@@ -52,7 +52,7 @@ fn answer(status: u16) -> Vec<u8> {
         505 => ("HTTP Version Not Supported", "The request's HTTP version is not supported: use HTTP/1.1 or HTTP/2."),
         _ => ("Error", "The request could not be read as HTTP."),
     };
-    let body = serde_json::json!({ "detail": detail }).to_string();
+    let body = crate::http::error::Detail::json(detail);
     format!(
         "HTTP/1.1 {status} {reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()

@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn the_subject_takes_the_iin_and_phone_from_the_metadata() {
-        let meta = Metadata::parse(
+        let meta = crate::wire::create::parse_metadata(
             json!({"edocument": {"iin": {"value": "880315400010"}, "phone": {"value": "77011234567"}}}),
             None,
         )

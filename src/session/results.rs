@@ -2,8 +2,10 @@
 //! (`prediction` is a string, dates are strings, ...). Plain data: generated in `generate`,
 //! serialized as they are by the result endpoint.
 
-// The fields are the vendor's names (`docOwner`, `nameRu`, `date_of_birth`...), not ours to shorten.
-#![allow(clippy::struct_field_names)]
+#![expect(
+    clippy::struct_field_names,
+    reason = "the fields are the vendor's names (`docOwner`, `nameRu`, `date_of_birth`...), not ours to shorten"
+)]
 
 use serde::Serialize;
 

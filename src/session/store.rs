@@ -146,7 +146,7 @@ impl SessionStore {
     /// Returns the sessions let go, for the caller to drop once it has let go of the store's lock
     /// (freeing a session is not free). Boxed by the caller, so that it is allocated before the
     /// store's lock is taken.
-    #[allow(clippy::vec_box)]
+    #[expect(clippy::vec_box, reason = "boxed by the caller, so that it is allocated before the lock is taken")]
     pub(crate) fn insert(
         &mut self,
         session: Box<Session>,

@@ -20,9 +20,10 @@ fn metadata_is_held_only_when_there_is_some() {
     let none = HeldMetadata::from(Metadata::default());
     assert!(none.0.is_none(), "no metadata takes no allocation");
     assert!(none.is_none() && none.display == json!({}), "and reads as none");
-    let some = HeldMetadata::from(Metadata::parse(json!({"extra": {"iin": IIN}}), Some(&[Ldhp])).unwrap());
+    let some =
+        HeldMetadata::from(crate::wire::create::parse_metadata(json!({"extra": {"iin": IIN}}), Some(&[Ldhp])).unwrap());
     assert_eq!(some.extra.as_ref().and_then(|e| e.iin.as_ref()).map(Iin::as_str), Some(IIN), "kept");
-    let unknown = HeldMetadata::from(Metadata::parse(json!({"x": 1}), Some(&[Ldhp])).unwrap());
+    let unknown = HeldMetadata::from(crate::wire::create::parse_metadata(json!({"x": 1}), Some(&[Ldhp])).unwrap());
     assert_eq!(unknown.unknown_keys, ["metadata.x"], "an unknown key alone is kept too");
 }
 
@@ -77,8 +78,7 @@ fn first_poll() -> Expect {
     Expect::Found(Found::Poll { since_last: None, earlier_final_polls: 0 })
 }
 
-// One table, read top to bottom.
-#[allow(clippy::too_many_lines)]
+#[expect(clippy::too_many_lines, reason = "one table, read top to bottom")]
 fn cases() -> Vec<Case> {
     // A "photo": PNG's magic bytes (the mock checks the format only).
     let photo = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"\x89PNG\r\n\x1a\nxxxx");
@@ -302,7 +302,8 @@ fn session(case: &Case, generator: &Mutex<Generator>) -> Session {
         scenario: None,
         webhook_urls: Vec::new(),
     };
-    let metadata = Metadata::parse(case.metadata.clone(), Some(case.flow)).expect("the case's metadata is valid");
+    let metadata = crate::wire::create::parse_metadata(case.metadata.clone(), Some(case.flow))
+        .expect("the case's metadata is valid");
     let subject = generator.lock().unwrap().subject(&metadata, T0.date());
     let scenario = (case.scenario.to_owned(), crate::domain::scripting::Source::Server);
     Session::new(Uuid::nil(), Arc::new(flow), metadata, subject, T0, scenario)

@@ -1,7 +1,10 @@
 //! Black-box tests of the server over real HTTP, each against its own server on port 0.
 
-// Table-driven tests pass `json!` values by value for readability.
-#![allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)]
+#![expect(
+    clippy::needless_pass_by_value,
+    clippy::unnecessary_wraps,
+    reason = "table-driven tests pass `json!` values by value for readability"
+)]
 
 mod admin;
 mod admin_control;

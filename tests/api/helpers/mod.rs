@@ -21,7 +21,7 @@ pub(crate) struct TestApp {
     pub base: String,
     pub client: Client,
     /// The in-process server, held for its `Drop`: the server stops with the test.
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "held for its `Drop`, never read")]
     pub server: MockServer,
 }
 

@@ -1,6 +1,5 @@
-//! Wire shapes shared by more than one front: the result endpoint's body, which the API answers
-//! and the `flow.end` webhook carries. Plain serde structs over a borrowed session, with their
-//! OpenAPI schemas; no handlers, no status codes.
+//! The result endpoint's body, which the API answers and the `flow.end` webhook carries: plain
+//! serde structs over a borrowed session, with their OpenAPI schemas.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -13,8 +12,7 @@ use crate::session::{Session, Status, StepState};
 
 /// The body of the result endpoint \[doc + seen + mock\]. It borrows the session, so that the
 /// endpoint writes it out under the state's lock without copying any result.
-// The vendor's field names (`flow_session_result`, ...).
-#[allow(clippy::struct_field_names)]
+#[expect(clippy::struct_field_names, reason = "the vendor's field names (`flow_session_result`, ...)")]
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(
     description = "The body of the result endpoint [doc + seen + mock]. It borrows the session, so that the\nendpoint writes it out under the state's lock without copying any result."
@@ -23,8 +21,7 @@ pub(crate) struct SessionResult<'a> {
     pub id: Uuid,
     pub status: &'static str,
     pub technologies: Vec<TechnologyInfo>,
-    // The OpenAPI description, as written: a field's has no attribute of its own, and [mock] is a tag.
-    #[allow(rustdoc::broken_intra_doc_links)]
+    #[expect(rustdoc::broken_intra_doc_links, reason = "the OpenAPI description, as written: [mock] is a tag")]
     /// `null` until the session ends, then whether it succeeded [mock].
     pub flow_session_result: Option<bool>,
     /// One line per failed technology, `"LDHP: CALC_RESULT: Low overall prediction"`
@@ -68,7 +65,7 @@ impl Serialize for Shown<'_> {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct TechnologyInfo {
-    #[schema(value_type = Code)]
+    #[schema(value_type = super::Code)]
     pub code: TechnologyCode,
     pub name: &'static str,
     pub description: &'static str,
@@ -143,17 +140,4 @@ impl<'a> SessionResult<'a> {
             document_recognition_result: result_of(Family::DocumentRecognition),
         }
     }
-}
-
-/// A technology code.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code, clippy::upper_case_acronyms)]
-pub(crate) enum Code {
-    LDHP,
-    LDD,
-    LDD2,
-    LDPM,
-    F2F,
-    ED,
-    DR,
 }
