@@ -1,28 +1,28 @@
 //! Accepting and serving connections, so that no client can lock the others out: at most
-//! `--max-connections` at once; a connection that sends nothing within `--header-timeout` is
-//! closed, and when the cap is reached the one that has waited longest without sending a byte
-//! gives way to the newcomer; a request body must arrive within `--body-timeout`. Knows sockets
-//! and hyper, not routes.
+//! `--max-connections` at once, and at the cap the connection that has made the least progress
+//! toward a request gives way to the newcomer (`slots.rs`); a connection must send its first byte
+//! and each request's head within `--header-timeout` (hyper's header timer, kept-alive waits
+//! included); a request body must arrive within `--body-timeout`. The plain port is also a proxy
+//! for the vendor's hosts (`proxy.rs`); hyper's own refusals get the vendor's JSON shape
+//! (`refusals.rs`). Knows sockets and hyper, not routes.
 
-use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
-
 use futures_util::future::Either;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 use crate::app::App;
 use crate::http::DropConnection;
 use crate::journal::Via;
 
-mod closing;
 mod proxy;
-mod quiet;
 mod refusals;
+mod slots;
 
 /// How connections are served.
 #[derive(Debug, Clone, Copy)]
@@ -51,51 +51,14 @@ pub(crate) fn usable_connections(wanted: usize) -> usize {
     wanted.min(usable)
 }
 
-/// The connections that have not sent a byte yet, oldest first: the first to give way when the
-/// cap is reached.
-#[derive(Default)]
-struct Silent {
-    queue: Mutex<SilentQueue>,
-}
-
-#[derive(Default)]
-struct SilentQueue {
-    /// The number the last connection to join got.
-    last: u64,
-    waiting: VecDeque<(u64, Arc<Notify>)>,
-}
-
-impl Silent {
-    fn join(&self) -> (u64, Arc<Notify>) {
-        let notify = Arc::new(Notify::new());
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        queue.last += 1;
-        let id = queue.last;
-        queue.waiting.push_back((id, Arc::clone(&notify)));
-        (id, notify)
-    }
-
-    fn leave(&self, id: u64) {
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(at) = queue.waiting.iter().position(|(i, _)| *i == id) {
-            queue.waiting.remove(at);
-        }
-    }
-
-    /// Asks the connection that has been silent longest to close; false when there is none.
-    fn ask_oldest_to_give_way(&self) -> bool {
-        let oldest = self.queue.lock().unwrap_or_else(PoisonError::into_inner).waiting.pop_front();
-        oldest.map(|(_, notify)| notify.notify_one()).is_some()
-    }
-}
-
 /// Serves `app` on `listener` (and on the HTTPS listener `tls`, when there is one) until
 /// `shutdown` resolves, then stops accepting and lets in-flight requests finish (for at most ten
-/// seconds). The plain port is also a proxy for the vendor's hosts only (`proxy.rs`).
+/// seconds).
 ///
 /// The accept loop is our own rather than `axum::serve` so that a scripted fault can drop a
 /// connection without answering (a response marked `DropConnection` turns into a service error,
-/// and hyper closes the connection instead of writing it), and so that silent sockets give way.
+/// and hyper closes the connection instead of writing it), and so that the cap's newcomers are
+/// let in (`slots.rs`).
 pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TcpListener>,
@@ -105,13 +68,14 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-    // A client that half-closes after a complete request still gets its answer. (No timer for
-    // hyper: the header timeout is the connection's own, `quiet.rs`.)
-    builder.http1().half_close(true);
-    let connections = closing::Connections::default();
-    let slots = Arc::new(Semaphore::new(usable_connections(limits.max_connections)));
-    let silent = Arc::new(Silent::default());
-    let secure = Arc::new(secure);
+    // A client that half-closes after a complete request still gets its answer; each request's
+    // head, and the wait for the next on a kept-alive connection, is limited.
+    builder.http1().half_close(true).timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    let graceful = GracefulShutdown::new();
+    // Told to connections that have not begun to be served yet (no first byte, no TLS).
+    let (closing, closed) = watch::channel(false);
+    let slots = slots::Slots::new(usable_connections(limits.max_connections));
+    let shared = Arc::new(Shared { app, builder, secure, limits });
     tokio::pin!(shutdown);
     let accept_tls = async |listener: &Option<TcpListener>| match listener {
         Some(listener) => listener.accept().await,
@@ -132,57 +96,70 @@ pub(crate) async fn serve(
                 continue;
             }
         };
-        let slot = if let Ok(slot) = Arc::clone(&slots).try_acquire_owned() {
-            slot
-        } else {
-            // The cap is reached: a socket that has sent nothing makes room, else the newcomer
-            // waits for one to close.
-            silent.ask_oldest_to_give_way();
-            tokio::select! {
-                slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
-                () = &mut shutdown => break,
-            }
+        let slot = tokio::select! {
+            slot = slots.take() => slot,
+            () = &mut shutdown => break,
         };
         stream.set_nodelay(true).ok();
-        // One handle per connection, cloned into the future of a request that needs one
-        // (`App::handle`): its count is written by the core serving the connection only, where
-        // cloning the shared `App` on every request had both cores write the same counters.
-        // The slot is shared with a CONNECT tunnel the connection may become, which outlives it.
-        let slot = Arc::new(slot);
-        let (app, builder, secure) = (app.clone(), builder.clone(), Arc::clone(&secure));
-        let acceptor = secure.acceptor.clone();
-        let mut open = connections.open();
-        let silent = Arc::clone(&silent);
-        tokio::spawn(async move {
-            if !first_byte(&stream, &silent, &mut open, limits.header_timeout).await {
-                return;
-            }
-            // From the moment hyper serves it, the wait for each request is limited (`quiet.rs`).
-            let connection = move || Connection {
-                quiet: quiet::Quiet::new(limits.header_timeout),
-                _slot: slot,
-                app: Arc::new(app),
-                builder,
-                secure,
-                body_timeout: limits.body_timeout,
-                header_timeout: limits.header_timeout,
-                via,
-            };
-            if via == Via::Tls {
-                // The HTTPS port: a TLS handshake within the header timeout, then the same service.
-                let Some(stream) = tls_handshake(stream, &acceptor, limits.header_timeout).await else {
-                    return;
-                };
-                connection().serve(stream, open).await;
-            } else {
-                connection().serve(stream, open).await;
-            }
-        });
+        let task = Task { shared: Arc::clone(&shared), via, closed: closed.clone(), watcher: graceful.watcher() };
+        tokio::spawn(task.run(stream, slot));
     }
     drop(listener);
+    let _ = closing.send(true);
     tokio::select! {
-        () = connections.shutdown() => {}
+        () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(10)) => tracing::warn!("in-flight requests did not finish in 10 s"),
+    }
+}
+
+/// A connection's task, from its acceptance to its end.
+struct Task {
+    shared: Arc<Shared>,
+    via: Via,
+    closed: watch::Receiver<bool>,
+    watcher: hyper_util::server::graceful::Watcher,
+}
+
+impl Task {
+    /// Waits for the connection's first byte (and, on the HTTPS port, its TLS handshake), then
+    /// serves it; until then shutdown closes it at once, and at any time it may be asked to give
+    /// way to a newcomer.
+    async fn run(mut self, stream: TcpStream, slot: slots::Slot) {
+        let progress = Arc::clone(slot.progress());
+        let (header_timeout, acceptor) = (self.shared.limits.header_timeout, self.shared.secure.acceptor.clone());
+        let begun = async {
+            let stream = slots::Counted::new(first_byte(stream, header_timeout).await?, Arc::clone(&progress));
+            if self.via == Via::Tls {
+                Some(Either::Left(tls_handshake(stream, &acceptor, header_timeout).await?))
+            } else {
+                Some(Either::Right(stream))
+            }
+        };
+        let stream = tokio::select! {
+            begun = begun => begun,
+            () = progress.asked_to_give_way() => None,
+            _ = self.closed.wait_for(|closing| *closing) => None,
+        };
+        let connection = Connection { shared: self.shared, via: self.via, slot: Arc::new(slot) };
+        match stream {
+            Some(Either::Left(tls)) => Self::served(connection.serve(tls), self.watcher, &progress).await,
+            Some(Either::Right(plain)) => Self::served(connection.serve(plain), self.watcher, &progress).await,
+            None => {}
+        }
+    }
+
+    async fn served<C>(connection: C, watcher: hyper_util::server::graceful::Watcher, progress: &slots::Progress)
+    where
+        C: hyper_util::server::graceful::GracefulConnection<Error = Box<dyn std::error::Error + Send + Sync>>,
+    {
+        tokio::select! {
+            served = watcher.watch(connection) => {
+                if let Err(e) = served {
+                    tracing::debug!("connection ended: {e}");
+                }
+            }
+            () = progress.asked_to_give_way() => {}
+        }
     }
 }
 
@@ -195,82 +172,72 @@ pub(crate) struct Secure {
     pub hosts: Vec<String>,
 }
 
-/// One connection's way of answering: the app, and how it came (direct, TLS, a tunnel).
-#[derive(Clone)]
-struct Connection {
-    /// Its place under `--max-connections`, held by the tunnel it may open too.
-    _slot: Arc<OwnedSemaphorePermit>,
-    app: Arc<App>,
+/// What every connection shares.
+struct Shared {
+    app: App,
     builder: hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
-    secure: Arc<Secure>,
-    body_timeout: Duration,
-    header_timeout: Duration,
-    via: Via,
-    /// The requests it is answering, and how long it may wait for the next (`quiet.rs`); a
-    /// CONNECT tunnel shares its connection's.
-    quiet: Arc<quiet::Quiet>,
+    secure: Secure,
+    limits: Limits,
 }
 
-type Answer = Result<hyper::Response<quiet::AnsweredBody>, DroppedByFault>;
+/// One connection's way of answering: how it came (direct, TLS, a tunnel), and its slot, which a
+/// CONNECT tunnel it opens shares.
+#[derive(Clone)]
+struct Connection {
+    shared: Arc<Shared>,
+    via: Via,
+    slot: Arc<slots::Slot>,
+}
+
+type Answer = Result<hyper::Response<slots::AnsweredBody>, DroppedByFault>;
 
 impl Connection {
-    /// Serves `stream` (plain or TLS) until it closes, or until shutdown asks (`open`).
-    async fn serve<S>(&self, stream: S, open: closing::Open)
+    /// The connection served on `stream` (plain or TLS) until it closes; graceful shutdown can
+    /// ask it to close once its request in flight is answered.
+    fn serve<S>(
+        self,
+        stream: S,
+    ) -> impl hyper_util::server::graceful::GracefulConnection<Error = Box<dyn std::error::Error + Send + Sync>>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        let io = TokioIo::new(refusals::Refusals::new(quiet::QuietIo::new(stream, Arc::clone(&self.quiet))));
-        let served = self.builder.clone().serve_connection_with_upgrades(io, self.clone().service()).into_owned();
-        if let Err(e) = open.watch(served).await {
-            tracing::debug!("connection ({}) ended: {e}", self.via.as_str());
-        }
+        let io = TokioIo::new(refusals::Refusals::new(stream));
+        let builder = self.shared.builder.clone();
+        builder.serve_connection_with_upgrades(io, self.service()).into_owned()
     }
 
-    /// The hyper service of this connection: the app under the panic net (`app::caught`), a body timer on every
-    /// request, proxy requests checked and tunnels opened (`proxy.rs`).
+    /// The hyper service of this connection: the app under the panic net (`app::caught`), a body
+    /// timer on every request, proxy requests checked and tunnels opened (`proxy.rs`).
     fn service(
         self,
     ) -> impl hyper::service::Service<
         hyper::Request<hyper::body::Incoming>,
-        Response = hyper::Response<quiet::AnsweredBody>,
+        Response = hyper::Response<slots::AnsweredBody>,
         Error = DroppedByFault,
         Future = impl Future<Output = Answer> + Send,
     > + Clone
     + Send
     + 'static {
-        // Shared by the connection's requests, and not cloned for each: a request's answer is
-        // made as it is called (`App::handle`), and its future holds none of the connection.
         let connection = Arc::new(self);
         hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-            let answering = connection.quiet.answering();
+            let answering = connection.slot.progress().answering();
             let answered = |response: hyper::Response<axum::body::Body>| {
-                response.map(|body| quiet::AnsweredBody::new(body, answering))
+                response.map(|body| slots::AnsweredBody::new(body, answering))
             };
-            let via = match proxy::check(&request, connection.via, &connection.secure.hosts) {
+            let via = match proxy::check(&request, connection.via, &connection.shared.secure.hosts) {
                 proxy::Checked::Serve(via) => via,
                 proxy::Checked::Refuse(response) => return Either::Left(std::future::ready(Ok(answered(response)))),
                 proxy::Checked::Tunnel => {
                     return Either::Left(std::future::ready(Ok(answered(connection.open_tunnel(request)))));
                 }
             };
-            // The journal takes a request without a mark as direct: most requests carry none,
-            // and their extension map is never allocated.
-            if via != Via::Direct {
-                request.extensions_mut().insert(via);
-            }
-            let body_timeout = connection.body_timeout;
-            // A request that has no body (a poll, a page) gets the empty one, which is neither
-            // boxed nor timed: the usual GET pays for no wrapper it would only drop.
-            let request = request.map(|body| {
-                if http_body::Body::is_end_stream(&body) {
-                    axum::body::Body::empty()
-                } else {
-                    axum::body::Body::new(crate::body::deadline::Body::new(body, body_timeout))
-                }
-            });
-            let app = Arc::clone(&connection.app);
+            request.extensions_mut().insert(via);
+            let body_timeout = connection.shared.limits.body_timeout;
+            let request =
+                request.map(|body| axum::body::Body::new(crate::body::deadline::Body::new(body, body_timeout)));
+            let shared = Arc::clone(&connection.shared);
             Either::Right(async move {
-                let response = crate::app::caught(app.handle(request)).await;
+                let response = crate::app::caught(shared.app.handle(request)).await;
                 if response.extensions().get::<DropConnection>().is_some() {
                     return Err(DroppedByFault);
                 }
@@ -289,10 +256,10 @@ impl Connection {
                 Err(e) => return tracing::debug!("CONNECT tunnel not opened: {e}"),
             };
             let io = TokioIo::new(upgraded);
-            let handshake = tokio::time::timeout(inner.header_timeout, inner.secure.acceptor.accept(io)).await;
+            let timeout = inner.shared.limits.header_timeout;
+            let handshake = tokio::time::timeout(timeout, inner.shared.secure.acceptor.accept(io)).await;
             let Ok(Ok(stream)) = handshake else { return tracing::debug!("TLS in a CONNECT tunnel failed") };
-            let io = TokioIo::new(refusals::Refusals::new(stream));
-            if let Err(e) = inner.builder.clone().serve_connection(io, inner.clone().service()).await {
+            if let Err(e) = inner.serve(stream).await {
                 tracing::debug!("tunnel ended: {e}");
             }
         });
@@ -300,33 +267,28 @@ impl Connection {
     }
 }
 
-/// Waits for the connection's first byte: false when it closes, stays silent past `timeout`, is
-/// asked to give way to a newcomer first, or the server shuts down (`open`). (hyper's header
-/// timeout starts only once the protocol is known, which takes a first byte: a silent socket
-/// would be held for ever.)
-async fn first_byte(stream: &TcpStream, silent: &Silent, open: &mut closing::Open, timeout: Duration) -> bool {
-    let (id, give_way) = silent.join();
+/// The connection once its first byte has come within `timeout`; `None` when it closes or stays
+/// silent. (hyper's header timer starts only once it knows the protocol, which takes a first
+/// byte: a silent socket would be held for ever.)
+async fn first_byte(stream: TcpStream, timeout: Duration) -> Option<TcpStream> {
     let mut byte = [0u8; 1];
-    let arrived = tokio::select! {
-        peeked = tokio::time::timeout(timeout, stream.peek(&mut byte)) => matches!(peeked, Ok(Ok(n)) if n > 0),
-        () = give_way.notified() => false,
-        () = open.asked() => false,
-    };
-    silent.leave(id);
-    arrived
+    match tokio::time::timeout(timeout, stream.peek(&mut byte)).await {
+        Ok(Ok(n)) if n > 0 => Some(stream),
+        _ => None,
+    }
 }
 
 /// A TLS handshake on a connection of the HTTPS port, within `timeout`. A client that speaks plain
 /// HTTP there gets a plain HTTP 400 that says which port to use; a handshake that fails or is too
 /// slow closes the connection (logged at debug).
 async fn tls_handshake(
-    mut stream: TcpStream,
+    mut stream: slots::Counted<TcpStream>,
     acceptor: &tokio_rustls::TlsAcceptor,
     timeout: Duration,
-) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
-    let mut first = [0u8; 1];
+) -> Option<tokio_rustls::server::TlsStream<slots::Counted<TcpStream>>> {
     // 0x16: a TLS handshake record; anything else is not TLS.
-    if matches!(stream.peek(&mut first).await, Ok(1)) && first[0] != 0x16 {
+    let mut first = [0u8; 1];
+    if matches!(stream.get_ref().peek(&mut first).await, Ok(1)) && first[0] != 0x16 {
         use tokio::io::AsyncWriteExt as _;
         let body = crate::http::error::Detail::json(
             "This is the mock's HTTPS port (--tls-port): use https:// here, or the plain port for http://.",
