@@ -158,7 +158,7 @@ impl MockServer {
 
     /// The end-user page of a session, which replaces `https://remote.biometric.kz/flow/<id>`.
     pub fn page_url(&self, session_id: &str) -> String {
-        format!("{}/flow/{session_id}", self.uri())
+        format!("{}{}", self.uri(), crate::domain::paths::page(session_id))
     }
 
     /// The flows as they are now.

@@ -117,7 +117,6 @@ impl Application {
                 frame_ancestors: config.frame_ancestors.clone(),
                 ca_pem: ca.pem().to_owned(),
                 seed: config.seed,
-                max_body: config.max_body,
                 public_url,
                 public_url_set,
             },
@@ -132,6 +131,7 @@ impl Application {
             max_connections: config.max_connections,
             header_timeout: config.header_timeout,
             body_timeout: config.body_timeout,
+            max_body: config.max_body,
         };
         Ok(Self { listener, tls, secure: Some(secure), state, webhooks, limits })
     }

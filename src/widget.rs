@@ -20,7 +20,7 @@ const MAX_AGE: &str = "public, max-age=300";
 
 /// `GET /widget/flow-widget.umd.js`: the Flow Widget, a UMD bundle (a plain `<script>`, CommonJS
 /// or AMD) defining `FlowWidget.startSession({id, selector, locale})`.
-#[utoipa::path(get, path = "/widget/flow-widget.umd.js", tag = "end-user page",
+#[utoipa::path(get, path = crate::domain::paths::WIDGET, tag = "end-user page",
     responses((status = 200, description = "The Flow Widget library [mock: the vendor's script is not public; ours mounts an iframe of /flow/{id}?web_view=true and dispatches `finish` on window]", content_type = "text/javascript"), (status = 304, description = "The copy the browser holds (If-None-Match) is current")))]
 pub(crate) async fn flow_widget(headers: HeaderMap) -> Response {
     static TAG: OnceLock<HeaderValue> = OnceLock::new();
@@ -28,7 +28,7 @@ pub(crate) async fn flow_widget(headers: HeaderMap) -> Response {
 }
 
 /// `GET /widget/frame.js`: the end-user page's script for frames.
-#[utoipa::path(get, path = "/widget/frame.js", tag = "end-user page",
+#[utoipa::path(get, path = crate::domain::paths::FRAME_SCRIPT, tag = "end-user page",
     responses((status = 200, description = "What the page does inside a frame: it posts {event: finish|error, session_id, ...} to its parent", content_type = "text/javascript"), (status = 304, description = "The copy the browser holds (If-None-Match) is current")))]
 pub(crate) async fn frame_script(headers: HeaderMap) -> Response {
     static TAG: OnceLock<HeaderValue> = OnceLock::new();

@@ -227,7 +227,7 @@ impl SessionView {
             created_at: timestamp(s.created_at()),
             finished_at: s.finished_at().map(timestamp),
             expires_at: s.expires_at(ttl).map(timestamp),
-            page_url: format!("{public_url}/flow/{}", s.id()),
+            page_url: format!("{public_url}{}", crate::domain::paths::page(s.id())),
             events: s
                 .events()
                 .iter()

@@ -46,7 +46,8 @@ pub(crate) fn app(state: AppState, webhooks: Arc<Webhooks>) -> App {
     let (documented, document) = routes(&state).split_for_parts();
     openapi::publish(document);
     let router = documented
-        .layer(DefaultBodyLimit::max(state.max_body()))
+        // `--max-body` is the server's (`body::limits`), on every request's body.
+        .layer(DefaultBodyLimit::disable())
         // The admin API lists and clears the webhook attempts.
         .layer(axum::Extension(webhooks))
         .with_state(state.clone());

@@ -11,6 +11,7 @@ use axum::http::Method;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use crate::domain::paths;
 use crate::domain::scripting::Endpoint;
 use crate::http::extract::QueryMap;
 use crate::http::lint::{self, doc};
@@ -68,7 +69,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     // kyc.biometric.kz: Flow Remote.
     Route {
         method: Method::POST,
-        path: "/api/v1/flows/session/create/",
+        path: paths::CREATE,
         body: BodyKind::Json,
         doc: doc::SESSION_CREATION,
         fault: Some(Endpoint::Create),
@@ -78,7 +79,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::GET,
-        path: "/api/v1/flows/session/result/",
+        path: paths::RESULT,
         body: BodyKind::None,
         doc: doc::RESULT,
         fault: Some(Endpoint::Result),
@@ -88,7 +89,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::GET,
-        path: "/api/v1/liveness/video/download/",
+        path: paths::VIDEO,
         body: BodyKind::None,
         doc: doc::VIDEO,
         fault: Some(Endpoint::Video),
@@ -98,7 +99,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/api/v1/flows/session/{session_id}/report/",
+        path: paths::REPORT,
         body: BodyKind::Json,
         doc: doc::REPORT,
         fault: Some(Endpoint::Report),
@@ -108,7 +109,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/api/v1/e-document/generate-files/",
+        path: paths::GENERATE_FILES,
         body: BodyKind::Json,
         doc: doc::GENERATE_FILES,
         fault: Some(Endpoint::GenerateFiles),
@@ -119,7 +120,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     // kyc.biometric.kz: the Backend API (the organisation's key).
     Route {
         method: Method::POST,
-        path: "/api/v1/backend/liveness/short/",
+        path: paths::LIVENESS_SHORT,
         body: BodyKind::Multipart,
         doc: doc::BACKEND,
         fault: Some(Endpoint::LivenessShort),
@@ -129,7 +130,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/api/v1/backend/face2face/compare/",
+        path: paths::FACE2FACE_COMPARE,
         body: BodyKind::Multipart,
         doc: doc::BACKEND,
         fault: Some(Endpoint::Face2faceCompare),
@@ -139,7 +140,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/api/v1/backend/document/parse/",
+        path: paths::DOCUMENT_PARSE,
         body: BodyKind::Multipart,
         doc: doc::BACKEND,
         fault: Some(Endpoint::DocumentParse),
@@ -149,7 +150,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/api/v2/backend/document/process/",
+        path: paths::DOCUMENT_PROCESS,
         body: BodyKind::Multipart,
         doc: doc::BACKEND,
         fault: Some(Endpoint::DocumentProcess),
@@ -159,7 +160,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/api/v1/backend/persons/",
+        path: paths::PERSONS,
         body: BodyKind::Json,
         doc: doc::BACKEND,
         fault: Some(Endpoint::Persons),
@@ -169,7 +170,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/api/v1/backend/e-document/online-access/request/identity_card/",
+        path: paths::EDOCUMENT_REQUEST,
         body: BodyKind::Json,
         doc: doc::BACKEND,
         fault: Some(Endpoint::EdocumentRequest),
@@ -179,7 +180,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/api/v1/backend/e-document/online-access/approve/",
+        path: paths::EDOCUMENT_APPROVE,
         body: BodyKind::Json,
         doc: doc::BACKEND,
         fault: Some(Endpoint::EdocumentApprove),
@@ -190,7 +191,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     // remote.biometric.kz: the end-user page and the Flow Widget.
     Route {
         method: Method::GET,
-        path: "/flow/{id}",
+        path: paths::PAGE,
         body: BodyKind::None,
         doc: doc::REDIRECTION,
         fault: None,
@@ -200,7 +201,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::GET,
-        path: "/flow/{id}/done",
+        path: paths::PAGE_DONE,
         body: BodyKind::None,
         doc: doc::REDIRECTION,
         fault: None,
@@ -210,7 +211,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::POST,
-        path: "/flow/{id}/{code}",
+        path: paths::PAGE_STEP,
         body: BodyKind::Form,
         doc: doc::REDIRECTION,
         fault: None,
@@ -220,7 +221,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::GET,
-        path: "/widget/flow-widget.umd.js",
+        path: paths::WIDGET,
         body: BodyKind::None,
         doc: doc::WIDGET,
         fault: None,
@@ -230,7 +231,7 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::GET,
-        path: "/widget/frame.js",
+        path: paths::FRAME_SCRIPT,
         body: BodyKind::None,
         doc: doc::WIDGET,
         fault: None,
@@ -312,13 +313,11 @@ mod tests {
     #[test]
     fn a_path_without_its_slash_finds_the_route_it_meant() {
         let id = "5b0e6f1c-8d2a-4c11-9a57-2f4e1b3c9d80";
-        let (route, values) = meant(&format!("/api/v1/flows/session/{id}/report")).unwrap();
-        assert_eq!(
-            (route.path, values),
-            ("/api/v1/flows/session/{session_id}/report/", vec![("session_id", id.into())])
-        );
-        assert_eq!(meant("/api/v1/flows/session/result").unwrap().0.doc, doc::RESULT);
-        for other in ["/api/v1/flows/session/result/", "/api/v1/nothing", "/flow/x", "/api/v1/flows/session//report"] {
+        let report = paths::REPORT.replace("{session_id}", id);
+        let (route, values) = meant(report.trim_end_matches('/')).unwrap();
+        assert_eq!((route.path, values), (paths::REPORT, vec![("session_id", id.into())]));
+        assert_eq!(meant(paths::RESULT.trim_end_matches('/')).unwrap().0.doc, doc::RESULT);
+        for other in [paths::RESULT, "/api/v1/nothing", "/flow/x", "/api/v1/flows/session//report"] {
             assert!(meant(other).is_none(), "{other}");
         }
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 
 /// A form as read.
 #[derive(Debug, Default)]
@@ -23,10 +23,8 @@ pub(crate) struct Form {
 pub(crate) enum FormError {
     /// Not `multipart/form-data` (nor URL-encoded, where that is taken): the `Content-Type` sent.
     NotAForm(String),
-    /// Over `--max-body`.
-    TooLarge,
-    /// Past `--body-timeout`.
-    TimedOut(super::deadline::TimedOut),
+    /// Over `--max-body`, or past `--body-timeout`.
+    Exceeded(super::limits::Exceeded),
     /// Not a form that parses: why.
     Broken(String),
 }
@@ -48,7 +46,7 @@ impl Form {
             if accepts == Accepts::Multipart {
                 return Err(FormError::NotAForm(content_type.to_owned()));
             }
-            let bytes = Bytes::from_request(request, &()).await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
+            let bytes = Bytes::from_request(request, &()).await.map_err(|e| refused(&e, e.body_text()))?;
             form.fields = url::form_urlencoded::parse(&bytes).into_owned().collect();
             return Ok(form);
         }
@@ -56,12 +54,11 @@ impl Form {
         if http_body::Body::is_end_stream(request.body()) {
             return Ok(form);
         }
-        let mut multipart =
-            Multipart::from_request(request, &()).await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
-        while let Some(field) = multipart.next_field().await.map_err(|e| refused(&e, e.status(), e.body_text()))? {
+        let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| refused(&e, e.body_text()))?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| refused(&e, e.body_text()))? {
             let name = field.name().unwrap_or_default().to_owned();
             let file_name = field.file_name().map(str::to_owned);
-            let bytes = field.bytes().await.map_err(|e| refused(&e, e.status(), e.body_text()))?;
+            let bytes = field.bytes().await.map_err(|e| refused(&e, e.body_text()))?;
             match file_name {
                 Some(file_name) => form.files.entry(name).or_default().push((file_name, bytes)),
                 None => {
@@ -85,10 +82,9 @@ impl Form {
 }
 
 /// Why the framework could not read the body: too slow, too large, or broken.
-fn refused(error: &(dyn std::error::Error + 'static), status: StatusCode, text: String) -> FormError {
-    match super::deadline::timed_out(error) {
-        Some(timed_out) => FormError::TimedOut(timed_out),
-        None if status == StatusCode::PAYLOAD_TOO_LARGE => FormError::TooLarge,
+fn refused(error: &(dyn std::error::Error + 'static), text: String) -> FormError {
+    match super::limits::exceeded(error) {
+        Some(exceeded) => FormError::Exceeded(exceeded),
         None => FormError::Broken(text),
     }
 }

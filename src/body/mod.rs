@@ -1,9 +1,9 @@
 //! Request bodies as the fronts read them: their media type (compared as RFC 9110 says), their
-//! time limit (`deadline.rs`, `--body-timeout`) and forms (`form.rs`, the one reader of multipart
+//! limits (`limits.rs`, `--max-body` and `--body-timeout`) and forms (`form.rs`, the one reader of multipart
 //! and URL-encoded bodies). Knows bodies, not the vendor's shapes.
 
-pub(crate) mod deadline;
 pub(crate) mod form;
+pub(crate) mod limits;
 
 /// Whether a `Content-Type` is JSON's media type, compared as RFC 9110 says (and Django and DRF
 /// do): case-insensitive, parameters aside.

@@ -10,6 +10,7 @@ pub mod iin;
 pub mod locale;
 pub mod metadata;
 pub mod outcome;
+pub mod paths;
 pub mod phone;
 pub mod photo;
 pub mod scripting;

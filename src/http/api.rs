@@ -26,7 +26,7 @@ pub(crate) struct CreateSessionResponse {
 }
 
 /// `POST /api/v1/flows/session/create/`
-#[utoipa::path(post, path = "/api/v1/flows/session/create/", tag = "vendor API",
+#[utoipa::path(post, path = crate::domain::paths::CREATE, tag = "vendor API",
     request_body(content = crate::wire::create::CreateSessionBody, description = "JSON, read whatever the Content-Type"),
     responses(
         (status = 200, description = "The session", body = CreateSessionResponse),
@@ -109,7 +109,7 @@ fn ignored_metadata(flow: &Flow, metadata: &Metadata) -> Vec<Lint> {
 }
 
 /// `GET /api/v1/flows/session/result/?session_id=&flow_api_key=`
-#[utoipa::path(get, path = "/api/v1/flows/session/result/", tag = "vendor API",
+#[utoipa::path(get, path = crate::domain::paths::RESULT, tag = "vendor API",
     params(("session_id" = String, Query, description = "The session id (UUID)"), ("flow_api_key" = String, Query, description = "The key of the flow that made it")),
     responses(
         (status = 200, description = "The session's result", body = SessionResult),

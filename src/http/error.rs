@@ -84,18 +84,11 @@ impl ApiError {
         Self::detail(StatusCode::CONFLICT, message)
     }
 
-    pub(crate) fn payload_too_large(limit: usize) -> Self {
-        Self::detail(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("Request body is too large: the limit is {limit} bytes (--max-body)."),
-        )
-    }
-
-    /// A request body that could not be read: too slow (408, and the connection closes), or
-    /// broken off.
+    /// A request body that could not be read: too slow (408) or too large (413), and the
+    /// connection closes; or broken off (400).
     pub(crate) fn body_unread(error: &(dyn std::error::Error + 'static)) -> Self {
-        match crate::body::deadline::timed_out(error) {
-            Some(timed_out) => Self::detail(StatusCode::REQUEST_TIMEOUT, format!("Request timeout: {timed_out}.")),
+        match crate::body::limits::exceeded(error) {
+            Some(exceeded) => Self::detail(body_status(exceeded), format!("{}.", capitalized(&exceeded.to_string()))),
             None => Self::bad_request(format!("Could not read the request body: {error}")),
         }
     }
@@ -190,14 +183,28 @@ impl IntoResponse for ApiError {
         {
             response.headers_mut().insert(axum::http::header::CONTENT_RANGE, range);
         }
-        if self.status() == StatusCode::REQUEST_TIMEOUT {
-            // The rest of a slow body is not waited for.
+        if matches!(self.status(), StatusCode::REQUEST_TIMEOUT | StatusCode::PAYLOAD_TOO_LARGE) {
+            // The rest of the body is not read.
             response
                 .headers_mut()
                 .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
         }
         response
     }
+}
+
+/// The status of a body that exceeded a limit: 408 for `--body-timeout`, 413 for `--max-body`.
+pub(crate) fn body_status(exceeded: crate::body::limits::Exceeded) -> StatusCode {
+    match exceeded {
+        crate::body::limits::Exceeded::Time(_) => StatusCode::REQUEST_TIMEOUT,
+        crate::body::limits::Exceeded::Size(_) => StatusCode::PAYLOAD_TOO_LARGE,
+    }
+}
+
+/// `text` with its first letter upper-case.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// Nests field errors like the input: `metadata.edocument.iin.value` becomes

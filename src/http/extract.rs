@@ -56,14 +56,8 @@ impl FromRequest<AppState> for BodyBytes {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        // `--max-body` applied here rather than left to the router's `DefaultBodyLimit`: the hot
-        // endpoints are answered without the router (`App::handle`).
-        let limited = http_body_util::Limited::new(req.into_body(), state.max_body());
-        match http_body_util::BodyExt::collect(limited).await {
-            Ok(collected) => Ok(Self(collected.to_bytes())),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::payload_too_large(state.max_body())),
-            Err(e) => Err(ApiError::body_unread(&*e)),
-        }
+        // Read under the body's limits (`body::limits`, which the server puts on every body).
+        Bytes::from_request(req, state).await.map(Self).map_err(|e| ApiError::body_unread(&e))
     }
 }
 

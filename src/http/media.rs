@@ -24,7 +24,7 @@ use crate::state::{AppState, Scripted};
 use crate::wire::field::Field;
 
 /// `GET /api/v1/liveness/video/download/?session_id=&flow_api_key=`
-#[utoipa::path(get, path = "/api/v1/liveness/video/download/", tag = "vendor API",
+#[utoipa::path(get, path = crate::domain::paths::VIDEO, tag = "vendor API",
     params(("session_id" = String, Query), ("flow_api_key" = String, Query), ("Range" = Option<String>, Header, description = "One byte range")),
     responses(
         (status = 200, description = "The whole video", content_type = "video/mp4"),
@@ -205,7 +205,7 @@ pub(crate) struct FilesGenerated {
 }
 
 /// `POST /api/v1/flows/session/{session_id}/report/?technology=` with `{"api_key"}`.
-#[utoipa::path(post, path = "/api/v1/flows/session/{session_id}/report/", tag = "vendor API",
+#[utoipa::path(post, path = crate::domain::paths::REPORT, tag = "vendor API",
     params(("session_id" = String, Path, description = "UUID"), ("technology" = String, Query, description = "LDHP, LDD2, LDD, LDPM or F2F")),
     request_body = ReportBody,
     responses(
@@ -268,7 +268,7 @@ pub(crate) async fn session_report(
 /// generated during the initial receipt of the electronic document"\]. The key is the flow's
 /// \[mock: the docs name the organisation's key, which the Backend API brings; until then the
 /// flow's\].
-#[utoipa::path(post, path = "/api/v1/e-document/generate-files/", tag = "vendor API",
+#[utoipa::path(post, path = crate::domain::paths::GENERATE_FILES, tag = "vendor API",
     request_body = GenerateFilesBody,
     responses(
         (status = 200, description = "The missing files were generated; the result now has them", body = FilesGenerated),

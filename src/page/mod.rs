@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::body::form::{Accepts, Form, FormError};
 pub(crate) use crate::domain::Locale;
 use crate::domain::flow::is_http_url;
+use crate::domain::paths;
 use crate::domain::{Family, Iin, ImageFormat, Phone, TechnologyCode};
 use crate::session::{Applied, Choice, Command, Found};
 use crate::state::{AppState, SessionError};
@@ -78,7 +79,7 @@ impl PageQuery {
 }
 
 /// `GET /flow/{id}`: the screen of the step the user is at.
-#[utoipa::path(get, path = "/flow/{id}", tag = "end-user page",
+#[utoipa::path(get, path = crate::domain::paths::PAGE, tag = "end-user page",
     params(("id" = String, Path, description = "The session id"), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query, description = "ru (default), en or kz"), ("web_view" = Option<bool>, Query), ("step" = Option<String>, Query, description = "One of interchangeable technologies")),
     responses((status = 200, description = "The current step's screen", content_type = "text/html"), (status = 404, description = "Unknown session", content_type = "text/html"), (status = 410, description = "Already completed", content_type = "text/html")))]
 pub(crate) async fn show(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
@@ -132,7 +133,7 @@ fn render_step(
 }
 
 /// `POST /flow/{id}/{code}`: the user ends a step (or, for E-Document, asks for the SMS code).
-#[utoipa::path(post, path = "/flow/{id}/{code}", tag = "end-user page",
+#[utoipa::path(post, path = crate::domain::paths::PAGE_STEP, tag = "end-user page",
     params(("id" = String, Path), ("code" = String, Path, description = "The technology code of the step")),
     request_body(content_type = "multipart/form-data", description = "action (scripted, passed, failed), reason, photo, document, phase (input, otp), iin, phone, otp, in_frame (1 inside a frame: the end shows the done screen, which posts finish to the parent, instead of the redirect)"),
     responses((status = 303, description = "To the next screen, the done screen or the redirect"), (status = 400, description = "The form was refused", content_type = "text/html")))]
@@ -156,12 +157,9 @@ async fn submit_form(state: &AppState, id: &str, code: &str, q: &PageQuery, requ
     };
     let form = match Form::read(request, Accepts::MultipartOrUrlEncoded).await {
         Ok(form) => form,
-        Err(FormError::TooLarge) => {
-            let why = format!("Request body is too large: the limit is {} bytes (--max-body).", state.max_body());
-            return MessagePage::refused(q, StatusCode::PAYLOAD_TOO_LARGE, why);
-        }
-        Err(FormError::TimedOut(timed_out)) => {
-            return MessagePage::refused(q, StatusCode::REQUEST_TIMEOUT, timed_out.to_string());
+        Err(FormError::Exceeded(exceeded)) => {
+            let status = crate::http::error::body_status(exceeded);
+            return MessagePage::refused(q, status, exceeded.to_string());
         }
         Err(FormError::Broken(why) | FormError::NotAForm(why)) => {
             return MessagePage::refused(q, StatusCode::BAD_REQUEST, why);
@@ -176,7 +174,7 @@ async fn submit_form(state: &AppState, id: &str, code: &str, q: &PageQuery, requ
     }
     if !snapshot.runnable.contains(&code) {
         // A form from an earlier screen (back button, double submit): show where the user is.
-        return see_other(&format!("/flow/{id}{}", q.carry()));
+        return see_other(&format!("{}{}", paths::page(id), q.carry()));
     }
     let t = q.locale.texts();
     let action = form.text("action");
@@ -227,7 +225,7 @@ fn edocument_input(state: &AppState, id: &Uuid, q: &PageQuery, snapshot: &Snapsh
     let phone = Phone::parse(&phone_text).map_err(|e| q.locale.phone_error(&e));
     match (iin, phone) {
         (Ok(iin), Ok(phone)) => match state.apply(id, Command::SendOtp { iin, phone }) {
-            Ok(_) => see_other(&format!("/flow/{id}{}", q.carry())),
+            Ok(_) => see_other(&format!("{}{}", paths::page(id), q.carry())),
             Err(e) => session_error(state, id, q, &e),
         },
         (iin, phone) => {
@@ -245,16 +243,16 @@ fn after_step(id: &Uuid, q: &PageQuery, ended: bool, in_frame: bool) -> Response
     match &q.redirect {
         Some(_) if ended && in_frame => {
             let stay = PageQuery { redirect: None, ..q.clone() };
-            see_other(&format!("/flow/{id}/done{}", stay.carry()))
+            see_other(&format!("{}{}", paths::page_done(id), stay.carry()))
         }
         Some(redirect) if ended && is_http_url(redirect) => see_other(redirect),
-        _ if ended => see_other(&format!("/flow/{id}/done{}", q.carry())),
-        _ => see_other(&format!("/flow/{id}{}", q.carry())),
+        _ if ended => see_other(&format!("{}{}", paths::page_done(id), q.carry())),
+        _ => see_other(&format!("{}{}", paths::page(id), q.carry())),
     }
 }
 
 /// `GET /flow/{id}/done`: the final screen, or an error screen when `redirect` cannot be followed.
-#[utoipa::path(get, path = "/flow/{id}/done", tag = "end-user page",
+#[utoipa::path(get, path = crate::domain::paths::PAGE_DONE, tag = "end-user page",
     params(("id" = String, Path), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query)),
     responses((status = 200, description = "The final screen", content_type = "text/html"), (status = 303, description = "Back to the current step of a session not yet finished"), (status = 400, description = "The redirect is not an absolute http(s) URL", content_type = "text/html"), (status = 410, description = "Finished with a redirect: the user was sent there when the flow ended", content_type = "text/html")))]
 pub(crate) async fn done(State(state): State<AppState>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
@@ -269,7 +267,7 @@ fn done_screen(state: &AppState, id: &str, q: &PageQuery) -> Response {
     let Ok(id) = Uuid::parse_str(id) else { return MessagePage::not_found(q) };
     let Some(snapshot) = state.view(&id, Snapshot::of) else { return missing(state, &id, q) };
     if !snapshot.ended {
-        return see_other(&format!("/flow/{id}{}", q.carry()));
+        return see_other(&format!("{}{}", paths::page(id), q.carry()));
     }
     match &q.redirect {
         // The user was sent to the redirect when the flow ended; the session is one-time [doc].

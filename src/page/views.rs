@@ -173,7 +173,7 @@ impl StepContext<'_> {
             code: code.as_str(),
             index: s.technologies.iter().position(|c| *c == code).map_or(1, |i| i + 1),
             total: s.technologies.len(),
-            action: format!("/flow/{}/{code}{}", self.id, self.q.carry()),
+            action: format!("{}{}", crate::domain::paths::page_step(self.id, code), self.q.carry()),
             error: self.error,
             scripted_class: if scripted_reason.is_some() { "failed" } else { "passed" },
             scripted_label: match scripted_reason {
@@ -205,7 +205,7 @@ impl StepContext<'_> {
                     let carry = q.carry();
                     let sep = if carry.is_empty() { '?' } else { '&' };
                     Alternative {
-                        href: format!("/flow/{}{carry}{sep}step={c}", self.id),
+                        href: format!("{}{carry}{sep}step={c}", crate::domain::paths::page(self.id)),
                         code: c.as_str(),
                         name: c.name(),
                     }

@@ -30,6 +30,7 @@ pub(crate) struct Limits {
     pub max_connections: usize,
     pub header_timeout: Duration,
     pub body_timeout: Duration,
+    pub max_body: usize,
 }
 
 /// File descriptors kept free beside the connections (the listener, the state file, webhook
@@ -232,9 +233,9 @@ impl Connection {
                 }
             };
             request.extensions_mut().insert(via);
-            let body_timeout = connection.shared.limits.body_timeout;
+            let (body_timeout, max_body) = (connection.shared.limits.body_timeout, connection.shared.limits.max_body);
             let request =
-                request.map(|body| axum::body::Body::new(crate::body::deadline::Body::new(body, body_timeout)));
+                request.map(|body| axum::body::Body::new(crate::body::limits::Body::new(body, body_timeout, max_body)));
             let shared = Arc::clone(&connection.shared);
             Either::Right(async move {
                 let response = crate::app::caught(shared.app.handle(request)).await;

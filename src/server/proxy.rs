@@ -94,7 +94,7 @@ mod tests {
             (request(Method::CONNECT, "remote.biometric.kz.:443"), Via::Direct, "tunnel"),
             (request(Method::GET, "http://kyc.biometric.kz../x"), Via::Direct, "refuse"),
             (request(Method::GET, "http://example.com/"), Via::Direct, "refuse"),
-            (request(Method::GET, "/api/v1/flows/session/result/"), Via::Direct, "direct"),
+            (request(Method::GET, crate::domain::paths::RESULT), Via::Direct, "direct"),
             (request(Method::GET, "https://whatever.example/x"), Via::Tls, "tls"),
         ];
         for (request, via, expected) in cases {

@@ -96,7 +96,6 @@ pub(crate) struct StateConfig {
     /// The test CA's certificate, PEM (`GET /__admin/ca.pem`).
     pub ca_pem: String,
     pub seed: Option<u64>,
-    pub max_body: usize,
     /// The base URL written into generated links, without a trailing slash.
     pub public_url: String,
     /// Whether `--public-url` set it: then it wins over the vendor's hosts in links.
@@ -219,10 +218,6 @@ impl AppState {
                 logged_total: AtomicU64::new(0),
             },
         }))
-    }
-
-    pub(crate) fn max_body(&self) -> usize {
-        self.0.config.max_body
     }
 
     pub(crate) fn admin_token(&self) -> Option<&str> {

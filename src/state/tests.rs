@@ -27,7 +27,6 @@ fn state() -> AppState {
             public_url_set: false,
             ca_pem: String::new(),
             seed: Some(1),
-            max_body: 1 << 20,
             public_url: "http://mock.test".into(),
         },
         None,

@@ -63,7 +63,7 @@ pub(crate) struct EdocumentApproveBody {
 
 /// `POST /api/v1/backend/e-document/online-access/request/identity_card/`: JSON `api_key`, `iin`,
 /// `phone` \[seen\] → `{"backend_session_id"}`; an SMS code goes to the phone from 1414 \[doc\].
-#[utoipa::path(post, path = "/api/v1/backend/e-document/online-access/request/identity_card/", tag = "vendor Backend API",
+#[utoipa::path(post, path = crate::domain::paths::EDOCUMENT_REQUEST, tag = "vendor Backend API",
     request_body(content = EdocumentRequestBody, description = "JSON [seen]"),
     responses(
         (status = 200, description = "The backend session awaiting its SMS code", body = BackendSessionCreated),
@@ -101,7 +101,7 @@ pub(crate) async fn edocument_request(
 
 /// `POST /api/v1/backend/e-document/online-access/approve/`: JSON `backend_session_id`, `code`,
 /// `file`, `file_type` (no `api_key`) \[seen\] → the document.
-#[utoipa::path(post, path = "/api/v1/backend/e-document/online-access/approve/", tag = "vendor Backend API",
+#[utoipa::path(post, path = crate::domain::paths::EDOCUMENT_APPROVE, tag = "vendor Backend API",
     request_body(content = EdocumentApproveBody, description = "JSON [seen]"),
     responses(
         (status = 200, description = "The document: result_json.common.{docOwner, docNumber, docIssuer}, extra, gender [seen]; with file: true also document_pdf, document_image, face_photo [seen]", body = Object),

@@ -31,7 +31,7 @@ mod words {
 
 /// Reads a multipart form. A body that is not multipart is refused as DRF refuses it (415) and
 /// warned about; one too large 413, too slow 408, broken 400.
-async fn upload(request: Request, state: &AppState, notes: &Notes) -> Result<Form, ApiError> {
+async fn upload(request: Request, notes: &Notes) -> Result<Form, ApiError> {
     Form::read(request, Accepts::Multipart).await.map_err(|e| match e {
         FormError::NotAForm(content_type) => {
             let sent =
@@ -45,8 +45,7 @@ async fn upload(request: Request, state: &AppState, notes: &Notes) -> Result<For
                 format!("Unsupported media type \"{content_type}\" in request."),
             )
         }
-        FormError::TooLarge => ApiError::payload_too_large(state.max_body()),
-        FormError::TimedOut(timed_out) => ApiError::body_unread(&timed_out),
+        FormError::Exceeded(exceeded) => ApiError::body_unread(&exceeded),
         FormError::Broken(why) => ApiError::bad_request(format!("Multipart form parse error - {why}")),
     })
 }
@@ -132,7 +131,7 @@ fn answer(body: &Value) -> Response {
 }
 
 /// `POST /api/v1/backend/liveness/short/`: multipart `api_key`, `image` \[doc\].
-#[utoipa::path(post, path = "/api/v1/backend/liveness/short/", tag = "vendor Backend API",
+#[utoipa::path(post, path = crate::domain::paths::LIVENESS_SHORT, tag = "vendor Backend API",
     request_body(content_type = "multipart/form-data", description = "api_key (the organisation's Backend Api Key), image (a face photo: JPEG or PNG) [doc]"),
     responses(
         (status = 200, description = "The liveness check [mock: the fields of the flows' liveness_result]", body = Object),
@@ -157,7 +156,7 @@ async fn face_check(
     files: &[&str],
     (service, code): (Service, TechnologyCode),
 ) -> Result<Response, ApiError> {
-    let form = upload(request, state, notes).await?;
+    let form = upload(request, notes).await?;
     let mut errors = FieldErrors::new();
     let key = form_key(&form, &mut errors);
     for file in files {
@@ -169,7 +168,7 @@ async fn face_check(
 }
 
 /// `POST /api/v1/backend/face2face/compare/`: multipart `api_key`, `img_1`, `img_2` \[doc\].
-#[utoipa::path(post, path = "/api/v1/backend/face2face/compare/", tag = "vendor Backend API",
+#[utoipa::path(post, path = crate::domain::paths::FACE2FACE_COMPARE, tag = "vendor Backend API",
     request_body(content_type = "multipart/form-data", description = "api_key, img_1, img_2 (face photos: JPEG or PNG) [doc]"),
     responses(
         (status = 200, description = "The similarity of the two faces, fractional and in percent [doc; the fields of the flows' face2face_result: mock]", body = Object),
@@ -187,7 +186,7 @@ pub(crate) async fn face2face_compare(
 
 /// `POST /api/v1/backend/document/parse/`: multipart `api_key`, `frontside_image`,
 /// `backside_image` (one of them at least), `country_code` \[doc\].
-#[utoipa::path(post, path = "/api/v1/backend/document/parse/", tag = "vendor Backend API",
+#[utoipa::path(post, path = crate::domain::paths::DOCUMENT_PARSE, tag = "vendor Backend API",
     request_body(content_type = "multipart/form-data", description = "api_key, frontside_image and/or backside_image (one is needed; JPEG or PNG), country_code (a string such as kz; the docs' table says File, their example sends the string) [doc]"),
     responses(
         (status = 200, description = "The document's data [mock: the fields of the flows' document_recognition_result, and country_code]", body = Object),
@@ -200,7 +199,7 @@ pub(crate) async fn document_parse(
     Extension(notes): Extension<Notes>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let form = upload(request, &state, &notes).await?;
+    let form = upload(request, &notes).await?;
     let mut errors = FieldErrors::new();
     let key = form_key(&form, &mut errors);
     let front = image(&form, "frontside_image", &mut errors, false).is_some();
@@ -227,7 +226,7 @@ pub(crate) async fn document_parse(
 }
 
 /// `POST /api/v2/backend/document/process/`: multipart `api_key`, `file` (several allowed) \[doc\].
-#[utoipa::path(post, path = "/api/v2/backend/document/process/", tag = "vendor Backend API",
+#[utoipa::path(post, path = crate::domain::paths::DOCUMENT_PROCESS, tag = "vendor Backend API",
     request_body(content_type = "multipart/form-data", description = "api_key, file (one or more document images: JPEG or PNG, or PDF) [doc]"),
     responses(
         (status = 200, description = "One document per file [mock: {result, documents: [{file_name, ...document_recognition_result}]}]", body = Object),
@@ -240,7 +239,7 @@ pub(crate) async fn document_process(
     Extension(notes): Extension<Notes>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let form = upload(request, &state, &notes).await?;
+    let form = upload(request, &notes).await?;
     let mut errors = FieldErrors::new();
     let key = form_key(&form, &mut errors);
     let files = form.files.get("file").map(Vec::as_slice).unwrap_or_default();

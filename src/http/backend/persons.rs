@@ -47,7 +47,7 @@ pub(crate) struct PersonBody {
 
 /// `POST /api/v1/backend/persons/`: JSON `api_key`, `image_b64`, `photo_type`, `is_verified`,
 /// `aliases` \[doc\].
-#[utoipa::path(post, path = "/api/v1/backend/persons/", tag = "vendor Backend API",
+#[utoipa::path(post, path = crate::domain::paths::PERSONS, tag = "vendor Backend API",
     request_body(content = PersonBody, description = "JSON [doc]"),
     responses(
         (status = 200, description = "The person registered [mock]: {person_id, photo_type, is_verified, aliases, image_bytes, created_at}", body = Object),
