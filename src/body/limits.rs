@@ -123,7 +123,7 @@ mod tests {
         max: usize,
     ) -> Result<Bytes, Option<Exceeded>> {
         let limited = Body::new(body, Duration::from_secs(5), max);
-        limited.collect().await.map(|c| c.to_bytes()).map_err(|e| exceeded(&*e))
+        limited.collect().await.map(http_body_util::Collected::to_bytes).map_err(|e| exceeded(&*e))
     }
 
     #[tokio::test]
