@@ -25,7 +25,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("webhook", &["clock", "domain", "session", "wire"]),
     ("http", &["body", "clock", "domain", "journal", "report", "scenario", "session", "state", "wire"]),
     ("page", &["body", "clock", "domain", "journal", "scenario", "session", "state"]),
-    ("widget", &["state"]),
+    ("widget", &["domain"]),
     ("admin", &["clock", "domain", "http", "journal", "report", "scenario", "session", "state", "webhook", "wire"]),
     ("app", &["admin", "domain", "http", "journal", "page", "state", "webhook", "widget"]),
     ("server", &["app", "body", "http", "journal"]),

@@ -36,6 +36,16 @@ impl std::fmt::Display for Exceeded {
 
 impl std::error::Error for Exceeded {}
 
+impl Exceeded {
+    /// The status that answers it: 408 for `--body-timeout`, 413 for `--max-body`.
+    pub(crate) fn status(self) -> axum::http::StatusCode {
+        match self {
+            Self::Time(_) => axum::http::StatusCode::REQUEST_TIMEOUT,
+            Self::Size(_) => axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+}
+
 /// Whether `error`, or an error it was made from, is a body's `Exceeded`.
 pub(crate) fn exceeded(error: &(dyn std::error::Error + 'static)) -> Option<Exceeded> {
     let mut next = Some(error);

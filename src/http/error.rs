@@ -88,7 +88,7 @@ impl ApiError {
     /// connection closes; or broken off (400).
     pub(crate) fn body_unread(error: &(dyn std::error::Error + 'static)) -> Self {
         match crate::body::limits::exceeded(error) {
-            Some(exceeded) => Self::detail(body_status(exceeded), format!("{}.", capitalized(&exceeded.to_string()))),
+            Some(exceeded) => Self::detail(exceeded.status(), format!("{}.", capitalized(&exceeded.to_string()))),
             None => Self::bad_request(format!("Could not read the request body: {error}")),
         }
     }
@@ -190,14 +190,6 @@ impl IntoResponse for ApiError {
                 .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
         }
         response
-    }
-}
-
-/// The status of a body that exceeded a limit: 408 for `--body-timeout`, 413 for `--max-body`.
-pub(crate) fn body_status(exceeded: crate::body::limits::Exceeded) -> StatusCode {
-    match exceeded {
-        crate::body::limits::Exceeded::Time(_) => StatusCode::REQUEST_TIMEOUT,
-        crate::body::limits::Exceeded::Size(_) => StatusCode::PAYLOAD_TOO_LARGE,
     }
 }
 

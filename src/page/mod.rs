@@ -158,8 +158,7 @@ async fn submit_form(state: &AppState, id: &str, code: &str, q: &PageQuery, requ
     let form = match Form::read(request, Accepts::MultipartOrUrlEncoded).await {
         Ok(form) => form,
         Err(FormError::Exceeded(exceeded)) => {
-            let status = crate::http::error::body_status(exceeded);
-            return MessagePage::refused(q, status, exceeded.to_string());
+            return MessagePage::refused(q, exceeded.status(), exceeded.to_string());
         }
         Err(FormError::Broken(why) | FormError::NotAForm(why)) => {
             return MessagePage::refused(q, StatusCode::BAD_REQUEST, why);

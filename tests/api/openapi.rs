@@ -13,10 +13,11 @@ async fn document() -> Value {
 }
 
 #[tokio::test]
+#[ignore = "needs python3 with openapi-spec-validator"]
 async fn the_document_is_valid_openapi_3_1() {
     let doc = document().await;
     assert_eq!(doc["openapi"], "3.1.0");
-    let Some(python) = python_with(&["openapi_spec_validator"]) else { return };
+    let python = python_with(&["openapi_spec_validator"]);
     let file = scratch_dir("openapi").join("openapi.json");
     std::fs::write(&file, doc.to_string()).unwrap();
     let out = std::process::Command::new(python).args(["-m", "openapi_spec_validator"]).arg(&file).output().unwrap();

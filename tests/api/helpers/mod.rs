@@ -130,44 +130,30 @@ pub(crate) fn scratch_dir(name: &str) -> std::path::PathBuf {
 }
 
 /// An external program a test needs (chromium, pdftotext, ...): `env` names a variable that may
-/// give its path, else it is looked up on PATH. Missing, the test is skipped with a message —
-/// unless `BKZ_MOCK_REQUIRE_TOOLS=1` (set by `.ci/run`), which makes that a failure.
-pub(crate) fn tool(env: &str, names: &[&str], package: &str) -> Option<std::path::PathBuf> {
+/// give its path, else it is looked up on PATH. A test that needs one is `#[ignore = "needs ..."]`
+/// (`.ci/run` installs them and runs it with `--include-ignored`): asked for where the program is
+/// missing, it fails saying what to install, never passes without having run.
+pub(crate) fn tool(env: &str, names: &[&str], package: &str) -> std::path::PathBuf {
     if let Ok(path) = std::env::var(env) {
-        return Some(path.into());
+        return path.into();
     }
     let dirs = std::env::var_os("PATH").unwrap_or_default();
     let found = std::env::split_paths(&dirs).flat_map(|d| names.iter().map(move |n| d.join(n))).find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var("BKZ_MOCK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "BKZ_MOCK_REQUIRE_TOOLS=1 but {} is missing (apt-get install {package})",
-            names[0]
-        );
-        eprintln!("SKIPPED: this test needs {} (apt-get install {package})", names[0]);
-    }
-    found
+    found.unwrap_or_else(|| panic!("this test needs {} (apt-get install {package}, or set {env})", names[0]))
 }
 
-/// `python3`, when it can import every module of `modules`; `None` (skipped, with a message)
-/// when it cannot — unless `BKZ_MOCK_REQUIRE_TOOLS=1`, which makes that a failure.
-pub(crate) fn python_with(modules: &[&str]) -> Option<std::path::PathBuf> {
-    let python = tool("BKZ_MOCK_PYTHON", &["python3"], "python3")?;
+/// `python3`, when it can import every module of `modules`; a test that needs it is ignored unless
+/// asked for, and fails saying what to install when a module is missing.
+pub(crate) fn python_with(modules: &[&str]) -> std::path::PathBuf {
+    let python = tool("BKZ_MOCK_PYTHON", &["python3"], "python3");
     for module in modules {
         let ok = std::process::Command::new(&python)
             .args(["-c", &format!("import {module}")])
             .status()
             .is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                std::env::var("BKZ_MOCK_REQUIRE_TOOLS").as_deref() != Ok("1"),
-                "BKZ_MOCK_REQUIRE_TOOLS=1 but the Python module {module} is missing (pip install {module})"
-            );
-            eprintln!("SKIPPED: this test needs the Python module {module}");
-            return None;
-        }
+        assert!(ok, "this test needs the Python module {module} (pip install {module})");
     }
-    Some(python)
+    python
 }
 
 /// A server whose only flow is `name` with `technologies`, under `key`.
