@@ -20,6 +20,29 @@ use crate::domain::{FieldErrors, ImageFormat, TechnologyCode, drf};
 use crate::journal::Notes;
 use crate::state::{AppState, Scripted};
 
+/// How the Backend API's image endpoints refuse a request, for their OpenAPI descriptions.
+pub(crate) enum ImageRefusals {}
+
+impl utoipa::IntoResponses for ImageRefusals {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        [
+            ("400", "A missing or bad field, or a subscription missing", "FieldErrorsBody"),
+            ("403", "No organisation has this api_key", "Detail"),
+            ("415", "Not multipart/form-data", "Detail"),
+        ]
+        .into_iter()
+        .map(|(status, description, schema)| {
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build();
+            (
+                status.to_owned(),
+                ResponseBuilder::new().description(description).content("application/json", content).build().into(),
+            )
+        })
+        .collect()
+    }
+}
+
 /// Django's and DRF's own wordings for files.
 mod words {
     pub(super) const NO_FILE: &str = "No file was submitted.";
@@ -135,9 +158,7 @@ fn answer(body: &Value) -> Response {
     request_body(content_type = "multipart/form-data", description = "api_key (the organisation's Backend Api Key), image (a face photo: JPEG or PNG) [doc]"),
     responses(
         (status = 200, description = "The liveness check [mock: the fields of the flows' liveness_result]", body = Object),
-        (status = 400, description = "A missing or bad field, or a subscription missing", body = crate::http::error::FieldErrorsBody),
-        (status = 403, description = "No organisation has this api_key", body = crate::http::error::Detail),
-        (status = 415, description = "Not multipart/form-data", body = crate::http::error::Detail),
+        ImageRefusals,
     ))]
 pub(crate) async fn liveness_short(
     State(state): State<AppState>,
@@ -172,9 +193,7 @@ async fn face_check(
     request_body(content_type = "multipart/form-data", description = "api_key, img_1, img_2 (face photos: JPEG or PNG) [doc]"),
     responses(
         (status = 200, description = "The similarity of the two faces, fractional and in percent [doc; the fields of the flows' face2face_result: mock]", body = Object),
-        (status = 400, description = "A missing or bad field, or a subscription missing", body = crate::http::error::FieldErrorsBody),
-        (status = 403, description = "No organisation has this api_key", body = crate::http::error::Detail),
-        (status = 415, description = "Not multipart/form-data", body = crate::http::error::Detail),
+        ImageRefusals,
     ))]
 pub(crate) async fn face2face_compare(
     State(state): State<AppState>,
@@ -190,9 +209,7 @@ pub(crate) async fn face2face_compare(
     request_body(content_type = "multipart/form-data", description = "api_key, frontside_image and/or backside_image (one is needed; JPEG or PNG), country_code (a string such as kz; the docs' table says File, their example sends the string) [doc]"),
     responses(
         (status = 200, description = "The document's data [mock: the fields of the flows' document_recognition_result, and country_code]", body = Object),
-        (status = 400, description = "A missing or bad field, or a subscription missing", body = crate::http::error::FieldErrorsBody),
-        (status = 403, description = "No organisation has this api_key", body = crate::http::error::Detail),
-        (status = 415, description = "Not multipart/form-data", body = crate::http::error::Detail),
+        ImageRefusals,
     ))]
 pub(crate) async fn document_parse(
     State(state): State<AppState>,
@@ -230,9 +247,7 @@ pub(crate) async fn document_parse(
     request_body(content_type = "multipart/form-data", description = "api_key, file (one or more document images: JPEG or PNG, or PDF) [doc]"),
     responses(
         (status = 200, description = "One document per file [mock: {result, documents: [{file_name, ...document_recognition_result}]}]", body = Object),
-        (status = 400, description = "A missing or bad field, or a subscription missing", body = crate::http::error::FieldErrorsBody),
-        (status = 403, description = "No organisation has this api_key", body = crate::http::error::Detail),
-        (status = 415, description = "Not multipart/form-data", body = crate::http::error::Detail),
+        ImageRefusals,
     ))]
 pub(crate) async fn document_process(
     State(state): State<AppState>,
