@@ -22,7 +22,7 @@ pub use flow::{ApiKey, Flow, FlowFileError};
 pub use iin::{Gender, Iin, IinError};
 pub use locale::Locale;
 pub use metadata::Metadata;
-pub use outcome::{FailureReason, Outcome};
+pub use outcome::{FailedStatus, FailureReason, Outcome};
 pub use phone::{Phone, PhoneError};
 pub use photo::{ImageFormat, Photo, PhotoError};
 pub use technology::{Family, TechnologyCode};

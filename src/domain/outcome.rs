@@ -17,6 +17,29 @@ pub struct FailureReason {
     pub detail: String,
 }
 
+/// How a session whose verification failed ends in the vendor's result: `"status": "FAILED"` (the
+/// flow.end webhook's failure example \[doc\]), or `"status": "FINISHED"` with
+/// `flow_session_result: false`, which public client code also handles \[seen\]. A scenario
+/// chooses (`failed_status`); FAILED unless it does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+pub enum FailedStatus {
+    #[default]
+    #[serde(rename = "FAILED")]
+    Failed,
+    #[serde(rename = "FINISHED")]
+    Finished,
+}
+
+impl FailedStatus {
+    /// The result's `status` of a failed session.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Failed => "FAILED",
+            Self::Finished => "FINISHED",
+        }
+    }
+}
+
 impl FailureReason {
     pub fn new(kind: &str, detail: &str) -> Self {
         Self { kind: kind.to_owned(), detail: detail.to_owned() }

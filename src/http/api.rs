@@ -124,12 +124,21 @@ pub(crate) async fn session_result(
     let (id, key) = session_in_query(&query)?;
     let not_own = |e: NotOwn| other_flows_key(&state, &notes, &id, key, e);
     let polled = state.poll(&id, key, notes.at()).map_err(not_own)?;
+    fault::meet(&state, &notes, Scripted::Session { id: &id, key }).await?;
+    // The session as it is by now: a fault may have delayed the answer.
+    let now = state.now();
+    let written = |s: &crate::session::Session, scenario: &crate::scenario::Scenario| {
+        let result = SessionResult::of(s, now, scenario.failed_status);
+        (serde_json::to_vec(&result), result.status, s.shows_final(now))
+    };
+    let (body, status, last) = state.view(&id, written).ok_or(ApiError::NotFound)?;
+    let body = body.map_err(|e| ApiError::internal(format!("Cannot write the result: {e}")))?;
     if polled.earlier_final_polls >= 2 {
         notes.lint_here(
             "polled-after-final",
             format!(
-                "this session has been {} for {} earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails",
-                polled.status, polled.earlier_final_polls
+                "this session has been {status} for {} earlier polls; FAILED is as final as FINISHED, and a client that waits for FINISHED alone polls for ever when a verification fails",
+                polled.earlier_final_polls
             ),
         );
     }
@@ -139,13 +148,6 @@ pub(crate) async fn session_result(
             format!("this session's result was polled again after {} ms; poll at most once a second", gap.as_millis()),
         );
     }
-    fault::meet(&state, &notes, Scripted::Session { id: &id, key }).await?;
-    // The session as it is by now: a fault may have delayed the answer.
-    let now = state.now();
-    let written =
-        |s: &crate::session::Session, _: &_| (serde_json::to_vec(&SessionResult::of(s, now)), s.shows_final(now));
-    let (body, last) = state.view(&id, written).ok_or(ApiError::NotFound)?;
-    let body = body.map_err(|e| ApiError::internal(format!("Cannot write the result: {e}")))?;
     if !last {
         notes.lint_here(
             "result-before-finish",

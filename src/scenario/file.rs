@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{Fault, Scenario, Selector, TechScript};
-use crate::domain::{FailureReason, Family, Iin, Outcome};
+use crate::domain::{FailedStatus, FailureReason, Family, Iin, Outcome};
 
 /// Why a scenario was refused: the JSON path inside the file and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,10 @@ pub(crate) struct ScenarioFile {
     /// An MP4 or WebM file, relative to the scenario file, served as the liveness video.
     #[serde(default)]
     pub video: Option<String>,
+    /// How a failed verification ends: `"FAILED"` (default) or `"FINISHED"` with
+    /// `flow_session_result: false`.
+    #[serde(default)]
+    pub failed_status: FailedStatus,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +150,7 @@ impl ScenarioFile {
             processing: Duration::from_millis(self.processing_ms),
             faults: self.faults,
             video: None,
+            failed_status: self.failed_status,
         })
     }
 }

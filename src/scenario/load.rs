@@ -15,6 +15,7 @@ pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("liveness-fails.json", include_str!("../../scenarios/liveness-fails.json")),
     ("liveness-eyes-closed.json", include_str!("../../scenarios/liveness-eyes-closed.json")),
     ("face-mismatch.json", include_str!("../../scenarios/face-mismatch.json")),
+    ("failed-as-finished.json", include_str!("../../scenarios/failed-as-finished.json")),
     ("edocument-subject-not-found.json", include_str!("../../scenarios/edocument-subject-not-found.json")),
     ("edocument-wrong-otp.json", include_str!("../../scenarios/edocument-wrong-otp.json")),
     ("edocument-files-missing.json", include_str!("../../scenarios/edocument-files-missing.json")),

@@ -32,6 +32,8 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     /// The liveness video of this scenario's sessions, when it has its own (`load` reads it).
     pub video: Option<crate::video::Video>,
+    /// How its failed sessions end in the vendor's result.
+    pub failed_status: crate::domain::FailedStatus,
 }
 
 /// What a scenario key names: one technology, or every technology of a family.

@@ -106,10 +106,18 @@ pub(crate) enum Found {
 }
 
 /// Who hears of a session's events: the webhook sender, wired in at start-up. Called under the
-/// store's lock, so it must only queue (no I/O); `new_id` draws envelope ids from the mock's
-/// generator, so that a `--seed` run sends the same ids every time.
+/// store's lock, so it must only queue (no I/O); `failed` is how the session's scenario ends a
+/// failed verification; `new_id` draws envelope ids from the mock's generator, so that a `--seed`
+/// run sends the same ids every time.
 pub(crate) trait EventSink: Send + Sync {
-    fn emit(&self, session: &Session, events: &[Event], at: OffsetDateTime, new_id: &mut dyn FnMut() -> Uuid);
+    fn emit(
+        &self,
+        session: &Session,
+        events: &[Event],
+        failed: crate::domain::FailedStatus,
+        at: OffsetDateTime,
+        new_id: &mut dyn FnMut() -> Uuid,
+    );
 }
 
 impl Session {

@@ -16,8 +16,6 @@ pub(crate) struct Polled {
     pub since_last_poll: Option<std::time::Duration>,
     /// How many earlier polls were answered the session's final result.
     pub earlier_final_polls: u32,
-    /// The session's status now (`FINISHED`, `FAILED`, ...).
-    pub status: &'static str,
 }
 
 impl AppState {
@@ -62,7 +60,7 @@ impl AppState {
         else {
             return Err(NotOwn::Missing);
         };
-        Ok(Polled { since_last_poll: since_last, earlier_final_polls, status: session.status().as_str() })
+        Ok(Polled { since_last_poll: since_last, earlier_final_polls })
     }
 
     /// The "generate files" call \[doc\] about session `id` with the flow key `key`, under one

@@ -350,7 +350,8 @@ impl AppState {
         let applied = session.apply(command, &self.context(now))?;
         if !applied.events.is_empty() {
             let mut generator = self.generator();
-            self.0.events.emit(session, &applied.events, now, &mut || generator.session_id());
+            let failed = self.scenario_of(session).failed_status;
+            self.0.events.emit(session, &applied.events, failed, now, &mut || generator.session_id());
             self.changed();
         } else if !matches!(applied.found, Found::Nothing | Found::Opened(_)) {
             self.changed();

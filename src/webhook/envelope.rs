@@ -15,6 +15,7 @@ use crate::wire::SessionResult;
 pub(super) fn envelope(
     session: &Session,
     event: &Event,
+    failed: crate::domain::FailedStatus,
     at: OffsetDateTime,
     id: Uuid,
 ) -> (&'static str, Arc<RawValue>) {
@@ -29,7 +30,7 @@ pub(super) fn envelope(
         }
         Event::FlowEnded { success } => {
             // The result as the vendor's API will show it once processing is over.
-            let result = SessionResult::of(session, time::macros::datetime!(9999-01-01 0:00 UTC));
+            let result = SessionResult::of(session, time::macros::datetime!(9999-01-01 0:00 UTC), failed);
             ("flow.end", *success, json!({"session_result": result}))
         }
     };

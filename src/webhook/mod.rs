@@ -119,7 +119,14 @@ impl EventSink for Webhooks {
     /// Queues the envelopes of `events` that just happened to `session` (called under the state's
     /// lock: builds JSON and sends on a channel, no I/O). Envelope ids come from `new_id`, the
     /// state's generator, so that a `--seed` run sends the same ids every time.
-    fn emit(&self, session: &Session, events: &[Event], at: OffsetDateTime, new_id: &mut dyn FnMut() -> Uuid) {
+    fn emit(
+        &self,
+        session: &Session,
+        events: &[Event],
+        failed: crate::domain::FailedStatus,
+        at: OffsetDateTime,
+        new_id: &mut dyn FnMut() -> Uuid,
+    ) {
         let urls = session.webhook_urls();
         if urls.is_empty() || events.is_empty() || tokio::runtime::Handle::try_current().is_err() {
             return;
@@ -130,7 +137,7 @@ impl EventSink for Webhooks {
             .iter()
             .map(|event| {
                 let id = new_id();
-                let (name, payload) = envelope(session, event, at, id);
+                let (name, payload) = envelope(session, event, failed, at, id);
                 (id, name, payload)
             })
             .collect();

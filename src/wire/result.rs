@@ -94,8 +94,9 @@ impl Serialize for SessionFailure<'_> {
 impl<'a> SessionResult<'a> {
     /// The session as the result endpoint shows it at `now`: a result still in its scenario's
     /// processing delay is `{}` \[seen\], and the session is in progress until every result is out.
-    pub(crate) fn of(s: &'a Session, now: OffsetDateTime) -> Self {
-        let processing = s.steps().iter().any(|st| st.visible_at.is_some_and(|at| at > now));
+    /// `failed`: how the session's scenario ends a failed verification.
+    pub(crate) fn of(s: &'a Session, now: OffsetDateTime, failed: crate::domain::FailedStatus) -> Self {
+        let processing = s.processing(now);
         let status = if processing { Status::Progress } else { s.status() };
         let finished_at = if processing { None } else { s.finished_at().map(Timestamp) };
         // A technology's result appears once the user has gone through it, passed or failed;
@@ -116,7 +117,7 @@ impl<'a> SessionResult<'a> {
                 // The vendor has no "created": a session nobody has opened yet is in progress.
                 Status::Created | Status::Progress => "PROGRESS",
                 Status::Finished => "FINISHED",
-                Status::Failed => "FAILED",
+                Status::Failed => failed.as_str(),
             },
             technologies: s
                 .technologies()

@@ -444,3 +444,28 @@ async fn https_receivers_are_reached_with_the_webhook_ca_and_an_untrusted_one_is
     assert!(attempts.as_array().unwrap().iter().all(|a| a["attempt"] == 1), "not retried: {attempts}");
     assert!(received.lock().unwrap().is_empty());
 }
+
+/// Issue 31: a failed verification ends `FAILED` [doc], or, as a scenario chooses,
+/// `FINISHED` with `flow_session_result: false` [seen: a NestJS client]: the result and the
+/// flow.end webhook's `session_result` say the same, and the default stays FAILED.
+#[tokio::test]
+async fn a_failed_session_ends_failed_or_finished_as_its_scenario_chooses_in_the_result_and_the_webhook() {
+    let app = spawn_app().await;
+    let (url, receiver) = start_receiver(0, Duration::ZERO).await;
+    let key = flow_with_webhook(&app, &url).await;
+    for (iin, status) in [("900101390032", "FAILED"), ("900101390141", "FINISHED")] {
+        let sid = app.create_ok(&json!({"api_key": key, "metadata": {"extra": {"iin": iin}}})).await;
+        app.complete(&sid, None).await;
+        let (_, result) = app.result(&sid, &key).await;
+        assert_eq!((&result["status"], &result["flow_session_result"]), (&json!(status), &json!(false)), "{result}");
+        assert_eq!(
+            result["flow_session_failure_reasons"][0],
+            "F2F: FACES_MISMATCH: The faces on the photos do not match"
+        );
+        let events = wait_for(&receiver, if status == "FAILED" { 6 } else { 12 }).await;
+        let end = events.iter().rev().find(|e| e["event"] == "flow.end" && e["session_id"] == json!(sid)).unwrap();
+        assert_eq!(end["success"], false, "{end}");
+        assert_eq!(end["data"]["session_result"]["status"], status, "the webhook says what the result says: {end}");
+        assert_eq!(end["data"]["session_result"]["flow_session_result"], false, "{end}");
+    }
+}
