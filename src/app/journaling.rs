@@ -68,7 +68,7 @@ fn open(state: &AppState, request: &Request) -> (Notes, QueryMap) {
     let via = request.extensions().get::<Via>().copied().unwrap_or_default();
     if via != Via::Direct
         && !state.public_url_set()
-        && let Some(base) = vendor_link_base(via, host_of(request).as_deref())
+        && let Some(base) = vendor_link_base(via, request.uri().scheme_str(), host_of(request).as_deref())
     {
         notes.link_base(base);
     }
@@ -109,9 +109,10 @@ fn host_of(request: &Request) -> Option<String> {
 }
 
 /// Where links to a session go when it was made through the vendor's hosts (SPEC §14): the
-/// vendor's end-user host, by the scheme the request came (`https` over TLS and tunnels, `http`
-/// through the proxy) and the port it named, if not the default.
-fn vendor_link_base(via: Via, host: Option<&str>) -> Option<std::sync::Arc<str>> {
+/// vendor's end-user host, by the scheme the request came (`https` over TLS and tunnels; through
+/// the proxy, the scheme of its absolute-form URI: axios with `HTTPS_PROXY` sends `https://` ones
+/// to the plain port) and the port it named, if not the default.
+fn vendor_link_base(via: Via, scheme: Option<&str>, host: Option<&str>) -> Option<std::sync::Arc<str>> {
     let host = host?;
     let (name, port) = match host.rsplit_once(':') {
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (name, Some(port)),
@@ -121,7 +122,7 @@ fn vendor_link_base(via: Via, host: Option<&str>) -> Option<std::sync::Arc<str>>
     if !crate::domain::VENDOR_HOSTS.iter().any(|v| v.eq_ignore_ascii_case(name)) {
         return None;
     }
-    let scheme = if via == Via::Proxy { "http" } else { "https" };
+    let scheme = if via == Via::Proxy && scheme != Some("https") { "http" } else { "https" };
     let default = if scheme == "https" { "443" } else { "80" };
     let port = port.filter(|p| *p != default).map(|p| format!(":{p}")).unwrap_or_default();
     Some(format!("{scheme}://{}{port}", crate::domain::VENDOR_HOSTS[1]).into())
@@ -169,7 +170,7 @@ impl Recording {
             ));
         }
         let name = HeaderName::from_static(X_MOCK_LINT);
-        for value in lines.iter().filter_map(|line| lint::header_value(line)) {
+        for value in lines.into_iter().filter_map(lint::header_value) {
             response.headers_mut().append(name.clone(), value);
         }
         state.journal().record(Record {
@@ -193,15 +194,16 @@ mod tests {
     #[test]
     fn links_follow_the_vendor_host_the_client_named() {
         let cases = [
-            (Via::Tls, "kyc.biometric.kz", Some("https://remote.biometric.kz")),
-            (Via::Tunnel, "kyc.biometric.kz:443", Some("https://remote.biometric.kz")),
-            (Via::Tls, "KYC.biometric.kz.:8443", Some("https://remote.biometric.kz:8443")),
-            (Via::Proxy, "kyc.biometric.kz", Some("http://remote.biometric.kz")),
-            (Via::Proxy, "kyc.biometric.kz:80", Some("http://remote.biometric.kz")),
-            (Via::Tls, "localhost:8443", None),
+            (Via::Tls, None, "kyc.biometric.kz", Some("https://remote.biometric.kz")),
+            (Via::Tunnel, None, "kyc.biometric.kz:443", Some("https://remote.biometric.kz")),
+            (Via::Tls, None, "KYC.biometric.kz.:8443", Some("https://remote.biometric.kz:8443")),
+            (Via::Proxy, Some("http"), "kyc.biometric.kz", Some("http://remote.biometric.kz")),
+            (Via::Proxy, Some("http"), "kyc.biometric.kz:80", Some("http://remote.biometric.kz")),
+            (Via::Proxy, Some("https"), "kyc.biometric.kz", Some("https://remote.biometric.kz")),
+            (Via::Tls, None, "localhost:8443", None),
         ];
-        for (via, host, expected) in cases {
-            assert_eq!(vendor_link_base(via, Some(host)).as_deref(), expected, "{via:?} {host}");
+        for (via, scheme, host, expected) in cases {
+            assert_eq!(vendor_link_base(via, scheme, Some(host)).as_deref(), expected, "{via:?} {scheme:?} {host}");
         }
     }
 }

@@ -26,13 +26,17 @@ use crate::webhook::Webhooks;
 
 /// Every route the server serves, each with its OpenAPI description: the vendor's routes, the
 /// dashboard and `/__admin`, each front under its own layer.
-pub(crate) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+pub(crate) fn routes(state: &AppState, webhooks: Arc<Webhooks>) -> OpenApiRouter<AppState> {
     let vendor = routes::router()
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), journaling::journaled));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), journaling::journaled))
+        // The result endpoint's kept answers.
+        .layer(axum::Extension(Arc::new(crate::http::api::FinalAnswers::default())));
     let admin = crate::admin::routes()
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guarded))
+        // The admin API lists and clears the webhook attempts.
+        .layer(axum::Extension(webhooks))
         // Container health checks call it without credentials.
         .merge(crate::admin::open_routes());
     let dashboard =
@@ -43,13 +47,11 @@ pub(crate) fn routes(state: &AppState) -> OpenApiRouter<AppState> {
 /// The whole application. Built by a plain function so tests and the in-process handle can use
 /// it without a socket.
 pub(crate) fn app(state: AppState, webhooks: Arc<Webhooks>) -> App {
-    let (documented, document) = routes(&state).split_for_parts();
+    let (documented, document) = routes(&state, webhooks).split_for_parts();
     openapi::publish(document);
     let router = documented
         // `--max-body` is the server's (`body::limits`), on every request's body.
         .layer(DefaultBodyLimit::disable())
-        // The admin API lists and clears the webhook attempts.
-        .layer(axum::Extension(webhooks))
         .with_state(state.clone());
     App { state, router }
 }

@@ -65,7 +65,7 @@ fn no_lints(_: &QueryMap) -> Vec<Lint> {
 }
 
 /// Every vendor route the mock serves.
-pub(crate) static VENDOR: [Route; 17] = [
+pub(crate) static VENDOR: [Route; 18] = [
     // kyc.biometric.kz: Flow Remote.
     Route {
         method: Method::POST,
@@ -201,6 +201,16 @@ pub(crate) static VENDOR: [Route; 17] = [
     },
     Route {
         method: Method::GET,
+        path: paths::PAGE_FINISHED,
+        body: BodyKind::None,
+        doc: doc::REDIRECTION,
+        fault: None,
+        subject: Subject::Path("id"),
+        query_lints: no_lints,
+        handler: || routes!(crate::page::finished),
+    },
+    Route {
+        method: Method::GET,
         path: paths::PAGE_DONE,
         body: BodyKind::None,
         doc: doc::REDIRECTION,
@@ -267,6 +277,9 @@ pub(crate) fn meant(path: &str) -> Option<(&'static Route, Vec<(&'static str, St
 /// The parameters of `pattern` in `path`, when `path` is of that pattern: each `{name}` is one
 /// segment that is not empty.
 pub(crate) fn parameters<'p>(pattern: &'static str, path: &'p str) -> Option<Vec<(&'static str, &'p str)>> {
+    if !pattern.contains('{') {
+        return (pattern == path).then(Vec::new);
+    }
     let (mut patterns, mut segments) = (pattern.split('/'), path.split('/'));
     let mut values = Vec::new();
     loop {

@@ -25,7 +25,10 @@ pub const EDOCUMENT_REQUEST: &str = "/api/v1/backend/e-document/online-access/re
 pub const EDOCUMENT_APPROVE: &str = "/api/v1/backend/e-document/online-access/approve/";
 /// The end-user page of a session \[doc: 4\].
 pub const PAGE: &str = "/flow/{id}";
-/// Its final screen \[mock\].
+/// Its final screen: the vendor's iOS SDK closes its WebView once the page's address says
+/// "finished" \[seen\], and no address before the end may say it.
+pub const PAGE_FINISHED: &str = "/flow/{id}/finished";
+/// The final screen's earlier address, still served \[mock\].
 pub const PAGE_DONE: &str = "/flow/{id}/done";
 /// Where its steps' forms go \[mock\].
 pub const PAGE_STEP: &str = "/flow/{id}/{code}";
@@ -38,9 +41,9 @@ pub fn page(id: impl Display) -> String {
     PAGE.replace("{id}", &id.to_string())
 }
 
-/// `PAGE_DONE` of session `id`.
-pub fn page_done(id: impl Display) -> String {
-    PAGE_DONE.replace("{id}", &id.to_string())
+/// `PAGE_FINISHED` of session `id`.
+pub fn page_finished(id: impl Display) -> String {
+    PAGE_FINISHED.replace("{id}", &id.to_string())
 }
 
 /// `PAGE_STEP` of session `id`'s step `code`.

@@ -106,9 +106,21 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
 }
 
 impl QueryMap {
-    /// `application/x-www-form-urlencoded` decoding, as `url::form_urlencoded` does it.
+    /// `application/x-www-form-urlencoded` decoding, as `url::form_urlencoded` does it (a query
+    /// with nothing to decode, as most are, is only split).
     pub(crate) fn parse(query: &str) -> Self {
-        Self { pairs: url::form_urlencoded::parse(query.as_bytes()).into_owned().collect() }
+        if query.bytes().any(|b| b == b'%' || b == b'+') {
+            return Self { pairs: url::form_urlencoded::parse(query.as_bytes()).into_owned().collect() };
+        }
+        let pairs = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (key.to_owned(), value.to_owned())
+            })
+            .collect();
+        Self { pairs }
     }
 
     /// Every pair, in order, decoded.
@@ -146,7 +158,19 @@ pub(crate) fn session_id(text: &str) -> Result<uuid::Uuid, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::QueryMap;
+
+    proptest! {
+        #[test]
+        fn query_parsing_agrees_with_form_urlencoded(query in "[a-z=&%+0-9A-F\\-_.~ é]{0,40}") {
+            let expected: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+            let parsed = QueryMap::parse(&query);
+            let pairs: Vec<(String, String)> = parsed.pairs().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+            prop_assert_eq!(pairs, expected);
+        }
+    }
 
     #[test]
     fn a_repeated_parameter_keeps_its_last_value_decoded_or_not() {

@@ -25,7 +25,7 @@ impl Lint {
 
     /// `code: message (vendor docs: section)`, as the journal and the header show it.
     pub fn text(&self) -> String {
-        format!("{}: {} (vendor docs: {})", self.code, self.message, self.doc)
+        [self.code, ": ", &self.message, " (vendor docs: ", self.doc, ")"].concat()
     }
 }
 

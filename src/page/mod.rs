@@ -69,7 +69,10 @@ impl PageQuery {
         if self.web_view {
             out.append_pair("web_view", "true");
         }
-        let text = out.finish();
+        // The vendor's iOS SDK closes its WebView as soon as the address says "finished" [seen]:
+        // a redirect or a locale that says it is carried with its "f" percent-encoded, which
+        // reads back the same.
+        let text = out.finish().replace("finished", "%66inished");
         if text.is_empty() { text } else { format!("?{text}") }
     }
 
@@ -242,15 +245,29 @@ fn after_step(id: &Uuid, q: &PageQuery, ended: bool, in_frame: bool) -> Response
     match &q.redirect {
         Some(_) if ended && in_frame => {
             let stay = PageQuery { redirect: None, ..q.clone() };
-            see_other(&format!("{}{}", paths::page_done(id), stay.carry()))
+            see_other(&format!("{}{}", paths::page_finished(id), stay.carry()))
         }
         Some(redirect) if ended && is_http_url(redirect) => see_other(redirect),
-        _ if ended => see_other(&format!("{}{}", paths::page_done(id), q.carry())),
+        _ if ended => see_other(&format!("{}{}", paths::page_finished(id), q.carry())),
         _ => see_other(&format!("{}{}", paths::page(id), q.carry())),
     }
 }
 
-/// `GET /flow/{id}/done`: the final screen, or an error screen when `redirect` cannot be followed.
+/// `GET /flow/{id}/finished`: the final screen, or an error screen when `redirect` cannot be
+/// followed. Its address says "finished", which the vendor's iOS SDK waits for \[seen\].
+#[utoipa::path(get, path = crate::domain::paths::PAGE_FINISHED, tag = "end-user page",
+    params(("id" = String, Path), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query)),
+    responses((status = 200, description = "The final screen", content_type = "text/html"), (status = 303, description = "Back to the current step of a session not yet finished"), (status = 400, description = "The redirect is not an absolute http(s) URL", content_type = "text/html"), (status = 410, description = "Finished with a redirect: the user was sent there when the flow ended", content_type = "text/html")))]
+pub(crate) async fn finished(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let q = PageQuery::parse(raw.as_deref());
+    embeddable(&state, done_screen(&state, &id, &q))
+}
+
+/// `GET /flow/{id}/done`: the final screen's earlier address, still served.
 #[utoipa::path(get, path = crate::domain::paths::PAGE_DONE, tag = "end-user page",
     params(("id" = String, Path), ("redirect" = Option<String>, Query), ("locale" = Option<String>, Query)),
     responses((status = 200, description = "The final screen", content_type = "text/html"), (status = 303, description = "Back to the current step of a session not yet finished"), (status = 400, description = "The redirect is not an absolute http(s) URL", content_type = "text/html"), (status = 410, description = "Finished with a redirect: the user was sent there when the flow ended", content_type = "text/html")))]

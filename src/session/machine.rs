@@ -124,6 +124,10 @@ impl Session {
     /// The one way a session changes. Refused commands (`TransitionError`) change nothing.
     pub(crate) fn apply(&mut self, command: Command<'_>, ctx: &Context<'_>) -> Result<Applied, TransitionError> {
         let mut applied = Applied::default();
+        if !matches!(command, Command::Poll | Command::MeetFault(_)) {
+            // What the session shows may change: a new version (a refused command's is unused).
+            self.version += 1;
+        }
         match command {
             Command::Open { chosen } => {
                 let runnable = self.runnable();

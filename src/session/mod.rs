@@ -53,6 +53,9 @@ pub(crate) struct Session {
     /// How many result polls have been answered the session's final result (for the
     /// polled-after-final lint). Not persisted.
     final_polls: u32,
+    /// Counts the commands that may change what the session shows (not polls, not fault calls):
+    /// whoever keeps something made from it knows when it is stale. Not persisted.
+    version: u64,
     /// The base of links to the page, when the session was made through the vendor's hosts.
     link_base: Option<Arc<str>>,
 }
@@ -145,6 +148,7 @@ impl Session {
             last_result_poll: None,
             events: Vec::new(),
             final_polls: 0,
+            version: 0,
             link_base: None,
         }
     }
@@ -183,6 +187,7 @@ impl Session {
             last_result_poll,
             events,
             final_polls: 0,
+            version: 0,
             link_base,
         }
     }
@@ -276,6 +281,11 @@ impl Session {
 
     pub(crate) fn last_result_poll(&self) -> Option<OffsetDateTime> {
         self.last_result_poll
+    }
+
+    /// The session's version: it moves with every command that may change what it shows.
+    pub(crate) fn version(&self) -> u64 {
+        self.version
     }
 
     /// Whether the result endpoint shows the session's final result at `now`: it has ended and

@@ -239,3 +239,23 @@ async fn links_follow_the_host_the_session_was_made_through() {
         page_url_of_a_session_made(&proxied, "http://kyc.biometric.kz./api/v1/flows/session/create/", &server).await;
     assert_eq!(link, json!(format!("http://remote.biometric.kz/flow/{sid}")));
 }
+
+/// Issue 31: axios through `HTTPS_PROXY` sends an absolute-form `https://kyc.biometric.kz/...`
+/// request to the plain port (no CONNECT); the session it makes is linked on `https://`, as the
+/// client asked for the vendor's HTTPS address.
+#[tokio::test]
+async fn an_https_absolute_form_request_on_the_plain_port_gets_https_links() {
+    let server = tls_server(Config::default()).await;
+    let body = format!(r#"{{"api_key":"{EVERYONE}"}}"#);
+    let head = format!(
+        "POST https://kyc.biometric.kz/api/v1/flows/session/create/ HTTP/1.1\r\nHost: kyc.biometric.kz\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = raw(server.uri().trim_start_matches("http://"), head.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let created: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let sid = created["session_id"].as_str().unwrap();
+    let session: Value =
+        reqwest::get(format!("{}/__admin/sessions/{sid}", server.uri())).await.unwrap().json().await.unwrap();
+    assert_eq!(session["page_url"], json!(format!("https://remote.biometric.kz/flow/{sid}")), "{session}");
+}

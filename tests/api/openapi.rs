@@ -42,6 +42,7 @@ async fn every_route_of_the_product_is_documented() {
         ("post", "/api/v1/backend/e-document/online-access/request/identity_card/"),
         ("post", "/api/v1/backend/e-document/online-access/approve/"),
         ("get", "/flow/{id}"),
+        ("get", "/flow/{id}/finished"),
         ("get", "/flow/{id}/done"),
         ("post", "/flow/{id}/{code}"),
         ("get", "/widget/flow-widget.umd.js"),

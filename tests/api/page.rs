@@ -130,7 +130,7 @@ async fn without_a_redirect_the_done_screen_shows_the_outcome() {
     let b = FormBrowser::new().await;
     let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
     let end = b.walk(&sid, "?locale=en").await;
-    assert_eq!(end, format!("/flow/{sid}/done?locale=en"), "the last step goes to the done screen");
+    assert_eq!(end, format!("/flow/{sid}/finished?locale=en"), "the last step goes to the done screen");
     let (status, html) = b.get(&end).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(has(&html, "done"), "{html}");
@@ -144,7 +144,7 @@ async fn a_redirect_that_is_not_absolute_http_shows_an_error_screen() {
         let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
         let query = format!("?redirect={}&locale=en", url_encode(redirect));
         let end = b.walk(&sid, &query).await;
-        assert!(end.starts_with(&format!("/flow/{sid}/done?")), "{redirect} is not followed: {end}");
+        assert!(end.starts_with(&format!("/flow/{sid}/finished?")), "{redirect} is not followed: {end}");
         let (status, html) = b.get(&end).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{redirect}");
         assert!(has(&html, "error") && reason_of(&html) == "bad-redirect", "{html}");
@@ -405,7 +405,7 @@ async fn the_otp_is_checked_and_three_wrong_codes_fail_the_step() {
     let form = Form::new().text("phase", "otp").text("action", "scripted").text("otp", wrong);
     let (status, location, _) = b.post(&format!("/flow/{sid}/ED?locale=en"), form).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the third wrong code ends the step");
-    assert_eq!(location, Some(format!("/flow/{sid}/done?locale=en")), "and the flow");
+    assert_eq!(location, Some(format!("/flow/{sid}/finished?locale=en")), "and the flow");
     let r = result(&b.app, &sid, INDIVIDUALS).await;
     assert_eq!(r["status"], "FAILED", "{r}");
     assert!(r["flow_session_failure_reasons"][0].as_str().unwrap().starts_with("ED: WRONG_OTP: "), "{r}");
@@ -545,6 +545,54 @@ async fn validation_messages_and_failure_reasons_are_in_the_pages_locale() {
         assert!(html.contains(phone) && html.contains(iin), "{locale}: {html}");
         if locale != "en" {
             assert!(!html.contains("Phone must be") && !html.contains("check digit"), "{locale}: no English: {html}");
+        }
+    }
+}
+
+/// Issue 31: the vendor's iOS SDK closes its WebView only once the page's address contains
+/// "finished" [seen: `actionURL.contains("finished")`]. The flow ends on such an address, in a
+/// frame or not; no address before the end says it, not even when the integrator's redirect or
+/// locale does; and the earlier `/done` address still answers.
+#[tokio::test]
+async fn the_page_says_finished_at_its_end_and_nowhere_before() {
+    let b = FormBrowser::new().await;
+    let action = Regex::new(r#"<form[^>]*action="([^"]+)""#).unwrap();
+    let cases = [
+        ("?web_view=true&locale=en", false),
+        ("?web_view=true&locale=finished&redirect=https%3A%2F%2Fapp.example%2Fis-finished", true),
+    ];
+    for (query, in_frame) in cases {
+        let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+        let mut address = format!("/flow/{sid}{query}");
+        let mut before = Vec::new();
+        while !address.contains(&format!("/flow/{sid}/finished")) {
+            assert!(before.len() < 12, "the flow ends: {before:?}");
+            let (status, html) = b.get(&address).await;
+            assert_eq!(status, StatusCode::OK, "{address}: {html}");
+            let code = current_step(&html);
+            let to = action.captures(&html).expect("a step form")[1].replace("&amp;", "&");
+            let mut form = Form::new().text("action", "scripted");
+            if code == "F2F" {
+                form = form.part("photo", jpeg_part());
+            }
+            if in_frame {
+                form = form.text("in_frame", "1");
+            }
+            before.extend([address, to.clone()]);
+            let (status, location, body) = b.post(&to, form).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{to}: {body}");
+            address = location.expect("a Location");
+        }
+        // The first address is the integrator's own; every later one is the page's.
+        for earlier in &before[1..] {
+            assert!(!earlier.contains("finished"), "{query}: {earlier} says finished before the end");
+        }
+        let (status, html) = b.get(&address).await;
+        assert_eq!(status, StatusCode::OK, "{address}: {html}");
+        assert!(has(&html, "done"), "the end is the done screen: {html}");
+        if !in_frame {
+            let (status, html) = b.get(&format!("/flow/{sid}/done?locale=en")).await;
+            assert!(status == StatusCode::OK && has(&html, "done"), "/done still answers: {html}");
         }
     }
 }
