@@ -57,7 +57,12 @@ impl Form {
         let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| refused(&e, e.body_text()))?;
         while let Some(field) = multipart.next_field().await.map_err(|e| refused(&e, e.body_text()))? {
             let name = field.name().unwrap_or_default().to_owned();
-            let file_name = field.file_name().map(str::to_owned);
+            // A part is a file when its Content-Disposition names one, as Django reads it: in
+            // `filename*=` (RFC 2231) and in bytes that are not UTF-8 too.
+            let file_name = field.file_name().map(str::to_owned).or_else(|| {
+                let disposition = field.headers().get(header::CONTENT_DISPOSITION)?.as_bytes();
+                disposition.windows(8).any(|w| w.eq_ignore_ascii_case(b"filename")).then(|| "file".to_owned())
+            });
             let bytes = field.bytes().await.map_err(|e| refused(&e, e.body_text()))?;
             match file_name {
                 Some(file_name) => form.files.entry(name).or_default().push((file_name, bytes)),

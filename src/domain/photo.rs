@@ -1,6 +1,8 @@
-//! `metadata.face2face.photo1`: a base64-encoded JPEG or PNG, checked by decoding it and by its
-//! magic bytes, so that a test sending a file path or a broken string learns it here and not in
-//! production.
+//! Photos: `metadata.face2face.photo1` (a base64-encoded JPEG or PNG) and the images the Backend
+//! API and the page take, read as Django's `ImageField` reads them (Pillow): the format by its
+//! first bytes, then the header and dimensions by a maintained decoder (the `image` crate, limits
+//! on, no pixel decoded), so that a test sending a file path, a cut-off file or a broken string
+//! learns it here and not in production.
 
 use std::fmt;
 use std::sync::Arc;
@@ -31,6 +33,8 @@ pub enum PhotoError {
     InvalidBase64(String),
     #[error("{}", self.message("photo1"))]
     NotAnImage(String),
+    #[error("{}", self.message("photo1"))]
+    Unreadable(String),
 }
 
 impl PhotoError {
@@ -44,6 +48,7 @@ impl PhotoError {
             Self::NotAnImage(start) => {
                 format!("{field} must be a JPEG or PNG image; the decoded bytes start with {start} instead.")
             }
+            Self::Unreadable(why) => format!("{field} is not a valid image: {why}."),
         }
     }
 }
@@ -69,7 +74,7 @@ impl Photo {
     }
 
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, PhotoError> {
-        let format = ImageFormat::sniff(&bytes)?;
+        let format = ImageFormat::read(&bytes)?;
         Ok(Self { format, bytes: bytes.into() })
     }
 
@@ -103,7 +108,39 @@ fn explain(e: &base64::DecodeError) -> String {
     }
 }
 
+/// The most pixels an image may have: past twice its `MAX_IMAGE_PIXELS` (89,478,485) Pillow raises
+/// `DecompressionBombError`, which Django's `ImageField` answers as an invalid image.
+pub const MAX_PIXELS: u64 = 2 * 89_478_485;
+
 impl ImageFormat {
+    /// A JPEG or PNG as Pillow opens and verifies it: told by its first bytes, its header read
+    /// (without decoding a pixel), at least one pixel wide and high, at most `MAX_PIXELS`, and for
+    /// a PNG whole (its last chunk `IEND`, as Pillow's `verify` walks the chunks to it).
+    pub fn read(bytes: &[u8]) -> Result<Self, PhotoError> {
+        let format = Self::sniff(bytes)?;
+        let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes));
+        reader.set_format(match format {
+            Self::Jpeg => image::ImageFormat::Jpeg,
+            Self::Png => image::ImageFormat::Png,
+        });
+        let mut limits = image::Limits::default();
+        limits.max_alloc = Some(16 * 1024 * 1024);
+        reader.limits(limits);
+        let (width, height) = reader.into_dimensions().map_err(|e| PhotoError::Unreadable(e.to_string()))?;
+        if width == 0 || height == 0 {
+            return Err(PhotoError::Unreadable(format!("it is {width}x{height} pixels")));
+        }
+        if u64::from(width) * u64::from(height) > MAX_PIXELS {
+            return Err(PhotoError::Unreadable(format!(
+                "it says it is {width}x{height} pixels, more than the {MAX_PIXELS} Pillow opens"
+            )));
+        }
+        if format == Self::Png && !bytes.ends_with(b"IEND\xae\x42\x60\x82") {
+            return Err(PhotoError::Unreadable("it is cut short (no IEND chunk at its end)".to_owned()));
+        }
+        Ok(format)
+    }
+
     /// JPEG or PNG, told by the first bytes.
     pub fn sniff(bytes: &[u8]) -> Result<Self, PhotoError> {
         if bytes.starts_with(JPEG_MAGIC) {

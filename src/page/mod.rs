@@ -194,7 +194,7 @@ async fn submit_form(state: &AppState, id: &str, code: &str, q: &PageQuery, requ
             return Ok(());
         }
         let bytes = form.file(field).ok_or_else(|| t.file_missing.to_owned())?;
-        ImageFormat::sniff(bytes).map(|_| ()).map_err(|_| t.bad_image.to_owned())
+        ImageFormat::read(bytes).map(|_| ()).map_err(|_| t.bad_image.to_owned())
     };
     let checked = match code.family() {
         Family::Liveness | Family::Edocument => Ok(()),

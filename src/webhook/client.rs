@@ -1,6 +1,7 @@
 //! The HTTP client of the webhook deliveries: hyper-util's pooled client over hyper-rustls, made
 //! at the first delivery (reading the system's roots takes milliseconds most runs never need).
-//! Receivers may be `https://`, trusted by the system's roots and `--webhook-ca`. A POST that
+//! Receivers may be `https://`, trusted by the system's roots and `--webhook-ca` (a receiver that
+//! presents exactly a certificate of that file is trusted too, CA:TRUE or not). A POST that
 //! fails on a kept-alive connection the receiver closed without saying so is sent again at once
 //! on a fresh one: every connection is marked with whether it has carried an answered request.
 
@@ -113,7 +114,8 @@ async fn post_once(client: &Client<Tracking, Full<Bytes>>, url: &str, body: &Byt
     }
 }
 
-/// The client's TLS: the system's roots and `--webhook-ca`'s.
+/// The client's TLS: the system's roots and `--webhook-ca`'s, and a receiver that presents exactly
+/// a certificate of `--webhook-ca` (`PinnedOrRoots`).
 fn tls_config(extra: &[CertificateDer<'static>]) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
@@ -125,11 +127,77 @@ fn tls_config(extra: &[CertificateDer<'static>]) -> rustls::ClientConfig {
         let _ = roots.add(cert.clone());
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // No roots at all (a container without a CA bundle): only the pinned ones, if any, are trusted.
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+        .build()
+        .ok();
+    let pinned =
+        Pinned { roots: verifier, pinned: extra.to_vec(), algorithms: provider.signature_verification_algorithms };
     rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(pinned))
         .with_no_client_auth()
+}
+
+/// The web PKI's verification, and beside it the receivers that present exactly one of the
+/// `--webhook-ca` certificates for their name: a self-signed certificate made with `openssl req
+/// -x509` is marked CA:TRUE, which the web PKI refuses as an end entity (`CaUsedAsEndEntity`),
+/// while curl, Python and Node accept it when told to trust that file. Nothing else is accepted.
+#[derive(Debug)]
+struct PinnedOrRoots {
+    /// The web PKI over the roots; none when there is no root at all.
+    roots: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    pinned: Vec<CertificateDer<'static>>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedOrRoots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let verified = match &self.roots {
+            Some(roots) => roots.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
+            None => Err(rustls::Error::General(
+                "no certificate to trust an https:// receiver with: name its CA with --webhook-ca".to_owned(),
+            )),
+        };
+        if verified.is_ok() || !self.pinned.iter().any(|pinned| pinned.as_ref() == end_entity.as_ref()) {
+            return verified;
+        }
+        // The very certificate the file holds: still for the name the receiver was reached by.
+        let cert = webpki::EndEntityCert::try_from(end_entity).map_err(|e| rustls::Error::General(e.to_string()))?;
+        cert.verify_is_valid_for_subject_name(server_name).map_err(|e| rustls::Error::General(e.to_string()))?;
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 /// Why one attempt failed.

@@ -10,6 +10,7 @@ mod admin;
 mod admin_control;
 mod backend;
 mod browser;
+mod clients;
 mod create_session;
 mod edocument_files;
 mod examples;

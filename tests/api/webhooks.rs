@@ -365,6 +365,19 @@ async fn metadata_given_is_carried_and_none_is_null() {
 async fn tls_receiver() -> (String, Arc<Mutex<Vec<Value>>>, String) {
     let rcgen::CertifiedKey { cert, signing_key } =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    serve_tls(cert, signing_key).await
+}
+
+/// The same with what `openssl req -x509` makes: a self-signed certificate marked CA:TRUE.
+async fn tls_receiver_with_a_ca_certificate() -> (String, Arc<Mutex<Vec<Value>>>, String) {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let signing_key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&signing_key).unwrap();
+    serve_tls(cert, signing_key).await
+}
+
+async fn serve_tls(cert: rcgen::Certificate, signing_key: rcgen::KeyPair) -> (String, Arc<Mutex<Vec<Value>>>, String) {
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -443,6 +456,43 @@ async fn https_receivers_are_reached_with_the_webhook_ca_and_an_untrusted_one_is
     assert!(first["error"].as_str().unwrap().contains("certificate"), "the reason: {first}");
     assert!(attempts.as_array().unwrap().iter().all(|a| a["attempt"] == 1), "not retried: {attempts}");
     assert!(received.lock().unwrap().is_empty());
+}
+
+/// Issue 31: a receiver whose certificate is self-signed and marked CA:TRUE (what `openssl req
+/// -x509` makes) and named by `--webhook-ca` is reached, as curl, Python and Node reach it when
+/// told to trust that file; another such receiver, whose certificate is not in the file, is not.
+#[tokio::test]
+async fn a_receiver_presenting_exactly_a_webhook_ca_certificate_is_trusted_and_no_other() {
+    let (url, received, pem) = tls_receiver_with_a_ca_certificate().await;
+    let ca = crate::helpers::scratch_dir("webhook-ca").join("self-signed-ca.pem");
+    std::fs::write(&ca, &pem).unwrap();
+    let app = spawn_with(biometric_kz_mock::Config { webhook_ca: Some(ca), ..Default::default() }).await;
+    let key = flow_with_webhook(&app, &url).await;
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    app.complete(&sid, None).await;
+    let start = Instant::now();
+    while received.lock().unwrap().len() < 6 {
+        let (_, attempts) = app.get("/__admin/webhooks").await;
+        assert!(start.elapsed() < Duration::from_secs(10), "the receiver gets every event: {attempts}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (other, nothing, _) = tls_receiver_with_a_ca_certificate().await;
+    let key = flow_with_webhook(&app, &other).await;
+    let sid = app.create_ok(&json!({"api_key": key})).await;
+    app.complete(&sid, None).await;
+    let start = Instant::now();
+    loop {
+        let (_, attempts) = app.get("/__admin/webhooks").await;
+        let refused: Vec<&Value> = attempts.as_array().unwrap().iter().filter(|a| a["url"] == json!(other)).collect();
+        if refused.len() >= 6 {
+            assert!(refused.iter().all(|a| a["delivered"] == false), "{refused:?}");
+            assert!(refused[0]["error"].as_str().unwrap().contains("certificate"), "{:?}", refused[0]);
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "every event is attempted: {attempts}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(nothing.lock().unwrap().is_empty());
 }
 
 /// Issue 31: a failed verification ends `FAILED` [doc], or, as a scenario chooses,

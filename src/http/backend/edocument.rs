@@ -59,6 +59,10 @@ pub(crate) struct EdocumentApproveBody {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     file_type: Field<String>,
+    /// Keys approve does not take (an `api_key`, say): ignored, with a lint warning.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    unknown: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `POST /api/v1/backend/e-document/online-access/request/identity_card/`: JSON `api_key`, `iin`,
@@ -113,9 +117,16 @@ pub(crate) async fn edocument_approve(
     BodyBytes(body): BodyBytes,
 ) -> Result<Response, ApiError> {
     let body: EdocumentApproveBody = typed(&body)?;
+    for key in body.unknown.keys() {
+        notes.lint_here(
+            "unknown-key",
+            format!("unknown key {key} (in the body) is ignored: approve takes backend_session_id, code, file and file_type, and no api_key"),
+        );
+    }
     let mut errors = FieldErrors::new();
     let id = body.backend_session_id.required_text(&["backend_session_id"], &mut errors);
-    let code = body.code.required_text(&["code"], &mut errors);
+    // DRF's CharField reads a number as its text [seen: clients send the code as an integer].
+    let code = body.code.char_field(&["code"], &mut errors);
     let id = id.and_then(|id| match Uuid::parse_str(id.trim()) {
         Ok(id) => Some(id),
         Err(_) => errors.push_none(&["backend_session_id"], "Must be a valid UUID."),

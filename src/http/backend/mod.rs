@@ -77,7 +77,7 @@ async fn upload(request: Request, notes: &Notes) -> Result<Form, ApiError> {
 fn image<'f>(form: &'f Form, name: &str, errors: &mut FieldErrors, required: bool) -> Option<&'f [u8]> {
     match form.files.get(name).and_then(|files| files.first()) {
         Some((_, bytes)) if bytes.is_empty() => errors.push(&[name], words::EMPTY_FILE),
-        Some((_, bytes)) if ImageFormat::sniff(bytes).is_err() => errors.push(&[name], words::NOT_AN_IMAGE),
+        Some((_, bytes)) if ImageFormat::read(bytes).is_err() => errors.push(&[name], words::NOT_AN_IMAGE),
         Some((_, bytes)) => return Some(bytes.as_ref()),
         None if form.fields.contains_key(name) => errors.push(&[name], words::NOT_A_FILE),
         None if required => errors.push(&[name], words::NO_FILE),
@@ -266,7 +266,7 @@ pub(crate) async fn document_process(
         let index = i.to_string();
         if bytes.is_empty() {
             errors.push(&["file", &index], words::EMPTY_FILE);
-        } else if ImageFormat::sniff(bytes).is_err() && !bytes.starts_with(b"%PDF-") {
+        } else if ImageFormat::read(bytes).is_err() && !bytes.starts_with(b"%PDF-") {
             errors.push(&["file", &index], "Upload a document image (JPEG or PNG) or a PDF.");
         }
     }
