@@ -131,8 +131,11 @@ fn tls_config(extra: &[CertificateDer<'static>]) -> rustls::ClientConfig {
     let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
         .build()
         .ok();
-    let pinned =
-        Pinned { roots: verifier, pinned: extra.to_vec(), algorithms: provider.signature_verification_algorithms };
+    let pinned = PinnedOrRoots {
+        roots: verifier,
+        pinned: extra.to_vec(),
+        algorithms: provider.signature_verification_algorithms,
+    };
     rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports the default protocol versions")
