@@ -211,6 +211,11 @@ pub struct ServeArgs {
     /// roots (a receiver's own test CA).
     #[arg(long, env = "BKZ_MOCK_WEBHOOK_CA", value_name = "FILE")]
     pub webhook_ca: Option<PathBuf>,
+    /// Another dotted host name /__admin and the dashboard answer to (repeat for more), e.g.
+    /// mock.internal. IP addresses, localhost, single-label names (compose services), the
+    /// vendor's hosts, --public-url's and --tls-name's are always answered.
+    #[arg(long = "allowed-host", env = "BKZ_MOCK_ALLOWED_HOSTS", value_name = "NAME", value_delimiter = ',', value_parser = parse_tls_name)]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// A DNS name or an IP address for the HTTPS certificate.
@@ -263,6 +268,7 @@ impl ServeArgs {
             ca_dir: self.ca_dir,
             tls_port: self.tls_port,
             tls_names: self.tls_names,
+            allowed_hosts: self.allowed_hosts,
             webhook_ca: self.webhook_ca,
         }
     }

@@ -67,6 +67,8 @@ pub struct Config {
     pub tls_port: Option<u16>,
     /// More names for the HTTPS certificate, beside the vendor's hosts and this machine.
     pub tls_names: Vec<String>,
+    /// More dotted host names /__admin and the dashboard answer to (`--allowed-host`).
+    pub allowed_hosts: Vec<String>,
     /// PEM certificates trusted for `https://` webhook receivers, beside the system's roots.
     pub webhook_ca: Option<PathBuf>,
 }
@@ -159,6 +161,7 @@ impl Default for Config {
             ca_dir: None,
             tls_port: None,
             tls_names: Vec::new(),
+            allowed_hosts: Vec::new(),
             webhook_ca: None,
         }
     }

@@ -91,6 +91,11 @@ impl Application {
             Some(url) => return Err(StartupError::PublicUrl(url)),
             None => format!("http://{local}"),
         };
+        // The dotted names /__admin and the dashboard answer to, beside IP addresses and names
+        // without a dot: the vendor's hosts, --public-url's, --tls-name's and --allowed-host's.
+        let mut own_hosts: Vec<String> = crate::domain::VENDOR_HOSTS.iter().map(|h| (*h).to_owned()).collect();
+        own_hosts.extend(url::Url::parse(&public_url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)));
+        own_hosts.extend(config.tls_names.iter().chain(&config.allowed_hosts).cloned());
         let webhook_ca = match &config.webhook_ca {
             Some(path) => {
                 std::fs::read(path).map_err(|e| StartupError::WebhookCa(format!("{}: {e}", path.display())))?
@@ -119,6 +124,7 @@ impl Application {
                 seed: config.seed,
                 public_url,
                 public_url_set,
+                own_hosts,
             },
             restored,
             // Sessions' events go to the webhook sender, which the state does not know.

@@ -27,7 +27,7 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ("page", &["body", "clock", "domain", "journal", "scenario", "session", "state"]),
     ("widget", &["domain"]),
     ("admin", &["clock", "domain", "http", "journal", "report", "scenario", "session", "state", "webhook", "wire"]),
-    ("app", &["admin", "domain", "http", "journal", "page", "state", "webhook", "widget"]),
+    ("app", &["admin", "body", "domain", "http", "journal", "page", "state", "webhook", "widget"]),
     ("server", &["app", "body", "http", "journal"]),
     ("cli", &["config", "scenario"]),
     ("startup", &["app", "config", "domain", "persist", "server", "session", "state", "tls", "webhook"]),

@@ -65,6 +65,7 @@ pub(crate) async fn create_flow(
         let field = match e {
             AddFlowError::DuplicateKey => "api_key",
             AddFlowError::UnknownScenario { .. } => "scenario",
+            AddFlowError::WebhookToAdmin(_) => "webhook_urls",
         };
         ApiError::field(&[field], e.to_string())
     })?;

@@ -34,13 +34,13 @@ pub(crate) fn routes(state: &AppState, webhooks: Arc<Webhooks>) -> OpenApiRouter
         .layer(axum::Extension(Arc::new(crate::http::api::FinalAnswers::default())));
     let admin = crate::admin::routes()
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guarded))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::admin))
         // The admin API lists and clears the webhook attempts.
         .layer(axum::Extension(webhooks))
         // Container health checks call it without credentials.
         .merge(crate::admin::open_routes());
     let dashboard =
-        crate::page::dashboard::routes().layer(axum::middleware::from_fn_with_state(state.clone(), guard::guarded));
+        crate::page::dashboard::routes().layer(axum::middleware::from_fn_with_state(state.clone(), guard::dashboard));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).merge(vendor).nest("/__admin", admin).merge(dashboard)
 }
 

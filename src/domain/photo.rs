@@ -173,11 +173,12 @@ mod tests {
     use super::*;
     use base64::engine::general_purpose::STANDARD;
 
+    const JPEG: &[u8] = include_bytes!("../../fixtures/photos/face.jpg");
+    const PNG: &[u8] = include_bytes!("../../fixtures/photos/face.png");
+
     #[test]
     fn decodes_jpeg_and_png_with_or_without_padding_and_line_breaks() {
-        let jpeg = [JPEG_MAGIC, b"\xe0rest-of-a-jpeg"].concat();
-        let png = [PNG_MAGIC, b"\0\0\0\rIHDR"].concat();
-        for (bytes, format) in [(jpeg, ImageFormat::Jpeg), (png, ImageFormat::Png)] {
+        for (bytes, format) in [(JPEG.to_vec(), ImageFormat::Jpeg), (PNG.to_vec(), ImageFormat::Png)] {
             let b64 = STANDARD.encode(&bytes);
             let wrapped = format!("{}\n{}", &b64[..8], &b64[8..]);
             for text in [b64.clone(), b64.trim_end_matches('=').to_owned(), wrapped] {
@@ -195,5 +196,18 @@ mod tests {
         assert!(matches!(Photo::parse_base64("not base64!"), Err(PhotoError::InvalidBase64(_))));
         assert!(matches!(Photo::parse_base64("data:image/jpeg;base64,/9j/"), Err(PhotoError::DataUrl)));
         assert!(matches!(Photo::parse_base64("   "), Err(PhotoError::NotAnImage(_))));
+    }
+
+    #[test]
+    fn an_image_is_refused_as_pillow_refuses_it() {
+        assert_eq!(ImageFormat::read(JPEG), Ok(ImageFormat::Jpeg));
+        assert_eq!(ImageFormat::read(PNG), Ok(ImageFormat::Png));
+        for (what, bytes) in [
+            ("a JPEG's head alone", &JPEG[..14]),
+            ("a PNG cut short", &PNG[..PNG.len() - 12]),
+            ("magic bytes alone", PNG_MAGIC),
+        ] {
+            assert!(matches!(ImageFormat::read(bytes), Err(PhotoError::Unreadable(_))), "{what}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -70,7 +70,6 @@ struct ScenarioRow {
 #[template(path = "dashboard.html")]
 struct Dashboard {
     base: String,
-    token_query: String,
     flows: Vec<FlowRow>,
     sessions: Vec<SessionRow>,
     session_count: usize,
@@ -89,15 +88,7 @@ struct Dashboard {
 /// How many sessions the dashboard lists.
 const RECENT: usize = 50;
 
-/// The admin token, carried in links and forms when the dashboard was opened with one.
-fn token_query(raw: Option<&str>) -> String {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| format!("?token={}", url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()))
-        .unwrap_or_default()
-}
-
-fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response {
+fn render(state: &AppState, error: Option<&str>) -> Response {
     let (sessions, session_count) = state.page_of_sessions(0, RECENT, |s| SessionRow {
         id: s.id().to_string(),
         flow_name: s.flow_name().to_owned(),
@@ -110,7 +101,6 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
     });
     let page = Dashboard {
         base: state.public_url().to_owned(),
-        token_query: token_query(raw),
         flows: state
             .flows()
             .into_iter()
@@ -170,14 +160,14 @@ fn render(state: &AppState, raw: Option<&str>, error: Option<&str>) -> Response 
 }
 
 #[utoipa::path(get, path = "/", tag = "dashboard", responses((status = 200, description = "The dashboard", content_type = "text/html")))]
-async fn dashboard(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    render(&state, raw.as_deref(), None)
+async fn dashboard(State(state): State<AppState>) -> Response {
+    render(&state, None)
 }
 
 /// The add-flow form: a flow as the admin API takes it, the key generated.
 #[utoipa::path(post, path = "/dashboard/flows", tag = "dashboard", operation_id = "dashboard_add_flow", request_body(content_type = "application/x-www-form-urlencoded", description = "name, technologies (repeated), scenario, webhook_urls (up to 5, one per line), webhook_url"),
     responses((status = 303, description = "Back to the dashboard"), (status = 400, description = "The flow was refused", content_type = "text/html")))]
-async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+async fn add_flow(State(state): State<AppState>, body: Bytes) -> Response {
     let mut name = String::new();
     let mut technologies = Vec::new();
     let mut scenario = None;
@@ -205,15 +195,15 @@ async fn add_flow(State(state): State<AppState>, RawQuery(raw): RawQuery, body: 
         .map_err(|e| format!("{}: {}", e.path, e.reason))
         .and_then(|flow| state.add_flow(flow).map_err(|e| e.to_string()));
     match added {
-        Ok(_) => Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response(),
-        Err(e) => render(&state, raw.as_deref(), Some(&e)),
+        Ok(_) => Redirect::to("/").into_response(),
+        Err(e) => render(&state, Some(&e)),
     }
 }
 
 /// The add-key form: a Backend API key as the admin API takes it, the key generated.
 #[utoipa::path(post, path = "/dashboard/backend-keys", tag = "dashboard", operation_id = "dashboard_add_backend_key", request_body(content_type = "application/x-www-form-urlencoded", description = "name, technologies (repeated; none: every one)"),
     responses((status = 303, description = "Back to the dashboard"), (status = 400, description = "The key was refused", content_type = "text/html")))]
-async fn add_backend_key(State(state): State<AppState>, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+async fn add_backend_key(State(state): State<AppState>, body: Bytes) -> Response {
     let mut name = String::new();
     let mut technologies = Vec::new();
     for (key, value) in url::form_urlencoded::parse(&body) {
@@ -231,23 +221,19 @@ async fn add_backend_key(State(state): State<AppState>, RawQuery(raw): RawQuery,
         .map_err(|e| format!("{}: {}", e.path, e.reason))
         .and_then(|key| state.add_backend_key(key).map_err(|e| e.to_string()));
     match added {
-        Ok(_) => Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response(),
-        Err(e) => render(&state, raw.as_deref(), Some(&e)),
+        Ok(_) => Redirect::to("/").into_response(),
+        Err(e) => render(&state, Some(&e)),
     }
 }
 
 #[utoipa::path(post, path = "/dashboard/backend-keys/{api_key}/delete", tag = "dashboard", operation_id = "dashboard_delete_backend_key", params(("api_key" = String, Path)), responses((status = 303, description = "Back to the dashboard")))]
-async fn delete_backend_key(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> Response {
+async fn delete_backend_key(State(state): State<AppState>, Path(key): Path<String>) -> Response {
     state.delete_backend_key(&key);
-    Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response()
+    Redirect::to("/").into_response()
 }
 
 #[utoipa::path(post, path = "/dashboard/flows/{api_key}/delete", tag = "dashboard", operation_id = "dashboard_delete_flow", params(("api_key" = String, Path)), responses((status = 303, description = "Back to the dashboard")))]
-async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>, RawQuery(raw): RawQuery) -> Response {
+async fn delete_flow(State(state): State<AppState>, Path(key): Path<String>) -> Response {
     state.delete_flow(&key);
-    Redirect::to(&format!("/{}", token_query(raw.as_deref()))).into_response()
+    Redirect::to("/").into_response()
 }

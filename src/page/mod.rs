@@ -96,6 +96,8 @@ fn embeddable(state: &AppState, mut response: Response) -> Response {
     if let Ok(policy) = axum::http::HeaderValue::from_str(state.page_policy()) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
     }
+    // The integrator's redirect does not learn the session's page address.
+    response.headers_mut().insert(header::REFERRER_POLICY, axum::http::HeaderValue::from_static("no-referrer"));
     response
 }
 

@@ -80,8 +80,10 @@ fn first_poll() -> Expect {
 
 #[expect(clippy::too_many_lines, reason = "one table, read top to bottom")]
 fn cases() -> Vec<Case> {
-    // A "photo": PNG's magic bytes (the mock checks the format only).
-    let photo = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"\x89PNG\r\n\x1a\nxxxx");
+    let photo = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        include_bytes!("../../fixtures/photos/face.png"),
+    );
     vec![
         Case {
             name: "a session walks created, progress, finished, with its events in order",

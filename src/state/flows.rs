@@ -21,6 +21,10 @@ pub(crate) enum AddFlowError {
     DuplicateKey,
     #[error("No scenario is named {name:?}; the scenarios are {known}.")]
     UnknownScenario { name: String, known: String },
+    #[error(
+        "The webhook URL {0} points at the mock's own /__admin: events would drive the mock's admin API. Point webhooks at your receiver."
+    )]
+    WebhookToAdmin(String),
 }
 
 /// The flows, as the fronts reach them.
@@ -33,8 +37,18 @@ impl AppState {
         self.0.flows.find(api_key)
     }
 
-    /// Adds a flow; its API key must be new and its scenario known. Returns it as registered.
+    /// Adds a flow; its API key must be new, its scenario known, and no webhook URL of it the
+    /// mock's own `/__admin` (a page that may create flows must not make the mock call itself).
+    /// Returns it as registered.
     pub(crate) fn add_flow(&self, flow: Flow) -> Result<Flow, AddFlowError> {
+        let to_admin = |url: &&String| {
+            url::Url::parse(url).is_ok_and(|u| {
+                u.path().starts_with("/__admin") && u.host_str().is_some_and(|host| self.answers_to(host))
+            })
+        };
+        if let Some(url) = flow.webhook_urls.iter().find(to_admin) {
+            return Err(AddFlowError::WebhookToAdmin(url.clone()));
+        }
         if let Some(name) = flow.scenario.as_deref().filter(|n| self.0.config.scenarios.get(n).is_none()) {
             return Err(AddFlowError::UnknownScenario {
                 name: name.to_owned(),

@@ -100,6 +100,9 @@ pub(crate) struct StateConfig {
     pub public_url: String,
     /// Whether `--public-url` set it: then it wins over the vendor's hosts in links.
     pub public_url_set: bool,
+    /// The dotted host names the mock's own API answers to (beside IP addresses and names
+    /// without a dot): the vendor's, --public-url's, --tls-name's and --allowed-host's.
+    pub own_hosts: Vec<String>,
 }
 
 struct Inner {
@@ -262,6 +265,17 @@ impl AppState {
 
     pub(crate) fn public_url_set(&self) -> bool {
         self.0.config.public_url_set
+    }
+
+    /// Whether `host` (a Host header's name, without its port) is one the mock's own API answers
+    /// to: an IP address, a name without a dot (`localhost`, a compose service), or one of
+    /// `own_hosts`. A page on another name (DNS rebinding) is not.
+    pub(crate) fn answers_to(&self, host: &str) -> bool {
+        let host = host.strip_suffix('.').unwrap_or(host);
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        bare.parse::<std::net::IpAddr>().is_ok()
+            || !host.contains('.')
+            || self.0.config.own_hosts.iter().any(|own| own.eq_ignore_ascii_case(host))
     }
 
     /// Where links to `session`'s page go: `--public-url`, else the vendor's end-user host when

@@ -28,6 +28,7 @@ fn state() -> AppState {
             ca_pem: String::new(),
             seed: Some(1),
             public_url: "http://mock.test".into(),
+            own_hosts: vec!["mock.test".into()],
         },
         None,
         Arc::new(NoEvents),

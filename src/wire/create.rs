@@ -393,11 +393,12 @@ mod tests {
             "{}",
             got[0].1
         );
-        let png = base64::Engine::encode(
+        // A JPEG with 100 KB after its image: the header is what is read.
+        let jpeg = base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
-            [b"\x89PNG\r\n\x1a\n".as_slice(), &vec![0; 100_000]].concat(),
+            [include_bytes!("../../fixtures/photos/face.jpg").as_slice(), &vec![0; 100_000]].concat(),
         );
-        let photo = parse_metadata(json!({"face2face": {"photo1": png}}), Some(FLOW)).unwrap();
+        let photo = parse_metadata(json!({"face2face": {"photo1": jpeg}}), Some(FLOW)).unwrap();
         assert!(photo.held_bytes > 100_000, "the photo is counted in what is held, not in the limit");
     }
 
@@ -434,8 +435,11 @@ mod tests {
 
     #[test]
     fn display_replaces_the_photo_with_a_summary() {
-        let png = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"\x89PNG\r\n\x1a\nxxxx");
+        let png = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            include_bytes!("../../fixtures/photos/face.png"),
+        );
         let m = parse_metadata(json!({"face2face": {"photo1": png}}), Some(FLOW)).unwrap();
-        assert_eq!(m.display, json!({"face2face": {"photo1": "<png image, 12 bytes>"}}));
+        assert_eq!(m.display, json!({"face2face": {"photo1": "<png image, 1772 bytes>"}}));
     }
 }

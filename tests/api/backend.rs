@@ -287,7 +287,14 @@ async fn edocument_fields_are_checked_with_the_vendors_words() {
         ),
         (
             APPROVE,
+            // Issue 31: an integer code is its text, as DRF's CharField reads it; a list is not.
             json!({"code": 123_456}),
+            StatusCode::BAD_REQUEST,
+            json!({"backend_session_id": ["This field is required."]}),
+        ),
+        (
+            APPROVE,
+            json!({"code": [123_456]}),
             StatusCode::BAD_REQUEST,
             json!({"backend_session_id": ["This field is required."], "code": ["Not a valid string."]}),
         ),

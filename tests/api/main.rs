@@ -14,6 +14,7 @@ mod clients;
 mod create_session;
 mod edocument_files;
 mod examples;
+mod guard;
 mod helpers;
 mod hostile;
 mod https;
