@@ -287,8 +287,10 @@ pub(crate) struct Loaded {
     pub persons: Vec<Person>,
 }
 
-/// Reads a state file; `Ok(None)` when there is none yet.
+/// Reads a state file; `Ok(None)` when there is none yet. Temporary files that a killed
+/// process left beside it are removed first.
 pub(crate) fn load(path: &Path) -> Result<Option<Loaded>, StateFileError> {
+    remove_leftovers(path);
     let fail = |reason: String| StateFileError { file: path.display().to_string(), reason };
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -386,10 +388,9 @@ impl Snapshot {
             _ => PathBuf::from("."),
         };
         let bytes = serde_json::to_vec(&self.0).map_err(|e| fail("serialize", std::io::Error::other(e)))?;
-        let mut name = target.file_name().unwrap_or_default().to_os_string();
-        name.push(".tmp-");
         let mut file = tempfile::Builder::new()
-            .prefix(&name)
+            .prefix(&temporary_prefix(&target))
+            .rand_bytes(TEMPORARY_SUFFIX)
             .tempfile_in(&dir)
             .map_err(|e| fail("create the temporary file", plain(e)))?;
         file.write_all(&bytes).map_err(|e| fail("write the temporary file", e))?;
@@ -400,6 +401,43 @@ impl Snapshot {
             let _ = dir.sync_all();
         }
         Ok(())
+    }
+}
+
+/// A temporary file is named `{state file}.tmp-` and this many random letters and digits.
+const TEMPORARY_SUFFIX: usize = 6;
+
+fn temporary_prefix(target: &Path) -> std::ffi::OsString {
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp-");
+    name
+}
+
+/// Removes the temporary files of ours that a process killed while writing left beside the
+/// state file (each the size of the state). Only names exactly as `write` makes them go.
+fn remove_leftovers(path: &Path) {
+    let Ok(target) = through_links(path) else { return };
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = temporary_prefix(&target);
+    let Some(prefix) = prefix.to_str() else { return };
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let ours = name.to_str().and_then(|n| n.strip_prefix(prefix)).is_some_and(|random| {
+            random.len() == TEMPORARY_SUFFIX && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!("removed {}, left by a process stopped while saving", entry.path().display()),
+                Err(e) => tracing::warn!(
+                    "cannot remove {}, left by a process stopped while saving: {e}",
+                    entry.path().display()
+                ),
+            }
+        }
     }
 }
 

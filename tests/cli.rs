@@ -339,6 +339,29 @@ fn a_process_killed_while_saving_leaves_a_file_that_loads() {
     wait_exit(&mut child, Duration::from_secs(5));
 }
 
+/// Issue 31: a process killed while saving leaves `state.json.tmp-XXXXXX` (the size of the
+/// state); the next start removes those of ours and nothing else.
+#[test]
+fn start_up_removes_the_temporary_files_a_killed_save_left() {
+    let file = scratch_file("leftovers");
+    let dir = file.parent().unwrap();
+    let ours = ["state.json.tmp-a1B2c3", "state.json.tmp-ZZZZZZ"];
+    let not_ours = ["state.json.tmp-short", "state.json.tmp-toolong7", "other.json.tmp-a1B2c3", "state.json.bak"];
+    for name in ours.iter().chain(&not_ours) {
+        std::fs::write(dir.join(name), "{\"half\": ").unwrap();
+    }
+    let (mut child, _) = start(&["serve", "--port", "0", "--state-file", file.to_str().unwrap()], &[]);
+    for name in ours {
+        assert!(!dir.join(name).exists(), "{name} is removed");
+    }
+    for name in not_ours {
+        assert!(dir.join(name).exists(), "{name} is not ours and stays");
+    }
+    assert!(file.exists(), "the state file is written");
+    terminate(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(5)).success());
+}
+
 fn base64_photo() -> String {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/photos/face.jpg")).unwrap();
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
@@ -509,6 +532,67 @@ fn with_state_sync_a_change_is_written_before_it_is_answered() {
     assert!(wait_exit(&mut child, Duration::from_secs(5)).success());
     // --state-sync needs --state-file.
     run(&["serve", "--state-sync"]).code(2).stderr(contains("--state-file"));
+}
+
+/// Issue 31: with `--state-sync` and a disk that fails, only a request that changed something is
+/// answered 503; reads, polls and the health check answer as always, and the failure is logged
+/// once when it starts and once when writes work again.
+#[test]
+fn with_state_sync_only_changes_fail_when_the_disk_does() {
+    let dir = scratch_file("sync-failing").parent().unwrap().join("sync-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", "0", "--state-file", file.to_str().unwrap(), "--state-sync"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let create = format!(r#"{{"api_key": "{EVERYONE}"}}"#);
+    let id =
+        body_of(&http_post(&addr, "/api/v1/flows/session/create/", &create))["session_id"].as_str().unwrap().to_owned();
+    let poll = format!("/api/v1/flows/session/result/?session_id={id}&flow_api_key={EVERYONE}");
+
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mut since = None;
+    for _ in 0..3 {
+        let refused = http_post(&addr, "/api/v1/flows/session/create/", &create);
+        assert!(refused.starts_with("HTTP/1.1 503"), "a change that cannot be written: {refused}");
+        assert!(body_of(&refused)["detail"].as_str().unwrap().contains("could not write it"), "{refused}");
+        for read in [poll.as_str(), "/__admin/sessions", "/__admin/flows", "/"] {
+            let answered = http_get(&addr, read);
+            assert!(answered.starts_with("HTTP/1.1 200"), "{read} changes nothing: {answered}");
+        }
+        let health = http_get(&addr, "/__admin/health");
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+        let health = body_of(&health);
+        assert_eq!(health["state_file"]["ok"], false, "{health}");
+        let failing_since = health["state_file"]["failing_since"].clone();
+        assert!(failing_since.is_string(), "{health}");
+        assert_eq!(*since.get_or_insert(failing_since.clone()), failing_since, "since the first failure");
+    }
+
+    std::fs::create_dir_all(&dir).unwrap();
+    let created = http_post(&addr, "/api/v1/flows/session/create/", &create);
+    assert!(created.starts_with("HTTP/1.1 200"), "writes work again: {created}");
+    let health = body_of(&http_get(&addr, "/__admin/health"));
+    assert_eq!(health["state_file"]["ok"], true, "{health}");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    let sessions = body_of(&http_get(&addr, "/__admin/sessions"));
+    for session in sessions.as_array().unwrap() {
+        let id = session["session_id"].as_str().or(session["id"].as_str()).unwrap();
+        assert!(saved.contains(id), "every session made, also those answered 503, is in the file: {id}");
+    }
+
+    terminate(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(5)).success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(stderr.matches("cannot save the state file").count(), 1, "logged when it starts: {stderr}");
+    assert_eq!(stderr.matches("the state file is written again").count(), 1, "and when it ends: {stderr}");
 }
 
 /// Issue 16: the server logged nothing per request. With `--log-requests` it logs one line each:

@@ -71,11 +71,14 @@ impl App {
             && tracing::enabled!(target: "biometric_kz_mock::request", tracing::Level::INFO))
         .then(|| (std::time::Instant::now(), request.uri().path().to_owned()));
         let method = request.method().clone();
-        let mut response = self.router.clone().oneshot(request).await.unwrap_or_else(|never| match never {});
+        let answering = self.router.clone().oneshot(request);
+        let (answered, changed) = crate::state::noting_change(answering).await;
+        let mut response = answered.unwrap_or_else(|never| match never {});
         if needs_json_shape(&response) {
             response = json_framework_errors(&method, response).await;
         }
-        if self.state.state_sync() && self.state.has_unsaved_changes() {
+        // Only a change can fail to be written: reads and health answer whatever the disk does.
+        if changed && self.state.state_sync() {
             response = synced(&self.state, response).await;
         }
         if let Some((started, path)) = logged {

@@ -28,7 +28,7 @@ use faults::Faults;
 pub(crate) use faults::Scripted;
 pub(crate) use flows::AddFlowError;
 use flows::Flows;
-pub(crate) use saving::SaveStatus;
+pub(crate) use saving::{SaveStatus, noting_change};
 
 /// Cheap to clone: every clone is the same mock.
 #[derive(Clone)]

@@ -2,23 +2,42 @@
 //! (one at a time, in the order they were taken), and how the writes have gone, for
 //! `/__admin/health` and the dashboard.
 
+use std::cell::Cell;
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
 use super::AppState;
+
+tokio::task_local! {
+    /// Set while a request is answered, once it changes flows or sessions: `--state-sync`
+    /// writes (and can fail) only the requests that changed something.
+    static THIS_REQUEST_CHANGED: Cell<bool>;
+}
+
+/// Runs `answering` (one request's answer) and says whether it changed flows or sessions.
+pub(crate) async fn noting_change<T>(answering: impl Future<Output = T>) -> (T, bool) {
+    THIS_REQUEST_CHANGED
+        .scope(Cell::new(false), async move {
+            let answer = answering.await;
+            (answer, THIS_REQUEST_CHANGED.with(Cell::get))
+        })
+        .await
+}
 
 /// How the state file's writes have gone, as `/__admin/health` and the dashboard show it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SaveStatus {
     /// When the file was last written.
     pub last_saved: Option<time::OffsetDateTime>,
-    /// The last write's failure, while writes fail: when, and why.
+    /// While writes fail: since when, and why the last one failed.
     pub failing: Option<(time::OffsetDateTime, String)>,
 }
 
 impl AppState {
     /// Notes that flows or sessions changed, for the state file.
     pub(super) fn changed(&self) {
+        // Outside a request (the webhook sender, the saver) there is no request to note it for.
+        let _ = THIS_REQUEST_CHANGED.try_with(|changed| changed.set(true));
         // Read first: once set, the flag is not written again by every create on every core.
         if !self.0.dirty.load(Ordering::Relaxed) {
             self.0.dirty.store(true, Ordering::Relaxed);
@@ -54,12 +73,15 @@ impl AppState {
                 status.last_saved = Some(now);
             }
             Err(e) => {
-                self.changed();
+                // Still to be written: the next save tries again.
+                self.0.dirty.store(true, Ordering::Relaxed);
                 let reason = e.to_string();
-                if status.failing.as_ref().is_none_or(|(_, before)| *before != reason) {
-                    tracing::error!("cannot save the state file: {reason}");
+                if let Some((_, before)) = &mut status.failing {
+                    *before = reason;
+                } else {
+                    tracing::error!("cannot save the state file (logged again only when it works): {reason}");
+                    status.failing = Some((now, reason));
                 }
-                status.failing = Some((now, reason));
             }
         }
         written
@@ -74,11 +96,6 @@ impl AppState {
     /// `--state-sync`: every change is written before it is answered.
     pub(crate) fn state_sync(&self) -> bool {
         self.0.config.state_sync && self.0.config.state_file.is_some()
-    }
-
-    /// Whether something changed since the state file was last written.
-    pub(crate) fn has_unsaved_changes(&self) -> bool {
-        self.0.dirty.load(Ordering::Relaxed)
     }
 
     pub(crate) fn has_state_file(&self) -> bool {
