@@ -162,7 +162,7 @@ fn a_port_in_use_is_a_clear_error() {
 
 #[test]
 fn check_accepts_the_built_in_flows_and_scenarios() {
-    run(&["check"]).success().stdout(predicate::str::starts_with("ok: 3 flows, 14 scenarios"));
+    run(&["check"]).success().stdout(predicate::str::starts_with("ok: 3 flows, 15 scenarios"));
 }
 
 #[test]
@@ -394,8 +394,8 @@ fn memory_stays_bounded_under_huge_metadata_and_large_photos() {
         assert!(detail.contains("at most 65536") && detail.contains("metadata.extra.pad"), "{detail}");
     }
     drop(pad);
-    // A 10 MB "photo" (JPEG magic bytes, then filler: the mock checks only the format).
-    let mut photo = b"\xff\xd8\xff\xe0".to_vec();
+    // A 10 MB "photo": a real JPEG, then filler after its end (the mock reads its header only).
+    let mut photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/photos/face.jpg")).unwrap();
     photo.resize(10 * 1024 * 1024, 0x55);
     let photo = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &photo);
     let create = format!(r#"{{"api_key":"{INDIVIDUALS}","metadata":{{"face2face":{{"photo1":"{photo}"}}}}}}"#);
