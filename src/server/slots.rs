@@ -71,15 +71,16 @@ impl Slots {
         }
     }
 
-    /// Asks the connection that has made the least progress toward a request to give way: one
-    /// that has sent no byte since its last answer, the oldest first. None when every connection
-    /// has sent something or is being answered.
+    /// Asks the connection that has made the least progress toward a request to give way: of
+    /// those not being answered, the one that has read the fewest bytes since its last answer
+    /// (silent sockets, idle kept-alive ones, then heads and TLS handshakes that trickle in), the
+    /// oldest first. None when every connection is being answered.
     fn ask_one_to_give_way(open: &BTreeMap<u64, Arc<Progress>>) {
-        let least = open.values().find(|p| {
-            p.answering.load(Ordering::Acquire) == 0
-                && p.bytes.load(Ordering::Acquire) == 0
-                && !p.asked.load(Ordering::Acquire)
-        });
+        let least = open
+            .values()
+            .filter(|p| p.answering.load(Ordering::Acquire) == 0 && !p.asked.load(Ordering::Acquire))
+            // The first of the least: the oldest (ids grow).
+            .min_by_key(|p| p.bytes.load(Ordering::Acquire));
         if let Some(least) = least {
             least.asked.store(true, Ordering::Release);
             least.give_way.notify_one();
@@ -219,6 +220,35 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[tokio::test]
+    async fn at_the_cap_the_least_progress_gives_way_oldest_first_and_a_busy_one_never() {
+        let slots = Slots::new(3);
+        let older = slots.take().await;
+        let fewer = slots.take().await;
+        let busy = slots.take().await;
+        older.progress().bytes.store(40, Ordering::Release);
+        fewer.progress().bytes.store(10, Ordering::Release);
+        let _answering = busy.progress().answering();
+        let newcomer = tokio::spawn({
+            let slots = Arc::clone(&slots);
+            async move { slots.take().await }
+        });
+        tokio::time::timeout(Duration::from_secs(1), fewer.progress().asked_to_give_way()).await.expect("asked");
+        assert!(!older.progress().asked.load(Ordering::Acquire), "more bytes: not asked first");
+        drop(fewer);
+        let newcomer = tokio::time::timeout(Duration::from_secs(1), newcomer).await.expect("in").unwrap();
+        newcomer.progress().bytes.store(40, Ordering::Release);
+        // Equal progress: the oldest goes.
+        let next = tokio::spawn({
+            let slots = Arc::clone(&slots);
+            async move { slots.take().await }
+        });
+        tokio::time::timeout(Duration::from_secs(1), older.progress().asked_to_give_way()).await.expect("oldest");
+        assert!(!busy.progress().asked.load(Ordering::Acquire), "the one answering a request is never asked");
+        drop(older);
+        tokio::time::timeout(Duration::from_secs(1), next).await.expect("in").unwrap();
+    }
 
     #[tokio::test]
     async fn at_the_cap_a_silent_connection_gives_way_and_a_busy_one_never_does() {

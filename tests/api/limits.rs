@@ -169,14 +169,60 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_and_blocks_nobody()
 async fn connections_beyond_the_cap_wait_instead_of_failing() {
     let app = spawn_with(Config { max_connections: 2, ..Config::default() }).await;
     let addr = app.addr().to_owned();
-    // Two connections in the middle of their headers (silent ones would give way).
-    let held = hold_sockets(&addr, 2, b"GET /__admin/health HTTP/1.1\r\n").await;
+    // Two requests being answered (their bodies still coming): a connection that is not being
+    // answered would give way.
+    let head = b"POST /api/v1/flows/session/create/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{";
+    let held = hold_sockets(&addr, 2, head).await;
     let waiting =
         tokio::time::timeout(Duration::from_millis(300), app.client.get(app.url("/__admin/health")).send()).await;
     assert!(waiting.is_err(), "a third connection waits while two are busy");
     drop(held);
     let (status, _) = app.get("/__admin/health").await;
     assert_eq!(status, StatusCode::OK, "and is served once one is free");
+}
+
+/// Issue 31: 1,100 sockets trickling their heads (slowloris), or 1,100 half-sent TLS
+/// ClientHellos, held every newcomer for the header timeout: at the cap, the connection with the
+/// least progress toward a request gives way, on both ports.
+#[tokio::test]
+async fn eleven_hundred_trickling_heads_or_half_tls_handshakes_cannot_lock_anyone_out() {
+    let config = Config { tls_port: Some(0), header_timeout: Duration::from_secs(20), ..Config::default() };
+    let server = biometric_kz_mock::MockServer::builder().config(config).start().await.unwrap();
+    let (plain, tls) =
+        (server.address().to_string(), server.tls_uri().unwrap().trim_start_matches("https://").to_owned());
+    let ca = reqwest::Certificate::from_pem(server.ca_pem().as_bytes()).unwrap();
+    let client = reqwest::Client::builder().add_root_certificate(ca).no_proxy().build().unwrap();
+    let healthy = async |base: &str| {
+        let started = std::time::Instant::now();
+        let answer = tokio::time::timeout(Duration::from_secs(5), client.get(format!("{base}/__admin/health")).send());
+        let status = answer.await.expect("health answered before the header timeout").expect("answered").status();
+        assert_eq!(status, StatusCode::OK);
+        started.elapsed()
+    };
+
+    let mut heads = hold_sockets(&plain, 1100, b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nX-Slow: ").await;
+    let trickle = tokio::spawn(async move {
+        loop {
+            for socket in &mut heads {
+                let _ = socket.write_all(b"a").await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    for base in [server.uri(), server.tls_uri().unwrap()] {
+        let took = healthy(&base).await;
+        assert!(took < Duration::from_secs(3), "{base} past 1,100 trickling heads: {took:?}");
+    }
+    trickle.abort();
+
+    // A TLS record header announcing a 512-byte ClientHello, and 40 of its bytes.
+    let mut hello = vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+    hello.resize(51, 0x2a);
+    let _half = hold_sockets(&tls, 1100, &hello).await;
+    for base in [server.uri(), server.tls_uri().unwrap()] {
+        let took = healthy(&base).await;
+        assert!(took < Duration::from_secs(3), "{base} past 1,100 half TLS handshakes: {took:?}");
+    }
 }
 
 /// The clock stops at the year 9000 (clock::LATEST): a jump past it is refused, a TTL or a
