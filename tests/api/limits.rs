@@ -171,8 +171,8 @@ async fn connections_beyond_the_cap_wait_instead_of_failing() {
     let addr = app.addr().to_owned();
     // Two requests being answered (their bodies still coming): a connection that is not being
     // answered would give way.
-    let head = b"POST /api/v1/flows/session/create/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{";
-    let held = hold_sockets(&addr, 2, head).await;
+    let busy = b"POST /api/v1/flows/session/create/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{";
+    let held = hold_sockets(&addr, 2, busy).await;
     let waiting =
         tokio::time::timeout(Duration::from_millis(300), app.client.get(app.url("/__admin/health")).send()).await;
     assert!(waiting.is_err(), "a third connection waits while two are busy");
