@@ -138,6 +138,8 @@ impl Application {
             header_timeout: config.header_timeout,
             body_timeout: config.body_timeout,
             max_body: config.max_body,
+            // Webhook sockets: those in flight, and as many idle.
+            other_descriptors: 2 * crate::webhook::MAX_IN_FLIGHT as u64,
         };
         Ok(Self { listener, tls, secure: Some(secure), state, webhooks, limits })
     }

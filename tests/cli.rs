@@ -362,6 +362,67 @@ fn start_up_removes_the_temporary_files_a_killed_save_left() {
     assert!(wait_exit(&mut child, Duration::from_secs(5)).success());
 }
 
+/// Issue 31: five receivers that never answer, 300 sessions and `ulimit -n 256` once took every
+/// file descriptor ("accept failed: Too many open files", health in seconds). Deliveries in
+/// flight are bounded (8 per receiver, 64 in all) and their descriptors kept aside.
+#[test]
+fn hanging_webhook_receivers_cannot_take_every_file_descriptor() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut urls = Vec::new();
+    let mut accepted = Vec::new();
+    for _ in 0..5 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        urls.push(format!("http://{}/hook", listener.local_addr().unwrap()));
+        let count = Arc::new(AtomicUsize::new(0));
+        accepted.push(Arc::clone(&count));
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+    }
+    let log = scratch_file("hanging").with_file_name("stderr.log");
+    let mut child = Command::new("sh")
+        .args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BIN, "serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let flow = serde_json::json!({"name": "Hanging", "technologies": ["LDHP"], "webhook_urls": urls});
+    let flow = body_of(&http_post(&addr, "/__admin/flows", &flow.to_string()));
+    let key = flow["api_key"].as_str().unwrap();
+    let started = Instant::now();
+    for _ in 0..300 {
+        let created =
+            body_of(&http_post(&addr, "/api/v1/flows/session/create/", &format!(r#"{{"api_key": "{key}"}}"#)));
+        let id = created["session_id"].as_str().unwrap();
+        assert!(http_post(&addr, &format!("/__admin/sessions/{id}/complete"), "{}").starts_with("HTTP/1.1 200"));
+    }
+    let mut slowest = Duration::ZERO;
+    while started.elapsed() < Duration::from_secs(4) {
+        let asked = Instant::now();
+        assert!(http_get(&addr, "/__admin/health").starts_with("HTTP/1.1 200"));
+        slowest = slowest.max(asked.elapsed());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Within the client's 5 s timeout, no attempt has ended: what was accepted is what is in flight.
+    let in_flight: Vec<usize> = accepted.iter().map(|c| c.load(Ordering::SeqCst)).collect();
+    assert!(slowest < Duration::from_millis(500), "health answered at once throughout: {slowest:?}");
+    assert!(in_flight.iter().all(|n| (1..=8).contains(n)), "at most 8 in flight to each receiver: {in_flight:?}");
+    let attempts = http_get(&addr, "/__admin/webhooks?limit=10000");
+    assert!(!attempts.contains("open files"), "no delivery ran out of descriptors");
+    terminate(&child);
+    wait_exit(&mut child, Duration::from_secs(15));
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(!stderr.contains("Too many open files") && !stderr.contains("accept failed"), "{stderr}");
+}
+
 fn base64_photo() -> String {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/photos/face.jpg")).unwrap();
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)

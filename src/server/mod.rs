@@ -31,19 +31,22 @@ pub(crate) struct Limits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub max_body: usize,
+    /// File descriptors the process needs beside the server's (the webhook deliveries' sockets).
+    pub other_descriptors: u64,
 }
 
-/// File descriptors kept free beside the connections (the listener, the state file, webhook
-/// sockets, the runtime's own).
+/// File descriptors kept free beside the connections and `Limits::other_descriptors`: the
+/// listeners, the state file, the runtime's own.
 const SPARE_DESCRIPTORS: u64 = 64;
 
 /// The connection cap the process can honour: `--max-connections`, or less when the open-file
 /// limit is lower (raised to its hard limit first, as Go's runtime does). A cap above the limit
 /// would let idle sockets exhaust the descriptors before the cap is reached, and then nobody is
 /// accepted at all.
-pub(crate) fn usable_connections(wanted: usize) -> usize {
+pub(crate) fn usable_connections(wanted: usize, others: u64) -> usize {
     let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(u64::MAX);
-    let usable = usize::try_from(limit.saturating_sub(SPARE_DESCRIPTORS)).unwrap_or(usize::MAX).max(1);
+    let spare = SPARE_DESCRIPTORS + others;
+    let usable = usize::try_from(limit.saturating_sub(spare)).unwrap_or(usize::MAX).max(1);
     if usable < wanted {
         tracing::warn!(
             "--max-connections {wanted} is more than the open-file limit ({limit}) allows: serving at most {usable} connections at once (raise `ulimit -n` for more)"
@@ -75,7 +78,7 @@ pub(crate) async fn serve(
     let graceful = GracefulShutdown::new();
     // Told to connections that have not begun to be served yet (no first byte, no TLS).
     let (closing, closed) = watch::channel(false);
-    let slots = slots::Slots::new(usable_connections(limits.max_connections));
+    let slots = slots::Slots::new(usable_connections(limits.max_connections, limits.other_descriptors));
     let shared = Arc::new(Shared { app, builder, secure, limits });
     tokio::pin!(shutdown);
     let accept_tls = async |listener: &Option<TcpListener>| match listener {

@@ -18,6 +18,8 @@ use rustls::pki_types::CertificateDer;
 
 /// How long one attempt may take, connecting included.
 const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an idle connection to a receiver is kept.
+const IDLE: Duration = Duration::from_secs(30);
 /// How many dead kept-alive connections one attempt may meet before it counts.
 const STALE_RETRIES: usize = 8;
 
@@ -63,7 +65,10 @@ impl WebhookClient {
                     .https_or_http()
                     .enable_http1()
                     .wrap_connector(http);
-                Ok(Client::builder(TokioExecutor::new()).build(Tracking(https)))
+                Ok(Client::builder(TokioExecutor::new())
+                    .pool_max_idle_per_host(super::turns::PER_RECEIVER)
+                    .pool_idle_timeout(IDLE)
+                    .build(Tracking(https)))
             })
             .await
     }

@@ -2,7 +2,8 @@
 //! receives `flow.start`, `technology.start`, `technology.end` and `flow.end` as POSTs with the
 //! vendor's envelope. Each session has a delivery queue per URL, so events arrive in order at
 //! every receiver and a slow or failing one holds up no other; a failed delivery is retried
-//! with backoff; nothing here ever blocks a request. Every attempt is recorded for
+//! with backoff; nothing here ever blocks a request. Attempts in flight are bounded, in all
+//! and per receiver (`turns.rs`). Every attempt is recorded for
 //! `GET /__admin/webhooks`, the attempts of one event sharing one copy of its envelope, and the
 //! list bounded by entries and by bytes.
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 mod client;
 mod envelope;
+mod turns;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -24,6 +26,8 @@ use crate::clock::timestamp;
 use crate::session::{Event, EventSink, Session};
 use client::WebhookClient;
 use envelope::envelope;
+pub(crate) use turns::MAX_IN_FLIGHT;
+use turns::Turns;
 
 /// Tries per event, and the wait before the first retry (doubling after each) \[mock\].
 const ATTEMPTS: u32 = 5;
@@ -62,6 +66,7 @@ pub(crate) const MAX_ATTEMPT_BYTES: usize = 32 * 1024 * 1024;
 
 pub(crate) struct Webhooks {
     client: WebhookClient,
+    turns: Turns,
     attempts: Mutex<Attempts>,
     limit: usize,
     max_bytes: usize,
@@ -94,6 +99,7 @@ impl Webhooks {
     fn bounded_with(limit: usize, max_bytes: usize, client: WebhookClient) -> Arc<Self> {
         Arc::new_cyclic(|me| Self {
             client,
+            turns: Turns::new(),
             attempts: Mutex::default(),
             limit: limit.max(1),
             max_bytes,
@@ -188,8 +194,9 @@ impl Webhooks {
         }
     }
 
-    /// One attempt: the receiver's status, or why there is none.
+    /// One attempt, when its turn comes: the receiver's status, or why there is none.
     async fn post(&self, envelope: &Envelope) -> Result<u16, String> {
+        let _turn = self.turns.take(&envelope.url).await;
         let body = Bytes::copy_from_slice(envelope.payload.get().as_bytes());
         self.client.post(&envelope.url, &body).await
     }
