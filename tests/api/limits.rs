@@ -225,6 +225,40 @@ async fn eleven_hundred_trickling_heads_or_half_tls_handshakes_cannot_lock_anyon
     }
 }
 
+/// Issue 31: a Content-Length over --max-body was answered only after reading the body (or after
+/// `100 Continue` invited 16 MiB of it). Now the head alone is answered 413, on every kind of
+/// endpoint, before a byte of the body is sent and without a 100 Continue.
+#[tokio::test]
+async fn a_content_length_over_the_limit_is_answered_413_from_the_head_alone() {
+    let app = spawn_with(Config { max_body: 1024, ..Config::default() }).await;
+    let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+    let page = format!("/flow/{sid}/LDHP");
+    let endpoints = [
+        ("/api/v1/flows/session/create/", "application/json"),
+        (page.as_str(), "multipart/form-data; boundary=b"),
+        ("/__admin/flows", "application/json"),
+        ("/api/v1/backend/liveness/short/", "multipart/form-data; boundary=b"),
+    ];
+    for (path, media) in endpoints {
+        for expect in ["", "Expect: 100-continue\r\n"] {
+            let mut socket = tokio::net::TcpStream::connect(app.addr()).await.unwrap();
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {media}\r\nContent-Length: 16777216\r\n{expect}\r\n"
+            );
+            socket.write_all(head.as_bytes()).await.unwrap();
+            // The answer, and the connection closed (the body will not be read).
+            let mut answer = Vec::new();
+            tokio::time::timeout(Duration::from_secs(2), socket.read_to_end(&mut answer))
+                .await
+                .unwrap_or_else(|_| panic!("{path} {expect:?}: answered without the body"))
+                .unwrap();
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(answer.starts_with("HTTP/1.1 413"), "{path} {expect:?}: {answer}");
+            assert!(answer.contains("--max-body"), "the answer (JSON or the page) names the flag: {answer}");
+        }
+    }
+}
+
 /// The clock stops at the year 9000 (clock::LATEST): a jump past it is refused, a TTL or a
 /// processing delay that would end later means "never", and at the very end of time sessions
 /// still play through, results, pages and reports included.
