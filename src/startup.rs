@@ -79,22 +79,35 @@ impl Application {
             }
             None => None,
         };
-        // The vendor's hosts and this machine: what the certificate names and the proxy answers for.
-        let hosts = crate::tls::server_names(&config.tls_names);
-        let secure = crate::server::Secure {
-            acceptor: tokio_rustls::TlsAcceptor::from(ca.server_config(hosts.clone())?),
-            hosts,
-        };
+        let acceptor = tokio_rustls::TlsAcceptor::from(ca.server_config(crate::tls::server_names(&config.tls_names))?);
         let public_url_set = config.public_url.is_some();
         let public_url = match config.public_url {
             Some(url) if crate::domain::flow::is_http_url(&url) => url.trim_end_matches('/').to_owned(),
             Some(url) => return Err(StartupError::PublicUrl(url)),
             None => format!("http://{local}"),
         };
+        let public = url::Url::parse(&public_url).ok();
+        let tls_local = tls.as_ref().and_then(|l| l.local_addr().ok());
+        // The proxy stands in for the vendor's hosts and --tls-name's, and answers for this
+        // machine on its own ports.
+        let proxied = crate::server::Destinations {
+            stand_ins: crate::domain::VENDOR_HOSTS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .chain(config.tls_names.clone())
+                .collect(),
+            machine: crate::tls::MACHINE_NAMES.map(str::to_owned).to_vec(),
+            ports: std::iter::once(local.port()).chain(tls_local.map(|a| a.port())).collect(),
+            public: public.as_ref().and_then(|u| {
+                let host = u.host_str()?.trim_start_matches('[').trim_end_matches(']');
+                Some((host.to_owned(), u.port_or_known_default()?))
+            }),
+        };
+        let secure = crate::server::Secure { acceptor, proxied };
         // The dotted names /__admin and the dashboard answer to, beside IP addresses and names
         // without a dot: the vendor's hosts, --public-url's, --tls-name's and --allowed-host's.
         let mut own_hosts: Vec<String> = crate::domain::VENDOR_HOSTS.iter().map(|h| (*h).to_owned()).collect();
-        own_hosts.extend(url::Url::parse(&public_url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)));
+        own_hosts.extend(public.as_ref().and_then(|u| u.host_str().map(str::to_ascii_lowercase)));
         own_hosts.extend(config.tls_names.iter().chain(&config.allowed_hosts).cloned());
         let webhook_ca = match &config.webhook_ca {
             Some(path) => {

@@ -10,11 +10,14 @@ use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
-/// The names the server certificate covers, and the proxy answers for: the vendor's two hosts,
-/// this machine, and `extra` (`--tls-name`), each once.
+/// This machine's names, which the server certificate covers beside the vendor's.
+pub(crate) const MACHINE_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// The names the server certificate covers: the vendor's two hosts, this machine
+/// (`MACHINE_NAMES`), and `extra` (`--tls-name`), each once.
 pub(crate) fn server_names(extra: &[String]) -> Vec<String> {
     let mut names: Vec<String> =
-        crate::domain::VENDOR_HOSTS.iter().chain(&["localhost", "127.0.0.1", "::1"]).map(|n| (*n).to_owned()).collect();
+        crate::domain::VENDOR_HOSTS.iter().chain(&MACHINE_NAMES).map(|n| (*n).to_owned()).collect();
     for name in extra {
         if !names.contains(name) {
             names.push(name.clone());

@@ -24,6 +24,8 @@ mod proxy;
 mod refusals;
 mod slots;
 
+pub(crate) use proxy::Destinations;
+
 /// How connections are served.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -171,9 +173,8 @@ impl Task {
 /// plain port proxies to itself.
 pub(crate) struct Secure {
     pub acceptor: tokio_rustls::TlsAcceptor,
-    /// Hosts the mock answers for as a proxy and in absolute-form requests: the vendor's two and
-    /// this machine's names (and `--tls-name`s).
-    pub hosts: Vec<String>,
+    /// Where the plain port answers as a proxy: CONNECT and absolute-form requests.
+    pub proxied: Destinations,
 }
 
 /// What every connection shares.
@@ -228,7 +229,7 @@ impl Connection {
             let answered = |response: hyper::Response<axum::body::Body>| {
                 response.map(|body| slots::AnsweredBody::new(body, answering))
             };
-            let via = match proxy::check(&request, connection.via, &connection.shared.secure.hosts) {
+            let via = match proxy::check(&request, connection.via, &connection.shared.secure.proxied) {
                 proxy::Checked::Serve(via) => via,
                 proxy::Checked::Refuse(response) => return Either::Left(std::future::ready(Ok(answered(response)))),
                 proxy::Checked::Tunnel => {

@@ -97,12 +97,29 @@ async fn the_plain_port_proxies_the_vendors_hosts_to_itself_and_nothing_else() {
     let ways: Vec<&str> = journal.as_array().unwrap().iter().map(|e| e["via"].as_str().unwrap()).collect();
     assert!(ways.contains(&"tunnel") && ways.contains(&"proxy"), "{ways:?}");
 
-    // Anything else is refused, naming the hosts it takes; nothing is forwarded.
+    // The mock's own address through itself is the mock.
     let addr = server.uri().trim_start_matches("http://").to_owned();
+    let own = raw(
+        &addr,
+        format!("GET {}/__admin/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n", server.uri()).as_bytes(),
+    )
+    .await;
+    assert!(own.starts_with("HTTP/1.1 200"), "{own}");
+
+    // Anything else is refused, naming the hosts it takes; nothing is forwarded. Issue 31: another
+    // port of this machine was answered with the mock's own pages, ftp:// and user info passed.
+    let other_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let elsewhere = format!(
+        "GET http://127.0.0.1:{other_port}/ HTTP/1.1\r\nHost: 127.0.0.1:{other_port}\r\nConnection: close\r\n\r\n"
+    );
     for head in [
         "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
         "CONNECT kyc.biometric.kz:8443 HTTP/1.1\r\nHost: kyc.biometric.kz:8443\r\n\r\n",
+        "CONNECT user:secret@kyc.biometric.kz:443 HTTP/1.1\r\nHost: kyc.biometric.kz:443\r\n\r\n",
         "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+        "GET ftp://kyc.biometric.kz/x HTTP/1.1\r\nHost: kyc.biometric.kz\r\nConnection: close\r\n\r\n",
+        "GET http://user@kyc.biometric.kz/api/v1/flows/session/result/ HTTP/1.1\r\nHost: kyc.biometric.kz\r\nConnection: close\r\n\r\n",
+        elsewhere.as_str(),
     ] {
         let answer = raw(&addr, head.as_bytes()).await;
         assert!(answer.starts_with("HTTP/1.1 403"), "{head}: {answer}");
