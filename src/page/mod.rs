@@ -295,12 +295,15 @@ fn done_screen(state: &AppState, id: &str, q: &PageQuery) -> Response {
     }
 }
 
-/// 303 to `location`. Every location here is checked (`is_http_url`) or made by the page itself;
-/// one a header cannot carry would still answer an error screen, never a failure.
+/// 303 to `location`. Every location here is checked (`is_http_url`) or made by the page itself.
+/// An absolute one is sent as browsers write it: an international host in punycode (full-width
+/// letters folded), the rest percent-encoded, so `Location` holds ASCII only; one a header still
+/// cannot carry answers an error screen, never a failure.
 fn see_other(location: &str) -> Response {
-    match axum::http::HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => MessagePage::bad_redirect(&PageQuery::default(), location),
+    let location = url::Url::parse(location).map_or_else(|_| location.to_owned(), String::from);
+    match axum::http::HeaderValue::from_str(&location) {
+        Ok(value) if location.is_ascii() => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        _ => MessagePage::bad_redirect(&PageQuery::default(), &location),
     }
 }
 

@@ -154,6 +154,26 @@ async fn a_redirect_that_is_not_absolute_http_shows_an_error_screen() {
     }
 }
 
+/// Issue 31: a redirect to an international host was sent back as raw UTF-8 in `Location`. It is
+/// sent as browsers write it: the host in punycode (full-width letters folded), the rest
+/// percent-encoded.
+#[tokio::test]
+async fn a_redirect_to_an_international_address_is_sent_in_ascii() {
+    let b = FormBrowser::new().await;
+    for (redirect, sent) in [
+        ("https://ｅｖｉｌ.com/back", "https://evil.com/back"),
+        (
+            "https://пример.kz/назад?да=1#к",
+            "https://xn--e1afmkfd.kz/%D0%BD%D0%B0%D0%B7%D0%B0%D0%B4?%D0%B4%D0%B0=1#%D0%BA",
+        ),
+        ("https://integrator.example/back?x=1", "https://integrator.example/back?x=1"),
+    ] {
+        let sid = b.app.create_ok(&json!({"api_key": EVERYONE})).await;
+        let end = b.walk(&sid, &format!("?redirect={}&locale=en", url_encode(redirect))).await;
+        assert_eq!(end, sent, "{redirect}");
+    }
+}
+
 /// Issue 15: a `redirect` with CR, LF, NUL or DEL answered 500 after the session had already
 /// changed. It is refused with the bad-redirect screen before anything changes, on every page.
 #[tokio::test]
