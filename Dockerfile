@@ -20,7 +20,7 @@ RUN cargo build --release --locked && strip target/release/biometric-kz-mock
 
 FROM debian:bookworm-slim
 RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin mock \
- && mkdir -p /var/lib/biometric-kz-mock/ca && chown 10001 /var/lib/biometric-kz-mock/ca
+ && mkdir -p /var/lib/biometric-kz-mock/ca && chown 10001 /var/lib/biometric-kz-mock/ca && chmod 700 /var/lib/biometric-kz-mock/ca
 # Everything the server needs is inside the binary; the shipped scenarios are also here as
 # files, to read and to copy from.
 COPY --from=build /src/target/release/biometric-kz-mock /usr/local/bin/biometric-kz-mock

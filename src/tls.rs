@@ -70,7 +70,7 @@ impl TestCa {
             let ca = Self::create()?;
             let write_err =
                 |e: std::io::Error| TlsError::Write { dir: dir.display().to_string(), reason: e.to_string() };
-            std::fs::create_dir_all(dir).map_err(write_err)?;
+            create_private_dir(dir).map_err(write_err)?;
             write_private(&key_path, &ca.key.serialize_pem()).map_err(write_err)?;
             std::fs::write(&cert_path, &ca.cert_pem).map_err(write_err)?;
             return Ok(ca);
@@ -78,6 +78,7 @@ impl TestCa {
         let load_err = |reason: String| TlsError::Load { dir: dir.display().to_string(), reason };
         let cert_pem = std::fs::read_to_string(&cert_path).map_err(|e| load_err(format!("{CA_CERT_FILE}: {e}")))?;
         let key_pem = std::fs::read_to_string(&key_path).map_err(|e| load_err(format!("{CA_KEY_FILE}: {e}")))?;
+        warn_if_others_can_read(&key_path);
         if !cert_pem.contains("-----BEGIN CERTIFICATE-----") {
             return Err(load_err(format!("{CA_CERT_FILE} is not a PEM certificate")));
         }
@@ -122,6 +123,36 @@ impl TestCa {
             .map_err(|e| make(&e))?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+}
+
+/// Makes `dir` (and its missing parents) for the CA: a directory made here is its owner's only
+/// (0700), whatever the umask. One that exists is left as it is.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    // The umask may have taken bits away; the owner's are all needed, nobody else's.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Anyone who can read the CA's key can make certificates every client that trusts the CA
+/// accepts: a key others can read is warned about, with the fix (as ssh does; not refused, since
+/// a container's secret is often mounted so).
+fn warn_if_others_can_read(key: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if let Ok(meta) = std::fs::metadata(key)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            "the test CA's key {} can be read by other users (mode {:o}): anyone who can read it can make certificates \
+             that every client trusting this CA accepts. Run: chmod 600 {}",
+            key.display(),
+            meta.permissions().mode() & 0o777,
+            key.display()
+        );
     }
 }
 

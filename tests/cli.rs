@@ -691,6 +691,33 @@ fn log_requests_logs_a_line_per_request_with_its_lint_codes() {
     }
 }
 
+/// Issue 31: `--ca-dir` was made as the umask said (0777 under `umask 000`); it is its owner's
+/// only whatever the umask, and a CA key others can read is warned about with the fix.
+#[test]
+fn the_ca_directory_is_the_owners_only_and_a_readable_key_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = scratch_file("ca-umask").parent().unwrap().join("made").join("ca");
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    let dir_text = dir.to_str().unwrap();
+    let made = Command::new("sh")
+        .args(["-c", "umask 000 && exec \"$0\" \"$@\"", BIN, "ca", "--ca-dir", dir_text])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "the directory is the owner's only");
+    let key = dir.join("biometric-kz-mock-ca-key.pem");
+    assert_eq!(mode(&key), 0o600, "the key too");
+    assert!(!String::from_utf8_lossy(&made.stderr).contains("can be read by other users"));
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let warned = Command::new(BIN).args(["ca", "--ca-dir", dir_text]).output().unwrap();
+    assert!(warned.status.success(), "a warning, not a refusal: {warned:?}");
+    let stderr = String::from_utf8_lossy(&warned.stderr);
+    assert!(stderr.contains("can be read by other users (mode 644)"), "{stderr}");
+    assert!(stderr.contains(&format!("chmod 600 {}", key.display())), "the fix is named: {stderr}");
+}
+
 /// Issue 20: `ca` prints the CA that `serve --ca-dir` serves and keeps across restarts.
 #[test]
 fn the_ca_command_prints_the_ca_the_server_keeps_in_its_directory() {
