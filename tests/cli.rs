@@ -704,10 +704,10 @@ fn the_ca_directory_is_the_owners_only_and_a_readable_key_is_warned_about() {
         .output()
         .unwrap();
     assert!(made.status.success(), "{made:?}");
-    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&dir), 0o700, "the directory is the owner's only");
+    let mode_of = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode_of(&dir), 0o700, "the directory is the owner's only");
     let key = dir.join("biometric-kz-mock-ca-key.pem");
-    assert_eq!(mode(&key), 0o600, "the key too");
+    assert_eq!(mode_of(&key), 0o600, "the key too");
     assert!(!String::from_utf8_lossy(&made.stderr).contains("can be read by other users"));
 
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
