@@ -296,6 +296,37 @@ async fn web_view_pages_use_the_whole_width_with_large_touch_targets() {
     b.close().await;
 }
 
+/// Issue 31: in a 1,280 px widget the page's card stretched to the whole width, with 1,208 px
+/// buttons. A wide frame keeps the page a column (at most 640 px), centred; a phone-wide one still
+/// uses the whole width.
+#[tokio::test]
+#[ignore = "needs chromium"]
+async fn a_wide_widget_keeps_the_page_a_column_and_a_narrow_one_uses_the_whole_width() {
+    let b = chromium().await;
+    let app = spawn_app().await;
+    let host = host_site(&app.base).await;
+    let measure = "var m = document.querySelector('main').getBoundingClientRect();
+        var widest = Math.max.apply(null, Array.from(document.querySelectorAll('button')).map(function (x) { return x.getBoundingClientRect().width; }));
+        return {widest: widest, left: m.left, right: document.documentElement.clientWidth - m.right, width: document.documentElement.clientWidth};";
+    for (width, wide) in [(1280, true), (390, false)] {
+        b.client.set_window_size(width, 800).await.unwrap();
+        let sid = app.create_ok(&json!({"api_key": EVERYONE})).await;
+        b.client.goto(&format!("{host}/?session={sid}&locale=en")).await.unwrap();
+        b.client.enter_frame(0).await.unwrap();
+        b.wait_for("step-LDHP").await;
+        let m = b.client.execute(measure, vec![]).await.unwrap();
+        let (left, right) = (m["left"].as_f64().unwrap(), m["right"].as_f64().unwrap());
+        if wide {
+            assert!(m["widest"].as_f64() <= Some(640.0), "{width} px: no button wider than the column: {m}");
+            assert!((left - right).abs() <= 1.0 && left > 100.0, "{width} px: the column is centred: {m}");
+        } else {
+            assert!(left <= 8.0 && right <= 8.0, "{width} px: the whole width: {m}");
+        }
+        b.client.enter_parent_frame().await.unwrap();
+    }
+    b.close().await;
+}
+
 #[tokio::test]
 async fn the_widget_is_served_as_cacheable_javascript_and_the_page_may_be_framed() {
     let app = spawn_app().await;
