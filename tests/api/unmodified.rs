@@ -129,16 +129,32 @@ async fn node_reaches_the_vendors_address_with_undici_and_node_extra_ca_certs() 
     let server = MockServer::start().await;
     let (dir, ca) = fresh_dir_with_ca(&server, "unmodified-node");
     let proxy = server.uri();
+    let first = node.clone();
     let out = tokio::task::spawn_blocking(move || {
+        let node = first;
         run_in(
             &dir,
-            Command::new(node).arg(example("fetch.mjs")),
+            Command::new(&node).arg(example("fetch.mjs")),
             &[("HTTPS_PROXY", &proxy), ("NODE_EXTRA_CA_CERTS", ca.to_str().unwrap())],
         )
     })
     .await
     .unwrap();
     assert!(out.contains("session: ") && out.contains("widget: 200 text/javascript"), "{out}");
+
+    // Issue 31: code that uses Node's global fetch, not undici's, runs unchanged with the preload.
+    let (dir, ca) = fresh_dir_with_ca(&server, "unmodified-node-global");
+    let proxy = server.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        run_in(
+            &dir,
+            Command::new(node).arg("--import").arg(example("proxy-preload.mjs")).arg(example("global_fetch.mjs")),
+            &[("HTTPS_PROXY", &proxy), ("NODE_EXTRA_CA_CERTS", ca.to_str().unwrap())],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("session: ") && out.contains("(LDHP, F2F)"), "{out}");
 }
 
 /// Real Chromium with `--proxy-server`: the page at its vendor address, walked to the end, and a
