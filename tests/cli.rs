@@ -18,13 +18,13 @@ fn run(args: &[&str]) -> assert_cmd::assert::Assert {
 
 /// Starts the server and returns it with the address it printed.
 fn start(args: &[&str], envs: &[(&str, &str)]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .envs(envs.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
+    listening(Command::new(BIN).args(args).envs(envs.iter().copied()).stderr(Stdio::null()))
+}
+
+/// Starts the server `command` runs (its stderr as the caller set it) and returns it with the
+/// address it printed.
+fn listening(command: &mut Command) -> (Child, String) {
+    let mut child = command.stdout(Stdio::piped()).spawn().expect("the binary starts");
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("a first line");
     let addr = line
@@ -385,15 +385,11 @@ fn hanging_webhook_receivers_cannot_take_every_file_descriptor() {
         });
     }
     let log = scratch_file("hanging").with_file_name("stderr.log");
-    let mut child = Command::new("sh")
-        .args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BIN, "serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let (mut child, addr) = listening(
+        Command::new("sh")
+            .args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\"", BIN, "serve", "--port", "0"])
+            .stderr(std::fs::File::create(&log).unwrap()),
+    );
     let flow = serde_json::json!({"name": "Hanging", "technologies": ["LDHP"], "webhook_urls": urls});
     let flow = body_of(&http_post(&addr, "/__admin/flows", &flow.to_string()));
     let key = flow["api_key"].as_str().unwrap();
@@ -535,15 +531,9 @@ fn failing_saves_are_reported_and_a_failed_last_save_exits_non_zero() {
     let dir = scratch_file("vanishing").parent().unwrap().join("vanishing-dir");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("state.json");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--state-file", file.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let (mut child, addr) = listening(
+        Command::new(BIN).args(["serve", "--port", "0", "--state-file", file.to_str().unwrap()]).stderr(Stdio::piped()),
+    );
     let health = body_of(&http_get(&addr, "/__admin/health"));
     assert_eq!(health["status"], "ok");
     assert_eq!(health["state_file"]["ok"], true, "{health}");
@@ -603,15 +593,8 @@ fn with_state_sync_only_changes_fail_when_the_disk_does() {
     let dir = scratch_file("sync-failing").parent().unwrap().join("sync-dir");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("state.json");
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--state-file", file.to_str().unwrap(), "--state-sync"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let args = ["serve", "--port", "0", "--state-file", file.to_str().unwrap(), "--state-sync"];
+    let (mut child, addr) = listening(Command::new(BIN).args(args).stderr(Stdio::piped()));
     let create = format!(r#"{{"api_key": "{EVERYONE}"}}"#);
     let id =
         body_of(&http_post(&addr, "/api/v1/flows/session/create/", &create))["session_id"].as_str().unwrap().to_owned();
@@ -666,10 +649,7 @@ fn log_requests_logs_a_line_per_request_with_its_lint_codes() {
         if logging {
             command.arg("--log-requests");
         }
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+        let (mut child, addr) = listening(command.stderr(Stdio::piped()));
         http_get(&addr, "/__admin/health");
         http_get(&addr, "/api/v1/flows/session/result?session_id=x&flow_api_key=y");
         // Result polling, which is answered at once, is logged as the rest.
