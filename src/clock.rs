@@ -23,6 +23,11 @@ pub(crate) fn after(t: OffsetDateTime, by: std::time::Duration) -> OffsetDateTim
     capped(Duration::try_from(by).ok().and_then(|by| t.checked_add(by)))
 }
 
+/// `t` moved `ms` milliseconds on, stopping at `LATEST` (a key's own clock, SPEC §16).
+pub(crate) fn ahead(t: OffsetDateTime, ms: i64) -> OffsetDateTime {
+    capped(t.checked_add(Duration::milliseconds(ms)))
+}
+
 /// A sum of times that may have overflowed, as the clock shows it: `LATEST` at most.
 fn capped(t: Option<OffsetDateTime>) -> OffsetDateTime {
     t.map_or(LATEST, |t| t.min(LATEST))

@@ -49,7 +49,7 @@ mod wire;
 
 pub use config::Config;
 pub use journal::{Entry, Lint};
-pub use mock_server::{BackendSessionInfo, Complete, CompleteError, MockServer, MockServerBuilder};
+pub use mock_server::{BackendSessionInfo, Complete, CompleteError, FlowError, MockServer, MockServerBuilder};
 pub use persist::StateFileError;
 pub use startup::{Application, InProcess, StartupError};
 pub use tls::TlsError;

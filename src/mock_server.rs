@@ -109,6 +109,12 @@ pub enum CompleteError {
     Session(#[from] SessionError),
 }
 
+/// Why [`MockServer::new_flow`] could not add a flow: the field and the reason, as the admin
+/// API's 400 says them.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FlowError(String);
+
 /// An E-Document backend session, as `MockServer::backend_sessions` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackendSessionInfo {
@@ -190,7 +196,7 @@ impl MockServer {
     /// the code to approve with, as a person reads the SMS.
     pub fn backend_sessions(&self) -> Vec<BackendSessionInfo> {
         self.state
-            .backend_sessions()
+            .backend_sessions(None)
             .into_iter()
             .map(|s| BackendSessionInfo {
                 backend_session_id: s.id,
@@ -214,6 +220,51 @@ impl MockServer {
     pub fn reset(&self) {
         self.state.reset();
         self.webhooks.clear();
+    }
+
+    /// A flow of its own for one test, with a new key (SPEC §16): tests that share one server
+    /// and each use only their own flow's key see nothing of each other. `technologies` are the
+    /// vendor's codes (`"LDHP"`, `"F2F"`, ...); `seed` makes what the mock invents for the
+    /// flow's sessions repeat run after run (its key too).
+    pub fn new_flow(&self, name: &str, technologies: &[&str], seed: Option<u64>) -> Result<Flow, FlowError> {
+        let spec = crate::domain::flow::FlowSpec {
+            name: name.to_owned(),
+            api_key: None,
+            technologies: technologies.iter().map(|c| (*c).to_owned()).collect(),
+            scenario: None,
+            webhook_url: None,
+            webhook_urls: None,
+            seed,
+        };
+        let mut generate = || self.state.generate_api_key(seed, name);
+        let flow =
+            spec.into_flow("", Some(&mut generate)).map_err(|e| FlowError(format!("{}: {}", e.path, e.reason)))?;
+        self.state.add_flow(flow).map_err(|e| FlowError(e.to_string()))
+    }
+
+    /// What the code under test sent with `api_key`, or about its sessions, oldest first.
+    pub fn received_requests_for(&self, api_key: &str) -> Vec<Entry> {
+        let filter = Filter { api_key: Some(api_key.to_owned()), ..Filter::default() };
+        let (mut entries, _) = self.state.journal().list(&filter, 0, usize::MAX);
+        entries.reverse();
+        entries
+    }
+
+    /// Everything `api_key` owns gone — its sessions, journal entries, webhook attempts, fault
+    /// rules, backend sessions and persons — and its clock and seed back to their start; the key
+    /// and everyone else's stay.
+    pub fn reset_key(&self, api_key: &str) {
+        self.state.reset_key(api_key);
+    }
+
+    /// The flow with `api_key` deleted, and everything its key owned with it. False when there
+    /// was no such flow.
+    pub fn purge_flow(&self, api_key: &str) -> bool {
+        if !self.state.delete_flow(api_key) {
+            return false;
+        }
+        self.state.purge_key(api_key);
+        true
     }
 }
 

@@ -255,6 +255,7 @@ impl SessionRecord {
             } else {
                 self.webhook_urls
             },
+            seed: None,
         };
         let parts = Parts {
             id: self.id,

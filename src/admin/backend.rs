@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::domain::backend::{BackendKey, BackendKeySpec, Service};
 use crate::http::ApiError;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, QueryMap};
 use crate::session::backend::BackendSession;
 use crate::state::AppState;
 use crate::state::backend::BackendKeyError;
@@ -85,7 +85,8 @@ pub(crate) async fn list_backend_keys(State(state): State<AppState>) -> Json<Vec
 }
 
 /// `POST /__admin/backend-keys` with `{"name", "api_key"?, "technologies"?, "subscription_started"?,
-/// "scenario"?}`: a key is generated when none is given; every technology when none is named.
+/// "scenario"?, "seed"?}`: a key is generated when none is given (from the seed and the name, with
+/// a seed); every technology when none is named.
 #[utoipa::path(post, path = "/backend-keys", tag = "admin", request_body = Object,
     responses((status = 201, description = "Created", body = BackendKeyView), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 pub(crate) async fn add_backend_key(
@@ -93,7 +94,8 @@ pub(crate) async fn add_backend_key(
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
     let spec: BackendKeySpec = crate::http::extract::typed_body(body)?;
-    let mut generate = || state.generate_api_key();
+    let (seed, name) = (spec.seed, spec.name.clone());
+    let mut generate = || state.generate_api_key(seed, &name);
     let key = spec.into_key("", Some(&mut generate)).map_err(|e| {
         let field = e.path.split(['.', '[']).next().unwrap_or("non_field_errors").to_owned();
         ApiError::field(&[&field], format!("{} ({})", e.reason, e.path))
@@ -102,12 +104,21 @@ pub(crate) async fn add_backend_key(
     Ok((StatusCode::CREATED, Json(BackendKeyView::from(added))))
 }
 
-#[utoipa::path(delete, path = "/backend-keys/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its backend sessions stay"), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
+#[utoipa::path(delete, path = "/backend-keys/{api_key}", tag = "admin", params(("api_key" = String, Path), ("purge" = Option<bool>, Query, description = "Also remove everything the key owns (SPEC §16)")),
+    responses((status = 204, description = "Deleted; its backend sessions stay unless purge=true"), (status = 400, description = "purge is not true or false", body = crate::http::error::FieldErrorsBody), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
 pub(crate) async fn delete_backend_key(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    query: QueryMap,
 ) -> Result<StatusCode, ApiError> {
-    if state.delete_backend_key(&key) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+    let purge = super::control::purge(&query)?;
+    if !state.delete_backend_key(&key) {
+        return Err(ApiError::NotFound);
+    }
+    if purge {
+        state.purge_key(&key);
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `PUT /__admin/backend-keys/{api_key}/scenario` with `{"scenario": name | null}`: the scenario
@@ -130,9 +141,14 @@ pub(crate) async fn set_backend_key_scenario(
     Ok(Json(BackendKeyView::from(key)))
 }
 
-#[utoipa::path(get, path = "/backend-sessions", tag = "admin", responses((status = 200, description = "The E-Document backend sessions, newest first, with their SMS codes", body = Vec<BackendSessionView>)))]
-pub(crate) async fn list_backend_sessions(State(state): State<AppState>) -> Json<Vec<BackendSessionView>> {
-    Json(state.backend_sessions().into_iter().rev().map(BackendSessionView::from).collect())
+#[utoipa::path(get, path = "/backend-sessions", tag = "admin", params(("api_key" = Option<String>, Query, description = "Only this organisation key's (SPEC §16)")),
+    responses((status = 200, description = "The E-Document backend sessions, newest first, with their SMS codes", body = Vec<BackendSessionView>), (status = 404, description = "api_key names no flow or backend key", body = crate::http::error::Detail)))]
+pub(crate) async fn list_backend_sessions(
+    State(state): State<AppState>,
+    query: QueryMap,
+) -> Result<Json<Vec<BackendSessionView>>, ApiError> {
+    let key = super::scope(&state, &query)?;
+    Ok(Json(state.backend_sessions(key.as_deref()).into_iter().rev().map(BackendSessionView::from).collect()))
 }
 
 #[utoipa::path(get, path = "/backend-sessions/{backend_session_id}", tag = "admin", params(("backend_session_id" = String, Path)),
@@ -145,11 +161,13 @@ pub(crate) async fn get_backend_session(
     state.backend_session(&id).map(|s| Json(BackendSessionView::from(s))).ok_or(ApiError::NotFound)
 }
 
-#[utoipa::path(get, path = "/persons", tag = "admin", responses((status = 200, description = "The persons registered through the Backend API, oldest first", body = Vec<Object>)))]
-pub(crate) async fn list_persons(State(state): State<AppState>) -> Json<Vec<Value>> {
-    Json(
+#[utoipa::path(get, path = "/persons", tag = "admin", params(("api_key" = Option<String>, Query, description = "Only this organisation key's (SPEC §16)")),
+    responses((status = 200, description = "The persons registered through the Backend API, oldest first", body = Vec<Object>), (status = 404, description = "api_key names no flow or backend key", body = crate::http::error::Detail)))]
+pub(crate) async fn list_persons(State(state): State<AppState>, query: QueryMap) -> Result<Json<Vec<Value>>, ApiError> {
+    let key = super::scope(&state, &query)?;
+    Ok(Json(
         state
-            .persons()
+            .persons(key.as_deref())
             .into_iter()
             .map(|p| {
                 let mut view = serde_json::to_value(&p).unwrap_or_default();
@@ -157,5 +175,5 @@ pub(crate) async fn list_persons(State(state): State<AppState>) -> Json<Vec<Valu
                 view
             })
             .collect(),
-    )
+    ))
 }

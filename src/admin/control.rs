@@ -38,12 +38,17 @@ pub(crate) struct FlowBody {
     /// Up to five webhook URLs (the vendor's limit), each with its own delivery queue.
     #[serde(default)]
     webhook_urls: Option<Vec<String>>,
+    /// What the mock makes up for the flow's sessions (ids, names, scores, codes, webhook ids)
+    /// repeats run after run with this seed, whatever other keys do; without `api_key`, the key
+    /// is made from the seed and the name too (SPEC §16).
+    #[serde(default)]
+    seed: Option<u64>,
 }
 
 impl From<FlowBody> for FlowSpec {
     fn from(body: FlowBody) -> Self {
-        let FlowBody { name, technologies, api_key, scenario, webhook_url, webhook_urls } = body;
-        Self { name, api_key, technologies, scenario, webhook_url, webhook_urls }
+        let FlowBody { name, technologies, api_key, scenario, webhook_url, webhook_urls, seed } = body;
+        Self { name, api_key, technologies, scenario, webhook_url, webhook_urls, seed }
     }
 }
 
@@ -56,7 +61,8 @@ pub(crate) async fn create_flow(
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
     let spec = FlowSpec::from(crate::http::extract::typed_body::<FlowBody>(body)?);
-    let mut generate = || state.generate_api_key();
+    let (seed, name) = (spec.seed, spec.name.clone());
+    let mut generate = || state.generate_api_key(seed, &name);
     let flow = spec.into_flow("", Some(&mut generate)).map_err(|e| {
         let field = e.path.split(['.', '[']).next().unwrap_or("non_field_errors").to_owned();
         ApiError::field(&[&field], format!("{} ({})", e.reason, e.path))
@@ -72,13 +78,32 @@ pub(crate) async fn create_flow(
     Ok((StatusCode::CREATED, Json(FlowView::from(flow))))
 }
 
-/// `DELETE /__admin/flows/{api_key}`: the flow goes; its sessions stay.
-#[utoipa::path(delete, path = "/flows/{api_key}", tag = "admin", params(("api_key" = String, Path)), responses((status = 204, description = "Deleted; its sessions stay"), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
+/// `DELETE /__admin/flows/{api_key}`: the flow goes; its sessions stay, unless `?purge=true`,
+/// which also removes everything the key owns (SPEC §16).
+#[utoipa::path(delete, path = "/flows/{api_key}", tag = "admin", params(("api_key" = String, Path), ("purge" = Option<bool>, Query, description = "Also remove everything the key owns: sessions, journal entries, webhook attempts, fault rules, its clock and seed (SPEC §16)")),
+    responses((status = 204, description = "Deleted; its sessions stay unless purge=true"), (status = 400, description = "purge is not true or false", body = crate::http::error::FieldErrorsBody), (status = 404, description = "Not found", body = crate::http::error::Detail)))]
 pub(crate) async fn delete_flow(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    query: QueryMap,
 ) -> Result<StatusCode, ApiError> {
-    if state.delete_flow(&key) { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::NotFound) }
+    let purge = purge(&query)?;
+    if !state.delete_flow(&key) {
+        return Err(ApiError::NotFound);
+    }
+    if purge {
+        state.purge_key(&key);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?purge=`: `true` or `false` (the default).
+pub(crate) fn purge(query: &QueryMap) -> Result<bool, ApiError> {
+    match query.get("purge") {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::field(&["purge"], crate::domain::drf::NOT_A_BOOLEAN)),
+    }
 }
 
 /// `GET /__admin/requests?path=&session_id=&api_key=&limit=&offset=`, newest first.
@@ -99,7 +124,7 @@ pub(crate) async fn list_requests(
     let filter = Filter {
         path: query.get("path").filter(|s| !s.is_empty()).map(str::to_owned),
         session_id,
-        api_key: query.get("api_key").filter(|s| !s.is_empty()).map(str::to_owned),
+        api_key: super::scope(&state, &query)?,
     };
     let (entries, total) = state.journal().list(&filter, page.offset, page.limit);
     Ok(page.respond(entries, total, &uri.to_string()))
@@ -111,12 +136,22 @@ pub(crate) async fn clear_requests(State(state): State<AppState>) -> StatusCode 
     StatusCode::NO_CONTENT
 }
 
-/// `POST /__admin/reset`: sessions, journal and faults cleared, flows back to the start-up set.
-#[utoipa::path(post, path = "/reset", tag = "admin", responses((status = 204, description = "Sessions, journal, faults and webhook attempts cleared; flows back to the start-up set")))]
-pub(crate) async fn reset(State(state): State<AppState>, Extension(webhooks): Extension<Arc<Webhooks>>) -> StatusCode {
-    state.reset();
-    webhooks.clear();
-    StatusCode::NO_CONTENT
+/// `POST /__admin/reset`: sessions, journal and faults cleared, flows back to the start-up set;
+/// with `?api_key=K`, only what K owns, and K's clock and seed back to their start (SPEC §16).
+#[utoipa::path(post, path = "/reset", tag = "admin", params(("api_key" = Option<String>, Query, description = "Reset only what this key owns; the key and everyone else's stay (SPEC §16)")),
+    responses((status = 204, description = "Sessions, journal, faults and webhook attempts cleared; flows back to the start-up set (with api_key: the key's only)"), (status = 404, description = "api_key names no flow or backend key", body = crate::http::error::Detail)))]
+pub(crate) async fn reset(
+    State(state): State<AppState>,
+    Extension(webhooks): Extension<Arc<Webhooks>>,
+    query: QueryMap,
+) -> Result<StatusCode, ApiError> {
+    if let Some(key) = super::scope(&state, &query)? {
+        state.reset_key(&key);
+    } else {
+        state.reset();
+        webhooks.clear();
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A fault rule, as `POST /__admin/faults` takes it and `GET /__admin/faults` lists it: the next
@@ -127,6 +162,10 @@ pub(crate) async fn reset(State(state): State<AppState>, Extension(webhooks): Ex
 pub(crate) struct FaultBody {
     #[schema(value_type = crate::http::openapi::Endpoint)]
     endpoint: crate::domain::scripting::Endpoint,
+    /// Play only on calls made with this flow or backend key, or about its sessions; `times`
+    /// counts only those (SPEC §16). Every call's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    api_key: Option<String>,
     /// An error status (400-599) answered with `{"detail": ...}`.
     #[serde(default)]
     status: Option<u16>,
@@ -151,17 +190,16 @@ fn one() -> u32 {
     1
 }
 
-impl From<FaultBody> for Fault {
-    fn from(body: FaultBody) -> Self {
-        let FaultBody { endpoint, status, detail, delay_ms, drop_connection, times, calls: _ } = body;
-        Self { endpoint, status, detail, delay_ms, drop_connection, times }
-    }
-}
-
 impl FaultBody {
-    fn of(fault: Fault, calls: u32) -> Self {
-        let Fault { endpoint, status, detail, delay_ms, drop_connection, times } = fault;
-        Self { endpoint, status, detail, delay_ms, drop_connection, times, calls }
+    /// The rule, and the key it is for.
+    fn into_rule(self) -> (Option<String>, Fault) {
+        let FaultBody { endpoint, api_key, status, detail, delay_ms, drop_connection, times, calls: _ } = self;
+        (api_key, Fault { endpoint, status, detail, delay_ms, drop_connection, times })
+    }
+
+    fn of(rule: crate::state::AdminRule) -> Self {
+        let Fault { endpoint, status, detail, delay_ms, drop_connection, times } = rule.fault;
+        Self { endpoint, api_key: rule.key, status, detail, delay_ms, drop_connection, times, calls: rule.calls }
     }
 }
 
@@ -172,35 +210,52 @@ pub(crate) async fn add_fault(
     JsonBody(body): JsonBody,
 ) -> Result<impl IntoResponse, ApiError> {
     let de = serde_path_to_error::deserialize::<_, FaultBody>(body);
-    let fault = Fault::from(de.map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "non_field_errors".to_owned() } else { path };
-        ApiError::field(&[&field], e.into_inner().to_string())
-    })?);
+    let (key, fault) = de
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "non_field_errors".to_owned() } else { path };
+            ApiError::field(&[&field], e.into_inner().to_string())
+        })?
+        .into_rule();
     if let Some((field, reason)) = fault.problems().into_iter().next() {
         return Err(ApiError::field(&[field], reason));
     }
-    state.add_fault(fault.clone());
-    Ok((StatusCode::CREATED, Json(FaultBody::of(fault, 0))))
+    if let Some(key) = key.as_deref().filter(|k| !state.knows_key(k)) {
+        let shown: String = key.chars().take(100).collect();
+        return Err(ApiError::field(
+            &["api_key"],
+            format!("No flow or backend key has the api_key {shown:?}: a rule for it would never play."),
+        ));
+    }
+    state.add_fault(key.clone(), fault.clone());
+    Ok((StatusCode::CREATED, Json(FaultBody::of(crate::state::AdminRule { key, fault, calls: 0 }))))
 }
 
-/// `GET /__admin/faults`: the admin rules and the calls each has hit.
-#[utoipa::path(get, path = "/faults", tag = "admin", responses((status = 200, description = "The rules with their `calls`", body = Vec<FaultBody>)))]
-pub(crate) async fn list_faults(State(state): State<AppState>) -> Json<Vec<FaultBody>> {
-    Json(state.faults().into_iter().map(|(fault, calls)| FaultBody::of(fault, calls)).collect())
+/// `GET /__admin/faults?api_key=`: the admin rules (the key's only, when given) and the calls
+/// each has hit.
+#[utoipa::path(get, path = "/faults", tag = "admin", params(("api_key" = Option<String>, Query, description = "Only the rules for this key (SPEC §16)")),
+    responses((status = 200, description = "The rules with their `calls`", body = Vec<FaultBody>), (status = 404, description = "api_key names no flow or backend key", body = crate::http::error::Detail)))]
+pub(crate) async fn list_faults(
+    State(state): State<AppState>,
+    query: QueryMap,
+) -> Result<Json<Vec<FaultBody>>, ApiError> {
+    let key = super::scope(&state, &query)?;
+    Ok(Json(state.faults(key.as_deref()).into_iter().map(FaultBody::of).collect()))
 }
 
-/// `GET /__admin/webhooks?limit=&offset=`: the delivery attempts held, oldest first.
+/// `GET /__admin/webhooks?limit=&offset=&api_key=`: the delivery attempts held, oldest first.
 #[utoipa::path(get, path = "/webhooks", tag = "admin",
-    params(("limit" = Option<usize>, Query, description = "At most this many (default: every attempt held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the oldest")),
-    responses((status = 200, description = "Delivery attempts, oldest first; X-Total-Count has how many are held, Link the next page", body = Vec<crate::webhook::Attempt>), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
+    params(("limit" = Option<usize>, Query, description = "At most this many (default: every attempt held, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the oldest"), ("api_key" = Option<String>, Query, description = "Only the attempts of this flow key's sessions (SPEC §16)")),
+    responses((status = 200, description = "Delivery attempts, oldest first; X-Total-Count has how many are held, Link the next page", body = Vec<crate::webhook::Attempt>), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody), (status = 404, description = "api_key names no flow or backend key", body = crate::http::error::Detail)))]
 pub(crate) async fn list_webhooks(
+    State(state): State<AppState>,
     Extension(webhooks): Extension<Arc<Webhooks>>,
     query: QueryMap,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> Result<axum::response::Response, ApiError> {
     let page = Page::parse(&query, paging::MAX_LIMIT)?;
-    let (attempts, total) = webhooks.attempts(page.offset, page.limit);
+    let key = super::scope(&state, &query)?;
+    let (attempts, total) = webhooks.attempts(key.as_deref(), page.offset, page.limit);
     Ok(page.respond(attempts, total, &uri.to_string()))
 }
 
@@ -211,19 +266,27 @@ pub(crate) struct ClockView {
     pub offset_seconds: f64,
 }
 
-fn clock_view(state: &AppState) -> ClockView {
-    ClockView { now: crate::clock::timestamp(state.now()), offset_seconds: state.clock().offset().as_seconds_f64() }
+/// The clock as everyone sees it, or as `key`'s sessions do (its own offset added).
+fn clock_view(state: &AppState, key: Option<&str>) -> ClockView {
+    let (now, offset) = match key {
+        Some(key) => (state.now_for(key), state.clock().offset() + state.key_offset(key)),
+        None => (state.now(), state.clock().offset()),
+    };
+    ClockView { now: crate::clock::timestamp(now), offset_seconds: offset.as_seconds_f64() }
 }
 
-/// `GET /__admin/clock`.
-#[utoipa::path(get, path = "/clock", tag = "admin", responses((status = 200, description = "OK", body = ClockView)))]
-pub(crate) async fn clock(State(state): State<AppState>) -> Json<ClockView> {
-    Json(clock_view(&state))
+/// `GET /__admin/clock?api_key=`.
+#[utoipa::path(get, path = "/clock", tag = "admin", params(("api_key" = Option<String>, Query, description = "The time of this key's sessions (SPEC §16)")),
+    responses((status = 200, description = "OK", body = ClockView), (status = 404, description = "api_key names no flow or backend key", body = crate::http::error::Detail)))]
+pub(crate) async fn clock(State(state): State<AppState>, query: QueryMap) -> Result<Json<ClockView>, ApiError> {
+    let key = super::scope(&state, &query)?;
+    Ok(Json(clock_view(&state, key.as_deref())))
 }
 
-/// `POST /__admin/clock/advance` with `{"seconds": N}`: moves the clock forward, so that
-/// sessions expire and processing delays pass without waiting.
-#[utoipa::path(post, path = "/clock/advance", tag = "admin", request_body(content = Object, description = "{\"seconds\": N}, N > 0"),
+/// `POST /__admin/clock/advance` with `{"seconds": N, "api_key"?: K}`: moves the clock forward,
+/// so that sessions expire and processing delays pass without waiting; with `api_key`, for K's
+/// sessions alone (SPEC §16).
+#[utoipa::path(post, path = "/clock/advance", tag = "admin", request_body(content = Object, description = "{\"seconds\": N, \"api_key\"?: K}, N > 0"),
     responses((status = 200, description = "OK", body = ClockView), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
 pub(crate) async fn advance_clock(
     State(state): State<AppState>,
@@ -236,13 +299,24 @@ pub(crate) async fn advance_clock(
             "A positive number of seconds is required, e.g. {\"seconds\": 3600}.",
         ));
     };
+    let key = match body.get("api_key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(key)) if state.knows_key(key) => Some(key.clone()),
+        Some(Value::String(key)) => {
+            let shown: String = key.chars().take(100).collect();
+            return Err(ApiError::field(&["api_key"], format!("No flow or backend key has the api_key {shown:?}.")));
+        }
+        Some(_) => return Err(ApiError::field(&["api_key"], crate::domain::drf::NOT_A_STRING)),
+    };
     // Past what a Duration holds is past the clock's end too.
     let by = std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX);
-    state.clock().advance(by).map_err(|e| {
-        ApiError::field(
-            &["seconds"],
-            format!("Too far: {e}; the clock shows {}.", crate::clock::timestamp(state.now())),
-        )
+    let moved = match key.as_deref() {
+        Some(key) => state.advance_key_clock(key, by),
+        None => state.clock().advance(by),
+    };
+    moved.map_err(|e| {
+        let shown = key.as_deref().map_or_else(|| state.now(), |k| state.now_for(k));
+        ApiError::field(&["seconds"], format!("Too far: {e}; the clock shows {}.", crate::clock::timestamp(shown)))
     })?;
-    Ok(Json(clock_view(&state)))
+    Ok(Json(clock_view(&state, key.as_deref())))
 }

@@ -25,6 +25,28 @@ pub(crate) mod backend;
 pub(crate) mod control;
 pub(crate) mod paging;
 
+/// The key `?api_key=` scopes an admin call to (SPEC §16), `None` without one. A key the mock
+/// does not know (no flow, no backend key) is a 404 that names it: a typo must not scope a test
+/// to nothing and pass.
+pub(crate) fn scope(state: &AppState, query: &crate::http::extract::QueryMap) -> Result<Option<String>, ApiError> {
+    match query.get("api_key").filter(|k| !k.is_empty()) {
+        None => Ok(None),
+        Some(key) if state.knows_key(key) => Ok(Some(key.to_owned())),
+        Some(key) => Err(unknown_key(key)),
+    }
+}
+
+/// The 404 of a scoped call naming a key the mock does not know.
+pub(crate) fn unknown_key(key: &str) -> ApiError {
+    let shown: String = key.chars().take(100).collect();
+    ApiError::detail(
+        axum::http::StatusCode::NOT_FOUND,
+        format!(
+            "No flow or backend key has the api_key {shown:?}: a scoped call names a key of GET /__admin/flows or GET /__admin/backend-keys."
+        ),
+    )
+}
+
 /// The admin API's routes that `--admin-token` guards: all but `open_routes`.
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -244,17 +266,18 @@ impl SessionView {
 pub(crate) const SESSIONS_PAGE: usize = 100;
 
 #[utoipa::path(get, path = "/sessions", tag = "admin",
-    params(("limit" = Option<usize>, Query, description = "At most this many (default 100, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the newest")),
-    responses((status = 200, description = "Newest first, one page; X-Total-Count has how many there are, Link the next page", body = Vec<SessionView>), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody)))]
+    params(("limit" = Option<usize>, Query, description = "At most this many (default 100, at most 10,000)"), ("offset" = Option<usize>, Query, description = "Skip this many of the newest"), ("api_key" = Option<String>, Query, description = "Only this flow key's sessions (SPEC §16)")),
+    responses((status = 200, description = "Newest first, one page; X-Total-Count has how many there are, Link the next page", body = Vec<SessionView>), (status = 400, description = "Bad request", body = crate::http::error::FieldErrorsBody), (status = 404, description = "api_key names no flow or backend key", body = crate::http::error::Detail)))]
 async fn list_sessions(
     State(state): State<AppState>,
     query: crate::http::extract::QueryMap,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
 ) -> Result<axum::response::Response, ApiError> {
     let page = paging::Page::parse(&query, SESSIONS_PAGE)?;
+    let key = scope(&state, &query)?;
     let ttl = state.session_ttl();
-    let (views, total) =
-        state.page_of_sessions(page.offset, page.limit, |s| SessionView::of(s, state.link_base(s), ttl));
+    let (views, total) = state
+        .page_of_sessions(key.as_deref(), page.offset, page.limit, |s| SessionView::of(s, state.link_base(s), ttl));
     Ok(page.respond(views, total, &uri.to_string()))
 }
 

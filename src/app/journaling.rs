@@ -160,7 +160,13 @@ impl Recording {
             // A warning found while answering (a read-only endpoint): the answer becomes the refusal.
             response = lint::strict_refusal(&notes).into_response();
         }
-        let noted = notes.taken();
+        let mut noted = notes.taken();
+        // A request that named no key (the page) belongs to the key of the session it is about.
+        if noted.api_key.is_none()
+            && let Some(id) = noted.session_id
+        {
+            noted.api_key = state.with_session(&id, |s| s.api_key().as_str().to_owned());
+        }
         let shown = if noted.lints.len() > MAX_LINT_HEADERS { MAX_LINT_HEADERS - 1 } else { noted.lints.len() };
         let mut lines: Vec<String> = noted.lints[..shown].iter().map(Lint::text).collect();
         let more = noted.lints.len() - shown;

@@ -65,6 +65,8 @@ pub struct BackendKey {
     /// The scenario calls with this key play (the image endpoints; E-Document requests whose IIN
     /// no scenario matches), unless the server's `--scenario`.
     pub scenario: Option<String>,
+    /// What the mock makes up for the key's calls repeats run after run with it (SPEC §16).
+    pub seed: Option<u64>,
 }
 
 impl BackendKey {
@@ -87,6 +89,9 @@ pub struct BackendKeySpec {
     pub subscription_started: bool,
     #[serde(default)]
     pub scenario: Option<String>,
+    /// The key's own seed (SPEC §16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -102,6 +107,7 @@ impl BackendKeySpec {
             technologies: Some(key.services.iter().map(|s| s.as_str().to_owned()).collect()),
             subscription_started: key.started,
             scenario: key.scenario.clone(),
+            seed: key.seed,
         }
     }
 
@@ -141,6 +147,7 @@ impl BackendKeySpec {
             services,
             started: self.subscription_started,
             scenario: self.scenario,
+            seed: self.seed,
         })
     }
 }

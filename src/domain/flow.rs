@@ -55,6 +55,8 @@ pub struct Flow {
     /// Where the flow's events go, each URL with its own delivery queue: at most
     /// [`MAX_WEBHOOK_URLS`] \[doc\].
     pub webhook_urls: Vec<String>,
+    /// What the mock makes up for the flow's sessions repeats run after run with it (SPEC §16).
+    pub seed: Option<u64>,
 }
 
 /// The longest name of a flow or a backend key, in characters: a name is quoted in webhooks, on
@@ -107,6 +109,9 @@ pub struct FlowSpec {
     /// Up to five webhook URLs \[doc\]; `webhook_url`, when also given, is the first of them.
     #[serde(default)]
     pub webhook_urls: Option<Vec<String>>,
+    /// The flow's own seed (SPEC §16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// Why a flow definition was refused: the path inside the document and the reason.
@@ -126,6 +131,7 @@ impl FlowSpec {
             scenario: flow.scenario.clone(),
             webhook_url: None,
             webhook_urls: Some(flow.webhook_urls.clone()).filter(|urls| !urls.is_empty()),
+            seed: flow.seed,
         }
     }
 
@@ -163,7 +169,15 @@ impl FlowSpec {
             technologies.push(parsed);
         }
         let webhook_urls = Self::webhook_urls(self.webhook_url, self.webhook_urls).map_err(|(f, r)| err(&f, r))?;
-        Ok(Flow { id: 0, name: self.name, api_key, technologies, scenario: self.scenario, webhook_urls })
+        Ok(Flow {
+            id: 0,
+            name: self.name,
+            api_key,
+            technologies,
+            scenario: self.scenario,
+            webhook_urls,
+            seed: self.seed,
+        })
     }
 
     /// `webhook_url` and `webhook_urls` as one list: the single URL first unless the list has it
@@ -377,6 +391,7 @@ mod tests {
             technologies: codes.to_vec(),
             scenario: None,
             webhook_urls: Vec::new(),
+            seed: None,
         };
         assert!(flow(&[Ldhp, F2f]).uses_face2face_photo());
         assert!(flow(&[Ed, F2f]).uses_face2face_photo());

@@ -65,7 +65,8 @@ pub(crate) async fn create_session(
     }
     refuse_if_strict(&state, &notes)?;
     let (scenario, _) = state.scenario_for(&request.flow, &request.metadata);
-    fault::meet(&state, &notes, Scripted::Scenario(&scenario.name)).await?;
+    fault::meet(&state, &notes, Scripted::Scenario { name: &scenario.name, key: request.flow.api_key.as_str() })
+        .await?;
     // A full store makes room: nothing refuses a new session.
     let (session_id, evicted) = state.create(&request.flow, request.metadata, notes.links_to());
     notes.session(session_id);
@@ -128,10 +129,10 @@ pub(crate) async fn session_result(
 ) -> Result<Response, ApiError> {
     let (id, key) = session_in_query(&query)?;
     let not_own = |e: NotOwn| other_flows_key(&state, &notes, &id, key, e);
-    let polled = state.poll(&id, key, notes.at()).map_err(not_own)?;
+    let polled = state.poll(&id, key, state.on_key_clock(notes.at(), key)).map_err(not_own)?;
     fault::meet(&state, &notes, Scripted::Session { id: &id, key }).await?;
     // The session as it is by now: a fault may have delayed the answer.
-    let now = state.now();
+    let now = state.now_for(key);
     let written = |s: &crate::session::Session, scenario: &crate::scenario::Scenario| {
         let last = s.shows_final(now);
         let kept = last.then(|| answers.get(s.id(), s.version())).flatten();

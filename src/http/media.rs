@@ -241,7 +241,7 @@ pub(crate) async fn session_report(
         return Err(ApiError::UnknownKey);
     }
     fault::meet(&state, &notes, Scripted::Session { id: &id, key: &key }).await?;
-    let now = state.now();
+    let now = state.now_for(&key);
     let data = state.with_session(&id, |s| report_data(s, code, now)).ok_or(ApiError::NotFound)??;
     // A few milliseconds of CPU: off the async threads, so other requests never wait for it, and
     // a few at a time (`report_slots`), so a burst of reports cannot take every core. The turn

@@ -197,6 +197,19 @@ impl Journal {
         entries.held.clear();
         entries.bytes = 0;
     }
+
+    /// The entries of requests made with `key` gone (its reset, SPEC §16).
+    pub(crate) fn remove_key(&self, key: &str) {
+        let mut entries = self.entries();
+        let Entries { held, bytes, .. } = &mut *entries;
+        held.retain(|(_, record)| {
+            let keep = record.noted.api_key.as_deref() != Some(key);
+            if !keep {
+                *bytes -= record.bytes();
+            }
+            keep
+        });
+    }
 }
 
 #[cfg(test)]

@@ -83,13 +83,20 @@ struct Dashboard {
     state_file_error: Option<String>,
     /// The longest name of a flow or a backend key (`MAX_NAME`), for the forms.
     max_name: usize,
+    /// The key the sessions are filtered by (`/?api_key=`, SPEC §16).
+    key: Option<String>,
 }
 
 /// How many sessions the dashboard lists.
 const RECENT: usize = 50;
 
 fn render(state: &AppState, error: Option<&str>) -> Response {
-    let (sessions, session_count) = state.page_of_sessions(0, RECENT, |s| SessionRow {
+    render_for(state, None, error)
+}
+
+/// The dashboard, its sessions and backend sessions `key`'s only when given.
+fn render_for(state: &AppState, key: Option<&str>, error: Option<&str>) -> Response {
+    let (sessions, session_count) = state.page_of_sessions(key, 0, RECENT, |s| SessionRow {
         id: s.id().to_string(),
         flow_name: s.flow_name().to_owned(),
         status: s.status().as_str(),
@@ -138,8 +145,9 @@ fn render(state: &AppState, error: Option<&str>) -> Response {
                 scenario: k.scenario.unwrap_or_default(),
             })
             .collect(),
+        key: key.map(str::to_owned),
         backend_sessions: state
-            .backend_sessions()
+            .backend_sessions(key)
             .into_iter()
             .rev()
             .take(RECENT)
@@ -159,9 +167,29 @@ fn render(state: &AppState, error: Option<&str>) -> Response {
     (status, html(&page)).into_response()
 }
 
-#[utoipa::path(get, path = "/", tag = "dashboard", responses((status = 200, description = "The dashboard", content_type = "text/html")))]
-async fn dashboard(State(state): State<AppState>) -> Response {
-    render(&state, None)
+#[utoipa::path(get, path = "/", tag = "dashboard", params(("api_key" = Option<String>, Query, description = "Only this key's sessions and backend sessions (SPEC §16)")),
+    responses((status = 200, description = "The dashboard", content_type = "text/html"), (status = 400, description = "api_key names no flow or backend key", content_type = "text/html")))]
+async fn dashboard(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<Filter>,
+) -> Response {
+    match query.api_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(key) if state.knows_key(key) => render_for(&state, Some(key), None),
+        Some(key) => {
+            let shown: String = key.chars().take(100).collect();
+            render(
+                &state,
+                Some(&format!("No flow or backend key has the api_key {shown:?}: showing every key's sessions.")),
+            )
+        }
+        None => render(&state, None),
+    }
+}
+
+/// The dashboard's query: the key it shows the sessions of.
+#[derive(serde::Deserialize)]
+struct Filter {
+    api_key: Option<String>,
 }
 
 /// The add-flow form: a flow as the admin API takes it, the key generated.
@@ -188,8 +216,8 @@ async fn add_flow(State(state): State<AppState>, body: Bytes) -> Response {
         }
     }
     let webhook_urls = Some(webhook_urls).filter(|urls| !urls.is_empty());
-    let spec = FlowSpec { name, api_key: None, technologies, scenario, webhook_url, webhook_urls };
-    let mut generate = || state.generate_api_key();
+    let spec = FlowSpec { name, api_key: None, technologies, scenario, webhook_url, webhook_urls, seed: None };
+    let mut generate = || state.generate_api_key(None, "");
     let added = spec
         .into_flow("", Some(&mut generate))
         .map_err(|e| format!("{}: {}", e.path, e.reason))
@@ -214,8 +242,9 @@ async fn add_backend_key(State(state): State<AppState>, body: Bytes) -> Response
         }
     }
     let technologies = Some(technologies).filter(|t| !t.is_empty());
-    let spec = BackendKeySpec { name, api_key: None, technologies, subscription_started: true, scenario: None };
-    let mut generate = || state.generate_api_key();
+    let spec =
+        BackendKeySpec { name, api_key: None, technologies, subscription_started: true, scenario: None, seed: None };
+    let mut generate = || state.generate_api_key(None, "");
     let added = spec
         .into_key("", Some(&mut generate))
         .map_err(|e| format!("{}: {}", e.path, e.reason))

@@ -235,6 +235,14 @@ impl BackendStore {
         Ok(id)
     }
 
+    /// The backend sessions and persons of organisation key `key` gone (its reset, SPEC §16).
+    pub(crate) fn remove_key(&mut self, key: &str) {
+        self.sessions.retain(|_, s| s.api_key != key);
+        self.order.retain(|id| self.sessions.contains_key(id));
+        self.persons.retain(|p| p.api_key != key);
+        self.aliases.retain(|(owner, _), _| owner != key);
+    }
+
     /// Registers `person` unless one of its aliases is taken for its key: then the alias and who
     /// holds it. The oldest persons go past `limit`.
     pub(crate) fn register(&mut self, person: Person, limit: usize) -> Result<(), (String, Uuid)> {

@@ -56,6 +56,11 @@ impl Generator {
         Self { rng }
     }
 
+    /// A generator started from 32 bytes (a key's own, `state::scopes`).
+    pub(crate) fn from_seed(seed: [u8; 32]) -> Self {
+        Self { rng: ChaCha20Rng::from_seed(seed) }
+    }
+
     /// A seed for a generator of its own: what a session's person is made from when first read.
     pub(crate) fn seed(&mut self) -> u64 {
         self.rng.random()

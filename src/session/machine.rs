@@ -118,6 +118,10 @@ pub(crate) trait EventSink: Send + Sync {
         at: OffsetDateTime,
         new_id: &mut dyn FnMut() -> Uuid,
     );
+
+    /// What it keeps of the sessions of flow key `key` (the deliveries made) gone: the key's
+    /// reset (SPEC §16).
+    fn forget_key(&self, key: &str);
 }
 
 impl Session {

@@ -251,6 +251,15 @@ impl SessionStore {
         self.bytes
     }
 
+    /// Removes the sessions `which` selects, and what is remembered of those it evicted (a
+    /// key's reset, SPEC §16); returns them, to be freed out of the lock. Scans the store.
+    #[expect(clippy::vec_box, reason = "boxed as the store holds them: unboxing would copy each out")]
+    pub(crate) fn remove_where(&mut self, which: impl Fn(&Session) -> bool, flows: &[u64]) -> Vec<Box<Session>> {
+        let ids: Vec<Uuid> = self.sessions.values().filter(|h| which(&h.session)).map(|h| h.session.id()).collect();
+        self.evictions.by_id.retain(|_, (_, eviction)| !flows.contains(&eviction.flow_id));
+        ids.iter().filter_map(|id| self.take(id)).collect()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.sessions.clear();
         self.order.clear();
@@ -277,6 +286,7 @@ mod tests {
             technologies: vec![TechnologyCode::Ldhp],
             scenario: None,
             webhook_urls: Vec::new(),
+            seed: None,
         };
         let subject = Generator::new(Some(1)).subject(&Metadata::default(), T0.date());
         let scenario = ("happy-path".to_owned(), Source::Server);

@@ -303,6 +303,7 @@ fn session(case: &Case, generator: &Mutex<Generator>) -> Session {
         technologies: case.flow.to_vec(),
         scenario: None,
         webhook_urls: Vec::new(),
+        seed: None,
     };
     let metadata = crate::wire::create::parse_metadata(case.metadata.clone(), Some(case.flow))
         .expect("the case's metadata is valid");

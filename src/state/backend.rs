@@ -69,6 +69,7 @@ impl AppState {
         }
         keys.push(key.clone());
         drop(keys);
+        self.0.scopes.seed(key.api_key.as_str(), key.seed);
         self.changed();
         Ok(key)
     }
@@ -80,6 +81,7 @@ impl AppState {
         let gone = keys.len() != before;
         drop(keys);
         if gone {
+            self.0.scopes.forget(api_key);
             self.changed();
         }
         gone
@@ -117,8 +119,10 @@ impl AppState {
     pub(crate) fn backend_image_result(&self, key: &BackendKey, code: TechnologyCode) -> Value {
         let scenario = self.backend_scenario(key);
         let outcome = scenario.outcome(code);
-        let mut generator = self.generator();
-        let subject = generator.subject(&Metadata::default(), self.now().date());
+        let scope = self.scope(key.api_key.as_str());
+        let today = self.now_in(scope.as_deref()).date();
+        let mut generator = self.generator_in(scope.as_deref()).lock().unwrap_or_else(PoisonError::into_inner);
+        let subject = generator.subject(&Metadata::default(), today);
         let generated = generator.result(code, &outcome, &subject);
         drop(generator);
         let mut result = serde_json::to_value(generated).unwrap_or_default();
@@ -136,14 +140,16 @@ impl AppState {
         aliases: Vec<String>,
         image_bytes: usize,
     ) -> Result<Person, (String, Uuid)> {
+        let scope = self.scope(key.api_key.as_str());
+        let person_id = self.generator_in(scope.as_deref()).lock().unwrap_or_else(PoisonError::into_inner).session_id();
         let person = Person {
-            person_id: self.generator().session_id(),
+            person_id,
             api_key: key.api_key.as_str().to_owned(),
             photo_type: photo_type.as_str().to_owned(),
             is_verified,
             aliases,
             image_bytes,
-            created_at: crate::clock::timestamp(self.now()),
+            created_at: crate::clock::timestamp(self.now_in(scope.as_deref())),
         };
         self.lock().backend.register(person.clone(), self.0.config.max_sessions)?;
         self.changed();
@@ -153,7 +159,8 @@ impl AppState {
     /// The E-Document request \[doc, seen\] for `iin` and `phone` with `key`: a backend session
     /// with a new code, or why there is none.
     pub(crate) fn edocument_request(&self, key: &BackendKey, iin: &Iin, phone: &Phone) -> Result<Uuid, RequestRefused> {
-        let now = self.now();
+        let scope = self.scope(key.api_key.as_str());
+        let now = self.now_in(scope.as_deref());
         let request = Request {
             api_key: key.api_key.as_str(),
             iin,
@@ -163,7 +170,9 @@ impl AppState {
             today: now.date(),
         };
         let mut inner = self.lock();
-        let requested = inner.backend.request(&request, &mut self.generator(), self.0.config.max_sessions);
+        let mut generator = self.generator_in(scope.as_deref()).lock().unwrap_or_else(PoisonError::into_inner);
+        let requested = inner.backend.request(&request, &mut generator, self.0.config.max_sessions);
+        drop(generator);
         drop(inner);
         if requested.is_ok() {
             self.changed();
@@ -190,17 +199,7 @@ impl AppState {
         }))
     }
 
-    /// The backend sessions, oldest first.
-    pub(crate) fn backend_sessions(&self) -> Vec<BackendSession> {
-        self.lock().backend.sessions().cloned().collect()
-    }
-
     pub(crate) fn backend_session(&self, id: &Uuid) -> Option<BackendSession> {
         self.lock().backend.session(id).cloned()
-    }
-
-    /// The persons registered, oldest first.
-    pub(crate) fn persons(&self) -> Vec<Person> {
-        self.lock().backend.persons().cloned().collect()
     }
 }

@@ -49,11 +49,13 @@ impl AppState {
     }
 
     /// The result endpoint's call about session `id` with the flow key `key`, at `now` (when the
-    /// request came): the session must be the key's; the poll is noted.
+    /// request came, by the key's time: `now_for`): the session must be the key's; the poll is
+    /// noted.
     pub(crate) fn poll(&self, id: &Uuid, key: &str, now: OffsetDateTime) -> Result<Polled, NotOwn> {
         let mut inner = self.lock();
         self.own(&inner, id, key, now)?;
-        let ctx = self.context(now);
+        let scope = self.scope(key);
+        let ctx = self.context(now, scope.as_deref());
         let session = inner.sessions.get_mut(id).ok_or(NotOwn::Missing)?;
         let Ok(Applied { found: Found::Poll { since_last, earlier_final_polls }, .. }) =
             session.apply(Command::Poll, &ctx)
@@ -71,11 +73,12 @@ impl AppState {
         id: &Uuid,
         key: &str,
     ) -> Result<Result<Vec<&'static str>, crate::session::TransitionError>, NotOwn> {
-        let now = self.0.clock.now();
+        let scope = self.scope(key);
+        let now = self.now_in(scope.as_deref());
         let mut inner = self.lock();
         self.own(&inner, id, key, now)?;
         let session = inner.sessions.get_mut(id).ok_or(NotOwn::Missing)?;
-        match session.apply(Command::GenerateFiles, &self.context(now)) {
+        match session.apply(Command::GenerateFiles, &self.context(now, scope.as_deref())) {
             Ok(Applied { found: Found::FilesMade(made), .. }) => {
                 self.changed();
                 Ok(Ok(made))

@@ -2,8 +2,8 @@
 //! store's lock, and storing it (evicting, and logging evictions once a second, when the store
 //! is full).
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 
 use uuid::Uuid;
 
@@ -40,11 +40,12 @@ impl AppState {
     ) -> (Uuid, Vec<Uuid>) {
         let (scenario, source) = self.scenario_for(flow, &metadata);
         let scenario = (scenario.name.clone(), source);
+        let scope = self.scope(flow.api_key.as_str());
         let (id, subject) = {
-            let mut generator = self.generator();
+            let mut generator = self.generator_in(scope.as_deref()).lock().unwrap_or_else(PoisonError::into_inner);
             (generator.session_id(), crate::session::HeldSubject::drawn(generator.seed()))
         };
-        let now = self.now();
+        let now = self.now_in(scope.as_deref());
         let session = Session::new(id, Arc::clone(flow), metadata, subject, now, scenario).with_link_base(link_base);
         let (id, evicted, total) = self.insert(&mut self.lock(), Box::new(session));
         (id, self.evicted(evicted, total))

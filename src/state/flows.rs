@@ -56,6 +56,7 @@ impl AppState {
             });
         }
         let added = self.0.flows.add(flow)?;
+        self.0.scopes.seed(added.api_key.as_str(), added.seed);
         self.changed();
         Ok(Flow::clone(&added))
     }
@@ -66,13 +67,28 @@ impl AppState {
         let mut inner = self.lock();
         let Some(gone) = self.0.flows.remove(api_key) else { return false };
         inner.retired_flows.insert(gone.id);
+        self.0.scopes.forget(api_key);
         self.changed();
         true
     }
 
-    /// A key for a flow created without one.
-    pub(crate) fn generate_api_key(&self) -> crate::domain::ApiKey {
-        self.generator().api_key()
+    /// A key for a flow or backend key created without one: made from its seed and name when
+    /// it has a seed (so that the same request makes the same key run after run), else drawn.
+    pub(crate) fn generate_api_key(&self, seed: Option<u64>, name: &str) -> crate::domain::ApiKey {
+        match seed {
+            Some(seed) => super::scopes::seeded_key(seed, name),
+            None => self.generator().api_key(),
+        }
+    }
+
+    /// Every flow's and backend key's seed, registered (start-up, reset).
+    pub(super) fn register_seeds(&self) {
+        for flow in self.0.flows.all() {
+            self.0.scopes.seed(flow.api_key.as_str(), flow.seed);
+        }
+        for key in self.backend_keys() {
+            self.0.scopes.seed(key.api_key.as_str(), key.seed);
+        }
     }
 }
 

@@ -11,6 +11,8 @@ mod create;
 mod faults;
 pub(crate) mod flows;
 mod saving;
+mod scopes;
+mod scoping;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -25,10 +27,11 @@ use crate::scenario::{Scenario, ScenarioSet};
 use crate::session::store::{Eviction, Limits};
 use crate::session::{Applied, Command, Context, EventSink, Found, Generator, Session, SessionStore, TransitionError};
 use faults::Faults;
-pub(crate) use faults::Scripted;
+pub(crate) use faults::{AdminRule, Scripted};
 pub(crate) use flows::AddFlowError;
 use flows::Flows;
 pub(crate) use saving::{SaveStatus, noting_change};
+use scopes::{Scope, Scopes};
 
 /// Cheap to clone: every clone is the same mock.
 #[derive(Clone)]
@@ -43,6 +46,8 @@ struct Shared {
     backend_keys: backend::BackendKeys,
     /// Held only while values are drawn, so that a create makes its session up outside `inner`.
     generator: Mutex<Generator>,
+    /// What keys keep of their own: their time, their seed's generator (`scopes.rs`).
+    scopes: Scopes,
     /// Its own lock: every request writes it, and it never needs the sessions'.
     journal: crate::journal::Journal,
     /// Who hears of sessions' events (the webhook sender).
@@ -201,11 +206,12 @@ impl AppState {
             config.frame_ancestors
         );
         let fallback = config.scenarios.position(&config.default_scenario);
-        Self(Arc::new(Shared {
+        let state = Self(Arc::new(Shared {
             fallback: fallback.expect("the default scenario was checked at start-up"),
             page_policy,
             backend_keys: backend::BackendKeys::new(backend_keys),
             generator: Mutex::new(Generator::new(config.seed)),
+            scopes: Scopes::default(),
             journal: crate::journal::Journal::new(config.journal_limit),
             config,
             clock: Clock::default(),
@@ -220,7 +226,9 @@ impl AppState {
                 next_ms: AtomicU64::new(0),
                 logged_total: AtomicU64::new(0),
             },
-        }))
+        }));
+        state.register_seeds();
+        state
     }
 
     pub(crate) fn admin_token(&self) -> Option<&str> {
@@ -320,8 +328,14 @@ impl AppState {
         self.0.config.scenarios.get(session.scenario()).unwrap_or_else(|| self.fallback())
     }
 
-    fn context(&self, now: OffsetDateTime) -> Context<'_> {
-        Context { now, generator: &self.0.generator, scenarios: &self.0.config.scenarios, fallback: self.fallback() }
+    /// What a command needs, for a key with `scope`.
+    fn context<'a>(&'a self, now: OffsetDateTime, scope: Option<&'a Scope>) -> Context<'a> {
+        Context {
+            now,
+            generator: self.generator_in(scope),
+            scenarios: &self.0.config.scenarios,
+            fallback: self.fallback(),
+        }
     }
 
     /// Back to the start: no sessions, no journal, no faults, the start-up flows, the real time.
@@ -337,6 +351,8 @@ impl AppState {
         }
         self.0.journal.clear();
         self.0.clock.reset();
+        self.0.scopes.clear();
+        self.register_seeds();
         self.changed();
     }
 
@@ -356,14 +372,15 @@ impl AppState {
         command: Command<'_>,
         view: impl FnOnce(&Session, &Scenario) -> R,
     ) -> Result<(Applied, R), SessionError> {
-        let now = self.0.clock.now();
         let mut inner = self.lock();
+        let scope = inner.sessions.get(id).and_then(|s| self.scope(s.api_key().as_str()));
+        let now = self.now_in(scope.as_deref());
         // The admin may still choose an expired session's scenario; nothing else reaches it.
         let even_expired = matches!(command, Command::SetScenario { .. });
         let session = self.live(&mut inner.sessions, id, now, even_expired)?;
-        let applied = session.apply(command, &self.context(now))?;
+        let applied = session.apply(command, &self.context(now, scope.as_deref()))?;
         if !applied.events.is_empty() {
-            let mut generator = self.generator();
+            let mut generator = self.generator_in(scope.as_deref()).lock().unwrap_or_else(PoisonError::into_inner);
             let failed = self.scenario_of(session).failed_status;
             self.0.events.emit(session, &applied.events, failed, now, &mut || generator.session_id());
             self.changed();
@@ -411,8 +428,9 @@ impl AppState {
         id: &Uuid,
         view: impl FnOnce(&Session, &Scenario) -> R,
     ) -> Result<R, SessionError> {
-        let now = self.0.clock.now();
         let mut inner = self.lock();
+        let scope = inner.sessions.get(id).and_then(|s| self.scope(s.api_key().as_str()));
+        let now = self.now_in(scope.as_deref());
         let session = self.live(&mut inner.sessions, id, now, false)?;
         Ok(view(session, self.scenario_of(session)))
     }
@@ -420,18 +438,6 @@ impl AppState {
     /// Runs `f` on the session, under the lock: keep `f` short and free of I/O.
     pub(crate) fn with_session<R>(&self, id: &Uuid, f: impl FnOnce(&Session) -> R) -> Option<R> {
         self.lock().sessions.get(id).map(f)
-    }
-
-    /// Runs `f` on one page of the sessions, newest first (`offset` skipped, at most `limit`),
-    /// under the lock; also returns how many sessions there are.
-    pub(crate) fn page_of_sessions<R>(
-        &self,
-        offset: usize,
-        limit: usize,
-        f: impl FnMut(&Session) -> R,
-    ) -> (Vec<R>, usize) {
-        let inner = self.lock();
-        (inner.sessions.iter_newest_first().skip(offset).take(limit).map(f).collect(), inner.sessions.len())
     }
 
     /// Why session `id` is gone, when the store let it go to make room.

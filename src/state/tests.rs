@@ -4,7 +4,7 @@ use super::*;
 use crate::domain::Metadata;
 use crate::domain::scripting::Endpoint;
 
-fn state() -> AppState {
+pub(super) fn state() -> AppState {
     let config = crate::Config::default();
     let (flows, scenarios) = config.load().unwrap();
     AppState::restored(
@@ -48,6 +48,8 @@ impl EventSink for NoEvents {
         _: &mut dyn FnMut() -> Uuid,
     ) {
     }
+
+    fn forget_key(&self, _: &str) {}
 }
 
 #[test]
@@ -80,16 +82,28 @@ fn the_admin_fault_rule_comes_first_and_counts_only_its_calls() {
     let (id, _) = state.create(&flow, Metadata::default(), None);
     let about = Scripted::Session { id: &id, key: &key };
     assert_eq!(state.meet_fault(Endpoint::Result, Scripted::Session { id: &id, key: "other" }), Err(NotOwn::Missing));
-    state.add_fault(crate::scenario::Fault {
+    let fault = |times| crate::scenario::Fault {
         endpoint: Endpoint::Result,
         status: Some(502),
         detail: None,
         delay_ms: 0,
         drop_connection: false,
-        times: 1,
-    });
+        times,
+    };
+    state.add_fault(None, fault(1));
     assert_eq!(state.meet_fault(Endpoint::Video, about).unwrap(), None, "another endpoint's call meets none");
     assert_eq!(state.meet_fault(Endpoint::Result, about).unwrap().and_then(|f| f.status), Some(502));
     assert_eq!(state.meet_fault(Endpoint::Result, about).unwrap(), None, "the rule had one call");
-    assert_eq!(state.faults()[0].1, 1, "and it counted it");
+    assert_eq!(state.faults(None)[0].calls, 1, "and it counted it");
+
+    // A rule for another key: this key's calls never meet it, nor count for it (SPEC §16).
+    let other = state.flows()[1].api_key.as_str().to_owned();
+    state.add_fault(Some(other.clone()), fault(5));
+    assert_eq!(state.meet_fault(Endpoint::Result, about).unwrap(), None, "another key's rule");
+    assert_eq!(state.faults(Some(&other))[0].calls, 0, "not counted");
+    let (theirs, _) = state.create(&state.find_flow(&other).unwrap(), Metadata::default(), None);
+    let about_theirs = Scripted::Session { id: &theirs, key: &other };
+    assert_eq!(state.meet_fault(Endpoint::Result, about_theirs).unwrap().and_then(|f| f.status), Some(502));
+    assert_eq!(state.faults(Some(&other))[0].calls, 1);
+    assert_eq!(state.faults(Some(&key)).len(), 0, "the key's own list has none of them");
 }

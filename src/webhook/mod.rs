@@ -41,6 +41,9 @@ pub(crate) struct Attempt {
     pub id: Uuid,
     pub event: &'static str,
     pub session_id: Uuid,
+    /// The key of the session's flow: whose attempt it is (SPEC §16).
+    #[schema(value_type = String)]
+    pub api_key: Arc<str>,
     pub url: String,
     pub attempt: u32,
     pub at: String,
@@ -57,6 +60,7 @@ struct Envelope {
     id: Uuid,
     event: &'static str,
     session_id: Uuid,
+    api_key: Arc<str>,
     url: String,
     payload: Arc<RawValue>,
 }
@@ -108,10 +112,12 @@ impl Webhooks {
         })
     }
 
-    /// The attempts held, oldest first: `offset` skipped, at most `limit`; and how many are held.
-    pub(crate) fn attempts(&self, offset: usize, limit: usize) -> (Vec<Attempt>, usize) {
+    /// The attempts held (of `key`'s sessions only, when given), oldest first: `offset`
+    /// skipped, at most `limit`; and how many there are.
+    pub(crate) fn attempts(&self, key: Option<&str>, offset: usize, limit: usize) -> (Vec<Attempt>, usize) {
         let attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
-        (attempts.held.iter().skip(offset).take(limit).cloned().collect(), attempts.held.len())
+        let selected = || attempts.held.iter().filter(|a| key.is_none_or(|k| &*a.api_key == k));
+        (selected().skip(offset).take(limit).cloned().collect(), selected().count())
     }
 
     pub(crate) fn clear(&self) {
@@ -119,9 +125,26 @@ impl Webhooks {
         attempts.held.clear();
         attempts.bytes = 0;
     }
+
+    /// The attempts of `key`'s sessions gone (its reset, SPEC §16).
+    fn clear_key(&self, key: &str) {
+        let mut attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        let Attempts { held, bytes } = &mut *attempts;
+        held.retain(|a| {
+            let keep = &*a.api_key != key;
+            if !keep {
+                *bytes -= a.payload.get().len();
+            }
+            keep
+        });
+    }
 }
 
 impl EventSink for Webhooks {
+    fn forget_key(&self, key: &str) {
+        self.clear_key(key);
+    }
+
     /// Queues the envelopes of `events` that just happened to `session` (called under the state's
     /// lock: builds JSON and sends on a channel, no I/O). Envelope ids come from `new_id`, the
     /// state's generator, so that a `--seed` run sends the same ids every time.
@@ -148,6 +171,7 @@ impl EventSink for Webhooks {
             })
             .collect();
         let ended = events.iter().any(|e| matches!(e, Event::FlowEnded { .. }));
+        let api_key: Arc<str> = Arc::from(session.api_key().as_str());
         let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
         for (index, url) in urls.iter().enumerate() {
             let key = (session.id(), index);
@@ -161,6 +185,7 @@ impl EventSink for Webhooks {
                     id: *id,
                     event,
                     session_id: session.id(),
+                    api_key: Arc::clone(&api_key),
                     url: url.clone(),
                     payload: Arc::clone(payload),
                 };
@@ -221,6 +246,7 @@ impl Webhooks {
             id: envelope.id,
             event: envelope.event,
             session_id: envelope.session_id,
+            api_key: Arc::clone(&envelope.api_key),
             url: envelope.url.clone(),
             attempt,
             at: timestamp(OffsetDateTime::now_utc()),
@@ -242,6 +268,7 @@ mod tests {
             id: Uuid::from_u128(n),
             event: "flow.start",
             session_id: Uuid::nil(),
+            api_key: Arc::from("k"),
             url: "http://x".into(),
             payload: Arc::from(payload),
         }
@@ -256,11 +283,11 @@ mod tests {
                 webhooks.record(&e, attempt, Ok(500), false);
             }
         }
-        let (held, total) = webhooks.attempts(0, usize::MAX);
+        let (held, total) = webhooks.attempts(None, 0, usize::MAX);
         assert_eq!(total, 10, "ten attempts of a thousand bytes fit in ten thousand, each counted");
         assert_eq!((held[0].id, held[0].attempt), (Uuid::from_u128(16), 3), "the oldest went first");
         assert!(Arc::ptr_eq(&held[1].payload, &held[2].payload), "one copy per envelope");
-        let (page, _) = webhooks.attempts(8, 5);
+        let (page, _) = webhooks.attempts(None, 8, 5);
         assert_eq!(page.len(), 2);
     }
 }

@@ -28,6 +28,7 @@ mod page;
 mod recipes;
 mod reliability;
 mod scenarios;
+mod scoping;
 mod session_result;
 mod unmodified;
 mod webhooks;

@@ -90,7 +90,7 @@ pub(crate) async fn edocument_request(
     let iin = Iin::parse(iin.trim()).map_err(|_| ApiError::bad_request("Invalid IIN"))?;
     let phone = Phone::parse(phone.trim()).map_err(|e| ApiError::field(&["phone"], e.to_string()))?;
     let scenario = state.edocument_scenario(&key, &iin).name.clone();
-    fault::meet(&state, &notes, Scripted::Scenario(&scenario)).await?;
+    fault::meet(&state, &notes, Scripted::Scenario { name: &scenario, key: key.api_key.as_str() }).await?;
     match state.edocument_request(&key, &iin, &phone) {
         Ok(id) => {
             notes.session(id);

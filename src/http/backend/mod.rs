@@ -145,7 +145,7 @@ async fn image_call(
     code: TechnologyCode,
 ) -> Result<Value, ApiError> {
     let scenario = state.backend_scenario(key).name.clone();
-    super::fault::meet(state, notes, Scripted::Scenario(&scenario)).await?;
+    super::fault::meet(state, notes, Scripted::Scenario { name: &scenario, key: key.api_key.as_str() }).await?;
     Ok(state.backend_image_result(key, code))
 }
 

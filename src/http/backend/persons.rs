@@ -90,7 +90,7 @@ pub(crate) async fn persons(
     errors.into_result(())?;
     let key = organisation(&state, &notes, &key, Service::Persons)?;
     let scenario = state.backend_scenario(&key).name.clone();
-    fault::meet(&state, &notes, Scripted::Scenario(&scenario)).await?;
+    fault::meet(&state, &notes, Scripted::Scenario { name: &scenario, key: key.api_key.as_str() }).await?;
     match state.register_person(&key, photo_type, is_verified, aliases, image.bytes().len()) {
         Ok(person) => Ok(super::answer(&serde_json::to_value(person).unwrap_or_default())),
         Err((alias, owner)) => Err(ApiError::field(
