@@ -64,6 +64,15 @@ async fn the_node_fetch_recipe_runs() {
     assert!(out.contains("status: FINISHED"), "{out}");
 }
 
+/// Issue 32: Node's own test runner, four tests at a time, each on a flow of its own, against one
+/// shared mock.
+#[tokio::test]
+#[ignore = "needs node"]
+async fn the_node_test_runner_recipe_runs_its_tests_at_once_against_one_shared_mock() {
+    let out = run_example("node", "nodejs", &["--test", "{root}/examples/node-test/flows.test.mjs"], None, false).await;
+    assert!(out.contains("# pass 10") && out.contains("# fail 0"), "{out}");
+}
+
 #[tokio::test]
 #[ignore = "needs python3 with pytest and requests"]
 async fn the_pytest_recipe_runs_against_the_binary() {
@@ -75,7 +84,24 @@ async fn the_pytest_recipe_runs_against_the_binary() {
         true,
     )
     .await;
-    assert!(out.contains("3 passed"), "{out}");
+    assert!(out.contains("12 passed"), "{out}");
+}
+
+/// Issue 32: the pytest recipe's tests, four pytest-xdist workers at once, against one shared
+/// mock (`BKZ_MOCK_URL`): each test on a flow of its own, none disturbs another.
+#[tokio::test]
+#[ignore = "needs python3 with pytest, pytest-xdist and requests"]
+async fn the_pytest_recipe_runs_in_four_workers_against_one_shared_mock() {
+    python_with(&["xdist"]);
+    let out = run_example(
+        "python3",
+        "python3",
+        &["-m", "pytest", "-q", "-n", "4", "-p", "no:cacheprovider", "{root}/examples/pytest"],
+        Some("pytest"),
+        false,
+    )
+    .await;
+    assert!(out.contains("12 passed"), "{out}");
 }
 
 /// The widget recipe (examples/widget): its backend and page on their own origin, driven in
