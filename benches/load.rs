@@ -20,6 +20,9 @@
 //! `BKZ_BENCH_ONLY=tls` only the HTTPS rows (create over `--tls-port` with keep-alive beside plain
 //! HTTP on the same server, and with a new TLS connection for each request).
 //!
+//! `BKZ_BENCH_ONLY=keys` only the many-keys rows (issue 32): creates and result polls spread over
+//! 32 seeded flows of their own against the same over one key, in turns (guard: >= 0.9).
+//!
 //! `BKZ_BENCH_BASELINE=/path/to/biometric-kz-mock` also starts that build (an earlier commit's
 //! release binary) beside ours, with the same flags, and runs create and result polling against
 //! it in the same rounds, taking turns: a before/after comparison of a change in one command,
@@ -75,10 +78,16 @@ fn main() {
     }
     let seconds = std::env::var("BKZ_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
     let rounds = std::env::var("BKZ_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3usize).max(1);
-    let only = std::env::var("BKZ_BENCH_ONLY").ok().filter(|o| o == "create" || o == "result" || o == "tls");
+    let only =
+        std::env::var("BKZ_BENCH_ONLY").ok().filter(|o| o == "create" || o == "result" || o == "tls" || o == "keys");
     let scratch = std::env::temp_dir().join(format!("bkz-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     check_load_generator();
+    if only.as_deref() == Some("keys") {
+        many_keys_rows(&scratch, seconds, rounds);
+        let _ = std::fs::remove_dir_all(scratch);
+        return;
+    }
     if only.as_deref() == Some("tls") {
         let script = scratch.join("create.lua");
         std::fs::write(&script, format!("wrk.method = \"POST\"\nwrk.body = \"{{\\\"api_key\\\":\\\"{EVERYONE}\\\"}}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n")).unwrap();
@@ -228,6 +237,7 @@ fn main() {
     log_rows(&scratch, seconds);
     state_sync_row(&scratch, &create_plain, seconds);
     tls_rows(&create_plain, seconds, rounds);
+    many_keys_rows(&scratch, seconds, rounds);
     memory_after_fill();
     let _ = std::fs::remove_dir_all(scratch);
 }
@@ -298,6 +308,85 @@ fn state_sync_row(scratch: &std::path::Path, create_plain: &str, seconds: u64) {
 
 /// One figure of a row, by round.
 type Rounds = Vec<f64>;
+
+/// How many keys the many-keys rows spread their requests over.
+const KEYS: usize = 32;
+
+/// Issue 32: many suites on one mock, each on a flow of its own. Creates, then result polls, spread
+/// over `KEYS` seeded flows (each with its own generator, as suites that seed theirs have), against
+/// the same requests over one key, by the same kind of wrk script (a Lua `request` per request),
+/// taking turns; the medians' ratio is the guard (>= 0.9: scoping is no global scan).
+fn many_keys_rows(scratch: &std::path::Path, seconds: u64, rounds: usize) {
+    let roomy = ["--max-sessions", "10000000", "--max-store-bytes", "64GiB"];
+    let (_, mut server, base) = start_server(&roomy);
+    let mut keys = Vec::new();
+    for n in 0..KEYS {
+        let flow = post(
+            &base,
+            "/__admin/flows",
+            &format!(r#"{{"name":"suite {n}","technologies":["LDHP","F2F"],"seed":{n}}}"#),
+        );
+        let at = flow.find("\"api_key\":\"").expect("a flow") + 11;
+        keys.push(flow[at..at + 48].to_owned());
+    }
+    let mut polls = Vec::new();
+    for key in &keys {
+        let done = create(&base, key, "");
+        post(&base, &format!("/__admin/sessions/{done}/complete"), "");
+        polls.push(format!("/api/v1/flows/session/result/?session_id={done}&flow_api_key={key}"));
+    }
+    // One Lua script per row: the same `request` function, over one item or all of them.
+    let script = |name: &str, method: &str, items: &[String], as_body: bool| {
+        let list: Vec<String> = items.iter().map(|i| format!("\"{}\"", i.replace('"', "\\\""))).collect();
+        let (path, body) = if as_body { ("nil", "items[n % #items + 1]") } else { ("items[n % #items + 1]", "nil") };
+        let lua = format!(
+            "local items = {{{}}}\nlocal n = 0\nwrk.method = \"{method}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, {path}, nil, {body})\nend\n",
+            list.join(", ")
+        );
+        let file = scratch.join(name);
+        std::fs::write(&file, lua).unwrap();
+        file.display().to_string()
+    };
+    let bodies: Vec<String> = keys.iter().map(|k| format!(r#"{{"api_key":"{k}"}}"#)).collect();
+    let rows = [
+        (
+            "session create, one key",
+            script("create-one.lua", "POST", &bodies[..1], true),
+            "/api/v1/flows/session/create/",
+        ),
+        ("session create, 32 keys", script("create-many.lua", "POST", &bodies, true), "/api/v1/flows/session/create/"),
+        ("result polling, one key", script("poll-one.lua", "GET", &polls[..1], false), "/"),
+        ("result polling, 32 keys", script("poll-many.lua", "GET", &polls, false), "/"),
+    ];
+    let mut rps: Vec<Rounds> = vec![Vec::new(); rows.len()];
+    for _ in 0..rounds {
+        for (i, (name, script, path)) in rows.iter().enumerate() {
+            let load = wrk(&format!("{base}{path}"), 64, seconds, Some(script));
+            println!(
+                "{name:<52} {:>10.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}",
+                load.rps, load.p50_ms, load.p99_ms, load.errors
+            );
+            rps[i].push(load.rps);
+        }
+    }
+    let median = |values: &Rounds| {
+        let mut values = values.clone();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    for (what, one, many) in [("session create", 0, 1), ("result polling", 2, 3)] {
+        let ratio = median(&rps[many]) / median(&rps[one]);
+        println!(
+            "{what} over {KEYS} seeded keys: {:.0} req/s, {:.2} of one key's {:.0} (guard >= 0.9: {})",
+            median(&rps[many]),
+            ratio,
+            median(&rps[one]),
+            held(ratio >= 0.9)
+        );
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
 
 /// Create over HTTPS (`--tls-port`, keep-alive) beside create over plain HTTP on the same
 /// server, and a new TLS connection for every request (the handshake priced), by rounds.

@@ -221,11 +221,7 @@ pub(crate) async fn add_fault(
         return Err(ApiError::field(&[field], reason));
     }
     if let Some(key) = key.as_deref().filter(|k| !state.knows_key(k)) {
-        let shown: String = key.chars().take(100).collect();
-        return Err(ApiError::field(
-            &["api_key"],
-            format!("No flow or backend key has the api_key {shown:?}: a rule for it would never play."),
-        ));
+        return Err(ApiError::field(&["api_key"], crate::state::unknown_key(key, "a rule for it would never play.")));
     }
     state.add_fault(key.clone(), fault.clone());
     Ok((StatusCode::CREATED, Json(FaultBody::of(crate::state::AdminRule { key, fault, calls: 0 }))))
@@ -303,8 +299,7 @@ pub(crate) async fn advance_clock(
         None | Some(Value::Null) => None,
         Some(Value::String(key)) if state.knows_key(key) => Some(key.clone()),
         Some(Value::String(key)) => {
-            let shown: String = key.chars().take(100).collect();
-            return Err(ApiError::field(&["api_key"], format!("No flow or backend key has the api_key {shown:?}.")));
+            return Err(ApiError::field(&["api_key"], crate::state::unknown_key(key, "no clock of its own to move.")));
         }
         Some(_) => return Err(ApiError::field(&["api_key"], crate::domain::drf::NOT_A_STRING)),
     };

@@ -37,14 +37,9 @@ pub(crate) fn scope(state: &AppState, query: &crate::http::extract::QueryMap) ->
 }
 
 /// The 404 of a scoped call naming a key the mock does not know.
-pub(crate) fn unknown_key(key: &str) -> ApiError {
-    let shown: String = key.chars().take(100).collect();
-    ApiError::detail(
-        axum::http::StatusCode::NOT_FOUND,
-        format!(
-            "No flow or backend key has the api_key {shown:?}: a scoped call names a key of GET /__admin/flows or GET /__admin/backend-keys."
-        ),
-    )
+fn unknown_key(key: &str) -> ApiError {
+    let why = "a scoped call names a key of GET /__admin/flows or GET /__admin/backend-keys.";
+    ApiError::detail(axum::http::StatusCode::NOT_FOUND, crate::state::unknown_key(key, why))
 }
 
 /// The admin API's routes that `--admin-token` guards: all but `open_routes`.

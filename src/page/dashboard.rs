@@ -175,13 +175,7 @@ async fn dashboard(
 ) -> Response {
     match query.api_key.as_deref().filter(|k| !k.is_empty()) {
         Some(key) if state.knows_key(key) => render_for(&state, Some(key), None),
-        Some(key) => {
-            let shown: String = key.chars().take(100).collect();
-            render(
-                &state,
-                Some(&format!("No flow or backend key has the api_key {shown:?}: showing every key's sessions.")),
-            )
-        }
+        Some(key) => render(&state, Some(&crate::state::unknown_key(key, "showing every key's sessions."))),
         None => render(&state, None),
     }
 }

@@ -32,6 +32,7 @@ pub(crate) use flows::AddFlowError;
 use flows::Flows;
 pub(crate) use saving::{SaveStatus, noting_change};
 use scopes::{Scope, Scopes};
+pub(crate) use scoping::unknown_key;
 
 /// Cheap to clone: every clone is the same mock.
 #[derive(Clone)]

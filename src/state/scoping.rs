@@ -15,6 +15,13 @@ use crate::session::Generator;
 use crate::session::Session;
 use crate::session::backend::{BackendSession, Person};
 
+/// What a call naming a key the mock does not know is told (its first 100 characters quoted),
+/// then `why` it matters there.
+pub(crate) fn unknown_key(key: &str, why: &str) -> String {
+    let shown: String = key.chars().take(100).collect();
+    format!("No flow or backend key has the api_key {shown:?}: {why}")
+}
+
 impl AppState {
     /// What `key` keeps of its own, if anything (`scopes.rs`).
     pub(super) fn scope(&self, key: &str) -> Option<Arc<Scope>> {
