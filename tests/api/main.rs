@@ -24,6 +24,7 @@ mod limits;
 mod media;
 mod metadata;
 mod openapi;
+mod packages;
 mod page;
 mod recipes;
 mod reliability;
