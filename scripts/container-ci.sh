@@ -12,7 +12,9 @@
 #   build runs with --network none, the registry mounted where CARGO_HOME expects it.
 #
 # Usage: scripts/container-ci.sh        Env: WORK (scratch, cached between runs), PORT (the host
-#                                       port to publish on; default: one podman picks, free)
+#                                       port to publish on; default: one podman picks, free),
+#                                       BKZ_PACKAGE_ENVS (scripts/packages-ci.sh's WORK: also run
+#                                       the packages' Testcontainers suites there)
 # Needs root and Debian's package mirror; installs podman, runc and debootstrap when missing.
 set -euo pipefail
 PROJ=$(cd "$(dirname "$0")/.." && pwd)
@@ -138,7 +140,13 @@ rm -f "$SOCK"
 trap 'kill $SERVICE 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 # This machine may itself be a container; the mapped port is on the host either way.
-DOCKER_HOST=unix://$SOCK TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_CONNECTION_MODE=docker_host BKZ_MOCK_IMAGE=$IMAGE \
-  timed python3 -m pytest -q -p no:cacheprovider "$PROJ/examples/testcontainers"
+export DOCKER_HOST=unix://$SOCK TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_CONNECTION_MODE=docker_host BKZ_MOCK_IMAGE=$IMAGE
+timed python3 -m pytest -q -p no:cacheprovider "$PROJ/examples/testcontainers"
+# The packages' Testcontainers modules (BiometricKzMockContainer), in the environments that
+# scripts/packages-ci.sh installed the built packages into.
+if [ -n "${BKZ_PACKAGE_ENVS:-}" ]; then
+  timed "$BKZ_PACKAGE_ENVS/py/bin/python" -m pytest -q -p no:cacheprovider "$PROJ/examples/packages/python/test_container.py"
+  (cd "$BKZ_PACKAGE_ENVS/node" && timed node --test container.test.mjs)
+fi
 kill $SERVICE 2>/dev/null || true
 say "OK"

@@ -8,7 +8,7 @@
 #   its platform package with the executable (packages/npm), the executable taken from the wheel,
 #   so the crate is built once (cargo build --release, through maturin).
 # Every version is the crate's (Cargo.toml). Needs cargo, python3 and npm; fetches crates, PyPI and
-# npm packages only. Env: TOOLS, where the build's Python tools go (default OUT/.tools).
+# npm packages only. Env: TOOLS, where the build's Python tools go (default target/package-tools).
 #
 # Usage: scripts/package.sh OUT
 set -euo pipefail
@@ -16,7 +16,7 @@ set -euo pipefail
 PROJ=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$1"
 OUT=$(cd "$1" && pwd)
-TOOLS=${TOOLS:-$OUT/.tools}
+TOOLS=${TOOLS:-$PROJ/target/package-tools}
 say() { echo "[package] $*" >&2; }
 
 VERSION=$(cd "$PROJ" && cargo metadata --no-deps --format-version 1 --locked \

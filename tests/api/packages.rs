@@ -47,7 +47,7 @@ async fn pytest_suite(shared: Option<&str>) -> String {
 #[ignore = "needs python3 with pytest and pytest-xdist"]
 async fn the_python_packages_suite_runs_in_four_workers_each_with_its_own_server() {
     let out = pytest_suite(None).await;
-    assert!(out.contains("18 passed"), "{out}");
+    assert!(out.contains("19 passed"), "{out}");
 }
 
 #[tokio::test]
@@ -55,7 +55,7 @@ async fn the_python_packages_suite_runs_in_four_workers_each_with_its_own_server
 async fn the_python_packages_suite_runs_in_four_workers_against_one_shared_mock() {
     let app = spawn_app().await;
     let out = pytest_suite(Some(&app.base)).await;
-    assert!(out.contains("18 passed"), "{out}");
+    assert!(out.contains("19 passed"), "{out}");
 }
 
 #[tokio::test]
@@ -84,6 +84,21 @@ async fn the_python_package_without_an_executable_says_how_to_build_one() {
         "{}",
         text(&output)
     );
+}
+
+/// The npm packages' committed versions are the crate's (scripts/package.sh sets them again when it
+/// packs; the wheel takes the crate's through maturin).
+#[test]
+fn the_npm_packages_versions_are_the_crates() {
+    let read = |package: &str| -> serde_json::Value {
+        let file = Path::new(ROOT).join("packages/npm").join(package).join("package.json");
+        serde_json::from_str(&std::fs::read_to_string(file).expect("package.json")).expect("JSON")
+    };
+    let crate_version = env!("CARGO_PKG_VERSION");
+    let main = read("biometric-kz-mock");
+    assert_eq!(main["version"], crate_version);
+    assert_eq!(main["optionalDependencies"]["biometric-kz-mock-linux-x64"], crate_version);
+    assert_eq!(read("biometric-kz-mock-linux-x64")["version"], crate_version);
 }
 
 /// A folder where `require('biometric-kz-mock')` and `npx biometric-kz-mock` find the package's
@@ -116,7 +131,7 @@ async fn the_npm_packages_commonjs_suite_runs_from_source() {
         .await
         .expect("node runs");
     let out = text(&output);
-    assert!(output.status.success() && out.contains("# pass 3") && out.contains("# fail 0"), "{out}");
+    assert!(output.status.success() && out.contains("# pass 5") && out.contains("# fail 0"), "{out}");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ server for the session; `bkz_flow`, a flow of each test's own, purged after it),
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -78,6 +79,13 @@ def test_start_runs_a_server_of_its_own_with_flags():
     assert mock.process.returncode == 0, mock.logs()
     with pytest.raises(MockError):
         mock.health()
+
+
+def test_a_mock_nobody_stopped_does_not_outlive_python():
+    script = "from biometric_kz_mock import start; print(start().process.pid)"
+    pid = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=20, check=True).stdout)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 def test_a_bad_flag_fails_start_with_what_the_server_said():

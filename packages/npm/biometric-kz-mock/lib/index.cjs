@@ -166,12 +166,14 @@ async function startMock(flags = {}) {
       if (urls.length === wanted) {
         clearTimeout(timer);
         const exited = new Promise((done) => child.once('exit', done));
-        // A mock nobody stopped does not outlive the test process.
+        // A mock nobody stopped neither keeps the test process alive nor outlives it.
         const killAtExit = () => child.kill('SIGKILL');
         process.once('exit', killAtExit);
         exited.then(() => process.removeListener('exit', killAtExit));
+        for (const handle of [child, child.stdout, child.stderr]) handle.unref();
         const stop = async () => {
           if (child.exitCode === null && child.signalCode === null) {
+            child.ref(); // wait for it to finish what it is answering
             child.kill('SIGTERM');
             await exited;
           }

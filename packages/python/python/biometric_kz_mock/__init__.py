@@ -14,7 +14,14 @@ its own (sessions, journal entries, faults), so tests sharing one mock never see
 pytest users get the fixtures `bkz_mock` and `bkz_flow` (biometric_kz_mock.pytest_plugin).
 """
 
+from importlib import metadata
+
 from ._client import Client, Flow, MockError, connect
 from ._process import ExecutableNotFound, Mock, find_executable, start
 
-__all__ = ["Client", "ExecutableNotFound", "Flow", "Mock", "MockError", "connect", "find_executable", "start"]
+try:
+    __version__ = metadata.version("biometric-kz-mock")  # the crate's, as the wheel was built
+except metadata.PackageNotFoundError:  # run from the repository's sources
+    __version__ = "0+source"
+
+__all__ = ["__version__", "Client", "ExecutableNotFound", "Flow", "Mock", "MockError", "connect", "find_executable", "start"]
