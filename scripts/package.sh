@@ -18,6 +18,9 @@ mkdir -p "$1"
 OUT=$(cd "$1" && pwd)
 TOOLS=${TOOLS:-$PROJ/target/package-tools}
 say() { echo "[package] $*" >&2; }
+for tool in cargo python3 npm; do
+  command -v "$tool" >/dev/null || { say "needs $tool on PATH (cargo: https://rustup.rs; python3 with venv; npm)"; exit 1; }
+done
 
 VERSION=$(cd "$PROJ" && cargo metadata --no-deps --format-version 1 --locked \
   | python3 -c 'import json, sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "biometric-kz-mock"))')

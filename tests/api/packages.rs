@@ -58,6 +58,32 @@ async fn the_python_packages_suite_runs_in_four_workers_against_one_shared_mock(
     assert!(out.contains("19 passed"), "{out}");
 }
 
+/// The ini option `bkz_mock_args` reaches the plugin's own server: here its default scenario.
+#[tokio::test]
+#[ignore = "needs python3 with pytest"]
+async fn the_pytest_plugins_server_takes_its_flags_from_the_ini_option() {
+    let python = python_with(&["pytest"]);
+    let dir = scratch_dir("pytest-ini");
+    std::fs::write(
+        dir.join("test_flags.py"),
+        "def test_the_default_scenario_is_the_ini_options(bkz_flow):\n    \
+             session_id = bkz_flow.create_session()['session_id']\n    \
+             bkz_flow.complete(session_id)\n    \
+             assert bkz_flow.result(session_id)['status'] == 'FAILED'\n",
+    )
+    .expect("a test file");
+    let output = python_package(&python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "biometric_kz_mock.pytest_plugin"])
+        .args(["-o", "bkz_mock_args=--scenario liveness-fails --strict"])
+        .arg(dir.join("test_flags.py"))
+        .env("BKZ_MOCK_BIN", BINARY)
+        .output()
+        .await
+        .expect("pytest runs");
+    let out = text(&output);
+    assert!(output.status.success() && out.contains("1 passed"), "{out}");
+}
+
 #[tokio::test]
 #[ignore = "needs python3"]
 async fn the_python_package_without_an_executable_says_how_to_build_one() {

@@ -159,6 +159,12 @@ fn every_example_file_is_mentioned_in_the_readme() {
         "examples/widget/backend.py",
         "examples/widget/test_widget.py",
         "compose.yaml",
+        "examples/packages/python/test_container.py",
+        "examples/packages/node/container.test.mjs",
+        "packages/python/README.md",
+        "packages/npm/biometric-kz-mock/README.md",
+        "scripts/package.sh",
+        "scripts/packages-ci.sh",
     ] {
         assert!(readme.contains(name), "README mentions {name}");
     }

@@ -47,25 +47,32 @@ function http(url, adminToken) {
   };
 }
 
-function faultRule(endpoint, { status, delayMs, dropConnection = false, times = 1, detail } = {}) {
-  const rule = { endpoint, times };
-  if (status !== undefined) rule.status = status;
-  if (delayMs !== undefined) rule.delay_ms = delayMs;
-  if (dropConnection) rule.drop_connection = true;
-  if (detail !== undefined) rule.detail = detail;
-  return rule;
+// What the whole mock and one flow both offer; a flow's calls carry its key (`key`), so they see and
+// change only what that key owns, the whole mock's see everything.
+function helpers(call, key) {
+  const scope = key === undefined ? undefined : { api_key: key };
+  return {
+    complete: (sessionId, { scenario, outcomes } = {}) => {
+      const body = {};
+      if (scenario !== undefined) body.scenario = scenario;
+      if (outcomes !== undefined) body.outcomes = outcomes;
+      const path = `/__admin/sessions/${encodeURIComponent(sessionId)}/complete`;
+      return call('POST', path, { body: Object.keys(body).length ? body : undefined });
+    },
+    requests: () => call('GET', '/__admin/requests', { query: scope }),
+    fault: (endpoint, { status, delayMs, dropConnection = false, times = 1, detail } = {}) => {
+      const rule = { endpoint, times, ...scope };
+      if (status !== undefined) rule.status = status;
+      if (delayMs !== undefined) rule.delay_ms = delayMs;
+      if (dropConnection) rule.drop_connection = true;
+      if (detail !== undefined) rule.detail = detail;
+      return call('POST', '/__admin/faults', { body: rule });
+    },
+    reset: async () => { await call('POST', '/__admin/reset', { query: scope }); },
+  };
 }
 
-function completion({ scenario, outcomes } = {}) {
-  const body = {};
-  if (scenario !== undefined) body.scenario = scenario;
-  if (outcomes !== undefined) body.outcomes = outcomes;
-  return Object.keys(body).length ? body : undefined;
-}
-
-const completePath = (sessionId) => `/__admin/sessions/${encodeURIComponent(sessionId)}/complete`;
-
-// A flow with a key of its own: everything below is scoped to that key.
+// A flow with a key of its own: everything here is scoped to that key.
 function flowOf(call, url, created) {
   const apiKey = created.api_key;
   return {
@@ -73,15 +80,11 @@ function flowOf(call, url, created) {
     url,
     name: created.name,
     technologies: created.technologies,
+    ...helpers(call, apiKey),
     createSession: (metadata) =>
       call('POST', CREATE, { body: metadata ? { api_key: apiKey, metadata } : { api_key: apiKey } }),
     result: (sessionId) => call('GET', RESULT, { query: { session_id: sessionId, flow_api_key: apiKey } }),
-    complete: (sessionId, options) => call('POST', completePath(sessionId), { body: completion(options) }),
-    requests: () => call('GET', '/__admin/requests', { query: { api_key: apiKey } }),
     sessions: () => call('GET', '/__admin/sessions', { query: { api_key: apiKey } }),
-    fault: (endpoint, options) =>
-      call('POST', '/__admin/faults', { body: { ...faultRule(endpoint, options), api_key: apiKey } }),
-    reset: async () => { await call('POST', '/__admin/reset', { query: { api_key: apiKey } }); },
     delete: async ({ purge = true } = {}) => {
       await call('DELETE', `/__admin/flows/${encodeURIComponent(apiKey)}`, { query: purge ? { purge: 'true' } : undefined });
     },
@@ -94,6 +97,7 @@ function client(url, adminToken, stop = async () => {}) {
   const base = url.replace(/\/+$/, '');
   return {
     url: base,
+    ...helpers(call),
     newFlow: async ({ technologies = ['LDHP', 'F2F'], scenario, seed, name, webhookUrls } = {}) => {
       const body = { name: name ?? `flow ${randomUUID().slice(0, 12)}`, technologies };
       if (scenario !== undefined) body.scenario = scenario;
@@ -101,10 +105,6 @@ function client(url, adminToken, stop = async () => {}) {
       if (webhookUrls !== undefined) body.webhook_urls = webhookUrls;
       return flowOf(call, base, await call('POST', '/__admin/flows', { body }));
     },
-    complete: (sessionId, options) => call('POST', completePath(sessionId), { body: completion(options) }),
-    requests: () => call('GET', '/__admin/requests'),
-    fault: (endpoint, options) => call('POST', '/__admin/faults', { body: faultRule(endpoint, options) }),
-    reset: async () => { await call('POST', '/__admin/reset'); },
     health: () => call('GET', '/__admin/health'),
     stop,
   };

@@ -40,6 +40,8 @@ class _Http:
 
     def call(self, method: str, path: str, body: Any = None, query: Optional[Mapping[str, str]] = None) -> Any:
         """The answer's JSON (None when it has no body); a MockError for any status of 400 or more."""
+        if not self.url:
+            raise MockError("the mock is not running yet: start it first (a container: use it in a `with` block)")
         url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
         data = None if body is None else json.dumps(body).encode()
         headers = {"Accept": "application/json"}
@@ -82,49 +84,76 @@ def _json_or_text(raw: bytes) -> Any:
         return raw.decode("utf-8", "replace")
 
 
-def _fault_rule(
-    endpoint: str,
-    status: Optional[int],
-    delay_ms: Optional[int],
-    drop_connection: bool,
-    times: int,
-    detail: Optional[str],
-) -> Dict[str, Any]:
-    rule: Dict[str, Any] = {"endpoint": endpoint, "times": times}
-    if status is not None:
-        rule["status"] = status
-    if delay_ms is not None:
-        rule["delay_ms"] = delay_ms
-    if drop_connection:
-        rule["drop_connection"] = True
-    if detail is not None:
-        rule["detail"] = detail
-    return rule
+class _Helpers:
+    """What the whole mock and one flow both offer; a flow's calls carry its key, so they see and
+    change only what that key owns (SPEC §16), the whole mock's see everything."""
+
+    _http: _Http
+    _key: Optional[str] = None
+
+    @property
+    def url(self) -> str:
+        """The mock's base URL (`http://127.0.0.1:PORT`): the vendor's API and end-user page are here."""
+        return self._http.url
+
+    def _scope(self) -> Optional[Dict[str, str]]:
+        return {"api_key": self._key} if self._key is not None else None
+
+    def complete(
+        self, session_id: str, scenario: Optional[str] = None, outcomes: Optional[Mapping[str, str]] = None
+    ) -> Dict[str, Any]:
+        """Finishes the session as its user would; `scenario` (a scenario's name) or `outcomes`
+        (`{"LDHP": "passed", "F2F": "failed"}`) choose how it ends."""
+        body: Dict[str, Any] = {}
+        if scenario is not None:
+            body["scenario"] = scenario
+        if outcomes is not None:
+            body["outcomes"] = dict(outcomes)
+        path = f"/__admin/sessions/{urllib.parse.quote(session_id, safe='')}/complete"
+        return self._http.object("POST", path, body or None)
+
+    def requests(self) -> List[Dict[str, Any]]:
+        """The request journal, newest first: a flow's own calls (and its sessions' pages), or everyone's."""
+        return self._http.array("GET", "/__admin/requests", query=self._scope())
+
+    def fault(
+        self,
+        endpoint: str,
+        status: Optional[int] = None,
+        delay_ms: Optional[int] = None,
+        drop_connection: bool = False,
+        times: int = 1,
+        detail: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """The next `times` calls to `endpoint` ("create", "result", "video", "report", ...) answer
+        `status`, wait `delay_ms` or are dropped: a flow's calls only, or everyone's."""
+        rule: Dict[str, Any] = {"endpoint": endpoint, "times": times}
+        optional = {"status": status, "delay_ms": delay_ms, "detail": detail, "api_key": self._key}
+        rule.update((name, value) for name, value in optional.items() if value is not None)
+        if drop_connection:
+            rule["drop_connection"] = True
+        return self._http.object("POST", "/__admin/faults", rule)
+
+    def reset(self) -> None:
+        """A flow: clears what its key owns (sessions, journal, faults, webhook attempts), the flow
+        stays. The whole mock: everything cleared, flows back to the start-up set."""
+        self._http.call("POST", "/__admin/reset", query=self._scope())
+
+    def __repr__(self) -> str:
+        key = f"api_key={self._key!r}, " if self._key is not None else ""
+        return f"{type(self).__name__}({key}url={self.url!r})"
 
 
-def _completion(scenario: Optional[str], outcomes: Optional[Mapping[str, str]]) -> Optional[Dict[str, Any]]:
-    body: Dict[str, Any] = {}
-    if scenario is not None:
-        body["scenario"] = scenario
-    if outcomes is not None:
-        body["outcomes"] = dict(outcomes)
-    return body or None
-
-
-class Flow:
+class Flow(_Helpers):
     """A flow with a key of its own: its sessions, journal entries and fault rules are its own, so
     tests (and pytest-xdist workers, and other suites on the same mock) never see each other's."""
 
     def __init__(self, http: _Http, answer: Mapping[str, Any]) -> None:
         self._http = http
+        self._key = answer["api_key"]
         self.api_key: str = answer["api_key"]
         self.name: str = answer.get("name", "")
         self.technologies: List[str] = list(answer.get("technologies", []))
-
-    @property
-    def url(self) -> str:
-        """The mock's base URL, where the code under test sends this flow's calls."""
-        return self._http.url
 
     def create_session(self, **metadata: Any) -> Dict[str, Any]:
         """Creates a session as the integrator's backend would (`POST .../session/create/` with this
@@ -139,66 +168,21 @@ class Flow:
         """The session's result as the vendor's result endpoint answers it."""
         return self._http.object("GET", RESULT, query={"session_id": session_id, "flow_api_key": self.api_key})
 
-    def complete(
-        self, session_id: str, scenario: Optional[str] = None, outcomes: Optional[Mapping[str, str]] = None
-    ) -> Dict[str, Any]:
-        """Finishes the session as its user would; `scenario` (a scenario's name) or `outcomes`
-        (`{"LDHP": "passed", "F2F": "failed"}`) choose how it ends."""
-        return _complete(self._http, session_id, scenario, outcomes)
-
-    def requests(self) -> List[Dict[str, Any]]:
-        """The journal of what was sent with this flow's key (and to its sessions' pages), newest first."""
-        return self._http.array("GET", "/__admin/requests", query={"api_key": self.api_key})
-
     def sessions(self) -> List[Dict[str, Any]]:
         """This flow's sessions as the admin API shows them."""
-        return self._http.array("GET", "/__admin/sessions", query={"api_key": self.api_key})
-
-    def fault(
-        self,
-        endpoint: str,
-        status: Optional[int] = None,
-        delay_ms: Optional[int] = None,
-        drop_connection: bool = False,
-        times: int = 1,
-        detail: Optional[str] = None,
-    ) -> Dict[str, Any]:
-        """A fault that only this flow's calls meet (and count): the next `times` calls to `endpoint`
-        ("create", "result", "video", "report", ...) answer `status`, wait `delay_ms` or are dropped."""
-        rule = _fault_rule(endpoint, status, delay_ms, drop_connection, times, detail)
-        rule["api_key"] = self.api_key
-        return self._http.object("POST", "/__admin/faults", rule)
-
-    def reset(self) -> None:
-        """Clears what this flow's key owns (sessions, journal, faults, webhook attempts); the flow stays."""
-        self._http.call("POST", "/__admin/reset", query={"api_key": self.api_key})
+        return self._http.array("GET", "/__admin/sessions", query=self._scope())
 
     def delete(self, purge: bool = True) -> None:
         """Deletes the flow; with `purge`, everything its key owned goes too."""
         query = {"purge": "true"} if purge else None
         self._http.call("DELETE", f"/__admin/flows/{urllib.parse.quote(self.api_key, safe='')}", query=query)
 
-    def __repr__(self) -> str:
-        return f"Flow(api_key={self.api_key!r}, url={self.url!r})"
 
-
-def _complete(
-    http: _Http, session_id: str, scenario: Optional[str], outcomes: Optional[Mapping[str, str]]
-) -> Dict[str, Any]:
-    path = f"/__admin/sessions/{urllib.parse.quote(session_id, safe='')}/complete"
-    return http.object("POST", path, _completion(scenario, outcomes))
-
-
-class Client:
+class Client(_Helpers):
     """A mock at a URL: one this process started (`Mock`), a running one (`connect`), or a container's."""
 
     def __init__(self, url: str, admin_token: Optional[str] = None) -> None:
         self._http = _Http(url, admin_token)
-
-    @property
-    def url(self) -> str:
-        """The mock's base URL (`http://127.0.0.1:PORT`): the vendor's API and end-user page are here."""
-        return self._http.url
 
     def new_flow(
         self,
@@ -222,37 +206,8 @@ class Client:
             body["webhook_urls"] = list(webhook_urls)
         return Flow(self._http, self._http.object("POST", "/__admin/flows", body))
 
-    def complete(
-        self, session_id: str, scenario: Optional[str] = None, outcomes: Optional[Mapping[str, str]] = None
-    ) -> Dict[str, Any]:
-        """Finishes any session as its user would (see Flow.complete)."""
-        return _complete(self._http, session_id, scenario, outcomes)
-
-    def requests(self) -> List[Dict[str, Any]]:
-        """The whole journal, every key's, newest first."""
-        return self._http.array("GET", "/__admin/requests")
-
-    def fault(
-        self,
-        endpoint: str,
-        status: Optional[int] = None,
-        delay_ms: Optional[int] = None,
-        drop_connection: bool = False,
-        times: int = 1,
-        detail: Optional[str] = None,
-    ) -> Dict[str, Any]:
-        """A fault every caller meets (see Flow.fault for one key's own)."""
-        return self._http.object("POST", "/__admin/faults", _fault_rule(endpoint, status, delay_ms, drop_connection, times, detail))
-
-    def reset(self) -> None:
-        """Resets the whole mock: sessions, journal, faults cleared, flows back to the start-up set."""
-        self._http.call("POST", "/__admin/reset")
-
     def health(self) -> Dict[str, Any]:
         return self._http.object("GET", "/__admin/health")
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url={self.url!r})"
 
 
 def connect(url: str, admin_token: Optional[str] = None) -> Client:
