@@ -416,6 +416,17 @@ async fn serve_tls(cert: rcgen::Certificate, signing_key: rcgen::KeyPair) -> (St
     (url, received, cert.pem())
 }
 
+/// Waits up to 10 s until the receiver has a whole session's six events; a failure shows what the
+/// mock attempted.
+async fn every_event_arrives(app: &TestApp, received: &Mutex<Vec<Value>>) {
+    let start = Instant::now();
+    while received.lock().unwrap().len() < 6 {
+        let (_, attempts) = app.get("/__admin/webhooks").await;
+        assert!(start.elapsed() < Duration::from_secs(10), "the receiver gets every event: {attempts}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn https_receivers_are_reached_with_the_webhook_ca_and_an_untrusted_one_is_told_why() {
     let (url, received, pem) = tls_receiver().await;
@@ -425,15 +436,7 @@ async fn https_receivers_are_reached_with_the_webhook_ca_and_an_untrusted_one_is
     let key = flow_with_webhook(&app, &url).await;
     let sid = app.create_ok(&json!({"api_key": key})).await;
     app.complete(&sid, None).await;
-    let start = Instant::now();
-    while received.lock().unwrap().len() < 6 {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the https receiver gets every event: {:?}",
-            received.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    every_event_arrives(&app, &received).await;
     assert_eq!(received.lock().unwrap()[5]["event"], "flow.end");
 
     // Without the receiver's CA, the certificate is not trusted: one attempt, with the reason.
@@ -470,12 +473,7 @@ async fn a_receiver_presenting_exactly_a_webhook_ca_certificate_is_trusted_and_n
     let key = flow_with_webhook(&app, &url).await;
     let sid = app.create_ok(&json!({"api_key": key})).await;
     app.complete(&sid, None).await;
-    let start = Instant::now();
-    while received.lock().unwrap().len() < 6 {
-        let (_, attempts) = app.get("/__admin/webhooks").await;
-        assert!(start.elapsed() < Duration::from_secs(10), "the receiver gets every event: {attempts}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    every_event_arrives(&app, &received).await;
     let (other, nothing, _) = tls_receiver_with_a_ca_certificate().await;
     let key = flow_with_webhook(&app, &other).await;
     let sid = app.create_ok(&json!({"api_key": key})).await;
