@@ -9,6 +9,8 @@ const { executable, ExecutableNotFound } = require('./executable.cjs');
 const CREATE = '/api/v1/flows/session/create/';
 const RESULT = '/api/v1/flows/session/result/';
 const START_TIMEOUT_MS = 30_000;
+const CALL_TIMEOUT_MS = 30_000;
+const LOG_TAIL = 64 * 1024;
 
 class MockError extends Error {
   get name() { return 'MockError'; }
@@ -31,7 +33,12 @@ function http(url, adminToken) {
     if (token && path.startsWith('/__admin')) headers.Authorization = `Bearer ${token}`;
     let answer;
     try {
-      answer = await fetch(base + path + search, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      answer = await fetch(base + path + search, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      });
     } catch (error) {
       throw new MockError(`${method} ${base}${path} failed: ${error.cause?.message ?? error.message}`);
     }
@@ -136,11 +143,10 @@ async function startMock(flags = {}) {
   const file = executable();
   const args = ['serve', ...commandLine(all)];
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = [];
+  let log = ''; // the last 64 KiB the server wrote to its standard error
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk) => {
-    log.push(chunk);
-    if (log.length > 200) log.shift();
+    log = (log + chunk).slice(-LOG_TAIL);
   });
   const wanted = all.tlsPort !== undefined ? 2 : 1;
   return new Promise((resolve, reject) => {
@@ -149,13 +155,14 @@ async function startMock(flags = {}) {
     const fail = (why) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new MockError(`${file} ${args.join(' ')} did not start (${why}):\n${log.join('')}`));
+      reject(new MockError(`${file} ${args.join(' ')} did not start (${why}):\n${log}`));
     };
     const timer = setTimeout(() => fail(`no address after ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     child.on('error', (error) => fail(error.message));
     child.on('close', (code, signal) => { if (urls.length < wanted) fail(`exit ${code ?? signal}`); });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
+      if (urls.length === wanted) return; // started: the rest is drained, not kept
       pending += chunk;
       let end;
       while ((end = pending.indexOf('\n')) >= 0 && urls.length < wanted) {
@@ -180,7 +187,7 @@ async function startMock(flags = {}) {
         };
         const mock = client(urls[0], all.adminToken, stop);
         mock.tlsUrl = urls[1];
-        mock.logs = () => log.join('');
+        mock.logs = () => log;
         mock.process = child;
         resolve(mock);
       }

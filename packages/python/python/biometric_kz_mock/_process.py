@@ -126,15 +126,18 @@ def start(*args: str, **flags: Any) -> Mock:
     stderr = threading.Thread(target=_keep_tail, args=(process.stderr, log), daemon=True)
     stderr.start()
     lines: "queue.Queue[Optional[str]]" = queue.Queue()
+    wanted = 2 if flags.get("tls_port") is not None or any(a.startswith("--tls-port") for a in args) else 1
 
     def read_stdout() -> None:
+        seen = 0
         for line in process.stdout:  # type: ignore[union-attr]
-            lines.put(line.strip())
+            if seen < wanted:  # the addresses; anything later is drained, not kept
+                seen += line.startswith("listening on ")
+                lines.put(line.strip())
         lines.put(None)
 
     threading.Thread(target=read_stdout, daemon=True).start()
     urls: List[str] = []
-    wanted = 2 if flags.get("tls_port") is not None or any(a.startswith("--tls-port") for a in args) else 1
     try:
         while len(urls) < wanted:
             line = lines.get(timeout=START_TIMEOUT)
@@ -151,6 +154,3 @@ def start(*args: str, **flags: Any) -> Mock:
         raise MockError(f"{' '.join(command)} did not start (exit status {process.returncode}):\n" + "".join(log))
     token = flags.get("admin_token")
     return Mock(process, urls[0], urls[1] if wanted == 2 else None, token, log)
-
-
-__all__ = ["ExecutableNotFound", "Mock", "start", "find_executable", "command_line", "how_to_build"]
