@@ -19,7 +19,11 @@ impl FormBrowser {
     }
 
     pub(crate) fn over(app: TestApp) -> Self {
-        let client = Client::builder().redirect(redirect::Policy::none()).build().expect("a client");
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(5)) // as super::client()
+            .build()
+            .expect("a client");
         Self { app, client }
     }
 
