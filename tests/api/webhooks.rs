@@ -159,7 +159,11 @@ async fn a_slow_receiver_never_holds_up_the_session() {
 #[tokio::test]
 async fn an_unreachable_receiver_is_recorded_not_fatal() {
     let app = spawn_app().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // A port held bound but not listening refuses connections, and no other socket of the suite
+    // can take it meanwhile (a listener dropped at once could have been reused).
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = closed.local_addr().unwrap().port();
     let key = flow_with_webhook(&app, &format!("http://127.0.0.1:{port}/gone")).await;
     let sid = app.create_ok(&json!({"api_key": key})).await;
     app.complete(&sid, None).await;

@@ -2,11 +2,11 @@
 //! `chromium-driver`, which `.ci/run` installs), one at a time. The tests that use it are
 //! `#[ignore = "needs chromium"]`: run where it is missing, [`chromium`] fails saying so.
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -36,17 +36,8 @@ pub(crate) async fn chromium_with(extra: &[&str]) -> Chromium {
     let driver = tool("BKZ_MOCK_CHROMEDRIVER", &["chromedriver"], "chromium-driver");
     let chromium = tool("BKZ_MOCK_CHROMIUM", &["chromium", "chromium-browser"], "chromium");
     let turn = ONE_BROWSER.lock().await;
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(&driver)
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("chromedriver starts");
+    let (child, port) = start_driver(&driver).await;
     let webdriver = format!("http://127.0.0.1:{port}");
-    // A cold machine (CI's first browser test: nothing of Chromium in the page cache yet) can take
-    // seconds to start the driver; wait for it to say it is ready rather than for a fixed time.
     wait_until_ready(port).await;
     // Flags that keep Chromium off the network this machine does not have, and fit a container.
     let mut args = vec![
@@ -83,7 +74,50 @@ pub(crate) async fn chromium_with(extra: &[&str]) -> Chromium {
     panic!("no Chromium session through chromedriver after three tries: {last:?}");
 }
 
-/// Waits (up to 30 s) until chromedriver on `port` answers `/status` with `"ready": true`.
+/// Starts chromedriver on a port it picks itself (`--port=0`) and reads the port from the line
+/// it prints when it listens. Picking a free port for it beforehand raced with the suite's other
+/// sockets: a driver whose port was taken meanwhile exits at once, and the test used to wait its
+/// whole bound for a driver that was gone (seen once in CI). A driver that exits is reported with
+/// what it printed.
+async fn start_driver(driver: &std::path::Path) -> (Child, u16) {
+    let mut child = Command::new(driver)
+        .arg("--port=0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let mut said = Vec::new();
+    let port = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(port) = line
+                .split_once("started successfully on port ")
+                .and_then(|(_, rest)| rest.trim_end_matches('.').parse::<u16>().ok())
+            {
+                return Some(port);
+            }
+            said.push(line);
+        }
+        None
+    })
+    .await;
+    match port {
+        Ok(Some(port)) => {
+            // Whatever it prints later goes nowhere, and never fills the pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            (child, port)
+        }
+        Ok(None) => {
+            let status = child.wait().await;
+            panic!("chromedriver stopped before it listened ({status:?}), having printed: {said:?}")
+        }
+        Err(_) => panic!("chromedriver did not listen within {WAIT:?}, having printed: {said:?}"),
+    }
+}
+
+/// Waits (up to 30 s) until chromedriver on `port` answers `/status` with `"ready": true`: a cold
+/// machine (CI's first browser test, nothing of Chromium in the page cache yet) can take seconds.
 async fn wait_until_ready(port: u16) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
