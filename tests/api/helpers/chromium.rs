@@ -112,7 +112,7 @@ async fn start_driver(driver: &std::path::Path) -> (Child, u16) {
             let status = child.wait().await;
             panic!("chromedriver stopped before it listened ({status:?}), having printed: {said:?}")
         }
-        Err(_) => panic!("chromedriver did not listen within {WAIT:?}, having printed: {said:?}"),
+        Err(elapsed) => panic!("chromedriver did not listen ({elapsed}), having printed: {said:?}"),
     }
 }
 
