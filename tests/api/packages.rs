@@ -157,7 +157,7 @@ async fn the_npm_packages_commonjs_suite_runs_from_source() {
         .await
         .expect("node runs");
     let out = text(&output);
-    assert!(output.status.success() && out.contains("# pass 5") && out.contains("# fail 0"), "{out}");
+    assert!(output.status.success() && out.contains("# pass 6") && out.contains("# fail 0"), "{out}");
 }
 
 #[tokio::test]

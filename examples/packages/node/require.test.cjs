@@ -1,5 +1,5 @@
 // The package from CommonJS (require), with node's own test runner: startMock's own server,
-// stopped at the end, and `npx biometric-kz-mock` running the packaged executable.
+// stopped at the end, and `npx biometric-kz-mock` running the packaged executable and stopping it.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync, spawn } = require('node:child_process');
@@ -46,6 +46,25 @@ test('a bad flag fails startMock with what the server said', async () => {
 test('npx biometric-kz-mock runs the packaged executable', () => {
   const out = execFileSync('npx', ['--no-install', 'biometric-kz-mock', '--version'], { encoding: 'utf8' });
   assert.match(out, /^biometric-kz-mock \d+\.\d+\.\d+/);
+});
+
+test('npx biometric-kz-mock serve answers, and a SIGTERM to npx stops the server', async () => {
+  // npm passes the signal to the shell it ran the launcher with, not to the launcher: the launcher
+  // stops the server when that shell goes (issue 33's note: the server used to be left running).
+  const npx = spawn('npx', ['--no-install', 'biometric-kz-mock', 'serve', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [first] = await once(npx.stdout.setEncoding('utf8'), 'data');
+  const url = first.match(/^listening on (http:\/\/\S+)/)[1];
+  assert.equal((await fetch(`${url}/__admin/health`)).status, 200);
+  npx.kill('SIGTERM');
+  await once(npx, 'exit');
+  let up = true;
+  for (let i = 0; i < 100 && up; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    up = await fetch(`${url}/__admin/health`).then(() => true, () => false);
+  }
+  assert.equal(up, false, `the server at ${url} outlived npx`);
 });
 
 test('serve through the package launcher answers, and stops on SIGTERM as the server does', async () => {
