@@ -221,6 +221,12 @@ mod tests {
 
     use super::*;
 
+    /// A connection arriving at the cap: it waits for a slot on a task of its own.
+    fn arriving(slots: &Arc<Slots>) -> tokio::task::JoinHandle<Slot> {
+        let slots = Arc::clone(slots);
+        tokio::spawn(async move { slots.take().await })
+    }
+
     #[tokio::test]
     async fn at_the_cap_the_least_progress_gives_way_oldest_first_and_a_busy_one_never() {
         let slots = Slots::new(3);
@@ -230,20 +236,14 @@ mod tests {
         older.progress().bytes.store(40, Ordering::Release);
         fewer.progress().bytes.store(10, Ordering::Release);
         let _answering = busy.progress().answering();
-        let newcomer = tokio::spawn({
-            let slots = Arc::clone(&slots);
-            async move { slots.take().await }
-        });
+        let newcomer = arriving(&slots);
         tokio::time::timeout(Duration::from_secs(1), fewer.progress().asked_to_give_way()).await.expect("asked");
         assert!(!older.progress().asked.load(Ordering::Acquire), "more bytes: not asked first");
         drop(fewer);
         let newcomer = tokio::time::timeout(Duration::from_secs(1), newcomer).await.expect("in").unwrap();
         newcomer.progress().bytes.store(40, Ordering::Release);
         // Equal progress: the oldest goes.
-        let next = tokio::spawn({
-            let slots = Arc::clone(&slots);
-            async move { slots.take().await }
-        });
+        let next = arriving(&slots);
         tokio::time::timeout(Duration::from_secs(1), older.progress().asked_to_give_way()).await.expect("oldest");
         assert!(!busy.progress().asked.load(Ordering::Acquire), "the one answering a request is never asked");
         drop(older);
@@ -256,10 +256,7 @@ mod tests {
         let busy = slots.take().await;
         let _answering = busy.progress().answering();
         let silent = slots.take().await;
-        let newcomer = tokio::spawn({
-            let slots = Arc::clone(&slots);
-            async move { slots.take().await }
-        });
+        let newcomer = arriving(&slots);
         tokio::time::timeout(Duration::from_secs(1), silent.progress().asked_to_give_way()).await.expect("asked");
         assert!(!busy.progress().asked.load(Ordering::Acquire), "the one answering a request is not asked");
         drop(silent);

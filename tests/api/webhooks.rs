@@ -60,6 +60,22 @@ async fn wait_for(receiver: &Receiver, count: usize) -> Vec<Value> {
     }
 }
 
+/// Waits up to 10 s until the mock has recorded `count` delivery attempts to `url`, and returns
+/// them, newest first, as `/__admin/webhooks` lists them.
+async fn attempts_to(app: &TestApp, url: &str, count: usize) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let (_, attempts) = app.get("/__admin/webhooks").await;
+        let to_url: Vec<Value> =
+            attempts.as_array().unwrap().iter().filter(|a| a["url"] == json!(url)).cloned().collect();
+        if to_url.len() >= count {
+            return to_url;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{count} attempts to {url}: {attempts}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_finished_session_sends_every_event_in_order_with_the_vendors_envelope() {
     let app = spawn_app().await;
@@ -164,20 +180,13 @@ async fn an_unreachable_receiver_is_recorded_not_fatal() {
     let closed = tokio::net::TcpSocket::new_v4().unwrap();
     closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let port = closed.local_addr().unwrap().port();
-    let key = flow_with_webhook(&app, &format!("http://127.0.0.1:{port}/gone")).await;
+    let url = format!("http://127.0.0.1:{port}/gone");
+    let key = flow_with_webhook(&app, &url).await;
     let sid = app.create_ok(&json!({"api_key": key})).await;
     app.complete(&sid, None).await;
-    let start = Instant::now();
-    loop {
-        let (_, attempts) = app.get("/__admin/webhooks").await;
-        if let Some(a) = attempts.as_array().unwrap().first() {
-            assert_eq!(a["status"], Value::Null);
-            assert!(a["error"].as_str().unwrap().contains("request failed"), "{a}");
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(5), "an attempt is recorded");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let a = &attempts_to(&app, &url, 1).await[0];
+    assert_eq!(a["status"], Value::Null);
+    assert!(a["error"].as_str().unwrap().contains("request failed"), "{a}");
     assert_eq!(app.result(&sid, &key).await.1["status"], "FINISHED");
 }
 
@@ -449,19 +458,11 @@ async fn https_receivers_are_reached_with_the_webhook_ca_and_an_untrusted_one_is
     let key = flow_with_webhook(&app, &url).await;
     let sid = app.create_ok(&json!({"api_key": key})).await;
     app.complete(&sid, None).await;
-    let start = Instant::now();
-    let attempts = loop {
-        let (_, attempts) = app.get("/__admin/webhooks").await;
-        if attempts.as_array().unwrap().len() >= 6 {
-            break attempts;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "every event is attempted: {attempts}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let attempts = attempts_to(&app, &url, 6).await;
     let first = &attempts[0];
     assert_eq!(first["delivered"], false, "{first}");
     assert!(first["error"].as_str().unwrap().contains("certificate"), "the reason: {first}");
-    assert!(attempts.as_array().unwrap().iter().all(|a| a["attempt"] == 1), "not retried: {attempts}");
+    assert!(attempts.iter().all(|a| a["attempt"] == 1), "not retried: {attempts:?}");
     assert!(received.lock().unwrap().is_empty());
 }
 
@@ -482,18 +483,9 @@ async fn a_receiver_presenting_exactly_a_webhook_ca_certificate_is_trusted_and_n
     let key = flow_with_webhook(&app, &other).await;
     let sid = app.create_ok(&json!({"api_key": key})).await;
     app.complete(&sid, None).await;
-    let start = Instant::now();
-    loop {
-        let (_, attempts) = app.get("/__admin/webhooks").await;
-        let refused: Vec<&Value> = attempts.as_array().unwrap().iter().filter(|a| a["url"] == json!(other)).collect();
-        if refused.len() >= 6 {
-            assert!(refused.iter().all(|a| a["delivered"] == false), "{refused:?}");
-            assert!(refused[0]["error"].as_str().unwrap().contains("certificate"), "{:?}", refused[0]);
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "every event is attempted: {attempts}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let refused = attempts_to(&app, &other, 6).await;
+    assert!(refused.iter().all(|a| a["delivered"] == false), "{refused:?}");
+    assert!(refused[0]["error"].as_str().unwrap().contains("certificate"), "{:?}", refused[0]);
     assert!(nothing.lock().unwrap().is_empty());
 }
 
